@@ -1,0 +1,1 @@
+"""HTTP API: one controller module per resource, schemas, and problem+json errors."""

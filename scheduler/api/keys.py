@@ -1,0 +1,53 @@
+"""Admin: API keys, shown in clear once and stored hashed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, post
+from litestar.params import Parameter
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.api import schemas as s
+from scheduler.api.auth import KeyRing, Principal, hash_key, new_key, requires
+from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, create_idempotently
+from scheduler.db.tables import ApiKey
+from scheduler.services import admin
+
+
+class ApiKeyController(Controller):
+    """API keys."""
+
+    path = "/v1/api-keys"
+    tags = ["api keys"]
+    guards = [requires("admin")]
+
+    @post("/", operation_id="create_api_key", summary="Create an API key (shown once)", status_code=201)
+    async def create(
+        self, request: Request[Principal, Any, Any], data: s.ApiKeyCreate, svc: Services,
+        idempotency_key: IdempotencyKey = None,
+    ) -> s.ApiKeyCreated:
+        async def operation(session: AsyncSession) -> BaseModel:
+            key = new_key()
+            scopes = sorted(set(data.scopes))
+            row = ApiKey(name=data.name, scopes=scopes, key_hash=hash_key(key), created_at=svc.clock.now())
+            await admin.create(session, row)
+            return s.ApiKeyCreated(id=row.id, name=row.name, scopes=scopes, key=key)
+
+        return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
+
+    @get("/", operation_id="list_api_keys", summary="List active API keys")
+    async def list_keys(self, svc: Services, limit: Limit = 100, cursor: Cursor = None) -> s.Page[s.ApiKeyOut]:
+        async with svc.db.read() as session:
+            found = await admin.page(session, ApiKey, cursor, limit, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+        items = [s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes) for row in found.rows]
+        return s.Page(items=items, next_cursor=found.next_cursor)
+
+    @delete("/{key_id:str}", operation_id="revoke_api_key", summary="Revoke an API key", status_code=204)
+    async def revoke(self, request: Request[Principal, Any, Any], svc: Services,
+                     key_id: str = Parameter(max_length=64)) -> None:
+        async with svc.db.write() as session:
+            await admin.revoke_key(session, key_id, svc.clock.now())
+        keyring: KeyRing = request.app.state.keyring
+        keyring.forget()

@@ -1,0 +1,87 @@
+"""Every error as RFC 9457 ``application/problem+json`` with a stable ``code``, mapped in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from scheduler.domain.errors import DomainError
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://creneau.fr/problems/"
+log = logging.getLogger("creneau.api")
+
+# Litestar's own HTTP errors, by status: (code, title). 400 becomes 422: the contract names
+# malformed input a validation error.
+HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("validation-error", "Invalid request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    """A problem+json response."""
+    body = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    """A domain error: its own status, code and detail."""
+    return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    """A malformed request: 422 with each field's problem, never the submitted values."""
+    errors = [_field_error(item) for item in (exc.extra or []) if isinstance(item, dict)]
+    detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+    return problem(422, "validation-error", "Invalid request", detail or _safe_detail(exc), errors=errors)
+
+
+def _field_error(item: dict[str, Any]) -> dict[str, str]:
+    # Litestar reports "key" (field path) and "message"; pydantic's message never holds the
+    # value except in "input", which is dropped here: it could be a phone number.
+    return {"field": str(item.get("key") or ""), "message": str(item.get("message", "invalid"))}
+
+
+def _safe_detail(exc: HTTPException) -> str:
+    detail = str(exc.detail or "")
+    return detail if len(detail) < 200 and "Traceback" not in detail else "The request is malformed."
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    """Framework errors (401, 404, 405, 413...) in the same shape."""
+    code, title = HTTP_CODES.get(exc.status_code, ("http-error", "Request refused"))
+    status = 422 if exc.status_code == 400 else exc.status_code
+    response = problem(status, code, title, _safe_detail(exc))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """A bug: logged with its type and the request id, answered without any internals."""
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
+        "The service failed to answer; the error was logged.",
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: internal_error,
+}
+
+MEDIA_TYPE = MediaType.JSON

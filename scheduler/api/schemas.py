@@ -1,0 +1,488 @@
+"""Request and response schemas of the v1 API, named after intent (``XCreate``, ``XUpdate``, ``XOut``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Generic, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scheduler.identity import normalize_language
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Ident = Annotated[str, Field(min_length=1, max_length=64)]
+HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])]
+SiteKind = Literal["office", "school", "home", "online"]
+Role = Literal["psychologist", "social_worker", "coordinator", "other"]
+Scope = Literal["slots:read", "appointments:write", "admin"]
+AppointmentStatus = Literal["booked", "confirmed", "cancelled", "attended", "no_show"]
+HOLIDAY_REGIONS = ("57", "6AE", "971", "972", "973", "974", "976")
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused: a typo such as ``staf_id`` must not silently book anyone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of a list."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Paris") from None
+    return value
+
+
+# --- sites -----------------------------------------------------------------------------------
+
+
+class SiteCreate(Strict):
+    """A place: ``name`` is internal, ``public_label`` is what families read."""
+
+    name: Text
+    kind: SiteKind
+    address: Annotated[str, Field(max_length=300)] | None = None
+    timezone: Annotated[str, Field(max_length=64)] = "Europe/Paris"
+    school_zone: Literal["A", "B", "C"] | None = None
+    public_label: Annotated[str, Field(min_length=1, max_length=120)]
+    holiday_region: Literal["57", "6AE", "971", "972", "973", "974", "976"] | None = Field(
+        None, description="Regional public holidays: 57 Moselle, 6AE Alsace, 97x overseas (default from the zone)."
+    )
+    phone: Annotated[str, Field(max_length=20)] | None = Field(None, description="The site's own number, for families.")
+
+    _zone = field_validator("timezone")(_check_zone)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "CCAS - bureau 2",
+                    "kind": "office",
+                    "address": "1 place de la Mairie, 95000 Ville",
+                    "timezone": "Europe/Paris",
+                    "school_zone": None,
+                    "public_label": "CCAS, accueil",
+                }
+            ]
+        },
+    )
+
+
+class SiteUpdate(Strict):
+    """Fields to change on a site."""
+
+    name: Text | None = None
+    kind: SiteKind | None = None
+    address: Annotated[str, Field(max_length=300)] | None = None
+    timezone: Annotated[str, Field(max_length=64)] | None = None
+    school_zone: Literal["A", "B", "C"] | None = None
+    public_label: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    holiday_region: Literal["57", "6AE", "971", "972", "973", "974", "976"] | None = None
+    phone: Annotated[str, Field(max_length=20)] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
+
+
+class SiteOut(BaseModel):
+    """A site."""
+
+    id: str
+    name: str
+    kind: str
+    address: str | None
+    timezone: str
+    school_zone: str | None
+    public_label: str
+    holiday_region: str | None
+    phone: str | None
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+class StaffCreate(Strict):
+    """A staff member."""
+
+    name: Text
+    role: Role
+    phone: Annotated[str, Field(max_length=32)] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "Mme Leroy", "role": "psychologist", "phone": None}]}
+    )
+
+
+class StaffUpdate(Strict):
+    """Fields to change on a staff member."""
+
+    name: Text | None = None
+    role: Role | None = None
+    phone: Annotated[str, Field(max_length=32)] | None = None
+
+
+class StaffOut(BaseModel):
+    """A staff member."""
+
+    id: str
+    name: str
+    role: str
+    phone: str | None
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+class ServiceCreate(Strict):
+    """A kind of appointment."""
+
+    name: Text
+    duration_minutes: Annotated[int, Field(ge=5, le=720)]
+    capacity: Annotated[int, Field(ge=1, le=200)] = 1
+    min_notice_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 60)] = 0
+    horizon_days: Annotated[int, Field(ge=1, le=730)] = 92
+    reminder_offsets_minutes: list[Annotated[int, Field(ge=1, le=60 * 24 * 30)]] | None = Field(
+        None, max_length=5, description="Minutes before the start of each reminder; omitted: the default policy."
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Entretien Point Écoute",
+                    "duration_minutes": 60,
+                    "capacity": 1,
+                    "min_notice_minutes": 0,
+                    "horizon_days": 92,
+                    "reminder_offsets_minutes": [2880],
+                }
+            ]
+        },
+    )
+
+
+class ServiceUpdate(Strict):
+    """Fields to change on a service (duration and capacity apply to new bookings)."""
+
+    name: Text | None = None
+    duration_minutes: Annotated[int, Field(ge=5, le=720)] | None = None
+    capacity: Annotated[int, Field(ge=1, le=200)] | None = None
+    min_notice_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 60)] | None = None
+    horizon_days: Annotated[int, Field(ge=1, le=730)] | None = None
+    reminder_offsets_minutes: list[Annotated[int, Field(ge=1, le=60 * 24 * 30)]] | None = Field(None, max_length=5)
+
+
+class ServiceOut(BaseModel):
+    """A service."""
+
+    id: str
+    name: str
+    duration_minutes: int
+    capacity: int
+    min_notice_minutes: int
+    horizon_days: int
+    reminder_offsets_minutes: list[int] | None
+
+
+# --- availability rules, absences, openings ---------------------------------------------------
+
+
+class RuleCreate(Strict):
+    """A weekly opening: slots are cut from ``start_time`` in steps of the service's duration."""
+
+    staff_id: Ident
+    site_id: Ident
+    service_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)]
+    weekday: Annotated[int, Field(ge=1, le=7, description="1 = Monday ... 7 = Sunday")]
+    start_time: HHMM
+    end_time: HHMM
+    valid_from: date
+    valid_until: date | None = None
+    follows_school_calendar: bool = False
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "staff_id": "5f0c...",
+                    "site_id": "9a1e...",
+                    "service_ids": ["c2d4..."],
+                    "weekday": 3,
+                    "start_time": "09:00",
+                    "end_time": "12:00",
+                    "valid_from": "2026-09-01",
+                    "valid_until": None,
+                    "follows_school_calendar": False,
+                }
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> RuleCreate:
+        if self.end_time <= self.start_time:
+            raise ValueError("end_time must be after start_time")
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until must not be before valid_from")
+        return self
+
+    def times(self) -> tuple[time, time]:
+        """Start and end as ``time`` values."""
+        return time.fromisoformat(self.start_time), time.fromisoformat(self.end_time)
+
+
+class RuleOut(BaseModel):
+    """A weekly rule."""
+
+    id: str
+    staff_id: str
+    site_id: str
+    service_ids: list[str]
+    weekday: int
+    start_time: str
+    end_time: str
+    valid_from: date
+    valid_until: date | None
+    follows_school_calendar: bool
+
+
+class RuleUpdate(Strict):
+    """Fields to change on a rule (typically ``valid_until`` to end it)."""
+
+    valid_until: date | None = None
+    follows_school_calendar: bool | None = None
+
+
+class AbsenceCreate(Strict):
+    """A time when a staff member is away."""
+
+    staff_id: Ident
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: Annotated[str, Field(max_length=200)] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"staff_id": "5f0c...", "start": "2026-12-02T09:00:00+01:00", "end": "2026-12-02T12:00:00+01:00",
+                 "reason": None}
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> AbsenceCreate:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class AbsenceOut(BaseModel):
+    """An absence."""
+
+    id: str
+    staff_id: str
+    start: datetime
+    end: datetime
+    reason: str | None
+
+
+class OpeningCreate(Strict):
+    """A one-off extra opening outside the weekly rules."""
+
+    staff_id: Ident
+    site_id: Ident
+    service_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)]
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _order(self) -> OpeningCreate:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class OpeningOut(BaseModel):
+    """An extra opening."""
+
+    id: str
+    staff_id: str
+    site_id: str
+    service_ids: list[str]
+    start: datetime
+    end: datetime
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+class ApiKeyCreate(Strict):
+    """A new API key with its scopes."""
+
+    name: Text
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "case-management tool", "scopes": ["slots:read"]}]}
+    )
+
+
+class ApiKeyOut(BaseModel):
+    """An API key, without the key."""
+
+    id: str
+    name: str
+    scopes: list[str]
+
+
+class ApiKeyCreated(ApiKeyOut):
+    """The new key, in clear this once (only its hash is stored)."""
+
+    key: str
+
+
+# --- slots and appointments ------------------------------------------------------------------
+
+
+class SlotOut(BaseModel):
+    """A free slot."""
+
+    start: datetime
+    end: datetime
+    service_id: str
+    staff_id: str
+    site_id: str | None
+    remaining: int
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"start": "2026-11-25T09:00:00+01:00", "end": "2026-11-25T10:00:00+01:00", "service_id": "c2d4...",
+                 "staff_id": "5f0c...", "site_id": "9a1e...", "remaining": 1}
+            ]
+        }
+    )
+
+
+class FamilyIn(Strict):
+    """The family: a reference (never a name), and how and whether to text it."""
+
+    reference: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")]
+    phone: Annotated[str, Field(max_length=32)] | None = None
+    language: Annotated[str, Field(min_length=2, max_length=3)] = "fr"
+    sms_consent: bool = False
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return normalize_language(value)
+
+
+class FamilyOut(BaseModel):
+    """The family as stored."""
+
+    reference: str
+    phone: str | None
+    language: str
+    sms_consent: bool
+
+
+class AppointmentCreate(Strict):
+    """A booking request."""
+
+    service_id: Ident
+    start: AwareDatetime
+    staff_id: Ident | None = None
+    site_id: Ident | None = None
+    family: FamilyIn
+    interpreter_language: Annotated[str, Field(min_length=2, max_length=3)] | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "service_id": "c2d4...",
+                    "start": "2026-11-25T09:00:00+01:00",
+                    "family": {"reference": "PRE-2026-014", "phone": "+33612345678", "language": "fr",
+                               "sms_consent": True},
+                    "note": "premier entretien",
+                }
+            ]
+        },
+    )
+
+    @field_validator("interpreter_language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_language(value)
+
+
+class InterpreterOut(BaseModel):
+    """The interpreter booked with an appointment."""
+
+    language: str
+    interpreter_id: str | None
+    status: str
+
+
+class AppointmentOut(BaseModel):
+    """An appointment, its times in the site's zone."""
+
+    id: str
+    status: AppointmentStatus
+    start: datetime
+    end: datetime
+    service_id: str
+    staff_id: str
+    site_id: str
+    family: FamilyOut
+    interpreter: InterpreterOut | None = None
+    note: str | None = None
+    created_at: datetime
+
+
+class CancelIn(Strict):
+    """Why the appointment is cancelled (optional)."""
+
+    reason: Annotated[str, Field(max_length=500)] | None = None
+
+
+class RescheduleIn(Strict):
+    """Where to move the appointment."""
+
+    start: AwareDatetime
+    staff_id: Ident | None = None
+
+
+class OutcomeIn(Strict):
+    """What happened."""
+
+    status: Literal["attended", "no_show"]
+
+
+class HealthOut(BaseModel):
+    """Service health."""
+
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unreachable"]
+    dispatcher: Literal["running", "stopped"]
+    version: str

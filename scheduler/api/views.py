@@ -1,0 +1,41 @@
+"""Turning stored rows into API views, with times in the site's zone."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from scheduler.api import schemas as s
+from scheduler.db.appointments import AppointmentView
+from scheduler.domain.slots import Slot
+
+
+def slot_out(slot: Slot) -> s.SlotOut:
+    """A free slot (already in its site's zone)."""
+    return s.SlotOut(
+        start=slot.start, end=slot.end, service_id=slot.service_id, staff_id=slot.resource_id,
+        site_id=slot.site_id, remaining=slot.remaining,
+    )
+
+
+def appointment_out(found: AppointmentView) -> s.AppointmentOut:
+    """An appointment, its times in the site's zone."""
+    appointment, family = found.appointment, found.family
+    zone = ZoneInfo(found.timezone)
+    interpreter = None
+    if appointment.interpreter_language:
+        interpreter = s.InterpreterOut(language=appointment.interpreter_language, interpreter_id=None,
+                                       status="requested")
+    return s.AppointmentOut(
+        id=appointment.id,
+        status=appointment.status,  # type: ignore[arg-type]
+        start=appointment.starts_at.astimezone(zone),
+        end=appointment.ends_at.astimezone(zone),
+        service_id=appointment.service_id,
+        staff_id=appointment.staff_id,
+        site_id=appointment.site_id,
+        family=s.FamilyOut(reference=family.reference, phone=family.phone, language=family.language,
+                           sms_consent=family.sms_consent),
+        interpreter=interpreter,
+        note=appointment.note,
+        created_at=appointment.created_at.astimezone(zone),
+    )

@@ -1,0 +1,96 @@
+"""create_app(settings): the Litestar application, wired once from typed settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from scheduler import __version__
+from scheduler.api.admin import ServiceController, SiteController, StaffController
+from scheduler.api.appointments import AppointmentController
+from scheduler.api.auth import ApiKeyMiddleware, KeyRing
+from scheduler.api.availability import AbsenceController, OpeningController, RuleController
+from scheduler.api.common import services
+from scheduler.api.health import HealthController
+from scheduler.api.keys import ApiKeyController
+from scheduler.api.problems import EXCEPTION_HANDLERS
+from scheduler.api.slots import SlotController
+from scheduler.context import Services
+from scheduler.db.engine import Database
+from scheduler.jobs import Jobs
+from scheduler.ports import Clock, FrenchHolidayCalendar, HolidayCalendar, SystemClock
+from scheduler.settings import Settings
+
+log = logging.getLogger("creneau")
+PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/metrics"]
+JSON_METHODS = {"POST", "PATCH", "PUT"}
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, calendar: HolidayCalendar | None = None
+) -> Litestar:
+    """The application for ``settings``; tests may pass a fixed clock."""
+    db = Database.from_url(settings.database_url)
+    svc = Services(db=db, clock=clock or SystemClock(), calendar=calendar or FrenchHolidayCalendar(),
+                   settings=settings)
+    admin_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
+    jobs = Jobs(svc)
+    state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs})
+    return Litestar(
+        route_handlers=[
+            HealthController, SiteController, StaffController, ServiceController, RuleController,
+            AbsenceController, OpeningController, ApiKeyController, SlotController, AppointmentController,
+        ],
+        state=state,
+        dependencies={"svc": Provide(services, sync_to_thread=False)},
+        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS)],
+        before_request=_require_json,
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[jobs.start],
+        on_shutdown=[jobs.stop, db.dispose],
+        openapi_config=_openapi(),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )
+
+
+async def _require_json(request: Request[Any, Any, Any]) -> None:
+    """A body that is not JSON is refused before anything parses it."""
+    if request.method not in JSON_METHODS or not request.url.path.startswith("/v1/"):
+        return
+    if request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers:
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise HTTPException(status_code=415, detail="Send the body as application/json.")
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="créneau",
+        version=__version__,
+        description="Appointment scheduling and SMS reminders for social and educational support programmes.",
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(type="http", scheme="bearer", description="An API key with scopes."),
+            }
+        ),
+        security=[{"apiKey": []}],
+        use_handler_docstrings=True,
+    )
+
+
+
+def app_from_env() -> Litestar:
+    """Factory for server workers: settings from the environment (validated again per process)."""
+    import os
+
+    return create_app(Settings.from_env(os.environ))

@@ -1,0 +1,84 @@
+"""The ``creneau`` command: ``serve`` (optionally with demo data) and ``migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+import uvicorn
+
+from scheduler.db.engine import Database
+from scheduler.db.migrate import upgrade
+from scheduler.demo import create_demo_key, fill_if_empty
+from scheduler.ports import SystemClock
+from scheduler.settings import Settings, SettingsError
+
+log = logging.getLogger("creneau")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``creneau`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        print(f"creneau: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    if args.command == "migrate":
+        upgrade(settings.database_url)
+        log.info("database migrated")
+        return 0
+    return _serve(settings, demo=args.demo, migrate=not args.no_migrate)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="creneau", description="Appointment scheduling and SMS reminders.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service (settings from the environment)")
+    serve.add_argument("--demo", action="store_true", help="fill an empty database with the demo programmes")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    commands.add_parser("migrate", help="apply the database migrations")
+    return parser
+
+
+def _serve(settings: Settings, *, demo: bool, migrate: bool) -> int:
+    if migrate:
+        upgrade(settings.database_url)
+    if demo:
+        asyncio.run(_prepare_demo(settings))
+    uvicorn.run(
+        "scheduler.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+async def _prepare_demo(settings: Settings) -> None:
+    db = Database.from_url(settings.database_url)
+    now = SystemClock().now()
+    try:
+        if await fill_if_empty(db, now):
+            log.info("demo programmes loaded")
+        key = await create_demo_key(db, now)
+    finally:
+        await db.dispose()
+    # Demo mode only: the operator needs a key to try the API; it is printed, never logged.
+    print(f"\n  Demo admin API key: {key}\n  export KEY={key}\n", flush=True)
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Appointment queries: each appointment with its family and its site's zone, in one statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.db.tables import Appointment, Family, Site
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentView:
+    """An appointment with what its API view needs."""
+
+    appointment: Appointment
+    family: Family
+    timezone: str
+
+
+def _base() -> Any:
+    return (
+        select(Appointment, Family, Site.timezone)
+        .join(Family, Family.id == Appointment.family_id)  # type: ignore[arg-type]
+        .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
+    )
+
+
+async def view(session: AsyncSession, appointment_id: str) -> AppointmentView | None:
+    """One appointment's view."""
+    row = (await session.execute(_base().where(Appointment.id == appointment_id))).first()
+    return AppointmentView(*row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentFilter:
+    """Filters of the appointment list."""
+
+    staff_id: str | None = None
+    site_id: str | None = None
+    status: str | None = None
+    start_from: datetime | None = None
+    start_before: datetime | None = None
+
+
+async def page(
+    session: AsyncSession, where: AppointmentFilter, after: tuple[datetime, str] | None, limit: int
+) -> list[AppointmentView]:
+    """Up to ``limit + 1`` views ordered by start then id, after a (start, id) cursor."""
+    statement = _base()
+    for column, value in (
+        (Appointment.staff_id, where.staff_id),
+        (Appointment.site_id, where.site_id),
+        (Appointment.status, where.status),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    if where.start_from is not None:
+        statement = statement.where(Appointment.starts_at >= where.start_from)
+    if where.start_before is not None:
+        statement = statement.where(Appointment.starts_at < where.start_before)
+    if after is not None:
+        start, ident = after
+        statement = statement.where(
+            or_(Appointment.starts_at > start, and_(Appointment.starts_at == start, Appointment.id > ident))
+        )
+    statement = statement.order_by(Appointment.starts_at, Appointment.id).limit(limit + 1)
+    return [AppointmentView(*row) for row in (await session.execute(statement)).all()]

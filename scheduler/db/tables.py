@@ -1,0 +1,217 @@
+"""SQLModel tables: the persisted shape of sites, people, rules, holds and appointments.
+
+Every datetime column is ``sqlmodel``'s UTCDateTime: aware UTC in, aware UTC out, ``timestamptz``
+on PostgreSQL and lexically ordered UTC text on SQLite (the SQLite overlap triggers rely on it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    """An opaque identifier."""
+    return uuid.uuid4().hex
+
+
+class Site(SQLModel, table=True):
+    """A place where appointments happen: an office, a school, a family's home, or online."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    address: str | None = Field(default=None, max_length=300)
+    timezone: str = Field(default="Europe/Paris", max_length=64)
+    school_zone: str | None = Field(default=None, max_length=1)
+    public_label: str = Field(max_length=120)
+    holiday_region: str | None = Field(default=None, max_length=8)
+    phone: str | None = Field(default=None, max_length=20)
+    created_at: datetime
+
+
+class Staff(SQLModel, table=True):
+    """A staff member who receives families."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    created_at: datetime
+
+
+class Service(SQLModel, table=True):
+    """A kind of appointment: its duration, capacity, notice, horizon and reminder offsets."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    duration_minutes: int
+    capacity: int = 1
+    min_notice_minutes: int = 0
+    horizon_days: int = 92
+    reminder_offsets_minutes: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime
+
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="service_duration_positive"),
+        CheckConstraint("capacity >= 1", name="service_capacity_positive"),
+    )
+
+
+class AvailabilityRule(SQLModel, table=True):
+    """A weekly opening of a staff member at a site for some services."""
+
+    __tablename__ = "availability_rule"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
+    site_id: str = Field(foreign_key="site.id", index=True, max_length=32)
+    weekday: int
+    start_time: time
+    end_time: time
+    valid_from: date
+    valid_until: date | None = None
+    follows_school_calendar: bool = False
+    created_at: datetime
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 1 AND 7", name="rule_weekday_range"),
+        CheckConstraint("end_time > start_time", name="rule_ends_after_start"),
+    )
+
+
+class RuleService(SQLModel, table=True):
+    """Which services a weekly rule offers (a link table, so slot search filters in SQL)."""
+
+    __tablename__ = "rule_service"
+
+    rule_id: str = Field(foreign_key="availability_rule.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    service_id: str = Field(foreign_key="service.id", primary_key=True, index=True, max_length=32)
+
+
+class Absence(SQLModel, table=True):
+    """A time when a staff member is away."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    staff_id: str = Field(foreign_key="staff.id", max_length=32)
+    start: datetime
+    end: datetime
+    reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+
+    __table_args__ = (
+        CheckConstraint('"end" > start', name="absence_ends_after_start"),
+        Index("ix_absence_staff_end", "staff_id", "end"),
+    )
+
+
+class Opening(SQLModel, table=True):
+    """A one-off extra opening of a staff member, outside the weekly rules."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    staff_id: str = Field(foreign_key="staff.id", max_length=32)
+    site_id: str = Field(foreign_key="site.id", max_length=32)
+    service_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    start: datetime
+    end: datetime
+    created_at: datetime
+
+    __table_args__ = (
+        CheckConstraint('"end" > start', name="opening_ends_after_start"),
+        Index("ix_opening_staff_end", "staff_id", "end"),
+    )
+
+
+class Family(SQLModel, table=True):
+    """The minimum we keep about a family: its reference, and how and whether to text it."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    reference: str = Field(max_length=64, unique=True)
+    phone: str | None = Field(default=None, max_length=20)
+    language: str = Field(default="fr", max_length=8)
+    sms_consent: bool = False
+    last_appointment_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Hold(SQLModel, table=True):
+    """A booked block of a resource (staff member or interpreter): ``taken`` of ``capacity`` places.
+
+    The database itself forbids two blocking holds of one resource from overlapping: an
+    exclusion constraint on PostgreSQL, triggers on SQLite (see the initial migration).
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    resource_id: str = Field(max_length=32)
+    resource_kind: str = Field(max_length=16)
+    service_id: str = Field(max_length=32)
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    taken: int = 0
+
+    __table_args__ = (
+        UniqueConstraint("resource_id", "service_id", "starts_at", name="uq_hold_block"),
+        CheckConstraint("taken >= 0 AND taken <= capacity", name="hold_taken_within_capacity"),
+        CheckConstraint("ends_at > starts_at", name="hold_ends_after_start"),
+        Index("ix_hold_resource_time", "resource_id", "starts_at", "ends_at"),
+    )
+
+
+class Appointment(SQLModel, table=True):
+    """A family's appointment with a staff member at a site."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    status: str = Field(default="booked", max_length=16)
+    service_id: str = Field(foreign_key="service.id", max_length=32)
+    staff_id: str = Field(foreign_key="staff.id", max_length=32)
+    site_id: str = Field(foreign_key="site.id", max_length=32)
+    family_id: str = Field(foreign_key="family.id", index=True, max_length=32)
+    starts_at: datetime
+    ends_at: datetime
+    staff_hold_id: str = Field(foreign_key="hold.id", max_length=32)
+    interpreter_language: str | None = Field(default=None, max_length=8)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    cancel_reason: str | None = Field(default=None, max_length=500)
+    sequence: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+    __table_args__ = (
+        Index("ix_appointment_staff_start", "staff_id", "starts_at"),
+        Index("ix_appointment_site_start", "site_id", "starts_at"),
+        Index("ix_appointment_start", "starts_at"),
+    )
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only its SHA-256 is stored (keys are 256-bit random, so no slow hash is needed)."""
+
+    __tablename__ = "api_key"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a create, kept 24 h to answer a retry with the same key."""
+
+    __tablename__ = "idempotency_record"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    api_key_id: str = Field(max_length=32)
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(index=True)
+
+    __table_args__ = (UniqueConstraint("api_key_id", "key", name="uq_idempotency_key"),)

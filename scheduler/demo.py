@@ -1,0 +1,83 @@
+"""Demo programmes: fill an empty database from ``config/demo/programmes.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.api.auth import hash_key, new_key
+from scheduler.db.engine import Database
+from scheduler.db.tables import ApiKey, AvailabilityRule, RuleService, Service, Site, Staff
+from scheduler.settings import CONFIG_DIR
+
+DEMO_FILE = CONFIG_DIR / "demo" / "programmes.toml"
+HALF_DAYS = {"morning": (time(8, 30), time(11, 30)), "afternoon": (time(13, 30), time(16, 30))}
+
+
+def load_demo_file(path: Path = DEMO_FILE) -> dict[str, Any]:
+    """The demo description."""
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+async def fill_if_empty(db: Database, now: datetime, path: Path = DEMO_FILE) -> bool:
+    """Insert the demo programmes unless the database already has sites; True when it did."""
+    demo = load_demo_file(path)
+    async with db.write() as session:
+        if (await session.execute(select(func.count()).select_from(Site))).scalar_one():
+            return False
+        _add_places_and_people(session, demo, now)
+        await session.flush()
+        for rule in _rules(demo):
+            _add_rule(session, rule, date.fromisoformat(demo["valid_from"]), now)
+    return True
+
+
+async def create_demo_key(db: Database, now: datetime) -> str:
+    """A fresh admin key for the demo session, printed by the CLI (demo mode only)."""
+    key = new_key()
+    async with db.write() as session:
+        session.add(ApiKey(name="demo admin", scopes=["admin"], key_hash=hash_key(key), created_at=now))
+    return key
+
+
+def _add_places_and_people(session: AsyncSession, demo: dict[str, Any], now: datetime) -> None:
+    for site in demo["sites"]:
+        session.add(Site(**site, created_at=now))
+    for school_id, label in demo["schools"]:
+        session.add(Site(id=school_id, name=label, kind="school", address=None, timezone="Europe/Paris",
+                         school_zone="A", public_label=label, created_at=now))
+    for person in demo["staff"]:
+        session.add(Staff(**person, created_at=now))
+    for service in demo["services"]:
+        session.add(Service(**service, created_at=now))
+
+
+def _rules(demo: dict[str, Any]) -> list[dict[str, Any]]:
+    rules = [dict(rule, school=False) for rule in demo["rules"]]
+    for visits in demo["home_visits"]:
+        for staff in visits["staff"]:
+            rules.append({"staff": staff, "site": "domicile", "services": ["visite-domicile"],
+                          "weekday": visits["weekday"], "start": visits["start"], "end": visits["end"],
+                          "school": False})
+    for staff, school, weekday, half_day in demo["permanences"]:
+        start, end = HALF_DAYS[half_day]
+        rules.append({"staff": staff, "site": school, "services": ["permanence-ecole"], "weekday": weekday,
+                      "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"), "school": True})
+    return rules
+
+
+def _add_rule(session: AsyncSession, rule: dict[str, Any], valid_from: date, now: datetime) -> None:
+    row = AvailabilityRule(
+        staff_id=rule["staff"], site_id=rule["site"], weekday=rule["weekday"],
+        start_time=time.fromisoformat(rule["start"]), end_time=time.fromisoformat(rule["end"]),
+        valid_from=valid_from, follows_school_calendar=rule["school"], created_at=now,
+    )
+    session.add(row)
+    for service_id in rule["services"]:
+        session.add(RuleService(rule_id=row.id, service_id=service_id))

@@ -1,0 +1,97 @@
+"""Weekly availability rules and the concrete openings they give on a range of days."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.domain.calendars import ClosedDays
+from scheduler.domain.intervals import Interval, resolve_local
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyRule:
+    """Every ``weekday`` (1 = Monday) a resource is available from ``start_time`` to ``end_time``.
+
+    ``resource_id`` is a staff member or an interpreter: both go through the same engine.
+    """
+
+    id: str
+    resource_id: str
+    site_id: str | None
+    zone: ZoneInfo
+    weekday: int
+    start_time: time
+    end_time: time
+    valid_from: date
+    valid_until: date | None = None
+    service_ids: frozenset[str] = field(default_factory=frozenset)
+    follows_school_calendar: bool = False
+    holiday_calendar: str = "FR"
+    school_zone: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.weekday <= 7:
+            raise ValueError(f"weekday must be 1 (Monday) to 7 (Sunday), not {self.weekday}")
+        if self.end_time <= self.start_time:
+            raise ValueError("a rule must end after it starts on the same day")
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+
+    def applies_on(self, day: date) -> bool:
+        """True when the rule is in force and falls on ``day`` (holidays aside)."""
+        in_force = self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+        return in_force and day.isoweekday() == self.weekday
+
+    def offers(self, service_id: str) -> bool:
+        """True when the rule's time may be booked for ``service_id``."""
+        return service_id in self.service_ids
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A concrete stretch of availability of one resource at one site."""
+
+    resource_id: str
+    site_id: str | None
+    interval: Interval
+    zone: ZoneInfo
+    service_ids: frozenset[str] = field(default_factory=frozenset)
+
+
+def days(first: date, last: date) -> Iterator[date]:
+    """Every day from ``first`` to ``last``, both included."""
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)
+
+
+def is_closed(rule: WeeklyRule, day: date, closed: ClosedDays) -> bool:
+    """True when a public holiday, or a school holiday for a school-calendar rule, cancels the rule."""
+    if closed.is_public_holiday(rule.holiday_calendar, day):
+        return True
+    return rule.follows_school_calendar and closed.is_school_holiday(rule.school_zone, day)
+
+
+def occurrences(
+    rules: Iterable[WeeklyRule], first: date, last: date, closed: ClosedDays
+) -> list[Opening]:
+    """The openings the rules give from ``first`` to ``last`` (local dates of each rule's zone)."""
+    openings: list[Opening] = []
+    for rule in rules:
+        for day in days(max(first, rule.valid_from), last):
+            if rule.applies_on(day) and not is_closed(rule, day, closed):
+                openings.append(_opening(rule, day))
+    return openings
+
+
+def _opening(rule: WeeklyRule, day: date) -> Opening:
+    start = resolve_local(day, rule.start_time, rule.zone)
+    end = resolve_local(day, rule.end_time, rule.zone)
+    return Opening(rule.resource_id, rule.site_id, Interval(start, end), rule.zone, rule.service_ids)
+
+
+def local_dates(instants: Sequence[datetime], zone: ZoneInfo) -> set[date]:
+    """The local calendar dates of instants in a zone."""
+    return {instant.astimezone(zone).date() for instant in instants}

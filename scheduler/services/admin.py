@@ -1,0 +1,155 @@
+"""Setting up: sites, staff, services, weekly rules, absences, openings and API keys."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from scheduler.db.tables import ApiKey, Appointment, AvailabilityRule, RuleService, Service, Site, Staff
+from scheduler.domain.errors import InUse, InvalidInput, NotFound
+
+Row = TypeVar("Row", bound=SQLModel)
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PageOf:
+    """Rows of a page and the cursor of the next one."""
+
+    rows: Sequence[Any]
+    next_cursor: str | None
+
+
+def encode_cursor(*parts: str) -> str:
+    """An opaque cursor."""
+    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, count: int) -> list[str]:
+    """The parts of a cursor, or InvalidInput."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        parts = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("The cursor is not one this service gave.") from None
+    if len(parts) != count:
+        raise InvalidInput("The cursor is not one this service gave.")
+    return parts
+
+
+async def get(session: AsyncSession, table: type[Row], ident: str, kind: str) -> Row:
+    """A row by id, or NotFound."""
+    row = await session.get(table, ident)
+    if row is None:
+        raise NotFound(kind, ident)
+    return row
+
+
+async def page(session: AsyncSession, table: type[Row], cursor: str | None, limit: int, *where: Any) -> PageOf:
+    """A page of rows ordered by id (ids are opaque, the order merely stable)."""
+    column = table.id  # type: ignore[attr-defined]
+    statement = select(table).where(*where).order_by(column).limit(limit + 1)
+    if cursor:
+        statement = statement.where(column > decode_cursor(cursor, 1)[0])
+    rows = list((await session.execute(statement)).scalars().all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return PageOf(rows, encode_cursor(rows[-1].id) if more else None)
+
+
+async def create(session: AsyncSession, row: Row) -> Row:
+    """Insert a row; a dangling reference is a 404 on the referenced id."""
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def apply_changes(row: Row, changes: dict[str, Any]) -> Row:
+    """Set the given fields on a row; null is refused where the column needs a value."""
+    columns = row.__table__.c  # type: ignore[attr-defined]
+    for name, value in changes.items():
+        if value is None and not columns[name].nullable:
+            raise InvalidInput(f"{name}: may be changed but not removed.")
+        setattr(row, name, value)
+    return row
+
+
+async def require(session: AsyncSession, table: type[SQLModel], ident: str, kind: str) -> None:
+    """NotFound unless a referenced row exists."""
+    if await session.get(table, ident) is None:
+        raise NotFound(kind, ident)
+
+
+async def check_rule_refs(session: AsyncSession, staff_id: str, site_id: str, service_ids: Sequence[str]) -> None:
+    """Every id a rule names must exist."""
+    await require(session, Staff, staff_id, "staff member")
+    await require(session, Site, site_id, "site")
+    for service_id in service_ids:
+        await require(session, Service, service_id, "service")
+
+
+async def create_rule(session: AsyncSession, rule: AvailabilityRule, service_ids: Sequence[str]) -> AvailabilityRule:
+    """A weekly rule and the services it offers."""
+    await check_rule_refs(session, rule.staff_id, rule.site_id, service_ids)
+    session.add(rule)
+    await session.flush()
+    for service_id in dict.fromkeys(service_ids):
+        session.add(RuleService(rule_id=rule.id, service_id=service_id))
+    await session.flush()
+    return rule
+
+
+async def rule_services(session: AsyncSession, rule_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The service ids of each rule."""
+    found: dict[str, list[str]] = {rule_id: [] for rule_id in rule_ids}
+    if rule_ids:
+        statement = select(RuleService.rule_id, RuleService.service_id).where(
+            RuleService.rule_id.in_(rule_ids)  # type: ignore[attr-defined]
+        )
+        for row in (await session.execute(statement)).all():
+            found[row.rule_id].append(row.service_id)
+    return found
+
+
+async def delete_rule(session: AsyncSession, rule_id: str) -> None:
+    """Delete a rule; booked appointments stay booked."""
+    await get(session, AvailabilityRule, rule_id, "availability rule")
+    await session.execute(delete(RuleService).where(RuleService.rule_id == rule_id))  # type: ignore[arg-type]
+    await session.execute(delete(AvailabilityRule).where(AvailabilityRule.id == rule_id))  # type: ignore[arg-type]
+
+
+async def delete_referenced(
+    session: AsyncSession, table: type[Row], ident: str, kind: str, column: Any, now: datetime
+) -> None:
+    """Delete a site, staff member or service unless a future appointment needs it."""
+    row = await get(session, table, ident, kind)
+    future = select(Appointment.id).where(
+        column == ident,
+        Appointment.status.in_(("booked", "confirmed")),  # type: ignore[attr-defined]
+        Appointment.ends_at > now,
+    )
+    if (await session.execute(future.limit(1))).first() is not None:
+        raise InUse(f"This {kind} is needed by future appointments; cancel or move them first.")
+    try:
+        async with session.begin_nested():
+            await session.delete(row)
+            await session.flush()
+    except IntegrityError:
+        raise InUse(
+            f"This {kind} is still referenced by weekly rules or past appointments; end its rules instead."
+        ) from None
+
+
+async def revoke_key(session: AsyncSession, key_id: str, now: datetime) -> None:
+    """Revoke an API key; revoking twice is harmless."""
+    key = await get(session, ApiKey, key_id, "API key")
+    if key.revoked_at is None:
+        key.revoked_at = now

@@ -1,0 +1,158 @@
+"""Typed settings, read once at start-up from the environment and an optional TOML file.
+
+Names follow ``../shared/API.md``: ``CRENEAU_*`` for ours, ``TWILIO_ACCOUNT_SID`` and
+``TWILIO_AUTH_TOKEN`` as Twilio names them. Defaults live in ``config/settings.toml``; a
+file named by ``CRENEAU_SETTINGS_FILE`` overrides them, and the environment overrides both.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+DEFAULTS_FILE = CONFIG_DIR / "settings.toml"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./creneau.db"
+
+
+class SettingsError(Exception):
+    """The settings are invalid; the message names each bad setting and why."""
+
+
+def _env(name: str, *aliases: str) -> Any:
+    return Field(validation_alias=AliasChoices(name, name.lower(), *aliases))
+
+
+class Settings(BaseModel):
+    """Everything the service can be told, each field validated at start-up."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=AliasChoices("CRENEAU_DATABASE_URL", "database_url"))
+    """SQLAlchemy async URL: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://user@host/db``."""
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("CRENEAU_HOST", "host"))
+    """Address the HTTP server listens on."""
+    port: int = Field(8000, ge=1, le=65535, validation_alias=AliasChoices("CRENEAU_PORT", "port"))
+    """Port the HTTP server listens on."""
+    workers: int = Field(1, ge=1, le=64, validation_alias=AliasChoices("CRENEAU_WORKERS", "workers"))
+    """Number of server worker processes."""
+    public_url: str = Field("http://127.0.0.1:8000", validation_alias=AliasChoices("CRENEAU_PUBLIC_URL", "public_url"))
+    """Public base URL: used in links, feed URLs and to check webhook signatures."""
+    admin_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("CRENEAU_ADMIN_API_KEY", "admin_api_key"))
+    """When set, this key is an admin key (all scopes) from start-up."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=AliasChoices("CRENEAU_LOG_LEVEL", "log_level")
+    )
+    """Log level of the service's loggers."""
+    max_body_bytes: int = Field(65_536, ge=1024, validation_alias=AliasChoices("CRENEAU_MAX_BODY_BYTES", "max_body_bytes"))
+    """Largest accepted request body; larger ones get 413."""
+
+    sms_backend: Literal["console", "twilio", "memory"] = Field(
+        "console", validation_alias=AliasChoices("CRENEAU_SMS_BACKEND", "sms_backend")
+    )
+    """``console`` logs messages with the number masked; ``twilio`` sends them."""
+    twilio_account_sid: str | None = Field(None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "twilio_account_sid"))
+    """Twilio account SID (``AC...``)."""
+    twilio_auth_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "twilio_auth_token")
+    )
+    """Twilio auth token; also checks webhook signatures."""
+    twilio_sender: str | None = Field(None, validation_alias=AliasChoices("CRENEAU_TWILIO_SENDER", "twilio_sender"))
+    """Alphanumeric sender ID, a number, or a Messaging Service SID ``MG...``."""
+    twilio_api_base: str | None = Field(None, validation_alias=AliasChoices("CRENEAU_TWILIO_API_BASE", "twilio_api_base"))
+    """Base URL of the Twilio API (default Twilio's own; tests point it at a local fake)."""
+    dispatch_interval_seconds: float = Field(
+        5.0, gt=0, le=3600, validation_alias=AliasChoices("CRENEAU_DISPATCH_INTERVAL_SECONDS", "dispatch_interval_seconds")
+    )
+    """How often due messages are sent."""
+    quiet_hours: str = Field("20:00-08:00", validation_alias=AliasChoices("CRENEAU_QUIET_HOURS", "quiet_hours"))
+    """No SMS to families in this window, in the site's zone (empty: none)."""
+    retention_days: int = Field(90, ge=1, validation_alias=AliasChoices("CRENEAU_RETENTION_DAYS", "retention_days"))
+    """Days after a family's last appointment before its phone number is erased."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_shape(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _is_time_range(value):
+            raise ValueError("expected HH:MM-HH:MM, e.g. 20:00-08:00, or empty for none")
+        return value
+
+    def check_sms(self) -> None:
+        """Refuse a Twilio backend that lacks what it needs."""
+        if self.sms_backend == "twilio":
+            missing = [
+                name
+                for name, value in (
+                    ("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                    ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                    ("CRENEAU_TWILIO_SENDER", self.twilio_sender),
+                )
+                if not value
+            ]
+            if missing:
+                raise SettingsError(f"CRENEAU_SMS_BACKEND=twilio needs {', '.join(missing)}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Defaults file, then ``CRENEAU_SETTINGS_FILE``, then the environment; validated."""
+        values: dict[str, Any] = _read_toml(DEFAULTS_FILE) if DEFAULTS_FILE.exists() else {}
+        extra_file = environ.get("CRENEAU_SETTINGS_FILE")
+        if extra_file:
+            values.update(_read_toml(Path(extra_file)))
+        values.update({key: value for key, value in environ.items() if _is_ours(key)})
+        try:
+            settings = cls.model_validate(values)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc)) from None
+        settings.check_sms()
+        return settings
+
+
+def _is_ours(key: str) -> bool:
+    return key.startswith("CRENEAU_") or key in {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"}
+
+
+def _is_time_range(value: str) -> bool:
+    parts = value.split("-")
+    return len(parts) == 2 and all(_is_hhmm(part.strip()) for part in parts)
+
+
+def _is_hhmm(value: str) -> bool:
+    hours, _, minutes = value.partition(":")
+    return hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    # Name the setting as the operator wrote it, and never echo a value (it may be a secret).
+    lines = ["invalid settings:"]
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"])
+        lines.append(f"  {name}: {error['msg']}")
+    return "\n".join(lines)
