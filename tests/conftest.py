@@ -1,0 +1,60 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL over real connections) and real server processes."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.databases import DatabaseHandle, postgres_available, postgres_url, sqlite_database, temporary_postgres
+from tests.support.server import RunningServer, start_server
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL is part of the suite: in CI its absence fails the run; elsewhere it is reported."""
+    if postgres_available():
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"PostgreSQL is not reachable at {postgres_url()} (CI must test it)")
+    reason = f"PostgreSQL not reachable at {postgres_url()}; set CRENEAU_TEST_POSTGRES_URL"
+    for item in items:
+        if "postgresql" in item.name:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(params=DATABASES)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseHandle]:
+    """A fresh, migrated database of each kind, for one test."""
+    yield from _database(request.param, tmp_path)
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def module_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseHandle]:
+    """A fresh, migrated database of each kind, shared by one module."""
+    yield from _database(request.param, tmp_path_factory.mktemp("db"))
+
+
+def _database(kind: str, folder: Path) -> Iterator[DatabaseHandle]:
+    if kind == "sqlite":
+        yield sqlite_database(folder)
+    else:
+        with temporary_postgres() as handle:
+            yield handle
+
+
+@pytest.fixture(scope="module")
+def server(module_database: DatabaseHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A real `creneau serve` process (one worker) on the module's database."""
+    with start_server(module_database, tmp_path_factory.mktemp("server"), admin_key=secrets.token_urlsafe(24)) as running:
+        yield running
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (the service's loop)."""
+    return "asyncio"

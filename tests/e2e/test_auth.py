@@ -1,0 +1,90 @@
+"""API keys and scopes: 401 without or with a wrong key, 403 without the scope, revocation."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support.api import PROBLEM, created
+from tests.support.server import RunningServer
+
+# (method, path) of each protected endpoint and the scope it needs.
+ENDPOINTS = [
+    ("GET", "/v1/slots?service_id=x&from=2026-12-01&to=2026-12-02", "slots:read"),
+    ("POST", "/v1/appointments", "appointments:write"),
+    ("GET", "/v1/appointments", "appointments:write"),
+    ("GET", "/v1/appointments/x", "appointments:write"),
+    ("POST", "/v1/appointments/x/cancel", "appointments:write"),
+    ("POST", "/v1/appointments/x/reschedule", "appointments:write"),
+    ("POST", "/v1/appointments/x/outcome", "appointments:write"),
+    ("POST", "/v1/sites", "admin"),
+    ("GET", "/v1/sites", "admin"),
+    ("GET", "/v1/sites/x", "admin"),
+    ("PATCH", "/v1/sites/x", "admin"),
+    ("DELETE", "/v1/sites/x", "admin"),
+    ("POST", "/v1/staff", "admin"),
+    ("GET", "/v1/staff", "admin"),
+    ("POST", "/v1/services", "admin"),
+    ("GET", "/v1/services", "admin"),
+    ("POST", "/v1/availability-rules", "admin"),
+    ("GET", "/v1/availability-rules", "admin"),
+    ("POST", "/v1/absences", "admin"),
+    ("GET", "/v1/absences", "admin"),
+    ("POST", "/v1/api-keys", "admin"),
+    ("GET", "/v1/api-keys", "admin"),
+    ("DELETE", "/v1/api-keys/x", "admin"),
+]
+SCOPES = ["slots:read", "appointments:write", "admin"]
+
+
+@pytest.fixture(scope="module")
+def keys(server: RunningServer) -> dict[str, str]:
+    with server.client() as client:
+        return {scope: created(client.post("/v1/api-keys", json={"name": scope, "scopes": [scope]}))["key"]
+                for scope in SCOPES}
+
+
+def _call(server: RunningServer, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
+    body = {} if method in {"POST", "PATCH"} else None
+    return httpx.request(method, server.base_url + path, headers=headers, json=body, timeout=10)
+
+
+@pytest.mark.parametrize(("method", "path", "scope"), ENDPOINTS)
+def test_every_endpoint_needs_a_key_with_its_scope(
+    server: RunningServer, keys: dict[str, str], method: str, path: str, scope: str
+) -> None:
+    for headers in ({}, {"Authorization": "Bearer crn_wrong"}, {"Authorization": "Basic abc"}):
+        response = _call(server, method, path, headers)
+        assert response.status_code == 401, (headers, response.text)
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert response.json()["code"] == "unauthorized"
+    for held in SCOPES:
+        response = _call(server, method, path, {"Authorization": f"Bearer {keys[held]}"})
+        if held == scope or held == "admin":
+            assert response.status_code not in (401, 403), (held, response.text)
+        else:
+            assert (response.status_code, response.json()["code"]) == (403, "forbidden"), held
+
+
+def test_created_key_is_shown_once_and_stored_hashed(server: RunningServer) -> None:
+    with server.client() as client:
+        made = created(client.post("/v1/api-keys", json={"name": "partner", "scopes": ["slots:read"]}))
+        assert made["key"].startswith("crn_") and len(made["key"]) > 40
+        listed = client.get("/v1/api-keys").json()["items"]
+        mine = [item for item in listed if item["id"] == made["id"]]
+        assert mine == [{"id": made["id"], "name": "partner", "scopes": ["slots:read"]}]
+        assert made["key"] not in client.get("/v1/api-keys").text
+
+
+def test_a_revoked_key_stops_working(server: RunningServer) -> None:
+    with server.client() as client:
+        made = created(client.post("/v1/api-keys", json={"name": "temp", "scopes": ["admin"]}))
+        with server.client(made["key"]) as own:
+            assert own.get("/v1/sites").status_code == 200
+            assert client.delete(f"/v1/api-keys/{made['id']}").status_code == 204
+            assert own.get("/v1/sites").status_code == 401
+
+
+def test_public_endpoints_need_no_key(server: RunningServer) -> None:
+    assert httpx.get(server.base_url + "/health").status_code == 200
+    assert httpx.get(server.base_url + "/schema/openapi.json").status_code == 200
