@@ -1,0 +1,1 @@
+"""SMS notifications: policy, texts and transport adapters."""

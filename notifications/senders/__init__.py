@@ -1,0 +1,1 @@
+"""Transport adapters that hand an SMS to a provider (or to a log, or to memory)."""

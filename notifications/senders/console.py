@@ -1,0 +1,35 @@
+"""A sender that only logs: the default backend, for development and demos."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from notifications.masking import mask_phone
+from notifications.segments import count_segments
+from notifications.senders.base import OutgoingSms, SendResult
+
+logger = logging.getLogger("creneau.sms")
+
+
+class ConsoleSmsSender:
+    """Logs each message (number masked) instead of sending it."""
+
+    async def send(self, message: OutgoingSms) -> SendResult:
+        """Log the message on ``creneau.sms``; the number is masked, never in clear."""
+        segments = count_segments(message.body).segments
+        logger.info(
+            "SMS not sent (console backend) to %s, ref %s, %d segment(s): %s",
+            mask_phone(message.to),
+            message.reference,
+            segments,
+            message.body,
+        )
+        return SendResult(provider_id=f"console-{message.reference}", status="sent", segments=segments)
+
+    async def lookup(self, message: OutgoingSms, since: datetime) -> SendResult | None:
+        """Nothing left the process, so there is never anything to reconcile."""
+        return None
+
+    async def aclose(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,281 @@
+"""What each SMS says, per event and language, from the templates in ``config/texts/<lang>.toml``."""
+
+from __future__ import annotations
+
+import functools
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_time
+
+from notifications.segments import Segments, count_segments
+
+DEFAULT_LANGUAGE = "fr"
+APPOINTMENT_EVENTS = (
+    "appointment_booked",
+    "appointment_moved",
+    "appointment_reminder",
+    "appointment_cancelled",
+)
+INTERPRETER_EVENTS = (
+    "interpreter_booked",
+    "interpreter_moved",
+    "interpreter_cancelled",
+    "interpreter_reminder",
+)
+EVENTS = APPOINTMENT_EVENTS + INTERPRETER_EVENTS
+
+# Placeholders each template may use: a typo in a TOML file fails at load, not at send time.
+_LANGUAGE_FIELDS = {
+    "when": {"date", "time"},
+    "place": {"site_label"},
+    "place_with_address": {"site_label", "site_address"},
+}
+_EVENT_FIELDS = {"text": {"when", "place"}, "link": {"link"}, "phone": {"site_phone"}}
+# Ever shorter forms of a text, tried until one fits the language's segment budget.
+_SHORTENINGS = ((False, True), (True, True), (True, False))  # (short date, with address)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContext:
+    """What a text may say about an appointment; nothing else reaches the family's phone."""
+
+    start: datetime
+    """Aware, already in the site's zone: the wall time the family will read."""
+    site_label: str
+    """The site's public label (never its internal name)."""
+    site_address: str | None = None
+    link: str | None = None
+    """The family's page short link, to confirm or cancel."""
+    site_phone: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.start.utcoffset() is None:
+            raise ValueError(f"start must carry a UTC offset: {self.start.isoformat()}")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedSms:
+    """A text ready to send, in the language actually used, with its cost."""
+
+    body: str
+    language: str
+    segments: Segments
+
+
+@dataclass(frozen=True, slots=True)
+class EventTexts:
+    """One event's templates: the sentence, and the confirm/cancel part by link or by phone."""
+
+    text: str
+    link: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageTexts:
+    """One language's file: how it writes dates, places, and each event it has a text for."""
+
+    language: str
+    locale: str
+    date_long: str
+    date_short: str
+    time: str
+    when: str
+    place: str
+    place_with_address: str
+    max_segments: int
+    gsm7_spelling: Mapping[str, str]
+    events: Mapping[str, EventTexts]
+
+
+class TextCatalog:
+    """Every language's templates, checked when loaded."""
+
+    def __init__(self, languages: Mapping[str, LanguageTexts]) -> None:
+        default = languages.get(DEFAULT_LANGUAGE)
+        missing = [event for event in EVENTS if default is None or event not in default.events]
+        if missing:
+            raise ValueError(f"the {DEFAULT_LANGUAGE} texts lack: {', '.join(missing)}")
+        self._languages = dict(languages)
+
+    @classmethod
+    def load(cls, texts_dir: Path | None = None) -> TextCatalog:
+        """Read every ``<lang>.toml`` of a directory.
+
+        Args:
+            texts_dir: The directory; ``default_texts_dir()`` when not given.
+
+        Raises:
+            ValueError: A file is malformed, uses an unknown placeholder, or French lacks an event.
+        """
+        directory = texts_dir if texts_dir is not None else default_texts_dir()
+        files = sorted(directory.glob("*.toml"))
+        return cls({path.stem: _parse_language(path) for path in files})
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(self._languages)
+
+    def render(self, event: str, language: str, ctx: MessageContext) -> RenderedSms:
+        """Write the text of an event in a language (French when the language lacks it).
+
+        The longest form that fits the language's segment budget is used: the long date and
+        the address first, then a short date, then no address.
+        """
+        texts = self._texts_for(event, language)
+        body = ""
+        for short_date, with_address in _SHORTENINGS:
+            body = _compose(texts, texts.events[event], ctx, short_date=short_date, with_address=with_address)
+            segments = count_segments(body)
+            if segments.segments <= texts.max_segments:
+                break
+        return RenderedSms(body, texts.language, segments)
+
+    def _texts_for(self, event: str, language: str) -> LanguageTexts:
+        if event not in EVENTS:
+            raise ValueError(f"unknown SMS event: {event!r}")
+        texts = self._languages.get(_base_language(language))
+        if texts is None or event not in texts.events:
+            return self._languages[DEFAULT_LANGUAGE]
+        return texts
+
+
+def default_texts_dir() -> Path:
+    """``config/texts`` at the repository root."""
+    return Path(__file__).resolve().parents[1] / "config" / "texts"
+
+
+@functools.cache
+def default_catalog() -> TextCatalog:
+    """The catalog of ``default_texts_dir()``, loaded once."""
+    return TextCatalog.load(default_texts_dir())
+
+
+def appointment_booked(language: str, ctx: MessageContext, catalog: TextCatalog | None = None) -> RenderedSms:
+    """The confirmation sent when an appointment is booked."""
+    return (catalog or default_catalog()).render("appointment_booked", language, ctx)
+
+
+def appointment_moved(language: str, ctx: MessageContext, catalog: TextCatalog | None = None) -> RenderedSms:
+    """The notice sent when an appointment is rescheduled (``ctx.start`` is the new time)."""
+    return (catalog or default_catalog()).render("appointment_moved", language, ctx)
+
+
+def appointment_reminder(
+    language: str, ctx: MessageContext, catalog: TextCatalog | None = None
+) -> RenderedSms:
+    """A reminder before an appointment."""
+    return (catalog or default_catalog()).render("appointment_reminder", language, ctx)
+
+
+def appointment_cancelled(
+    language: str, ctx: MessageContext, catalog: TextCatalog | None = None
+) -> RenderedSms:
+    """The notice sent when an appointment is cancelled (``ctx.start`` is the cancelled time)."""
+    return (catalog or default_catalog()).render("appointment_cancelled", language, ctx)
+
+
+def interpreter_booked(language: str, ctx: MessageContext, catalog: TextCatalog | None = None) -> RenderedSms:
+    """Tells an interpreter a booking is made (French; never the family's link)."""
+    return (catalog or default_catalog()).render("interpreter_booked", language, ctx)
+
+
+def interpreter_moved(language: str, ctx: MessageContext, catalog: TextCatalog | None = None) -> RenderedSms:
+    """Tells an interpreter a booking moved (French)."""
+    return (catalog or default_catalog()).render("interpreter_moved", language, ctx)
+
+
+def interpreter_cancelled(
+    language: str, ctx: MessageContext, catalog: TextCatalog | None = None
+) -> RenderedSms:
+    """Tells an interpreter a booking is cancelled (French)."""
+    return (catalog or default_catalog()).render("interpreter_cancelled", language, ctx)
+
+
+def interpreter_reminder(
+    language: str, ctx: MessageContext, catalog: TextCatalog | None = None
+) -> RenderedSms:
+    """Reminds an interpreter of a booking (French)."""
+    return (catalog or default_catalog()).render("interpreter_reminder", language, ctx)
+
+
+def _base_language(language: str) -> str:
+    """``"pt-BR"``, ``"PT_br"`` -> ``"pt"``."""
+    return language.strip().lower().replace("_", "-").split("-")[0]
+
+
+def _compose(
+    texts: LanguageTexts, event: EventTexts, ctx: MessageContext, *, short_date: bool, with_address: bool
+) -> str:
+    when = texts.when.format(
+        date=_date(texts, ctx.start, short_date),
+        time=format_time(ctx.start.time(), texts.time, locale=texts.locale),
+    )
+    if with_address and ctx.site_address:
+        place = texts.place_with_address.format(site_label=ctx.site_label, site_address=ctx.site_address)
+    else:
+        place = texts.place.format(site_label=ctx.site_label)
+    return event.text.format(when=when, place=place) + _action(event, ctx)
+
+
+def _date(texts: LanguageTexts, start: datetime, short: bool) -> str:
+    # Naive date: babel would otherwise convert an aware value to UTC first.
+    written = format_date(start.date(), texts.date_short if short else texts.date_long, locale=texts.locale)
+    for word, gsm7_word in texts.gsm7_spelling.items():
+        written = written.replace(word, gsm7_word)
+    return written
+
+
+def _action(event: EventTexts, ctx: MessageContext) -> str:
+    """How to confirm or cancel: the family's page when there is one, else the site's phone."""
+    if event.link is not None and ctx.link:
+        return event.link.format(link=ctx.link)
+    if event.phone is not None and ctx.site_phone:
+        return event.phone.format(site_phone=ctx.site_phone)
+    return ""
+
+
+def _parse_language(path: Path) -> LanguageTexts:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    for key, allowed in _LANGUAGE_FIELDS.items():
+        _check_fields(path, key, data[key], allowed)
+    events = {name: _parse_event(path, name, data[name]) for name in EVENTS if name in data}
+    unknown = set(data) - set(EVENTS) - set(_LANGUAGE_FIELDS) - _SETTINGS
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
+    return LanguageTexts(
+        language=path.stem,
+        locale=data["locale"],
+        date_long=data["date_long"],
+        date_short=data["date_short"],
+        time=data["time"],
+        when=data["when"],
+        place=data["place"],
+        place_with_address=data["place_with_address"],
+        max_segments=int(data["max_segments"]),
+        gsm7_spelling=dict(data.get("gsm7_spelling", {})),
+        events=events,
+    )
+
+
+_SETTINGS = {"locale", "date_long", "date_short", "time", "max_segments", "gsm7_spelling"}
+
+
+def _parse_event(path: Path, name: str, table: Mapping[str, Any]) -> EventTexts:
+    for key, template in table.items():
+        if key not in _EVENT_FIELDS:
+            raise ValueError(f"{path}: [{name}] has an unknown key {key!r}")
+        _check_fields(path, f"{name}.{key}", template, _EVENT_FIELDS[key])
+    return EventTexts(text=table["text"], link=table.get("link"), phone=table.get("phone"))
+
+
+def _check_fields(path: Path, where: str, template: str, allowed: set[str]) -> None:
+    used = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+    if not used <= allowed:
+        raise ValueError(f"{path}: {where} uses unknown placeholders {sorted(used - allowed)}")

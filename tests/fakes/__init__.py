@@ -1,0 +1,1 @@
+"""Test harnesses that stand in for outside services over real protocols."""
