@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from litestar import Litestar, Request
@@ -13,6 +14,8 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from notifications.policy import QuietHours
+from notifications.texts import default_catalog
 from scheduler import __version__
 from scheduler.api.admin import ServiceController, SiteController, StaffController
 from scheduler.api.appointments import AppointmentController
@@ -27,7 +30,10 @@ from scheduler.context import Services
 from scheduler.db.engine import Database
 from scheduler.jobs import Jobs
 from scheduler.ports import Clock, FrenchHolidayCalendar, HolidayCalendar, SystemClock
+from scheduler.services.dispatch import Dispatcher
+from scheduler.services.notify import MessagePlanner
 from scheduler.settings import Settings
+from scheduler.sms import build_sender
 
 log = logging.getLogger("creneau")
 PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/metrics"]
@@ -39,8 +45,14 @@ def create_app(
 ) -> Litestar:
     """The application for ``settings``; tests may pass a fixed clock."""
     db = Database.from_url(settings.database_url)
-    svc = Services(db=db, clock=clock or SystemClock(), calendar=calendar or FrenchHolidayCalendar(),
-                   settings=settings)
+    clock = clock or SystemClock()
+    sender = build_sender(settings)
+    quiet = QuietHours.parse(settings.quiet_hours)
+    dispatcher = Dispatcher(db=db, sender=sender, catalog=default_catalog(), clock=clock, quiet=quiet,
+                            rate_per_second=settings.sms_rate_per_second,
+                            lease=timedelta(seconds=settings.dispatch_lease_seconds))
+    svc = Services(db=db, clock=clock, calendar=calendar or FrenchHolidayCalendar(), settings=settings,
+                   sender=sender, planner=MessagePlanner(quiet), dispatcher=dispatcher)
     admin_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     jobs = Jobs(svc)
     state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs})
@@ -55,7 +67,7 @@ def create_app(
         before_request=_require_json,
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[jobs.start],
-        on_shutdown=[jobs.stop, db.dispose],
+        on_shutdown=[jobs.stop, sender.aclose, db.dispose],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from notifications.senders.base import SmsSender
 from scheduler.db.engine import Database
 from scheduler.ports import Clock, HolidayCalendar
+from scheduler.services.dispatch import Dispatcher
+from scheduler.services.notify import MessagePlanner
 from scheduler.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Database, clock, holiday calendar and settings (``app.state.services``)."""
+    """Database, clock, holiday calendar, messaging and settings (``app.state.services``)."""
 
     db: Database
     clock: Clock
     calendar: HolidayCalendar
     settings: Settings
+    sender: SmsSender
+    planner: MessagePlanner
+    dispatcher: Dispatcher

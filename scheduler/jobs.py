@@ -1,44 +1,75 @@
-"""APScheduler wiring: one in-memory ticker per process; jobs are module-level and take no snapshot."""
+"""APScheduler wiring: one in-memory ticker per process; jobs are module-level and take no snapshot.
+
+APScheduler 3.x cannot share a job store between processes, so it only ticks: the database
+decides what is due (outbox claims are safe across processes), and every job re-reads state.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import update
 
 from scheduler.context import Services
+from scheduler.db.tables import Family
 from scheduler.services import idempotency
 
 log = logging.getLogger("creneau.jobs")
+DISPATCH_JOB = "dispatch-sms"
 
 
 class Jobs:
-    """The process's scheduler; the database, not APScheduler, coordinates several processes."""
+    """The process's scheduler."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+        self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
+                                                                        "misfire_grace_time": 60})
 
     @property
     def running(self) -> bool:
-        """True while the scheduler runs."""
-        return bool(self.scheduler.running)
+        """True while the scheduler runs and the dispatcher is scheduled on it."""
+        return bool(self.scheduler.running) and self.scheduler.get_job(DISPATCH_JOB) is not None
 
     def start(self) -> None:
-        """Start inside the running event loop (from Litestar's on_startup)."""
-        self.scheduler.add_job(purge_idempotency_records, "interval", hours=1, args=[self.services],
-                               id="purge-idempotency", replace_existing=True)
+        """Start inside the running event loop (from Litestar's on_startup, after the tables exist)."""
+        settings = self.services.settings
+        self._add(dispatch_due, "interval", DISPATCH_JOB, seconds=settings.dispatch_interval_seconds,
+                  next_run_time=self.services.clock.now())
+        self._add(erase_expired_phones, "cron", "erase-phones", hour=2, minute=30)
+        self._add(purge_idempotency_records, "interval", "purge-idempotency", hours=1)
         self.scheduler.start()
 
-    def add(self, func: Any, trigger: str, job_id: str, **trigger_args: Any) -> None:
-        """Register another periodic job (the SMS dispatcher adds its ticker here)."""
-        self.scheduler.add_job(func, trigger, args=[self.services], id=job_id, replace_existing=True, **trigger_args)
+    def _add(self, func: Any, trigger: str, job_id: str, **trigger_args: Any) -> None:
+        self.scheduler.add_job(func, trigger, args=[self.services], id=job_id, replace_existing=True,
+                               **trigger_args)
 
     def stop(self) -> None:
-        """Stop without waiting for running jobs (they re-check state when they run again)."""
+        """Stop without waiting: an interrupted dispatch is reconciled by the next one."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+
+async def dispatch_due(services: Services) -> None:
+    """Send the SMS that are due."""
+    await services.dispatcher.run_once()
+
+
+async def erase_expired_phones(services: Services) -> None:
+    """Erase the phone of families whose last appointment is older than the retention (RGPD)."""
+    now = services.clock.now()
+    limit = now - timedelta(days=services.settings.retention_days)
+    async with services.db.write() as session:
+        result = await session.execute(
+            update(Family)
+            .where(Family.phone.is_not(None), Family.last_appointment_at < limit)  # type: ignore[union-attr,operator]
+            .values(phone=None, sms_consent=False, updated_at=now)
+        )
+    erased = int(getattr(result, "rowcount", 0) or 0)
+    log.info("retention: erased the phone of %d families", erased)
 
 
 async def purge_idempotency_records(services: Services) -> None:
@@ -47,3 +78,6 @@ async def purge_idempotency_records(services: Services) -> None:
         removed = await idempotency.purge(session, services.clock.now())
     if removed:
         log.info("purged %d idempotency records", removed)
+
+
+

@@ -69,6 +69,15 @@ class Settings(BaseModel):
         5.0, gt=0, le=3600, validation_alias=AliasChoices("CRENEAU_DISPATCH_INTERVAL_SECONDS", "dispatch_interval_seconds")
     )
     """How often due messages are sent."""
+    sms_rate_per_second: float = Field(
+        10.0, gt=0, le=10_000, validation_alias=AliasChoices("CRENEAU_SMS_RATE_PER_SECOND", "sms_rate_per_second")
+    )
+    """Most messages handed to the provider per second by one process (Twilio meters per sender)."""
+    dispatch_lease_seconds: float = Field(
+        60.0, ge=1, le=3600, validation_alias=AliasChoices("CRENEAU_DISPATCH_LEASE_SECONDS", "dispatch_lease_seconds")
+    )
+    """How long a claimed message belongs to its dispatcher before another one reconciles it; keep it
+    well above the provider timeout (10 s)."""
     quiet_hours: str = Field("20:00-08:00", validation_alias=AliasChoices("CRENEAU_QUIET_HOURS", "quiet_hours"))
     """No SMS to families in this window, in the site's zone (empty: none)."""
     retention_days: int = Field(90, ge=1, validation_alias=AliasChoices("CRENEAU_RETENTION_DAYS", "retention_days"))

@@ -79,3 +79,7 @@ class SmsSender(Protocol):
             PermanentSmsError: The provider refused the query (e.g. bad credentials).
         """
         ...
+
+    async def aclose(self) -> None:
+        """Release connections (called at shutdown)."""
+        ...

@@ -63,7 +63,7 @@ class AppointmentController(Controller):
                 raise InterpreterUnavailable(
                     f"No interpreter of language {data.interpreter_language!r} is free at that time."
                 )
-            appointment = await booking.book(session, svc.calendar, wanted, svc.clock.now())
+            appointment = await booking.book(session, svc.calendar, svc.planner, wanted, svc.clock.now())
             return await _view(session, appointment.id)
 
         return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
@@ -112,7 +112,8 @@ class AppointmentController(Controller):
         self, svc: Services, data: s.CancelIn | None = None, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
         async with svc.db.write() as session:
-            await booking.cancel(session, appointment_id, data.reason if data else None, svc.clock.now())
+            await booking.cancel(session, svc.planner, appointment_id, data.reason if data else None,
+                                 svc.clock.now())
             return await _view(session, appointment_id)
 
     @post("/{appointment_id:str}/reschedule", operation_id="reschedule_appointment", summary="Move",
@@ -121,7 +122,7 @@ class AppointmentController(Controller):
         self, data: s.RescheduleIn, svc: Services, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
         async with svc.db.write() as session:
-            await booking.reschedule(session, svc.calendar, appointment_id, data.start, data.staff_id,
+            await booking.reschedule(session, svc.calendar, svc.planner, appointment_id, data.start, data.staff_id,
                                      svc.clock.now())
             return await _view(session, appointment_id)
 

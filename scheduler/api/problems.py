@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -69,12 +70,23 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[s
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    """A bug: logged with its type and the request id, answered without any internals."""
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    """A bug: logged by type and code location only, answered without any internals.
+
+    Neither the message nor the traceback is logged: a database error's message carries the
+    SQL and its parameters, which may include a phone number.
+    """
+    log.error("unhandled %s at %s on %s %s", type(exc).__name__, _where(exc), request.method, request.url.path)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
         "The service failed to answer; the error was logged.",
     )
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [frame for frame in frames if "/scheduler/" in frame.filename or "/notifications/" in frame.filename]
+    frame = (ours or frames or [None])[-1]
+    return f"{frame.filename.rsplit('/', 2)[-2]}/{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "?"
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -215,3 +215,15 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime = Field(index=True)
 
     __table_args__ = (UniqueConstraint("api_key_id", "key", name="uq_idempotency_key"),)
+
+
+class Feed(SQLModel, table=True):
+    """A calendar feed URL of a staff member, a site or an interpreter; only the token's hash is kept."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    token_hash: str = Field(max_length=64, unique=True)
+    owner_kind: str = Field(max_length=16)
+    owner_id: str = Field(max_length=32, index=True)
+    privacy: str = Field(default="standard", max_length=16)
+    created_at: datetime
+    revoked_at: datetime | None = None

@@ -21,6 +21,7 @@ from scheduler.domain.intervals import utc
 from scheduler.domain.slots import Slot
 from scheduler.ports import HolidayCalendar
 from scheduler.services.availability import SlotQuery, find_slots, get_service
+from scheduler.services.notify import MessagePlanner
 
 ACTIVE = ("booked", "confirmed")
 OUTCOMES = ("attended", "no_show")
@@ -55,12 +56,18 @@ class BookingRequest:
     note: str | None = None
 
 
-async def book(session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, now: datetime) -> Appointment:
-    """Book the slot starting at ``request.start``: the appointment, or SlotUnavailable."""
+async def book(
+    session: AsyncSession, calendar: HolidayCalendar, planner: MessagePlanner, request: BookingRequest, now: datetime
+) -> Appointment:
+    """Book the slot starting at ``request.start``: the appointment, or SlotUnavailable.
+
+    The family's confirmation and reminders are queued in the same transaction.
+    """
     slot, hold_id = await _take_slot(session, calendar, request, now)
     family_id = await _upsert_family(session, request.family, now)
     appointment = await _insert(session, request, slot, hold_id, family_id, now)
     await _touch_last_appointment(session, family_id)
+    await planner.booked(session, appointment, now)
     return appointment
 
 
@@ -158,8 +165,10 @@ async def get_for_update(session: AsyncSession, appointment_id: str) -> Appointm
     return appointment
 
 
-async def cancel(session: AsyncSession, appointment_id: str, reason: str | None, now: datetime) -> Appointment:
-    """Cancel and free the slot; cancelling twice changes nothing."""
+async def cancel(
+    session: AsyncSession, planner: MessagePlanner, appointment_id: str, reason: str | None, now: datetime
+) -> Appointment:
+    """Cancel and free the slot; cancelling twice changes nothing (and texts nobody twice)."""
     appointment = await get_for_update(session, appointment_id)
     if appointment.status == "cancelled":
         return appointment
@@ -169,12 +178,14 @@ async def cancel(session: AsyncSession, appointment_id: str, reason: str | None,
     appointment.status = "cancelled"
     appointment.cancel_reason = reason
     _changed(appointment, now)
+    await planner.cancelled(session, appointment, now)
     return appointment
 
 
 async def reschedule(
     session: AsyncSession,
     calendar: HolidayCalendar,
+    planner: MessagePlanner,
     appointment_id: str,
     start: datetime,
     staff_id: str | None,
@@ -191,6 +202,7 @@ async def reschedule(
     slot, hold_id = await _take_slot(session, calendar, request, now)
     _move(appointment, slot, hold_id, now)
     await _touch_last_appointment(session, appointment.family_id)
+    await planner.moved(session, appointment, now)
     return appointment
 
 

@@ -1,0 +1,167 @@
+"""The durable outbox: one row per message to send, and every state transition it may take.
+
+A message is written in the transaction of the change that causes it (booking, move,
+cancellation), so it exists exactly when that change does; ``UNIQUE(appointment_id, recipient,
+kind)`` keeps it from being queued twice. States::
+
+    pending ──claim──> sending ──provider accepted──> sent ──callbacks──> delivered | undelivered | failed
+       ^                  │ transient error (retry with backoff, look up before resending)
+       └──────────────────┘
+    pending | sending ──permanent error, no consent, too late──> failed | cancelled
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Index, Text, UniqueConstraint, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Column, Field, SQLModel
+
+from scheduler.db.tables import new_id
+
+PENDING, SENDING, SENT = "pending", "sending", "sent"
+DELIVERED, UNDELIVERED, FAILED, CANCELLED = "delivered", "undelivered", "failed", "cancelled"
+# Provider statuses ranked so that a late callback never moves a message backwards.
+PROVIDER_RANK = {
+    "accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4,
+    "delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5, "read": 6,
+}
+FINAL_FROM_PROVIDER = {"delivered": DELIVERED, "undelivered": UNDELIVERED, "failed": FAILED, "read": DELIVERED}
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One SMS to send to a family or an interpreter about an appointment."""
+
+    __tablename__ = "outbox_message"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    appointment_id: str = Field(max_length=32, index=True)
+    recipient: str = Field(default="family", max_length=16)
+    kind: str = Field(max_length=40)
+    status: str = Field(default=PENDING, max_length=16)
+    due_at: datetime
+    expires_at: datetime | None = None
+    attempts: int = 0
+    needs_lookup: bool = False
+    lease_until: datetime | None = None
+    claimed_at: datetime | None = None
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    to_masked: str | None = Field(default=None, max_length=32)
+    segments: int | None = None
+    encoding: str | None = Field(default=None, max_length=8)
+    provider_id: str | None = Field(default=None, max_length=64, index=True)
+    provider_status: str | None = Field(default=None, max_length=20)
+    error_code: str | None = Field(default=None, max_length=40)
+    error_detail: str | None = Field(default=None, max_length=300)
+    sent_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "recipient", "kind", name="uq_outbox_once"),
+        Index("ix_outbox_status_due", "status", "due_at"),
+    )
+
+
+TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A message to queue: for whom, which event, when, and until when it is still useful."""
+
+    appointment_id: str
+    kind: str
+    due_at: datetime
+    expires_at: datetime | None = None
+    recipient: str = "family"
+
+
+async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: datetime) -> None:
+    """Queue messages; one already queued for the same appointment, recipient and kind is kept."""
+    if not planned:
+        return
+    rows = [
+        {"id": new_id(), "appointment_id": p.appointment_id, "recipient": p.recipient, "kind": p.kind,
+         "status": PENDING, "due_at": p.due_at, "expires_at": p.expires_at, "attempts": 0,
+         "needs_lookup": False, "created_at": now, "updated_at": now}
+        for p in planned
+    ]
+    insert = (postgresql.insert(TABLE) if session.bind.dialect.name == "postgresql" else sqlite.insert(TABLE))
+    await session.execute(insert.values(rows).on_conflict_do_nothing())
+
+
+async def cancel_pending(
+    session: AsyncSession, appointment_id: str, now: datetime, recipient: str | None = None
+) -> int:
+    """Cancel the messages of an appointment that were not handed to the provider yet."""
+    where = [TABLE.c.appointment_id == appointment_id, TABLE.c.status == PENDING]
+    if recipient:
+        where.append(TABLE.c.recipient == recipient)
+    result = await session.execute(update(TABLE).where(*where).values(status=CANCELLED, updated_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def claim(session: AsyncSession, now: datetime, lease: timedelta, batch: int) -> list[Any]:
+    """Take up to ``batch`` due messages for this worker, safely across processes.
+
+    Due means pending and due, or stuck in ``sending`` past its lease (a crashed worker): those
+    come back with ``needs_lookup`` so the provider is asked before anything is resent. On
+    PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so concurrent workers never
+    claim the same row; SQLite serialises writers (BEGIN IMMEDIATE) and ignores the clause.
+    """
+    due = or_(
+        and_(TABLE.c.status == PENDING, TABLE.c.due_at <= now),
+        and_(TABLE.c.status == SENDING, TABLE.c.lease_until < now),
+    )
+    pick = select(TABLE.c.id).where(due).order_by(TABLE.c.due_at).limit(batch).with_for_update(skip_locked=True)
+    stuck = TABLE.c.status == SENDING
+    statement = (
+        update(TABLE)
+        .where(TABLE.c.id.in_(pick.scalar_subquery()))
+        # claimed_at keeps the first claim: a lookup before a resend searches from there on.
+        .values(status=SENDING, lease_until=now + lease, claimed_at=func.coalesce(TABLE.c.claimed_at, now),
+                attempts=TABLE.c.attempts + 1,
+                needs_lookup=or_(TABLE.c.needs_lookup, stuck), updated_at=now)
+        .returning(TABLE.c.id, TABLE.c.appointment_id, TABLE.c.recipient, TABLE.c.kind, TABLE.c.attempts,
+                   TABLE.c.needs_lookup, TABLE.c.body, TABLE.c.expires_at, TABLE.c.claimed_at)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def record(session: AsyncSession, message_id: str, **values: Any) -> None:
+    """Set fields of one message (a state transition decided by the dispatcher)."""
+    await session.execute(update(TABLE).where(TABLE.c.id == message_id).values(**values))
+
+
+async def apply_provider_status(
+    session: AsyncSession, reference: str, provider_id: str, status: str, error_code: str | None, now: datetime
+) -> bool:
+    """Apply a status callback: idempotent, and never backwards (a late 'sent' keeps 'delivered')."""
+    row = (await session.execute(
+        select(TABLE.c.id, TABLE.c.provider_status, TABLE.c.status).where(TABLE.c.id == reference).with_for_update()
+    )).first()
+    if row is None or PROVIDER_RANK.get(status, 0) <= PROVIDER_RANK.get(row.provider_status or "", 0):
+        return False
+    values: dict[str, Any] = {"provider_status": status, "provider_id": provider_id, "updated_at": now}
+    if status in FINAL_FROM_PROVIDER:
+        values["status"] = FINAL_FROM_PROVIDER[status]
+    elif row.status in (PENDING, SENDING):
+        values["status"] = SENT
+    if error_code:
+        values["error_code"] = error_code
+    await record(session, reference, **values)
+    return True
+
+
+async def for_appointment(session: AsyncSession, appointment_id: str) -> list[OutboxMessage]:
+    """An appointment's messages, oldest first."""
+    statement = select(OutboxMessage).where(OutboxMessage.appointment_id == appointment_id).order_by(
+        OutboxMessage.created_at, OutboxMessage.due_at  # type: ignore[arg-type]
+    )
+    return list((await session.execute(statement)).scalars().all())
