@@ -1,0 +1,1 @@
+"""Calendar feeds (iCalendar) that staff subscribe to."""
