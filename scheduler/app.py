@@ -22,10 +22,13 @@ from scheduler.api.appointments import AppointmentController
 from scheduler.api.auth import ApiKeyMiddleware, KeyRing
 from scheduler.api.availability import AbsenceController, OpeningController, RuleController
 from scheduler.api.common import services
+from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
 from scheduler.api.keys import ApiKeyController
 from scheduler.api.problems import EXCEPTION_HANDLERS
+from scheduler.api.messages import MessageController
 from scheduler.api.slots import SlotController
+from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.context import Services
 from scheduler.db.engine import Database
 from scheduler.jobs import Jobs
@@ -60,6 +63,8 @@ def create_app(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
             AbsenceController, OpeningController, ApiKeyController, SlotController, AppointmentController,
+            MessageController, TwilioWebhookController,
+            FeedAdminController, FeedController,
         ],
         state=state,
         dependencies={"svc": Provide(services, sync_to_thread=False)},

@@ -486,3 +486,18 @@ class HealthOut(BaseModel):
     database: Literal["ok", "unreachable"]
     dispatcher: Literal["running", "stopped"]
     version: str
+
+
+class MessageOut(BaseModel):
+    """An SMS of an appointment, as staff may see it: the number masked, never the text's recipient in clear."""
+
+    id: str
+    recipient: Literal["family", "interpreter"]
+    kind: str
+    status: str
+    due_at: datetime
+    to: str | None
+    segments: int | None
+    provider_status: str | None
+    error_code: str | None
+    sent_at: datetime | None

@@ -1,4 +1,4 @@
-"""outbox and feeds
+"""outbox, inbox and feeds
 
 Revision ID: 0002
 Revises: 0001
@@ -66,9 +66,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_message_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index('ix_outbox_status_due', ['status', 'due_at'], unique=False)
 
+    op.create_table('inbound_message',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('provider_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('family_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('appointment_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('body', sa.Text(), nullable=True),
+    sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('provider_id')
+    )
+    with op.batch_alter_table('inbound_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inbound_message_family_id'), ['family_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inbound_message_appointment_id'), ['appointment_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    op.drop_table("inbound_message")
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_due')
         batch_op.drop_index(batch_op.f('ix_outbox_message_provider_id'))

@@ -1,0 +1,130 @@
+"""Calendar feeds: created and revoked by admins, read by calendar applications with the token alone."""
+
+from __future__ import annotations
+
+from email.utils import format_datetime
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Parameter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.api.auth import Principal, requires
+from scheduler.api.common import IdempotencyKey, Services, create_idempotently
+from scheduler.services import feeds
+from scheduler.services.feeds import FeedBodies, FeedNotFound, OwnerKind
+
+# Litestar appends "; charset=utf-8" to every text/* media type.
+CALENDAR_MEDIA_TYPE = "text/calendar"
+# Calendar clients poll on their own schedule (Google: hours); five minutes of reuse by a
+# client or a private cache costs little staleness and spares rebuilds. "private": the URL is
+# a personal secret, so no shared cache may keep the body.
+CACHE_CONTROL = "private, max-age=300"
+FEED_SUFFIX = ".ics"
+Token = Annotated[str, Parameter(max_length=100, description="The feed's secret token.")]
+
+
+class FeedCreate(BaseModel):
+    """A new calendar feed: how much it shows (the confidentiality charter)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    privacy: Literal["full", "standard", "busy"] = Field(
+        "standard",
+        description="full: service, family reference, interpreter language and staff note; "
+        "standard: service and family reference; busy: only 'Occupé'. Never a phone number.",
+    )
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="A label for the administrator (echoed back, not stored)."
+    )
+
+
+class FeedCreated(BaseModel):
+    """A created feed; the token and URL are shown only once."""
+
+    token: str
+    url: str = Field(description="The address to subscribe to: <public URL>/feeds/<token>.ics")
+    privacy: Literal["full", "standard", "busy"]
+    name: str | None = None
+
+
+def feed_bodies(state: State) -> FeedBodies:
+    """Dependency: this application's cache of built feed bodies (created on first use)."""
+    bodies = state.get("feed_bodies")
+    if not isinstance(bodies, FeedBodies):
+        bodies = state["feed_bodies"] = FeedBodies()
+    return bodies
+
+
+class FeedAdminController(Controller):
+    """Creating and revoking feed URLs (scope ``admin``)."""
+
+    path = "/v1"
+    tags = ["calendar feeds"]
+    guards = [requires("admin")]
+
+    @post("/staff/{owner_id:str}/feeds", operation_id="create_staff_feed",
+          summary="Create a staff member's calendar feed", status_code=201)
+    async def create_staff_feed(
+        self, request: Request[Principal, Any, Any], svc: Services, data: FeedCreate | None = None,
+        owner_id: str = Parameter(max_length=64), idempotency_key: IdempotencyKey = None,
+    ) -> FeedCreated:
+        return await _create(request, svc, "staff", owner_id, data or FeedCreate(), idempotency_key)
+
+    @post("/sites/{owner_id:str}/feeds", operation_id="create_site_feed",
+          summary="Create a site's calendar feed", status_code=201)
+    async def create_site_feed(
+        self, request: Request[Principal, Any, Any], svc: Services, data: FeedCreate | None = None,
+        owner_id: str = Parameter(max_length=64), idempotency_key: IdempotencyKey = None,
+    ) -> FeedCreated:
+        return await _create(request, svc, "site", owner_id, data or FeedCreate(), idempotency_key)
+
+    @delete("/feeds/{token:str}", operation_id="revoke_feed", summary="Revoke a calendar feed", status_code=204)
+    async def revoke(self, svc: Services, token: Token) -> None:
+        async with svc.db.write() as session:
+            await feeds.revoke(session, token, svc.clock.now())
+
+
+async def _create(
+    request: Request[Principal, Any, Any], svc: Services, owner_kind: OwnerKind, owner_id: str,
+    data: FeedCreate, idempotency_key: str | None,
+) -> FeedCreated:
+    async def operation(session: AsyncSession) -> BaseModel:
+        created = await feeds.create(session, owner_kind, owner_id, data.privacy, svc.clock.now())
+        url = f"{svc.settings.public_url}/feeds/{created.token}{FEED_SUFFIX}"
+        return FeedCreated(token=created.token, url=url, privacy=created.privacy, name=data.name)
+
+    return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
+
+
+class FeedController(Controller):
+    """The feed itself: no API key, the unguessable token in the path is the credential."""
+
+    path = "/feeds"
+    tags = ["calendar feeds"]
+    dependencies = {"bodies": Provide(feed_bodies, sync_to_thread=False)}
+
+    @get("/{filename:str}", operation_id="get_feed", summary="A calendar feed (iCalendar)",
+         security=[], media_type=CALENDAR_MEDIA_TYPE, cache=False)
+    async def read(
+        self, request: Request[Any, Any, Any], svc: Services, bodies: FeedBodies,
+        filename: str = Parameter(max_length=100, description="<token>.ics"),
+    ) -> Response[bytes]:
+        """The feed's iCalendar body; 304 when ``If-None-Match`` names the current ETag."""
+        if not filename.endswith(FEED_SUFFIX):
+            raise FeedNotFound()  # the same 404 as an unknown token
+        async with svc.db.read() as session:
+            served = await feeds.serve(session, bodies, filename.removesuffix(FEED_SUFFIX),
+                                       svc.settings.public_url, request.headers.get("if-none-match"),
+                                       svc.clock.now())
+        headers = {
+            "ETag": served.version.etag,
+            "Last-Modified": format_datetime(served.version.last_modified, usegmt=True),
+            "Cache-Control": CACHE_CONTROL,
+        }
+        if served.body is None:
+            return Response(b"", status_code=304, headers=headers, media_type=CALENDAR_MEDIA_TYPE)
+        return Response(served.body, headers=headers, media_type=CALENDAR_MEDIA_TYPE)

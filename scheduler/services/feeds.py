@@ -1,0 +1,306 @@
+"""Calendar feeds: create and revoke a feed URL, and serve its body by version (304 without building).
+
+A feed's *version* is computed by one aggregate query before anything is built: per
+(service, site) used, the count, latest ``updated_at`` and summed ``sequence`` of the
+appointments shown, plus the feed's own spec (name, privacy, URL) and the day its window
+starts. Every input of the body is in it: appointment changes bump ``updated_at`` and
+``sequence``, renaming a service or site changes the grouped columns, and the window moves
+once a day. The ETag is the hash of the version, so ``If-None-Match`` is answered without
+loading a single appointment, and the same version always gives the same bytes, so bodies
+are cached by it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Final, Literal
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.db.tables import Appointment, Family, Feed, Service, Site, Staff
+from scheduler.domain.errors import DomainError, NotFound
+from scheduler.feeds.ical import FeedEvent, FeedSpec, Privacy, build_feed, group_collective
+
+OwnerKind = Literal["staff", "site", "interpreter"]
+
+# 24 bytes = 192 random bits in the URL: far past guessing, and the stored SHA-256 of such a
+# token leaks nothing to a timing probe on its index, so no slow hash or constant-time compare.
+TOKEN_BYTES: Final = 24
+# What a feed shows: a quarter back (recent history), a little over a year ahead (the longest
+# booking horizon offered), and cancellations for 30 days so subscribed calendars remove them.
+WINDOW_PAST: Final = timedelta(days=90)
+WINDOW_AHEAD: Final = timedelta(days=400)
+CANCELLED_KEPT: Final = timedelta(days=30)
+# Part of every UID: fixed, never derived from the public URL, so a domain move keeps UIDs.
+UID_DOMAIN: Final = "creneau.fr"
+REFRESH: Final = timedelta(hours=1)
+COLOURS: Final = ("steelblue", "seagreen", "darkorange", "mediumpurple", "teal", "indianred", "goldenrod")
+# Bodies kept per process: a 2,000-event feed is ~0.8 MB, a 20,000-event one ~8 MB.
+CACHE_BYTES: Final = 64 * 1024 * 1024
+# Owners whose appointments a feed can select. Interpreter feeds exist in the table, but an
+# appointment does not name its interpreter yet: the interpreter issue adds its column here.
+OWNER_COLUMNS: Final[dict[str, Any]] = {"staff": Appointment.staff_id, "site": Appointment.site_id}
+
+
+class FeedNotFound(NotFound):
+    """An unknown or revoked feed token; one fixed message, so the two cannot be told apart."""
+
+    def __init__(self) -> None:
+        DomainError.__init__(self, "No calendar feed at this address.")
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedFeed:
+    """A new feed: its token, shown once, and its privacy level."""
+
+    token: str
+    privacy: Privacy
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedFeed:
+    """A live feed found by its token, with its owner's display name."""
+
+    id: str
+    owner_kind: str
+    owner_id: str
+    privacy: Privacy
+    owner_name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The appointments a feed shows, fixed for a whole UTC day so versions stay put within it."""
+
+    start: datetime
+    end: datetime
+    cancelled_since: datetime
+
+    @classmethod
+    def on(cls, now: datetime) -> Window:
+        """The window for the UTC day of ``now``."""
+        day = datetime.combine(now.astimezone(UTC).date(), time(0), UTC)
+        return cls(day - WINDOW_PAST, day + WINDOW_AHEAD, day - CANCELLED_KEPT)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedVersion:
+    """What identifies a feed's body: its strong ETag and when its content last changed."""
+
+    etag: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ServedFeed:
+    """The answer to a feed request; ``body`` is None when the client's copy is current."""
+
+    version: FeedVersion
+    body: bytes | None
+
+
+class FeedBodies:
+    """Built bodies per feed, least recently used first out, bounded in bytes.
+
+    One entry per feed: a new version replaces the old one, which no request can ask for again.
+    """
+
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self._entries: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._max_bytes = max_bytes
+        self._bytes = 0
+
+    def get(self, feed_id: str, etag: str) -> bytes | None:
+        """The body of this version of the feed, if built recently."""
+        entry = self._entries.get(feed_id)
+        if entry is None or entry[0] != etag:
+            return None
+        self._entries.move_to_end(feed_id)
+        return entry[1]
+
+    def put(self, feed_id: str, etag: str, body: bytes) -> None:
+        """Remember a body, evicting the least recently used ones past the byte budget."""
+        self._forget(feed_id)
+        self._entries[feed_id] = (etag, body)
+        self._bytes += len(body)
+        while self._bytes > self._max_bytes and len(self._entries) > 1:
+            self._forget(next(iter(self._entries)))
+
+    def _forget(self, feed_id: str) -> None:
+        entry = self._entries.pop(feed_id, None)
+        if entry is not None:
+            self._bytes -= len(entry[1])
+
+
+def new_token() -> str:
+    """A fresh feed token, URL-safe."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create(
+    session: AsyncSession, owner_kind: OwnerKind, owner_id: str, privacy: Privacy, now: datetime
+) -> CreatedFeed:
+    """Create a feed of a staff member or a site; NotFound for an unknown owner."""
+    table, noun = (Staff, "staff member") if owner_kind == "staff" else (Site, "site")
+    if await session.get(table, owner_id) is None:
+        raise NotFound(noun, owner_id)
+    token = new_token()
+    session.add(Feed(token_hash=hash_token(token), owner_kind=owner_kind, owner_id=owner_id,
+                     privacy=privacy, created_at=now))
+    await session.flush()
+    return CreatedFeed(token, privacy)
+
+
+async def revoke(session: AsyncSession, token: str, now: datetime) -> None:
+    """Revoke a feed: its URL answers 404 from now on. A revoked or unknown token is FeedNotFound."""
+    feed = (await session.execute(select(Feed).where(Feed.token_hash == hash_token(token)))).scalar_one_or_none()
+    if feed is None or feed.revoked_at is not None:
+        raise FeedNotFound()
+    feed.revoked_at = now
+
+
+async def resolve(session: AsyncSession, token: str) -> ResolvedFeed:
+    """The live feed behind a token, with its owner's name, in one query; else FeedNotFound."""
+    statement = (
+        select(Feed.id, Feed.owner_kind, Feed.owner_id, Feed.privacy, Feed.created_at,
+               func.coalesce(Staff.name, Site.name).label("owner_name"))
+        .outerjoin(Staff, and_(Feed.owner_kind == "staff", Staff.id == Feed.owner_id))  # type: ignore[arg-type]
+        .outerjoin(Site, and_(Feed.owner_kind == "site", Site.id == Feed.owner_id))  # type: ignore[arg-type]
+        .where(Feed.token_hash == hash_token(token), Feed.revoked_at.is_(None))  # type: ignore[union-attr]
+    )
+    row = (await session.execute(statement)).first()
+    if row is None or row.owner_kind not in OWNER_COLUMNS:
+        raise FeedNotFound()
+    return ResolvedFeed(row.id, row.owner_kind, row.owner_id, row.privacy, row.owner_name or "", row.created_at)
+
+
+async def serve(
+    session: AsyncSession, bodies: FeedBodies, token: str, public_url: str, if_none_match: str | None,
+    now: datetime,
+) -> ServedFeed:
+    """A feed's current version and, unless the client already holds it, its body.
+
+    Two queries answer a conditional request (resolve, version); a cold one adds the load.
+    """
+    feed = await resolve(session, token)
+    spec = feed_spec(feed, f"{public_url}/feeds/{token}.ics")
+    window = Window.on(now)
+    version = await _version(session, feed, spec, window)
+    if matches(if_none_match, version.etag):
+        return ServedFeed(version, None)
+    body = bodies.get(feed.id, version.etag)
+    if body is None:
+        # The version was read first: a change landing in between makes the body newer than
+        # its ETag, never older, and the next request sees a new version and rebuilds.
+        body = build_feed(spec, await load_events(session, feed, window))
+        bodies.put(feed.id, version.etag, body)
+    return ServedFeed(version, body)
+
+
+def feed_spec(feed: ResolvedFeed, source_url: str) -> FeedSpec:
+    """The calendar's identity and display: a staff feed is "<name> — créneau", a site's is its name."""
+    name = f"{feed.owner_name} — créneau" if feed.owner_kind == "staff" else feed.owner_name
+    # The colour follows the feed, so each subscribed calendar keeps its own across rebuilds.
+    colour = COLOURS[int(hashlib.sha256(feed.id.encode()).hexdigest(), 16) % len(COLOURS)]
+    return FeedSpec(calendar_uid=f"feed-{feed.id}@{UID_DOMAIN}", name=name, colour=colour,
+                    privacy=feed.privacy, source_url=source_url, domain=UID_DOMAIN, refresh=REFRESH)
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names this ETag (weak comparison, RFC 9110 §13.1.2)."""
+    if not if_none_match:
+        return False
+    candidates = (candidate.strip().removeprefix("W/") for candidate in if_none_match.split(","))
+    return any(candidate in ("*", etag) for candidate in candidates)
+
+
+def _shown(feed: ResolvedFeed, window: Window) -> Any:
+    """The WHERE clause of a feed's appointments: its owner's, in the window."""
+    return and_(
+        OWNER_COLUMNS[feed.owner_kind] == feed.owner_id,
+        Appointment.ends_at > window.start,  # type: ignore[operator]
+        Appointment.starts_at < window.end,  # type: ignore[operator]
+        or_(Appointment.status != "cancelled", Appointment.updated_at >= window.cancelled_since),  # type: ignore[operator]
+    )
+
+
+_SHOWN_ATTRIBUTES: Final = (Service.id, Service.name, Service.capacity, Site.id, Site.name, Site.kind,
+                            Site.address, Site.timezone)
+
+
+async def _version(session: AsyncSession, feed: ResolvedFeed, spec: FeedSpec, window: Window) -> FeedVersion:
+    """Hash everything the body depends on, from one GROUP BY over the feed's appointments."""
+    statement = (
+        select(*_SHOWN_ATTRIBUTES, func.count(), func.max(Appointment.updated_at), func.sum(Appointment.sequence))
+        .select_from(Appointment)
+        .join(Service, Service.id == Appointment.service_id)  # type: ignore[arg-type]
+        .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
+        .where(_shown(feed, window))
+        .group_by(*_SHOWN_ATTRIBUTES)
+    )
+    groups = sorted(tuple(row) for row in (await session.execute(statement)).all())
+    latest = max((group[-2] for group in groups), default=feed.created_at)
+    return FeedVersion(_etag(spec, window, groups), max(latest, feed.created_at).astimezone(UTC))
+
+
+def _etag(spec: FeedSpec, window: Window, groups: Iterable[tuple[Any, ...]]) -> str:
+    digest = hashlib.sha256(repr((spec, window.start.isoformat())).encode())
+    for group in groups:
+        digest.update(repr([value.isoformat() if isinstance(value, datetime) else value for value in group]).encode())
+    return f'"{digest.hexdigest()}"'
+
+
+async def load_events(session: AsyncSession, feed: ResolvedFeed, window: Window) -> list[FeedEvent]:
+    """The feed's events in one query; a collective session's bookings become one event."""
+    statement = (
+        select(Appointment.id, Appointment.status, Appointment.starts_at, Appointment.ends_at,
+               Appointment.sequence, Appointment.updated_at, Appointment.note, Appointment.interpreter_language,
+               Appointment.staff_hold_id, Family.reference, Service.name.label("service_name"),  # type: ignore[attr-defined]
+               Service.capacity, Site.name.label("site_name"), Site.kind, Site.address, Site.timezone)  # type: ignore[attr-defined]
+        .join(Family, Family.id == Appointment.family_id)  # type: ignore[arg-type]
+        .join(Service, Service.id == Appointment.service_id)  # type: ignore[arg-type]
+        .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
+        .where(_shown(feed, window))
+    )
+    rows = (await session.execute(statement)).all()
+    single = [_event(row) for row in rows if row.capacity == 1]
+    return single + _sessions([row for row in rows if row.capacity > 1])
+
+
+def _sessions(rows: Sequence[Any]) -> list[FeedEvent]:
+    """One event per collective session: the bookings that share the staff member's hold."""
+    by_hold: dict[str, list[FeedEvent]] = {}
+    for row in rows:
+        by_hold.setdefault(row.staff_hold_id, []).append(_event(row))
+    return [event for members in by_hold.values() for event in group_collective(members)]
+
+
+def _event(row: Any) -> FeedEvent:
+    return FeedEvent(
+        appointment_id=row.id,
+        start=row.starts_at,
+        end=row.ends_at,
+        zone=row.timezone,
+        status=row.status,
+        sequence=row.sequence,
+        last_modified=row.updated_at,
+        service_name=row.service_name,
+        site_kind=row.kind,
+        site_label=row.site_name,
+        site_address=row.address,
+        family_reference=row.reference,
+        interpreter_language=row.interpreter_language,
+        note=row.note,
+    )

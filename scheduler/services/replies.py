@@ -1,0 +1,73 @@
+"""A family's SMS reply: confirm, cancel, withdraw consent, or keep it for staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications import outbox
+from notifications.inbox import Action, InboundMessage, reply_words
+from scheduler.db.holds import dialect_insert
+from scheduler.db.tables import Appointment, Family, new_id
+from scheduler.services import booking
+from scheduler.services.notify import MessagePlanner
+
+KEPT_BODY_CHARS = 500
+
+
+async def handle_reply(
+    session: AsyncSession, planner: MessagePlanner, provider_id: str, phone: str, text: str, now: datetime
+) -> Action | None:
+    """Act on a reply from ``phone``; None for an unknown number or a reply already handled."""
+    families = list((await session.execute(select(Family.id).where(Family.phone == phone))).scalars())
+    if not families:
+        return None
+    action = reply_words().action(text)
+    appointment = await _next_appointment(session, families, now)
+    if not await _record(session, provider_id, families[0], appointment, action, text, now):
+        return None  # Twilio retried the webhook: the first delivery already acted
+    if action == "stop":
+        await _withdraw_consent(session, families, now)
+    elif appointment is not None and action == "confirm":
+        await booking.confirm(session, appointment.id, now)
+    elif appointment is not None and action == "cancel":
+        await booking.cancel(session, planner, appointment.id, "cancelled by the family (SMS)", now)
+    return action
+
+
+async def _next_appointment(session: AsyncSession, families: list[str], now: datetime) -> Appointment | None:
+    statement = (
+        select(Appointment)
+        .where(Appointment.family_id.in_(families), Appointment.starts_at > now,  # type: ignore[attr-defined]
+               Appointment.status.in_(booking.ACTIVE))  # type: ignore[attr-defined]
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def _record(
+    session: AsyncSession, provider_id: str, family_id: str, appointment: Appointment | None, action: Action,
+    text: str, now: datetime,
+) -> bool:
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    statement = dialect_insert(session, table).values(
+        id=new_id(), provider_id=provider_id, family_id=family_id,
+        appointment_id=appointment.id if appointment else None, action=action,
+        # Keywords are acted upon; only other replies are kept, for staff to read.
+        body=text[:KEPT_BODY_CHARS] if action == "keep" else None, received_at=now,
+    ).on_conflict_do_nothing(index_elements=["provider_id"]).returning(table.c.id)
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def _withdraw_consent(session: AsyncSession, families: list[str], now: datetime) -> None:
+    await session.execute(
+        update(Family).where(Family.id.in_(families)).values(sms_consent=False, updated_at=now)  # type: ignore[attr-defined]
+    )
+    appointments = (await session.execute(
+        select(Appointment.id).where(Appointment.family_id.in_(families))  # type: ignore[attr-defined]
+    )).scalars()
+    for appointment_id in appointments:
+        await outbox.cancel_pending(session, appointment_id, now, recipient="family")

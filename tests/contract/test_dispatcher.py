@@ -1,0 +1,222 @@
+"""The outbox and its dispatcher on SQLite and PostgreSQL, on a pinned clock, with real senders."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import anyio
+import pytest
+from sqlalchemy import select
+
+from notifications import outbox
+from notifications.policy import QuietHours
+from notifications.senders.base import OutgoingSms, TransientSmsError
+from notifications.senders.memory import InMemorySmsSender
+from notifications.senders.twilio import TwilioSmsSender
+from notifications.texts import MessageContext, default_catalog
+from scheduler.db.engine import Database
+from scheduler.db.tables import Family
+from scheduler.ports import FrenchHolidayCalendar
+from scheduler.services import booking
+from scheduler.services.dispatch import Dispatcher
+from scheduler.services.notify import MessagePlanner
+from tests.fakes.fake_twilio import FakeTwilio, PlannedFailure
+from tests.support import seed
+from tests.support.clock import FixedClock
+from tests.support.databases import DatabaseHandle
+
+pytestmark = pytest.mark.anyio
+QUIET = QuietHours.parse("20:00-08:00")
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY_NOON = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)  # 12:00 in Paris
+
+
+@pytest.fixture
+async def db(database: DatabaseHandle) -> AsyncIterator[Database]:
+    handle = Database.from_url(database.url)
+    yield handle
+    await handle.dispose()
+
+
+def _dispatcher(db: Database, sender: object, clock: FixedClock, rate: float = 1000.0) -> Dispatcher:
+    return Dispatcher(db=db, sender=sender, catalog=default_catalog(), clock=clock, quiet=QUIET,  # type: ignore[arg-type]
+                      rate_per_second=rate, lease=timedelta(seconds=60))
+
+
+async def _book(db: Database, clock: FixedClock, prog: seed.SeededProgramme, start: str, consent: bool = True,
+                phone: str = "+33612345678", reference: str = "PRE-1") -> str:
+    request = booking.BookingRequest(
+        prog.service_id, datetime.fromisoformat(start),
+        booking.FamilyData(reference, phone, "fr", consent), staff_id=prog.staff_id)
+    async with db.write() as session:
+        appointment = await booking.book(session, FrenchHolidayCalendar(), MessagePlanner(QUIET), request, clock.now())
+    return appointment.id
+
+
+async def _messages(db: Database, appointment_id: str) -> dict[str, outbox.OutboxMessage]:
+    async with db.read() as session:
+        return {row.kind: row for row in await outbox.for_appointment(session, appointment_id)}
+
+
+async def test_booking_queues_a_confirmation_and_the_default_reminders(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db, weekday=3, start="14:00", end="17:00")
+    appointment = await _book(db, clock, prog, "2026-12-02T14:00:00+01:00")
+    queued = {kind: row.due_at.isoformat() for kind, row in (await _messages(db, appointment)).items()}
+    assert queued == {
+        "booked": "2026-11-30T11:00:00+00:00",
+        "reminder-2880@0": "2026-11-30T13:00:00+00:00",
+        "reminder-morning@0": "2026-12-02T07:30:00+00:00",
+    }
+
+
+async def test_no_consent_queues_nothing(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-02T09:00:00+01:00", consent=False)
+    assert await _messages(db, appointment) == {}
+
+
+async def test_confirmation_booked_at_night_waits_for_the_morning(db: Database) -> None:
+    clock = FixedClock(datetime(2026, 11, 30, 21, 30, tzinfo=UTC))  # 22:30 in Paris
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-09T09:00:00+01:00")
+    assert (await _messages(db, appointment))["booked"].due_at.isoformat() == "2026-12-01T07:00:00+00:00"
+    sender = InMemorySmsSender()
+    dispatcher = _dispatcher(db, sender, clock)
+    assert (await dispatcher.run_once()).sent == 0
+    clock.set(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    assert (await dispatcher.run_once()).sent == 1
+    assert [message.to for message in sender.outbox] == ["+33612345678"]
+
+
+async def test_a_message_is_sent_once_and_recorded(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-02T09:00:00+01:00")
+    sender = InMemorySmsSender()
+    dispatcher = _dispatcher(db, sender, clock)
+    assert (await dispatcher.run_once()).sent == 1
+    assert (await dispatcher.run_once()).sent == 0
+    booked = (await _messages(db, appointment))["booked"]
+    assert (booked.status, booked.to_masked, booked.body) == ("sent", "+33 6•• ••• •78", sender.outbox[0].body)
+    assert booked.body.startswith("Rendez-vous le mercredi 2 décembre à 9h00")
+
+
+async def test_withdrawn_consent_cancels_at_send_time(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-02T09:00:00+01:00")
+    async with db.write() as session:
+        family = (await session.execute(select(Family).where(Family.reference == "PRE-1"))).scalar_one()
+        family.sms_consent = False
+    sender = InMemorySmsSender()
+    assert (await _dispatcher(db, sender, clock).run_once()).cancelled == 1
+    assert sender.outbox == []
+    assert (await _messages(db, appointment))["booked"].error_code == "no-consent"
+
+
+async def test_nothing_is_sent_after_the_appointment_started(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-02T09:00:00+01:00")
+    # Booked on Monday noon for Wednesday 09:00: two days before is already past, so only the
+    # confirmation is queued; nobody sends it before the appointment starts.
+    clock.set(datetime(2026, 12, 2, 8, 30, tzinfo=UTC))  # 09:30 Paris: started
+    sender = InMemorySmsSender()
+    await _dispatcher(db, sender, clock).run_once()
+    messages = await _messages(db, appointment)
+    assert {kind: (row.status, row.error_code) for kind, row in messages.items()} == {"booked": ("failed", "expired")}
+    assert sender.outbox == []
+
+
+async def test_transient_failures_retry_with_backoff_then_send_once(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-02T09:00:00+01:00")
+    sender = InMemorySmsSender()
+    sender.fail_next(TransientSmsError("503", code="http-503"))
+    dispatcher = _dispatcher(db, sender, clock)
+    assert (await dispatcher.run_once()).retried == 1
+    retry = (await _messages(db, appointment))["booked"]
+    assert retry.status == "pending" and retry.needs_lookup
+    assert timedelta(seconds=24) <= retry.due_at - MONDAY_NOON <= timedelta(seconds=36)
+    assert (await dispatcher.run_once()).handled == 0
+    clock.advance(seconds=40)
+    assert (await dispatcher.run_once()).sent == 1
+    assert len(sender.outbox) == 1
+
+
+async def test_after_a_timeout_the_provider_is_asked_before_any_resend(db: Database) -> None:
+    """Twilio accepted the message but answered too late: the retry finds it and sends nothing."""
+    # The fake stamps messages with the real time, so this test runs on the real time too.
+    clock = FixedClock(datetime.now(UTC))
+    prog = await seed.programme(db)
+    [message_id] = await seed.appointments_with_due_messages(db, prog, 1, clock.now() + timedelta(days=10), clock.now())
+    with FakeTwilio() as fake:
+        sender = TwilioSmsSender(fake.account_sid, fake.auth_token, "CRENEAU", api_base=fake.base_url, timeout=0.5)
+        fake.fail_next(PlannedFailure.slow(1.5))
+        dispatcher = _dispatcher(db, sender, clock)
+        assert (await dispatcher.run_once()).retried == 1
+        await anyio.sleep(1.5)  # the fake finishes accepting the message after our client gave up
+        clock.advance(minutes=2)
+        report = await dispatcher.run_once()
+        await sender.aclose()
+        assert (report.reconciled, report.sent) == (1, 0)
+        assert len(fake.messages) == 1
+    async with db.read() as session:
+        booked = await session.get(outbox.OutboxMessage, message_id)
+    assert booked is not None
+    assert (booked.status, booked.provider_id) == ("sent", fake.messages[0]["sid"])
+
+
+async def test_a_crashed_claim_is_reconciled_after_its_lease(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    ids = await seed.appointments_with_due_messages(db, prog, 3, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+    sender = InMemorySmsSender()
+    async with db.write() as session:  # a dispatcher claims...
+        claimed = await outbox.claim(session, clock.now(), timedelta(seconds=60), 10)
+    assert len(claimed) == 3
+    # ... hands the first message to the provider, and dies before recording anything.
+    first = next(row for row in claimed if row.id == ids[0])
+    dispatcher = _dispatcher(db, sender, clock)
+    clock.advance(seconds=30)
+    assert (await dispatcher.run_once()).handled == 0  # still leased
+    clock.advance(seconds=31)
+    # Render the text exactly as the dispatcher will, and have the provider accept it "before the crash".
+    context = MessageContext(start=datetime(2026, 12, 9, 9, tzinfo=PARIS), site_label="Accueil",
+                             site_address="1 rue de la Paix")
+    body = default_catalog().render("appointment_booked", "fr", context).body
+    await sender.send(OutgoingSms(to=seed.mobile(0), body=body, reference=first.id))
+    report = await dispatcher.run_once()
+    assert (report.reconciled, report.sent) == (1, 2)
+    assert sorted(message.reference for message in sender.outbox) == sorted(ids)
+
+
+async def test_two_dispatchers_never_claim_the_same_message(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    ids = await seed.appointments_with_due_messages(db, prog, 300, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+    senders = [InMemorySmsSender(), InMemorySmsSender()]
+    other_db = Database.from_url(str(db.engine.url.render_as_string(hide_password=False)))
+    try:
+        await asyncio.gather(_dispatcher(db, senders[0], clock).run_once(),
+                             _dispatcher(other_db, senders[1], clock).run_once())
+    finally:
+        await other_db.dispose()
+    references = [message.reference for sender in senders for message in sender.outbox]
+    assert sorted(references) == sorted(ids)
+
+
+async def test_the_send_rate_is_respected(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    await seed.appointments_with_due_messages(db, prog, 11, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+    started = time.monotonic()
+    assert (await _dispatcher(db, InMemorySmsSender(), clock, rate=10).run_once()).sent == 11
+    assert time.monotonic() - started >= 0.95

@@ -1,0 +1,206 @@
+"""SMS through a real server and the real twilio client, against a local fake Twilio HTTP server."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes.fake_twilio import FakeTwilio, PlannedFailure, send_status_callback, twilio_signature
+from tests.support.api import Programme, at, booking, created, family, programme, slot_starts, upcoming
+from tests.support.databases import DatabaseHandle
+from tests.support.server import RunningServer, start_server
+
+WAIT_SECONDS = 30.0
+
+
+@pytest.fixture(scope="module")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def sms_server(
+    module_database: DatabaseHandle, fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    env = {
+        "CRENEAU_SMS_BACKEND": "twilio",
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+        "CRENEAU_TWILIO_SENDER": "CRENEAU",
+        "CRENEAU_TWILIO_API_BASE": fake_twilio.base_url,
+        "CRENEAU_DISPATCH_INTERVAL_SECONDS": "0.3",
+        "CRENEAU_SMS_RATE_PER_SECOND": "500",
+        # The clock of a real process cannot be pinned: quiet hours are proven in the dispatcher's
+        # contract tests with a fixed clock, and switched off here so the test passes at any hour.
+        "CRENEAU_QUIET_HOURS": "",
+    }
+    with start_server(module_database, tmp_path_factory.mktemp("sms"), admin_key=secrets.token_urlsafe(24),
+                      extra_env=env) as running:
+        yield running
+
+
+def _wait_for(condition: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _sent_to(fake: FakeTwilio, number: str) -> list[dict[str, Any]]:
+    return [message for message in fake.messages if message["to"] == number]
+
+
+def _messages(client: httpx.Client, appointment_id: str) -> list[dict[str, Any]]:
+    response = client.get(f"/v1/appointments/{appointment_id}/messages")
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def _unique_mobile() -> tuple[str, str]:
+    digits = f"{secrets.randbelow(10**8):08d}"
+    return f"06 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}", f"+336{digits}"
+
+
+def _book(client: httpx.Client, prog: Programme, hhmm: str, weeks: int = 1, **family_fields: Any) -> tuple[dict[str, Any], str]:
+    national, e164 = _unique_mobile()
+    body = booking(prog, at(upcoming(3, weeks_ahead=weeks), hhmm), family=family(phone=national, **family_fields))
+    return created(client.post("/v1/appointments", json=body)), e164
+
+
+def test_booking_sends_one_neutral_confirmation_and_queues_reminders(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        appointment, number = _book(client, prog, "10:00", weeks=3)
+        sent = _wait_for(lambda: _sent_to(fake_twilio, number), "the confirmation")
+        assert len(sent) == 1
+        body = sent[0]["body"]
+        assert body.startswith("Rendez-vous le ") and "10h00" in body and "Accueil" in body
+        for word in ("psycholog", "social", "PRE", "écoute", "staff"):
+            assert word.lower() not in body.lower()
+        messages = _wait_for(lambda: [m for m in _messages(client, appointment["id"]) if m["status"] == "sent"]
+                             and _messages(client, appointment["id"]), "the message list")
+        kinds = {m["kind"]: m for m in messages}
+        assert kinds["booked"]["status"] == "sent"
+        assert kinds["booked"]["to"].startswith("+33 6") and number[-8:-2] not in kinds["booked"]["to"]
+        assert kinds["booked"]["segments"] == 1
+        assert kinds["reminder-2880@0"]["status"] == "pending"
+        assert number not in str(messages)
+        time.sleep(1)
+        assert len(_sent_to(fake_twilio, number)) == 1
+
+
+def test_no_consent_means_no_message_at_all(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        appointment, number = _book(client, prog, "09:00", sms_consent=False)
+        assert _messages(client, appointment["id"]) == []
+        time.sleep(1.5)
+        assert _sent_to(fake_twilio, number) == []
+
+
+def test_the_family_language_picks_the_texts(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        _, number = _book(client, prog, "11:00", language="ar")
+        body = _wait_for(lambda: _sent_to(fake_twilio, number), "the Arabic confirmation")[0]["body"]
+        assert any("\u0600" <= char <= "\u06ff" for char in body)
+
+
+def test_cancelling_sends_a_notice_and_cancels_the_reminders(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        appointment, number = _book(client, prog, "09:00", weeks=3)
+        _wait_for(lambda: _sent_to(fake_twilio, number), "the confirmation")
+        client.post(f"/v1/appointments/{appointment['id']}/cancel")
+        client.post(f"/v1/appointments/{appointment['id']}/cancel")
+        notices = _wait_for(lambda: len(_sent_to(fake_twilio, number)) >= 2 and _sent_to(fake_twilio, number),
+                            "the cancellation notice")
+        assert "annulé" in notices[1]["body"]
+        statuses = {m["kind"]: m["status"] for m in _messages(client, appointment["id"])}
+        assert statuses["reminder-2880@0"] == "cancelled"
+        time.sleep(1)
+        assert len(_sent_to(fake_twilio, number)) == 2
+
+
+def test_moving_sends_a_change_notice_and_re_times_reminders(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        appointment, number = _book(client, prog, "09:00", weeks=3)
+        _wait_for(lambda: _sent_to(fake_twilio, number), "the confirmation")
+        new_start = at(upcoming(3, weeks_ahead=4), "11:00")
+        assert client.post(f"/v1/appointments/{appointment['id']}/reschedule", json={"start": new_start}).status_code == 200
+        notices = _wait_for(lambda: len(_sent_to(fake_twilio, number)) >= 2 and _sent_to(fake_twilio, number),
+                            "the change notice")
+        assert "déplacé" in notices[1]["body"] and "11h00" in notices[1]["body"]
+        statuses = {m["kind"]: m["status"] for m in _messages(client, appointment["id"])}
+        assert statuses["reminder-2880@0"] == "cancelled" and statuses["reminder-2880@1"] == "pending"
+
+
+def test_a_permanent_twilio_error_is_recorded_and_not_retried(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        fake_twilio.fail_next(PlannedFailure.twilio(21610, message="Attempt to send to unsubscribed recipient"))
+        appointment, number = _book(client, prog, "10:00", weeks=2)
+        failed = _wait_for(lambda: [m for m in _messages(client, appointment["id"]) if m["status"] == "failed"],
+                           "the failure")
+        assert failed[0]["kind"] == "booked" and failed[0]["error_code"] == "21610"
+        time.sleep(1)
+        assert _sent_to(fake_twilio, number) == []
+
+
+def _callback_url(server: RunningServer, message_id: str) -> str:
+    return f"{server.base_url}/webhooks/twilio/status?ref={message_id}"
+
+
+def test_status_callbacks_move_forward_only_and_need_a_signature(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        appointment, number = _book(client, prog, "11:00", weeks=2)
+        sent = _wait_for(lambda: _sent_to(fake_twilio, number), "the confirmation")[0]
+        booked = next(m for m in _messages(client, appointment["id"]) if m["kind"] == "booked")
+        url = _callback_url(sms_server, booked["id"])
+        token = fake_twilio.auth_token
+        for status in ("delivered", "sent", "delivered"):
+            assert send_status_callback(url, {"MessageSid": sent["sid"], "MessageStatus": status}, token) == 204
+        after = next(m for m in _messages(client, appointment["id"]) if m["kind"] == "booked")
+        assert (after["status"], after["provider_status"]) == ("delivered", "delivered")
+        forged = send_status_callback(url, {"MessageSid": sent["sid"], "MessageStatus": "failed"}, "wrong-token")
+        assert forged == 403
+        unsigned = httpx.post(url, data={"MessageSid": sent["sid"], "MessageStatus": "failed"})
+        assert (unsigned.status_code, unsigned.json()["code"]) == (403, "forbidden")
+        assert next(m for m in _messages(client, appointment["id"]) if m["kind"] == "booked")["status"] == "delivered"
+
+
+def _reply(server: RunningServer, token: str, sender: str, text: str) -> httpx.Response:
+    url = f"{server.base_url}/webhooks/twilio/inbound"
+    params = {"MessageSid": "SM" + secrets.token_hex(16), "From": sender, "To": "CRENEAU", "Body": text}
+    return httpx.post(url, data=params, headers={"X-Twilio-Signature": twilio_signature(url, params, token)})
+
+
+def test_replies_confirm_cancel_and_stop(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        token = fake_twilio.auth_token
+        appointment, number = _book(client, prog, "09:00", weeks=2)
+        assert _reply(sms_server, token, number, " oui ! ").status_code == 200
+        assert client.get(f"/v1/appointments/{appointment['id']}").json()["status"] == "confirmed"
+        assert _reply(sms_server, token, number, "Annuler").status_code == 200
+        assert client.get(f"/v1/appointments/{appointment['id']}").json()["status"] == "cancelled"
+        assert at(upcoming(3, weeks_ahead=2), "09:00") in slot_starts(client, prog, upcoming(3, weeks_ahead=2))
+        other, other_number = _book(client, prog, "10:00", weeks=3)
+        assert _reply(sms_server, token, other_number, "STOP").status_code == 200
+        statuses = {m["kind"]: m["status"] for m in _messages(client, other["id"])}
+        assert statuses["reminder-2880@0"] == "cancelled"
+        assert client.get(f"/v1/appointments/{other['id']}").json()["family"]["sms_consent"] is False
+        assert _reply(sms_server, token, "+33699999999", "OUI").status_code == 200  # unknown: ignored
+        assert _reply(sms_server, "wrong", number, "OUI").status_code == 403
