@@ -147,6 +147,12 @@ class FakeTwilio:
         with self._state.lock:
             return [dict(message) for message in self._state.messages]
 
+    def references(self) -> list[str]:
+        """The ``ref`` of the status callback of every accepted message: our message ids, with repeats."""
+        with self._state.lock:
+            urls = [self._state.callbacks.get(message["sid"], "") for message in self._state.messages]
+        return [url.rsplit("ref=", 1)[1] for url in urls if "ref=" in url]
+
     def fail_next(self, *failures: PlannedFailure) -> None:
         """Answer the next API requests with these failures, one per request, in order."""
         with self._state.lock:
