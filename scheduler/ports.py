@@ -77,9 +77,19 @@ def _public(key: str, year: int) -> frozenset[date]:
 
 @lru_cache(maxsize=64)
 def _school(zone: str, year: int) -> frozenset[date]:
+    bundled = SchoolHolidayDates()
     try:
-        return frozenset(SchoolHolidayDates().holidays_for_year_and_zone(year, zone).keys())
+        published = frozenset(bundled.holidays_for_year_and_zone(year, zone).keys())
     except UnsupportedYearException:
         # Official dates are published about two years ahead; past them, fall back to the
         # rule-based dates of the ``holidays`` library (extrapolated, so admins may add absences).
-        return frozenset(holidays.France(years=year, subdiv=f"Zone {zone}", categories=("school",)).keys())
+        return _extrapolated_school(zone, year)
+    # The bundled CSV runs to 31 December of its last year but its holidays stop with the last
+    # published summer (2028: no Toussaint, no Christmas); without this, the rest of that year
+    # would silently count as school time. Extrapolate only the days after the last published one.
+    last_published = max(bundled.data)
+    return published | frozenset(day for day in _extrapolated_school(zone, year) if day > last_published)
+
+
+def _extrapolated_school(zone: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.France(years=year, subdiv=f"Zone {zone}", categories=("school",)).keys())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.domain.calendars import ClosedDays
@@ -82,13 +82,20 @@ def occurrences(
     for rule in rules:
         for day in days(max(first, rule.valid_from), last):
             if rule.applies_on(day) and not is_closed(rule, day, closed):
-                openings.append(_opening(rule, day))
+                opening = _opening(rule, day)
+                if opening is not None:
+                    openings.append(opening)
     return openings
 
 
-def _opening(rule: WeeklyRule, day: date) -> Opening:
+def _opening(rule: WeeklyRule, day: date) -> Opening | None:
     start = resolve_local(day, rule.start_time, rule.zone)
     end = resolve_local(day, rule.end_time, rule.zone)
+    if end.astimezone(UTC) <= start.astimezone(UTC):  # real time, not wall time
+        # A rule lying in a spring-forward gap (02:15-03:00 in Paris on the last Sunday of
+        # March) starts, once moved past the gap, at or after its end: that night the clock
+        # never shows its hours, so it opens nothing (an empty Interval would raise).
+        return None
     return Opening(rule.resource_id, rule.site_id, Interval(start, end), rule.zone, rule.service_ids)
 
 
