@@ -1,0 +1,44 @@
+"""Queries every resource (staff member or interpreter) shares: zones, holds and absences."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.db.tables import Absence
+from scheduler.domain.intervals import Interval
+from scheduler.domain.slots import Hold
+
+
+@lru_cache(maxsize=128)
+def zone(key: str) -> ZoneInfo:
+    """The ZoneInfo of an IANA key."""
+    return ZoneInfo(key)
+
+
+def hold_of(row: Any) -> Hold:
+    """The engine's view of a hold row."""
+    # Rows hold UTC instants in order (a CHECK constraint): no need to validate them again.
+    return Hold(row.resource_id, Interval.of_utc(row.starts_at, row.ends_at), row.service_id, row.taken,
+                row.capacity)
+
+
+async def absences(session: AsyncSession, resource_ids: list[str], window: Interval) -> dict[str, list[Interval]]:
+    """Per staff member or interpreter, the absences that overlap the window."""
+    if not resource_ids:
+        return {}
+    resource = func.coalesce(Absence.staff_id, Absence.interpreter_id).label("resource_id")
+    statement = select(resource, Absence.start, Absence.end).where(
+        or_(Absence.staff_id.in_(resource_ids), Absence.interpreter_id.in_(resource_ids)),  # type: ignore[union-attr]
+        Absence.start < window.end,
+        Absence.end > window.start,
+    )
+    busy: dict[str, list[Interval]] = defaultdict(list)
+    for row in (await session.execute(statement)).all():
+        busy[row.resource_id].append(Interval(row.start, row.end))
+    return busy
