@@ -82,6 +82,14 @@ class FeedAdminController(Controller):
     ) -> FeedCreated:
         return await _create(request, svc, "site", owner_id, data or FeedCreate(), idempotency_key)
 
+    @post("/interpreters/{owner_id:str}/feeds", operation_id="create_interpreter_feed",
+          summary="Create an interpreter's calendar feed (privacy standard or busy)", status_code=201)
+    async def create_interpreter_feed(
+        self, request: Request[Principal, Any, Any], svc: Services, data: FeedCreate | None = None,
+        owner_id: str = Parameter(max_length=64), idempotency_key: IdempotencyKey = None,
+    ) -> FeedCreated:
+        return await _create(request, svc, "interpreter", owner_id, data or FeedCreate(), idempotency_key)
+
     @delete("/feeds/{token:str}", operation_id="revoke_feed", summary="Revoke a calendar feed", status_code=204)
     async def revoke(self, svc: Services, token: Token) -> None:
         async with svc.db.write() as session:

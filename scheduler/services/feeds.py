@@ -16,18 +16,21 @@ import hashlib
 import secrets
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final, Literal
 
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db.tables import Appointment, Family, Feed, Service, Site, Staff
-from scheduler.domain.errors import DomainError, NotFound
+from scheduler.db import feeds as store
+from scheduler.db.tables import Feed, Interpreter, Site, Staff
+from scheduler.domain.errors import DomainError, InvalidInput, NotFound
 from scheduler.feeds.ical import FeedEvent, FeedSpec, Privacy, build_feed, group_collective
 
 OwnerKind = Literal["staff", "site", "interpreter"]
+OWNERS: dict[str, tuple[Any, str]] = {
+    "staff": (Staff, "staff member"), "site": (Site, "site"), "interpreter": (Interpreter, "interpreter"),
+}
 
 # 24 bytes = 192 random bits in the URL: far past guessing, and the stored SHA-256 of such a
 # token leaks nothing to a timing probe on its index, so no slow hash or constant-time compare.
@@ -43,9 +46,6 @@ REFRESH: Final = timedelta(hours=1)
 COLOURS: Final = ("steelblue", "seagreen", "darkorange", "mediumpurple", "teal", "indianred", "goldenrod")
 # Bodies kept per process: a 2,000-event feed is ~0.8 MB, a 20,000-event one ~8 MB.
 CACHE_BYTES: Final = 64 * 1024 * 1024
-# Owners whose appointments a feed can select. Interpreter feeds exist in the table, but an
-# appointment does not name its interpreter yet: the interpreter issue adds its column here.
-OWNER_COLUMNS: Final[dict[str, Any]] = {"staff": Appointment.staff_id, "site": Appointment.site_id}
 
 
 class FeedNotFound(NotFound):
@@ -116,6 +116,8 @@ class FeedBodies:
         self._entries: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
         self._max_bytes = max_bytes
         self._bytes = 0
+        self.builds = 0
+        """Bodies built so far (cache misses), for the metrics."""
 
     def get(self, feed_id: str, etag: str) -> bytes | None:
         """The body of this version of the feed, if built recently."""
@@ -152,10 +154,16 @@ def hash_token(token: str) -> str:
 async def create(
     session: AsyncSession, owner_kind: OwnerKind, owner_id: str, privacy: Privacy, now: datetime
 ) -> CreatedFeed:
-    """Create a feed of a staff member or a site; NotFound for an unknown owner."""
-    table, noun = (Staff, "staff member") if owner_kind == "staff" else (Site, "site")
+    """Create a feed of a staff member, a site or an interpreter; NotFound for an unknown owner.
+
+    An interpreter sees only what the charter lets a professional outside the team see: the
+    ``standard`` level at most.
+    """
+    table, noun = OWNERS[owner_kind]
     if await session.get(table, owner_id) is None:
         raise NotFound(noun, owner_id)
+    if owner_kind == "interpreter" and privacy == "full":
+        raise InvalidInput("An interpreter's feed shows at most the 'standard' level.")
     token = new_token()
     session.add(Feed(token_hash=hash_token(token), owner_kind=owner_kind, owner_id=owner_id,
                      privacy=privacy, created_at=now))
@@ -165,23 +173,14 @@ async def create(
 
 async def revoke(session: AsyncSession, token: str, now: datetime) -> None:
     """Revoke a feed: its URL answers 404 from now on. A revoked or unknown token is FeedNotFound."""
-    feed = (await session.execute(select(Feed).where(Feed.token_hash == hash_token(token)))).scalar_one_or_none()
-    if feed is None or feed.revoked_at is not None:
+    if not await store.revoke(session, hash_token(token), now):
         raise FeedNotFound()
-    feed.revoked_at = now
 
 
 async def resolve(session: AsyncSession, token: str) -> ResolvedFeed:
     """The live feed behind a token, with its owner's name, in one query; else FeedNotFound."""
-    statement = (
-        select(Feed.id, Feed.owner_kind, Feed.owner_id, Feed.privacy, Feed.created_at,
-               func.coalesce(Staff.name, Site.name).label("owner_name"))
-        .outerjoin(Staff, and_(Feed.owner_kind == "staff", Staff.id == Feed.owner_id))  # type: ignore[arg-type]
-        .outerjoin(Site, and_(Feed.owner_kind == "site", Site.id == Feed.owner_id))  # type: ignore[arg-type]
-        .where(Feed.token_hash == hash_token(token), Feed.revoked_at.is_(None))  # type: ignore[union-attr]
-    )
-    row = (await session.execute(statement)).first()
-    if row is None or row.owner_kind not in OWNER_COLUMNS:
+    row = await store.live_feed(session, hash_token(token))
+    if row is None or row.owner_kind not in store.OWNER_COLUMNS:
         raise FeedNotFound()
     return ResolvedFeed(row.id, row.owner_kind, row.owner_id, row.privacy, row.owner_name or "", row.created_at)
 
@@ -205,13 +204,14 @@ async def serve(
         # The version was read first: a change landing in between makes the body newer than
         # its ETag, never older, and the next request sees a new version and rebuilds.
         body = build_feed(spec, await load_events(session, feed, window))
+        bodies.builds += 1
         bodies.put(feed.id, version.etag, body)
     return ServedFeed(version, body)
 
 
 def feed_spec(feed: ResolvedFeed, source_url: str) -> FeedSpec:
     """The calendar's identity and display: a staff feed is "<name> — créneau", a site's is its name."""
-    name = f"{feed.owner_name} — créneau" if feed.owner_kind == "staff" else feed.owner_name
+    name = feed.owner_name if feed.owner_kind == "site" else f"{feed.owner_name} — créneau"
     # The colour follows the feed, so each subscribed calendar keeps its own across rebuilds.
     colour = COLOURS[int(hashlib.sha256(feed.id.encode()).hexdigest(), 16) % len(COLOURS)]
     return FeedSpec(calendar_uid=f"feed-{feed.id}@{UID_DOMAIN}", name=name, colour=colour,
@@ -226,31 +226,13 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return any(candidate in ("*", etag) for candidate in candidates)
 
 
-def _shown(feed: ResolvedFeed, window: Window) -> Any:
-    """The WHERE clause of a feed's appointments: its owner's, in the window."""
-    return and_(
-        OWNER_COLUMNS[feed.owner_kind] == feed.owner_id,
-        Appointment.ends_at > window.start,  # type: ignore[operator]
-        Appointment.starts_at < window.end,  # type: ignore[operator]
-        or_(Appointment.status != "cancelled", Appointment.updated_at >= window.cancelled_since),  # type: ignore[operator]
-    )
-
-
-_SHOWN_ATTRIBUTES: Final = (Service.id, Service.name, Service.capacity, Site.id, Site.name, Site.kind,
-                            Site.address, Site.timezone)
+def _selection(feed: ResolvedFeed, window: Window) -> store.Selection:
+    return store.Selection(feed.owner_kind, feed.owner_id, window.start, window.end, window.cancelled_since)
 
 
 async def _version(session: AsyncSession, feed: ResolvedFeed, spec: FeedSpec, window: Window) -> FeedVersion:
     """Hash everything the body depends on, from one GROUP BY over the feed's appointments."""
-    statement = (
-        select(*_SHOWN_ATTRIBUTES, func.count(), func.max(Appointment.updated_at), func.sum(Appointment.sequence))
-        .select_from(Appointment)
-        .join(Service, Service.id == Appointment.service_id)  # type: ignore[arg-type]
-        .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
-        .where(_shown(feed, window))
-        .group_by(*_SHOWN_ATTRIBUTES)
-    )
-    groups = sorted(tuple(row) for row in (await session.execute(statement)).all())
+    groups = await store.version_groups(session, _selection(feed, window))
     latest = max((group[-2] for group in groups), default=feed.created_at)
     return FeedVersion(_etag(spec, window, groups), max(latest, feed.created_at).astimezone(UTC))
 
@@ -264,27 +246,23 @@ def _etag(spec: FeedSpec, window: Window, groups: Iterable[tuple[Any, ...]]) -> 
 
 async def load_events(session: AsyncSession, feed: ResolvedFeed, window: Window) -> list[FeedEvent]:
     """The feed's events in one query; a collective session's bookings become one event."""
-    statement = (
-        select(Appointment.id, Appointment.status, Appointment.starts_at, Appointment.ends_at,
-               Appointment.sequence, Appointment.updated_at, Appointment.note, Appointment.interpreter_language,
-               Appointment.staff_hold_id, Family.reference, Service.name.label("service_name"),  # type: ignore[attr-defined]
-               Service.capacity, Site.name.label("site_name"), Site.kind, Site.address, Site.timezone)  # type: ignore[attr-defined]
-        .join(Family, Family.id == Appointment.family_id)  # type: ignore[arg-type]
-        .join(Service, Service.id == Appointment.service_id)  # type: ignore[arg-type]
-        .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
-        .where(_shown(feed, window))
-    )
-    rows = (await session.execute(statement)).all()
+    rows = await store.event_rows(session, _selection(feed, window))
     single = [_event(row) for row in rows if row.capacity == 1]
     return single + _sessions([row for row in rows if row.capacity > 1])
 
 
 def _sessions(rows: Sequence[Any]) -> list[FeedEvent]:
-    """One event per collective session: the bookings that share the staff member's hold."""
-    by_hold: dict[str, list[FeedEvent]] = {}
+    """One event per collective session: the bookings that share the staff member's hold.
+
+    The session is named after its hold (and site, in case two rules put one staff member's
+    service at two sites at once), which live as long as the session does: the builder's
+    "smallest member id" would move the UID whenever a family whose random id sorts first
+    joins or leaves.
+    """
+    sessions: dict[str, list[FeedEvent]] = {}
     for row in rows:
-        by_hold.setdefault(row.staff_hold_id, []).append(_event(row))
-    return [event for members in by_hold.values() for event in group_collective(members)]
+        sessions.setdefault(f"session-{row.staff_hold_id}-{row.site_id}", []).append(_event(row))
+    return [replace(group_collective(members)[0], appointment_id=key) for key, members in sessions.items()]
 
 
 def _event(row: Any) -> FeedEvent:

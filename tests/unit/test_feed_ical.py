@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import vobject  # type: ignore[import-untyped]
 
 from scheduler.feeds.ical import (
     FeedEvent,
@@ -23,14 +18,13 @@ from scheduler.feeds.ical import (
     etag_for,
     group_collective,
 )
+from tests.support.ical import parsed_events, read_with_icaljs, unfolded
 
-PARSE_ICS = Path(__file__).resolve().parents[1] / "js" / "parse_ics.mjs"
 PARIS = ZoneInfo("Europe/Paris")
 STAMP = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NOTE = "Première venue avec la grand-mère; parler du harcèlement"
 # Independent of the builder's own pattern: a French number, national or international form.
 FRENCH_PHONE = re.compile(r"(?:\+33|0033|\b0)\s*\(?0?\)?\s*[1-9](?:[\s.\-]*\d{2}){4}")
-FIELDS = ("uid", "status", "sequence", "summary", "location", "description", "start", "end")
 
 
 def feed_spec(privacy: Privacy = "standard", **overrides: Any) -> FeedSpec:
@@ -77,58 +71,6 @@ def parents_group(appointment_id: str, status: str = "booked", **overrides: Any)
         family_reference=f"PRE-2026-{appointment_id:0>4}",
         **overrides,
     )
-
-
-def utc_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def read_with_vobject(body: bytes) -> list[dict[str, Any]]:
-    text = body.decode("utf-8")
-    # vobject keeps the first VTIMEZONE it ever saw for a TZID, process-wide: register this
-    # feed's own zones first, or an earlier test's feed would decide this one's offsets.
-    for vtimezone in getattr(vobject.readOne(text), "vtimezone_list", []):
-        vobject.icalendar.registerTzid(vtimezone.tzid.value, vtimezone.gettzinfo())
-    calendar = vobject.readOne(text, validate=True)
-    events = []
-    for vevent in getattr(calendar, "vevent_list", []):
-        start = vevent.dtstart.value
-        # Zoned times must come from the feed's VTIMEZONE (dateutil's tzical), not from pytz.
-        assert type(start.tzinfo).__module__.startswith("dateutil"), start.tzinfo
-        events.append(
-            {
-                "uid": vevent.uid.value,
-                "status": vevent.status.value,
-                "sequence": int(vevent.sequence.value),
-                "summary": vevent.summary.value,
-                "location": vevent.location.value if hasattr(vevent, "location") else None,
-                "description": vevent.description.value if hasattr(vevent, "description") else None,
-                "start": utc_iso(start),
-                "end": utc_iso(vevent.dtend.value),
-            }
-        )
-    return events
-
-
-def read_with_icaljs(body: bytes) -> dict[str, Any]:
-    # A TZ far from Europe: a TZID that ical.js failed to resolve could not pass unnoticed.
-    env = os.environ | {"TZ": "Pacific/Kiritimati"}
-    done = subprocess.run(["node", str(PARSE_ICS)], input=body, capture_output=True, env=env, check=False)
-    assert done.returncode == 0, done.stderr.decode()
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
-
-
-def parsed_events(body: bytes) -> list[dict[str, Any]]:
-    """Read the feed with both parsers, check they agree, and return the events."""
-    from_vobject = read_with_vobject(body)
-    from_icaljs = [{key: event[key] for key in FIELDS} for event in read_with_icaljs(body)["events"]]
-    assert from_icaljs == from_vobject
-    return from_vobject
-
-
-def unfolded(body: bytes) -> str:
-    return body.replace(b"\r\n ", b"").decode("utf-8")
 
 
 def test_paris_spring_gap_week() -> None:
