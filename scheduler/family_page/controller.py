@@ -1,0 +1,195 @@
+"""The family page's routes: ``GET /r/{token}``, the confirm and cancel forms (POST, then redirect).
+
+No ``from __future__ import annotations``: Litestar reads these handlers' annotations at runtime.
+The token in the path is the only credential; the forms carry an HMAC of it against CSRF.
+"""
+
+import base64
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+from litestar.template.config import TemplateConfig
+
+from scheduler.api.common import Services
+from scheduler.family_page.ratelimit import WindowCounter
+from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
+from scheduler.family_page.view import appointment_view
+from scheduler.services import family_links
+from scheduler.services.family_links import LinkMaker, token_hash, well_formed
+from scheduler.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+CSS = (HERE / "page.css").read_text(encoding="utf-8")
+# The inline style is allowed by its hash: the page loads nothing, runs nothing, and may
+# post its forms only to itself. No referrer, so the token never leaves with a map click.
+CSP = (
+    "default-src 'none'; "
+    f"style-src 'sha256-{base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()}'; "
+    "img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyPage:
+    """What the routes share: the link maker, the words, and the rate limits (``app.state``)."""
+
+    links: LinkMaker
+    catalog: PageCatalog
+    per_token: WindowCounter
+    per_address: WindowCounter
+
+    @classmethod
+    def from_settings(cls, settings: Settings, links: LinkMaker) -> "FamilyPage":
+        """Built once in ``create_app``."""
+        return cls(links, default_page_catalog(), WindowCounter(settings.family_page_per_token_per_minute),
+                   WindowCounter(settings.family_page_per_address_per_minute))
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    """The app's templates: this package's (autoescaped Jinja)."""
+    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+
+
+def family_page(state: State) -> FamilyPage:
+    """Dependency: the family page's shared parts."""
+    found: FamilyPage = state.family_page
+    return found
+
+
+def _render(name: str, texts: PageTexts, heading: str, status: int = 200, **context: Any) -> Template:
+    headers = dict(HEADERS)
+    if "retry_after" in context:
+        headers["Retry-After"] = str(context["retry_after"])
+    return Template(
+        template_name=name, status_code=status, media_type=MediaType.HTML, headers=headers,
+        context={"lang": texts.language, "dir": texts.direction, "t": texts.words, "css": CSS, "heading": heading,
+                 **context},
+    )
+
+
+def _message(request: Request[Any, Any, Any], page: FamilyPage, status: int, key: str, **context: Any) -> Template:
+    """A page with a title and one sentence, in the browser's language (no appointment known)."""
+    texts = page.catalog.negotiate(request.headers.get("accept-language"))
+    return _render("family_message.html.j2", texts, texts.words[f"{key}_title"], status,
+                   message=texts.words[key], **context)
+
+
+def _not_found(request: Request[Any, Any, Any], page: FamilyPage) -> Template:
+    # One answer for unknown, malformed, expired and revoked links alike.
+    return _message(request, page, 404, "not_found")
+
+
+def _too_many(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template | None:
+    """The 429 page when this address or this link has asked too often this minute, else None."""
+    now = time.monotonic()
+    address = request.client.host if request.client else "unknown"
+    if not page.per_address.allow(address, now):
+        return _message(request, page, 429, "too_many", retry_after=page.per_address.retry_after(address, now))
+    key = token_hash(token)
+    if not page.per_token.allow(key, now):
+        return _message(request, page, 429, "too_many", retry_after=page.per_token.retry_after(key, now))
+    return None
+
+
+async def _form_key_ok(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> bool:
+    form = await request.form()
+    sent = form.get("csrf")
+    return page.links.form_key_ok(token, sent if isinstance(sent, str) else None)
+
+
+async def _appointment_page(
+    request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str, template: str
+) -> Template:
+    limited = _too_many(request, page, token)
+    if limited is not None:
+        return limited
+    now = svc.clock.now()
+    async with svc.db.read() as session:
+        row = await family_links.find(session, token, now)
+    if row is None:
+        return _not_found(request, page)
+    texts = page.catalog.get(row.language)
+    heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
+    return _render(template, texts, heading, token=token, form_key=page.links.form_key(token),
+                   **appointment_view(row, texts, now))
+
+
+class FamilyPageController(Controller):
+    """The family's page: no API key, the unguessable token in the path is the credential."""
+
+    path = "/r"
+    tags = ["family page"]
+    dependencies = {"page": Provide(family_page, sync_to_thread=False)}
+    security = [{}]
+
+    @get("/{token:str}", operation_id="family_page", summary="The family's page of an appointment (HTML)",
+         media_type=MediaType.HTML, exclude_from_auth=True)
+    async def show(self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str) -> Template:
+        """Date, time, place, interpreter, what to bring; confirm and cancel buttons; the site's phone."""
+        return await _appointment_page(request, svc, page, token, "family_page.html.j2")
+
+    @get("/{token:str}/cancel", operation_id="family_page_cancel_step",
+         summary="The family's page: are you sure you want to cancel? (HTML)", media_type=MediaType.HTML,
+         exclude_from_auth=True)
+    async def cancel_step(
+        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
+    ) -> Template:
+        """Asks once more before cancelling."""
+        return await _appointment_page(request, svc, page, token, "family_cancel.html.j2")
+
+    @get(["/", "/{token:str}/{rest:path}"], include_in_schema=False, media_type=MediaType.HTML,
+         exclude_from_auth=True)
+    async def elsewhere(self, request: Request[Any, Any, Any], page: FamilyPage) -> Template:
+        """Anything else under ``/r/``: the same 404 page as a wrong token (and rate limited alike)."""
+        return _too_many(request, page, "") or _not_found(request, page)
+
+    @post("/{token:str}/confirm", operation_id="family_page_confirm", summary="The family confirms (form)",
+          media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
+    async def confirm(
+        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
+    ) -> Response[Any]:
+        """Marks the appointment confirmed (idempotent), then back to the page."""
+        return await _act(request, svc, page, token, "confirm")
+
+    @post("/{token:str}/cancel", operation_id="family_page_cancel", summary="The family cancels (form)",
+          media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
+    async def cancel(
+        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
+    ) -> Response[Any]:
+        """Cancels the appointment and frees the slot (idempotent), then back to the page."""
+        return await _act(request, svc, page, token, "cancel")
+
+
+async def _act(request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str, action: str) -> Response[Any]:
+    """Rate limit, CSRF, the use case, then Post/Redirect/Get."""
+    limited = _too_many(request, page, token)
+    if limited is not None:
+        return limited
+    if not await _form_key_ok(request, page, token):
+        back = f"/r/{token}" if well_formed(token) else None
+        return _message(request, page, 403, "refused", back=back)
+    now = svc.clock.now()
+    async with svc.db.write() as session:
+        if action == "confirm":
+            found = await family_links.confirm(session, token, now)
+        else:
+            found = await family_links.cancel(session, svc.planner, token, now)
+    if not found:
+        return _not_found(request, page)
+    return Redirect(f"/r/{token}", status_code=303, headers=HEADERS)

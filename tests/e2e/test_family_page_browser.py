@@ -1,0 +1,81 @@
+"""The family's page in a real browser: headless Chromium clicks confirm and cancel, axe-core audits.
+
+The browser part is ``tests/browser/family_page.mjs`` (Playwright driving Debian's Chromium);
+this test starts the server and the fake Twilio, books, hands it the links read from the SMS,
+and checks what it did through the API and the staff's calendar feed. A missing Chromium or
+missing npm packages fail the test: they are part of the suite (``scripts/test`` installs them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.support.api import slot_starts, upcoming
+from tests.support.databases import DatabaseHandle
+from tests.support.family_page import book_and_read_link, public_programme, texting_server
+from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+BROWSER_TESTS = ROOT / "tests" / "browser"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+BROWSER_SECONDS = 180
+
+
+@pytest.fixture(scope="module")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def page_server(
+    module_database: DatabaseHandle, fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("browser")) as running:
+        yield running
+
+
+def _run_browser(*arguments: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)"
+    node = shutil.which("node")
+    assert node is not None, "Node.js is missing: the browser test needs it (see .ci/run)"
+    assert (BROWSER_TESTS / "node_modules" / "playwright-core").is_dir(), "run: npm ci --prefix tests/browser"
+    # check=False: the exit code is the verdict, asserted with the script's own report.
+    return subprocess.run([node, str(BROWSER_TESTS / "family_page.mjs"), *arguments], check=False,
+                          capture_output=True, text=True, timeout=BROWSER_SECONDS,
+                          env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)})
+
+
+def test_a_family_confirms_then_cancels_in_a_real_browser(
+    page_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
+    with page_server.client() as client:
+        prog = public_programme(client)
+        assert client.patch(f"/v1/sites/{prog.site_id}", json={
+            "public_label": "Maison des Familles Jean-Moulin",
+            "address": "12 avenue du Général de Gaulle, 94120 Fontenay-sous-Bois"}).status_code == 200
+        feed = client.post(f"/v1/staff/{prog.staff_id}/feeds", json={"privacy": "busy"}).json()["url"]
+        french = book_and_read_link(client, fake_twilio, prog, "10:00", weeks=2)
+        arabic = book_and_read_link(client, fake_twilio, prog, "11:00", weeks=2, language="ar")
+
+    done = _run_browser(french.link, arabic.link, str(ARTIFACTS))
+
+    assert done.returncode == 0, f"browser checks failed:\n{done.stderr}\n{done.stdout}"
+    assert (ARTIFACTS / "family-page-fr.png").stat().st_size > 0
+    assert (ARTIFACTS / "family-page-ar.png").stat().st_size > 0
+    with page_server.client() as client:
+        assert client.get(f"/v1/appointments/{french.id}").json()["status"] == "cancelled"
+        assert client.get(f"/v1/appointments/{arabic.id}").json()["status"] == "booked"
+        assert french.start in slot_starts(client, prog, upcoming(3, weeks_ahead=2))
+    calendar = httpx.get(feed, timeout=30).text
+    assert calendar.count("BEGIN:VEVENT") == 2 and calendar.count("STATUS:CANCELLED") == 1
