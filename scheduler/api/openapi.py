@@ -1,0 +1,110 @@
+"""The error answers of every operation, written into the OpenAPI document once.
+
+Litestar documents a generic ``400`` on each operation, while the service answers errors as
+RFC 9457 problems with the contract's statuses (422, 401, 403, 404, 409, 413, 415, 429). This
+rewrites each operation's error responses from what the middleware and handlers can answer,
+so that clients (and the schema-driven fuzzer) see the real contract.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
+
+from scheduler.api.problems import PROBLEM_JSON
+
+PROBLEM_SCHEMA = "Problem"
+WRITE_METHODS = ("post", "put", "patch", "delete")
+# (status, description): which errors an operation can answer depends on where it lives.
+VALIDATION = ("422", "Invalid input (validation-error, invalid-phone, idempotency-key-reused)")
+UNAUTHORIZED = ("401", "No API key, or an unknown or revoked one (unauthorized)")
+FORBIDDEN = ("403", "The API key lacks the scope (forbidden)")
+BAD_SIGNATURE = ("403", "Missing or invalid X-Twilio-Signature (forbidden)")
+NOT_FOUND = ("404", "Unknown id, token or revoked feed (not-found)")
+CONFLICT = ("409", "Conflict: in-use, slot-unavailable or interpreter-unavailable")
+TOO_LARGE = ("413", "Request body too large (payload-too-large)")
+NOT_JSON = ("415", "The body is not JSON (unsupported-media-type)")
+RATE_LIMITED = ("429", "Too many requests for this key (rate-limited); see Retry-After")
+# The family pages answer people, not programs: their errors are HTML pages.
+PAGE_ERRORS = [("403", "The form was refused (expired or tampered)"), ("404", "Unknown or expired link"),
+               ("429", "Too many requests from this address or for this link; see Retry-After")]
+
+
+def document_errors(app: Litestar) -> None:
+    """Start-up hook: rewrite the error responses of the app's (cached) OpenAPI document."""
+    describe_errors(app.openapi_schema)
+
+
+def describe_errors(openapi: OpenAPI) -> None:
+    """Replace Litestar's generic 400 by the problem responses each operation can give."""
+    _add_problem_schema(openapi)
+    for path, item in (openapi.paths or {}).items():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(item, method, None)
+            if isinstance(operation, Operation):
+                _describe(operation, path, method)
+
+
+def _describe(operation: Operation, path: str, method: str) -> None:
+    responses = operation.responses or {}
+    responses.pop("400", None)
+    page = path.startswith("/r/")
+    for status, description in PAGE_ERRORS if page else _errors(operation, path, method):
+        responses.setdefault(status, _html(description) if page else _problem(description))
+    operation.responses = responses
+    if not path.startswith("/v1/"):
+        # Health, schema, metrics, feeds, webhooks and family pages take no API key.
+        operation.security = []
+
+
+def _errors(operation: Operation, path: str, method: str) -> list[tuple[str, str]]:
+    errors = [VALIDATION]
+    if path.startswith("/v1/"):
+        errors += [UNAUTHORIZED, FORBIDDEN, RATE_LIMITED]
+    elif path.startswith("/webhooks/"):
+        errors.append(BAD_SIGNATURE)
+    if path.startswith(("/v1/", "/webhooks/")) or "{" in path:  # ids in paths, queries and bodies
+        errors.append(NOT_FOUND)
+    if path.startswith("/v1/") and method in WRITE_METHODS:
+        errors.append(CONFLICT)
+    if operation.request_body is not None:
+        errors += [TOO_LARGE] + ([NOT_JSON] if path.startswith("/v1/") else [])
+    return errors
+
+
+def _problem(description: str) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description=description,
+        content={PROBLEM_JSON: OpenAPIMediaType(schema=Reference(f"#/components/schemas/{PROBLEM_SCHEMA}"))},
+    )
+
+
+def _html(description: str) -> OpenAPIResponse:
+    return OpenAPIResponse(description=description,
+                           content={"text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))})
+
+
+def _add_problem_schema(openapi: OpenAPI) -> None:
+    schemas = openapi.components.schemas if openapi.components.schemas is not None else {}
+    schemas[PROBLEM_SCHEMA] = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["type", "title", "status", "detail", "code"],
+        properties={
+            "type": Schema(type=OpenAPIType.STRING),
+            "title": Schema(type=OpenAPIType.STRING),
+            "status": Schema(type=OpenAPIType.INTEGER),
+            "detail": Schema(type=OpenAPIType.STRING),
+            "code": Schema(type=OpenAPIType.STRING, description="A stable machine string, e.g. slot-unavailable."),
+            "errors": Schema(type=OpenAPIType.ARRAY, description="For validation-error: each field and its problem."),
+        },
+        description="An RFC 9457 problem.",
+    )
+    openapi.components.schemas = schemas

@@ -1,0 +1,132 @@
+"""Structured logs: one JSON object per line, a request id on every record, secrets masked.
+
+The redaction is defence in depth. The code logs ids and counts, never a phone number or a
+key, but a library's message (a database error quoting its parameters, a client sending a
+phone number as a request id) must not put one in the logs either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+LogFormat = Literal["json", "text"]
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("creneau_request_id", default=None)
+"""The id of the HTTP request being served by this task, if any."""
+
+MASK = "[redacted]"
+# E.164 (+33612345678, +33 6 12 34 56 78) and French national forms (0612345678,
+# 06 12 34 56 78, 06.12.34.56.78, 0692 12 34 56): ten digits from 0[1-9], any separators.
+_E164 = r"(?<![\w+])\+\d(?:[ .\-]?\d){6,14}(?!\d)"
+_NATIONAL = r"(?<![\w.+])0[1-9](?:[ .\-]?\d){8}(?!\d)"
+# Our API keys, and any long URL-safe secret (feed tokens, family links, Twilio tokens):
+# 24+ characters mixing upper and lower case. Our ids and digests are lowercase hex, so they
+# stay readable.
+_KEY = r"crn_[A-Za-z0-9_\-]{8,}"
+_SECRET = r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9_\-]*[A-Z])(?=[A-Za-z0-9_\-]*[a-z])[A-Za-z0-9_\-]{24,}"
+_SENSITIVE = re.compile("|".join(f"(?:{pattern})" for pattern in (_KEY, _E164, _NATIONAL, _SECRET)))
+
+# Attributes every LogRecord has: anything else on a record came through ``extra=``.
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+def redact(text: str) -> str:
+    """``text`` with anything that looks like a phone number, an API key or a token masked."""
+    return _SENSITIVE.sub(MASK, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks phone numbers, keys and tokens in a record's message, arguments and extra fields.
+
+    The message is rendered with its arguments here (``%`` formatting, as the formatter
+    would), so a number passed as an argument is caught as well as one written into it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: keep the template, drop the values
+            message = str(record.msg)
+        record.msg, record.args = redact(message), None
+        for name, value in list(record.__dict__.items()):
+            if name not in _STANDARD and isinstance(value, str):
+                setattr(record, name, redact(value))
+        return True
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` (the current request's, or None) to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, request_id and extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        entry.update({name: value for name, value in record.__dict__.items() if name not in _STANDARD})
+        if record.exc_info:
+            # A traceback can quote SQL parameters: it goes through the same mask.
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """The classic one-line format, with the request id when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+
+    def formatException(self, ei: Any) -> str:
+        return redact(super().formatException(ei))
+
+
+def logging_config(level: str, fmt: LogFormat) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for the CLI and every server worker.
+
+    Uvicorn applies it again in each worker process it spawns, so workers log the same way.
+    Uvicorn's own loggers propagate to the root handler (one format for everything), and
+    APScheduler's per-run INFO lines ("Running job ...", one per tick) are silenced.
+    """
+    formatter = "json" if fmt == "json" else "text"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": RequestIdFilter},
+            "redact": {"()": RedactingFilter},
+        },
+        "formatters": {
+            "json": {"()": JsonFormatter},
+            "text": {"()": TextFormatter},
+        },
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": formatter,
+                "filters": ["request_id", "redact"],
+            },
+        },
+        "root": {"level": level, "handlers": ["default"]},
+        "loggers": {
+            "uvicorn": {"level": level, "handlers": [], "propagate": True},
+            "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
+            "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            "apscheduler": {"level": "WARNING", "handlers": [], "propagate": True},
+        },
+    }
