@@ -1,0 +1,67 @@
+"""Settings: defaults, the TOML file, the environment, and clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scheduler.settings import Settings, SettingsError
+
+
+def test_defaults_need_no_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite+aiosqlite:///./creneau.db"
+    assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, 1)
+    assert (settings.sms_backend, settings.quiet_hours, settings.retention_days) == ("console", "20:00-08:00", 90)
+
+
+def test_environment_wins_over_the_settings_file(tmp_path: Path) -> None:
+    file = tmp_path / "creneau.toml"
+    file.write_text('port = 9000\nworkers = 3\nquiet_hours = "21:00-07:30"\n')
+    settings = Settings.from_env({"CRENEAU_SETTINGS_FILE": str(file), "CRENEAU_PORT": "9100"})
+    assert (settings.port, settings.workers, settings.quiet_hours) == (9100, 3, "21:00-07:30")
+
+
+def test_twilio_names_are_read_as_twilio_names_them() -> None:
+    settings = Settings.from_env({
+        "CRENEAU_SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "secret-token",
+        "CRENEAU_TWILIO_SENDER": "CRENEAU", "CRENEAU_TWILIO_API_BASE": "http://127.0.0.1:9999",
+        "CRENEAU_SECRET_KEY": "s" * 40})
+    assert settings.twilio_auth_token is not None
+    assert settings.twilio_auth_token.get_secret_value() == "secret-token"
+    assert "secret-token" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"CRENEAU_PORT": "eighty"}, "CRENEAU_PORT"),
+        ({"CRENEAU_PORT": "70000"}, "CRENEAU_PORT"),
+        ({"CRENEAU_WORKERS": "0"}, "CRENEAU_WORKERS"),
+        ({"CRENEAU_DATABASE_URL": "mysql://x"}, "CRENEAU_DATABASE_URL"),
+        ({"CRENEAU_QUIET_HOURS": "8pm-8am"}, "CRENEAU_QUIET_HOURS"),
+        ({"CRENEAU_SMS_BACKEND": "pigeon"}, "CRENEAU_SMS_BACKEND"),
+        ({"CRENEAU_PUBLIC_URL": "creneau.fr"}, "CRENEAU_PUBLIC_URL"),
+        ({"CRENEAU_SMS_BACKEND": "twilio"}, "TWILIO_ACCOUNT_SID"),
+    ],
+    ids=["port_not_a_number", "port_out_of_range", "no_workers", "not_an_async_driver", "quiet_hours_shape",
+         "unknown_backend", "public_url_without_scheme", "twilio_without_credentials"],
+)
+def test_bad_settings_are_refused_naming_the_setting(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(environ)
+    assert named in str(refused.value)
+
+
+def test_a_refusal_never_echoes_a_secret() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"CRENEAU_ADMIN_API_KEY": "crn_very_secret", "CRENEAU_PORT": "crn_very_secret"})
+    assert "crn_very_secret" not in str(refused.value)
+
+
+def test_an_unreadable_settings_file_is_named(tmp_path: Path) -> None:
+    file = tmp_path / "broken.toml"
+    file.write_text("port = = 1")
+    with pytest.raises(SettingsError, match="broken.toml"):
+        Settings.from_env({"CRENEAU_SETTINGS_FILE": str(file)})
