@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from litestar import Litestar, Request
@@ -17,24 +18,33 @@ from litestar.openapi.spec import Components, SecurityScheme
 from notifications.policy import QuietHours
 from notifications.texts import default_catalog
 from scheduler import __version__
-from scheduler.api.admin import ServiceController, SiteController, StaffController
+from scheduler.api.admin import InterpreterController, ServiceController, SiteController, StaffController
 from scheduler.api.appointments import AppointmentController
 from scheduler.api.auth import ApiKeyMiddleware, KeyRing
 from scheduler.api.availability import AbsenceController, OpeningController, RuleController
 from scheduler.api.common import services
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
+from scheduler.api.interpreters import ExternalInterpreterController, StatsController
 from scheduler.api.keys import ApiKeyController
 from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.messages import MessageController
+from scheduler.api.metrics import MetricsController
+from scheduler.api.openapi import document_errors
+from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
 from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.context import Services
 from scheduler.db.engine import Database
+from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
 from scheduler.jobs import Jobs
+from scheduler.observability.metrics import Metrics
+from scheduler.observability.middleware import RequestObserver
+from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
 from scheduler.ports import Clock, FrenchHolidayCalendar, HolidayCalendar, SystemClock
 from scheduler.services.dispatch import Dispatcher
-from scheduler.services.notify import MessagePlanner
+from scheduler.services.feeds import FeedBodies
+from scheduler.services.family_links import FamilyLinkPlanner, LinkMaker
 from scheduler.settings import Settings
 from scheduler.sms import build_sender
 
@@ -51,32 +61,50 @@ def create_app(
     clock = clock or SystemClock()
     sender = build_sender(settings)
     quiet = QuietHours.parse(settings.quiet_hours)
+    links = LinkMaker.from_settings(settings)
     dispatcher = Dispatcher(db=db, sender=sender, catalog=default_catalog(), clock=clock, quiet=quiet,
                             rate_per_second=settings.sms_rate_per_second,
-                            lease=timedelta(seconds=settings.dispatch_lease_seconds))
+                            lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links)
+    planner = FamilyLinkPlanner(quiet, links, settings.family_link_days)
     svc = Services(db=db, clock=clock, calendar=calendar or FrenchHolidayCalendar(), settings=settings,
-                   sender=sender, planner=MessagePlanner(quiet), dispatcher=dispatcher)
+                   sender=sender, planner=planner, dispatcher=dispatcher)
     admin_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     jobs = Jobs(svc)
-    state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs})
-    return Litestar(
+    bodies = FeedBodies()
+    metrics = Metrics(feed_builds=lambda: bodies.builds)
+    limits = rate_limit_store(settings)
+    state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
+                   "family_page": FamilyPage.from_settings(settings, links), "feed_bodies": bodies,
+                   "slot_pages": SlotPageCache(settings.slots_cache_seconds),
+                   "metrics": metrics})
+    app = Litestar(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
             AbsenceController, OpeningController, ApiKeyController, SlotController, AppointmentController,
-            MessageController, TwilioWebhookController,
-            FeedAdminController, FeedController,
+            MessageController, TwilioWebhookController, InterpreterController, ExternalInterpreterController,
+            StatsController,
+            FeedAdminController, FeedController, FamilyPageController,
+            *([MetricsController] if settings.metrics_enabled else []),
         ],
+        template_config=template_config(),
         state=state,
         dependencies={"svc": Provide(services, sync_to_thread=False)},
-        middleware=[DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS)],
+        # The limiter runs first: a caller over its limit costs no key lookup.
+        middleware=[*rate_limiting(settings), DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS)],
+        stores={STORE: limits},
         before_request=_require_json,
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[jobs.start],
-        on_shutdown=[jobs.stop, sender.aclose, db.dispose],
+        on_startup=[jobs.start, document_errors],
+        on_shutdown=[jobs.stop, sender.aclose, db.dispose, partial(limits.__aexit__, None, None, None)],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,
+        # Logging is configured once by the CLI (JSON, request ids, redaction), not by Litestar.
+        logging_config=None,
     )
+    # Outside the router, so that unknown paths get a request id and are counted too.
+    app.asgi_handler = RequestObserver(app.asgi_handler, metrics, access_log=settings.access_log)
+    return app
 
 
 async def _require_json(request: Request[Any, Any, Any]) -> None:

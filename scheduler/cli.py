@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.config
 import os
+import secrets
 import sys
 
 import uvicorn
@@ -13,6 +15,7 @@ import uvicorn
 from scheduler.db.engine import Database
 from scheduler.db.migrate import upgrade
 from scheduler.demo import create_demo_key, fill_if_empty
+from scheduler.observability.logs import logging_config
 from scheduler.ports import SystemClock
 from scheduler.settings import Settings, SettingsError
 
@@ -27,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"creneau: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    _configure_logging(settings)
     if args.command == "migrate":
         upgrade(settings.database_url)
         log.info("database migrated")
@@ -46,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, *, demo: bool, migrate: bool) -> int:
+    if settings.secret_key is None:
+        # Demo/console only (a real SMS backend refuses to start without one): every worker
+        # process inherits this one, so links agree across workers until the next restart.
+        os.environ["CRENEAU_SECRET_KEY"] = secrets.token_urlsafe(32)
+        log.warning("CRENEAU_SECRET_KEY is not set: family page links stop working at the next restart")
     if migrate:
         upgrade(settings.database_url)
     if demo:
@@ -57,6 +65,8 @@ def _serve(settings: Settings, *, demo: bool, migrate: bool) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
+        # Applied again in every worker process, so each logs as this one does.
+        log_config=logging_config(settings.log_level, settings.log_format),
         access_log=False,
         proxy_headers=False,
     )
@@ -76,8 +86,8 @@ async def _prepare_demo(settings: Settings) -> None:
     print(f"\n  Demo admin API key: {key}\n  export KEY={key}\n", flush=True)
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _configure_logging(settings: Settings) -> None:
+    logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
 
 
 if __name__ == "__main__":

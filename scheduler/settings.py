@@ -7,6 +7,7 @@ file named by ``CRENEAU_SETTINGS_FILE`` overrides them, and the environment over
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, Vali
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DEFAULTS_FILE = CONFIG_DIR / "settings.toml"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./creneau.db"
+_RATE_LIMIT = re.compile(r"\d+/(second|minute|hour|day)")
 
 
 class SettingsError(Exception):
@@ -78,10 +80,52 @@ class Settings(BaseModel):
     )
     """How long a claimed message belongs to its dispatcher before another one reconciles it; keep it
     well above the provider timeout (10 s)."""
+    slots_cache_seconds: float = Field(
+        2.0, ge=0, le=60, validation_alias=AliasChoices("CRENEAU_SLOTS_CACHE_SECONDS", "slots_cache_seconds")
+    )
+    """How long a process may answer the same slot search from memory (0: never). A write in the
+    process clears it at once; other workers' bookings show within this delay. Booking always
+    re-checks in the database."""
     quiet_hours: str = Field("20:00-08:00", validation_alias=AliasChoices("CRENEAU_QUIET_HOURS", "quiet_hours"))
     """No SMS to families in this window, in the site's zone (empty: none)."""
     retention_days: int = Field(90, ge=1, validation_alias=AliasChoices("CRENEAU_RETENTION_DAYS", "retention_days"))
     """Days after a family's last appointment before its phone number is erased."""
+    secret_key: SecretStr | None = Field(
+        None, min_length=32, validation_alias=AliasChoices("CRENEAU_SECRET_KEY", "secret_key")
+    )
+    """Signs the families' page links and their forms (HMAC). Required to send real SMS; without it
+    ``creneau serve`` makes a random one per start, so links die at every restart (demo only)."""
+    family_link_days: int = Field(
+        7, ge=0, le=365, validation_alias=AliasChoices("CRENEAU_FAMILY_LINK_DAYS", "family_link_days")
+    )
+    """Days after the appointment's end during which its family page link still answers."""
+    family_page_per_token_per_minute: int = Field(
+        30, ge=1, validation_alias=AliasChoices("CRENEAU_FAMILY_PAGE_PER_TOKEN_PER_MINUTE",
+                                                "family_page_per_token_per_minute")
+    )
+    """Most requests one family link may make per minute (per process)."""
+    family_page_per_address_per_minute: int = Field(
+        120, ge=1, validation_alias=AliasChoices("CRENEAU_FAMILY_PAGE_PER_ADDRESS_PER_MINUTE",
+                                                 "family_page_per_address_per_minute")
+    )
+    """Most family page requests one client address may make per minute (per process): slows
+    token guessing. Behind a reverse proxy every family shares its address: raise it there."""
+    log_format: Literal["json", "text"] = Field(
+        "json", validation_alias=AliasChoices("CRENEAU_LOG_FORMAT", "log_format")
+    )
+    """``json``: one JSON object per line with a request id (for a log shipper); ``text``: one plain line."""
+    access_log: bool = Field(False, validation_alias=AliasChoices("CRENEAU_ACCESS_LOG", "access_log"))
+    """One log line per request (method, route template, status, duration); off by default: it costs
+    about as much as a trivial request."""
+    metrics_enabled: bool = Field(
+        True, validation_alias=AliasChoices("CRENEAU_METRICS_ENABLED", "metrics_enabled")
+    )
+    """Serve Prometheus metrics at ``/metrics`` (no API key: keep it off the public side of the proxy)."""
+    rate_limit: str = Field("", validation_alias=AliasChoices("CRENEAU_RATE_LIMIT", "rate_limit"))
+    """Most ``/v1`` requests per API key (or client address without one), e.g. ``600/minute``; empty: none."""
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("CRENEAU_REDIS_URL", "redis_url"))
+    """Redis URL (``redis://127.0.0.1:6379/0``) where rate limit counts are shared by every worker;
+    unset: each process counts on its own."""
 
     @field_validator("database_url")
     @classmethod
@@ -105,6 +149,22 @@ class Settings(BaseModel):
             raise ValueError("expected HH:MM-HH:MM, e.g. 20:00-08:00, or empty for none")
         return value
 
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_shape(cls, value: str) -> str:
+        value = value.replace(" ", "")
+        if value and not (_RATE_LIMIT.fullmatch(value) and int(value.split("/")[0]) >= 1):
+            raise ValueError("expected N/second, N/minute, N/hour or N/day (N >= 1), e.g. 600/minute, or empty")
+        return value
+
+    @property
+    def rate_limit_rule(self) -> tuple[str, int] | None:
+        """``rate_limit`` as (unit, count), e.g. ("minute", 600); None when there is no limit."""
+        if not self.rate_limit:
+            return None
+        count, unit = self.rate_limit.split("/")
+        return unit, int(count)
+
     def check_sms(self) -> None:
         """Refuse a Twilio backend that lacks what it needs."""
         if self.sms_backend == "twilio":
@@ -117,6 +177,9 @@ class Settings(BaseModel):
                 )
                 if not value
             ]
+            if self.secret_key is None:
+                # Real SMS carry page links: they must outlive a restart and agree across workers.
+                missing.append("CRENEAU_SECRET_KEY")
             if missing:
                 raise SettingsError(f"CRENEAU_SMS_BACKEND=twilio needs {', '.join(missing)}")
 

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, create_idempotently
-from scheduler.db.tables import Appointment, Service, Site, Staff
+from scheduler.db.tables import Appointment, Interpreter, Service, Site, Staff
 from scheduler.services import admin
 
 
@@ -93,3 +93,8 @@ ServiceController = crud_controller(
     update_schema=s.ServiceUpdate, out_schema=s.ServiceOut, appointment_column=Appointment.service_id,
 )
 
+InterpreterController = crud_controller(
+    path="/v1/interpreters", kind="interpreter", noun="interpreter", table=Interpreter,
+    create_schema=s.InterpreterCreate, update_schema=s.InterpreterUpdate, out_schema=s.InterpreterOut,
+    appointment_column=Appointment.interpreter_id,
+)

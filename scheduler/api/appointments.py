@@ -16,7 +16,7 @@ from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, create_idempotently
 from scheduler.api.views import appointment_out
 from scheduler.db import appointments as store
-from scheduler.domain.errors import InterpreterUnavailable, InvalidInput, NotFound
+from scheduler.domain.errors import InvalidInput, NotFound
 from scheduler.identity import normalize_mobile
 from scheduler.services import admin, booking
 
@@ -41,6 +41,7 @@ def booking_request(data: s.AppointmentCreate) -> booking.BookingRequest:
         staff_id=data.staff_id,
         site_id=data.site_id,
         note=data.note,
+        interpreter_language=data.interpreter_language,
     )
 
 
@@ -59,10 +60,6 @@ class AppointmentController(Controller):
         wanted = booking_request(data)
 
         async def operation(session: AsyncSession) -> BaseModel:
-            if data.interpreter_language:
-                raise InterpreterUnavailable(
-                    f"No interpreter of language {data.interpreter_language!r} is free at that time."
-                )
             appointment = await booking.book(session, svc.calendar, svc.planner, wanted, svc.clock.now())
             return await _view(session, appointment.id)
 
@@ -96,7 +93,7 @@ class AppointmentController(Controller):
         after = None
         if cursor:
             start, ident = admin.decode_cursor(cursor, 2)
-            after = (datetime.fromisoformat(start), ident)
+            after = (admin.cursor_instant(start), ident)
         async with svc.db.read() as session:
             found = await store.page(session, where, after, limit)
         more = len(found) > limit

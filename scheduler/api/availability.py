@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, create_idempotently
-from scheduler.db.tables import Absence, AvailabilityRule, Opening, Service, Site, Staff
+from scheduler.db.tables import Absence, AvailabilityRule, Interpreter, Opening, Service, Site, Staff
 from scheduler.services import admin
 
 
 def rule_out(rule: AvailabilityRule, service_ids: list[str]) -> s.RuleOut:
     """The API view of a rule."""
     return s.RuleOut(
-        id=rule.id, staff_id=rule.staff_id, site_id=rule.site_id, service_ids=service_ids, weekday=rule.weekday,
+        id=rule.id, staff_id=rule.staff_id, interpreter_id=rule.interpreter_id, site_id=rule.site_id, service_ids=service_ids, weekday=rule.weekday,
         start_time=_hhmm(rule.start_time), end_time=_hhmm(rule.end_time), valid_from=rule.valid_from,
         valid_until=rule.valid_until, follows_school_calendar=rule.follows_school_calendar,
     )
@@ -45,7 +45,7 @@ class RuleController(Controller):
         async def operation(session: AsyncSession) -> BaseModel:
             start, end = data.times()
             rule = AvailabilityRule(
-                staff_id=data.staff_id, site_id=data.site_id, weekday=data.weekday, start_time=start,
+                staff_id=data.staff_id, interpreter_id=data.interpreter_id, site_id=data.site_id, weekday=data.weekday, start_time=start,
                 end_time=end, valid_from=data.valid_from, valid_until=data.valid_until,
                 follows_school_calendar=data.follows_school_calendar, created_at=svc.clock.now(),
             )
@@ -58,8 +58,10 @@ class RuleController(Controller):
     async def list_rules(
         self, svc: Services, limit: Limit = 100, cursor: Cursor = None,
         staff_id: str | None = Parameter(default=None, max_length=64),
+        interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.RuleOut]:
-        where = [AvailabilityRule.staff_id == staff_id] if staff_id else []
+        where = [column == value for column, value in ((AvailabilityRule.staff_id, staff_id),
+                                                       (AvailabilityRule.interpreter_id, interpreter_id)) if value]
         async with svc.db.read() as session:
             found = await admin.page(session, AvailabilityRule, cursor, limit, *where)
             services = await admin.rule_services(session, [rule.id for rule in found.rows])
@@ -99,7 +101,10 @@ class AbsenceController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> s.AbsenceOut:
         async def operation(session: AsyncSession) -> BaseModel:
-            await admin.require(session, Staff, data.staff_id, "staff member")
+            if data.staff_id is not None:
+                await admin.require(session, Staff, data.staff_id, "staff member")
+            if data.interpreter_id is not None:
+                await admin.require(session, Interpreter, data.interpreter_id, "interpreter")
             row = Absence(**data.model_dump(), created_at=svc.clock.now())
             return s.AbsenceOut.model_validate(await admin.create(session, row), from_attributes=True)
 
@@ -109,8 +114,10 @@ class AbsenceController(Controller):
     async def list_absences(
         self, svc: Services, limit: Limit = 100, cursor: Cursor = None,
         staff_id: str | None = Parameter(default=None, max_length=64),
+        interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.AbsenceOut]:
-        where = [Absence.staff_id == staff_id] if staff_id else []
+        where = [column == value for column, value in ((Absence.staff_id, staff_id),
+                                                       (Absence.interpreter_id, interpreter_id)) if value]
         async with svc.db.read() as session:
             found = await admin.page(session, Absence, cursor, limit, *where)
         items = [s.AbsenceOut.model_validate(row, from_attributes=True) for row in found.rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from pathlib import PurePath
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -83,10 +84,14 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 
 def _where(exc: BaseException) -> str:
+    """The innermost frame of our own code (else the innermost frame): ``folder/file.py:line``."""
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [frame for frame in frames if "/scheduler/" in frame.filename or "/notifications/" in frame.filename]
-    frame = (ours or frames or [None])[-1]
-    return f"{frame.filename.rsplit('/', 2)[-2]}/{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "?"
+    if not (ours or frames):
+        return "?"
+    frame = (ours or frames)[-1]
+    path = PurePath(frame.filename)
+    return f"{path.parent.name}/{path.name}:{frame.lineno}"
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from scheduler.identity import normalize_language
+from scheduler.identity import normalize_language, normalize_mobile
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Ident = Annotated[str, Field(min_length=1, max_length=64)]
@@ -143,6 +143,89 @@ class StaffOut(BaseModel):
     phone: str | None
 
 
+# --- interpreters ---------------------------------------------------------------------------
+
+Language = Annotated[str, Field(min_length=2, max_length=3)]
+Mode = Literal["on_site", "phone", "video"]
+
+
+def _languages(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(normalize_language(value) for value in values))
+
+
+def _mobile(value: str | None) -> str | None:
+    return None if value is None else normalize_mobile(value)
+
+
+class InterpreterCreate(Strict):
+    """An interpreter of the pool (ISO 639 codes: two letters where one exists, e.g. ``ar``, ``ber``, ``fsl``)."""
+
+    name: Text
+    languages: Annotated[list[Language], Field(min_length=1, max_length=20)]
+    mode: Mode = "on_site"
+    phone: Annotated[str, Field(max_length=32)] | None = None
+    timezone: Annotated[str, Field(max_length=64)] = "Europe/Paris"
+
+    _languages = field_validator("languages")(_languages)
+    _phone = field_validator("phone")(_mobile)
+    _zone = field_validator("timezone")(_check_zone)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Mme Haddad", "languages": ["ar", "ber"], "mode": "on_site",
+                                         "phone": "+33612345678"}]},
+    )
+
+
+class InterpreterUpdate(Strict):
+    """Fields to change on an interpreter."""
+
+    name: Text | None = None
+    languages: Annotated[list[Language], Field(min_length=1, max_length=20)] | None = None
+    mode: Mode | None = None
+    phone: Annotated[str, Field(max_length=32)] | None = None
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _languages(value)
+
+    _phone = field_validator("phone")(_mobile)
+
+
+class InterpreterOut(BaseModel):
+    """An interpreter."""
+
+    id: str
+    name: str
+    languages: list[str]
+    mode: str
+    phone: str | None
+    timezone: str
+
+
+class ExternalInterpreterIn(Strict):
+    """An interpreting agency booked by phone, for when the pool has nobody."""
+
+    language: Language
+    agency: Annotated[str, Field(min_length=1, max_length=120)]
+    reference: Annotated[str, Field(min_length=1, max_length=120)]
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return normalize_language(value)
+
+
+class InterpreterUseOut(BaseModel):
+    """Interpreted appointments of one language in one month (pool and agencies)."""
+
+    language: str
+    month: str
+    appointments: int
+    external: int
+
+
 # --- services --------------------------------------------------------------------------------
 
 
@@ -156,6 +239,10 @@ class ServiceCreate(Strict):
     horizon_days: Annotated[int, Field(ge=1, le=730)] = 92
     reminder_offsets_minutes: list[Annotated[int, Field(ge=1, le=60 * 24 * 30)]] | None = Field(
         None, max_length=5, description="Minutes before the start of each reminder; omitted: the default policy."
+    )
+    bring: Annotated[str, Field(min_length=1, max_length=300)] | None = Field(
+        None, description="What the family should bring, shown on its page (public wording).",
+        examples=["Le carnet de santé de l'enfant"],
     )
 
     model_config = ConfigDict(
@@ -184,6 +271,7 @@ class ServiceUpdate(Strict):
     min_notice_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 60)] | None = None
     horizon_days: Annotated[int, Field(ge=1, le=730)] | None = None
     reminder_offsets_minutes: list[Annotated[int, Field(ge=1, le=60 * 24 * 30)]] | None = Field(None, max_length=5)
+    bring: Annotated[str, Field(min_length=1, max_length=300)] | None = None
 
 
 class ServiceOut(BaseModel):
@@ -196,17 +284,23 @@ class ServiceOut(BaseModel):
     min_notice_minutes: int
     horizon_days: int
     reminder_offsets_minutes: list[int] | None
+    bring: str | None = None
 
 
 # --- availability rules, absences, openings ---------------------------------------------------
 
 
 class RuleCreate(Strict):
-    """A weekly opening: slots are cut from ``start_time`` in steps of the service's duration."""
+    """A weekly opening: slots are cut from ``start_time`` in steps of the service's duration.
 
-    staff_id: Ident
-    site_id: Ident
-    service_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)]
+    A staff member's rule names a site and services; an interpreter's rule (``interpreter_id`` in
+    place of ``staff_id``) names neither.
+    """
+
+    staff_id: Ident | None = None
+    interpreter_id: Ident | None = None
+    site_id: Ident | None = None
+    service_ids: Annotated[list[Ident], Field(max_length=50)] = Field(default_factory=list)
     weekday: Annotated[int, Field(ge=1, le=7, description="1 = Monday ... 7 = Sunday")]
     start_time: HHMM
     end_time: HHMM
@@ -235,6 +329,12 @@ class RuleCreate(Strict):
 
     @model_validator(mode="after")
     def _order(self) -> RuleCreate:
+        if (self.staff_id is None) == (self.interpreter_id is None):
+            raise ValueError("give exactly one of staff_id and interpreter_id")
+        if self.staff_id is not None and (self.site_id is None or not self.service_ids):
+            raise ValueError("a staff member's rule needs site_id and at least one service id")
+        if self.interpreter_id is not None and (self.site_id is not None or self.service_ids):
+            raise ValueError("an interpreter's rule has no site_id and no service_ids")
         if self.end_time <= self.start_time:
             raise ValueError("end_time must be after start_time")
         if self.valid_until is not None and self.valid_until < self.valid_from:
@@ -250,8 +350,9 @@ class RuleOut(BaseModel):
     """A weekly rule."""
 
     id: str
-    staff_id: str
-    site_id: str
+    staff_id: str | None
+    interpreter_id: str | None = None
+    site_id: str | None
     service_ids: list[str]
     weekday: int
     start_time: str
@@ -269,9 +370,10 @@ class RuleUpdate(Strict):
 
 
 class AbsenceCreate(Strict):
-    """A time when a staff member is away."""
+    """A time when a staff member (or, with ``interpreter_id``, an interpreter) is away."""
 
-    staff_id: Ident
+    staff_id: Ident | None = None
+    interpreter_id: Ident | None = None
     start: AwareDatetime
     end: AwareDatetime
     reason: Annotated[str, Field(max_length=200)] | None = None
@@ -288,6 +390,8 @@ class AbsenceCreate(Strict):
 
     @model_validator(mode="after")
     def _order(self) -> AbsenceCreate:
+        if (self.staff_id is None) == (self.interpreter_id is None):
+            raise ValueError("give exactly one of staff_id and interpreter_id")
         if self.end <= self.start:
             raise ValueError("end must be after start")
         return self
@@ -297,7 +401,8 @@ class AbsenceOut(BaseModel):
     """An absence."""
 
     id: str
-    staff_id: str
+    staff_id: str | None
+    interpreter_id: str | None = None
     start: datetime
     end: datetime
     reason: str | None
@@ -436,12 +541,14 @@ class AppointmentCreate(Strict):
         return None if value is None else normalize_language(value)
 
 
-class InterpreterOut(BaseModel):
-    """The interpreter booked with an appointment."""
+class AppointmentInterpreterOut(BaseModel):
+    """The interpreter booked with an appointment: from the pool, or an external agency's."""
 
     language: str
     interpreter_id: str | None
-    status: str
+    status: Literal["booked", "cancelled", "external"]
+    agency: str | None = None
+    reference: str | None = None
 
 
 class AppointmentOut(BaseModel):
@@ -455,7 +562,7 @@ class AppointmentOut(BaseModel):
     staff_id: str
     site_id: str
     family: FamilyOut
-    interpreter: InterpreterOut | None = None
+    interpreter: AppointmentInterpreterOut | None = None
     note: str | None = None
     created_at: datetime
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from typing import Any
 
-from litestar import Controller, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Cursor, Limit, Services
+from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.views import slot_out
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.slots import Slot
@@ -30,6 +32,7 @@ class SlotController(Controller):
     @get("/", operation_id="list_free_slots", summary="Find free slots of a service")
     async def list_slots(
         self,
+        request: Request[Any, Any, Any],
         svc: Services,
         service_id: str = Parameter(max_length=64),
         from_: date = Parameter(query="from", description="First local date (YYYY-MM-DD)."),
@@ -40,24 +43,34 @@ class SlotController(Controller):
         limit: Limit = 100,
         cursor: Cursor = None,
     ) -> s.Page[s.SlotOut]:
+        """Free slots, ordered by start then staff member; at most 92 days per search."""
         if to < from_:
             raise InvalidInput("`to` is before `from`.")
         if to - from_ > timedelta(days=MAX_RANGE_DAYS):
             raise InvalidInput(f"`to` is more than {MAX_RANGE_DAYS} days after `from`.")
-        if interpreter_language is not None:
-            normalize_language(interpreter_language)
-            # No interpreter pool exists yet, so no time has a free interpreter.
-            return s.Page(items=[], next_cursor=None)
-        query = SlotQuery(service_id, from_, to, staff_id, site_id)
-        async with svc.db.read() as session:
-            slots = await find_slots(session, svc.calendar, query, svc.clock.now())
-        return _page(slots, cursor, limit)
+        language = normalize_language(interpreter_language) if interpreter_language is not None else None
+        query = SlotQuery(service_id, from_, to, staff_id, site_id, language)
+        cache: SlotPageCache = svc_cache(request)
+        key, generation = (query, limit, cursor), svc.db.generation
+        body = cache.get(key, generation)
+        if body is None:
+            async with svc.db.read() as session:
+                slots = await find_slots(session, svc.calendar, query, svc.clock.now())
+            body = _page(slots, cursor, limit).model_dump_json().encode()
+            cache.put(key, generation, body)
+        return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
+
+
+def svc_cache(request: Request[Any, Any, Any]) -> SlotPageCache:
+    """This application's slot page cache."""
+    cache: SlotPageCache = request.app.state.slot_pages
+    return cache
 
 
 def _page(slots: list[Slot], cursor: str | None, limit: int) -> s.Page[s.SlotOut]:
     if cursor:
         start, staff = admin.decode_cursor(cursor, 2)
-        after = (datetime.fromisoformat(start), staff)
+        after = (admin.cursor_instant(start), staff)
         slots = [slot for slot in slots if (slot.interval.start, slot.resource_id) > after]
     chosen = slots[:limit]
     more = len(slots) > limit

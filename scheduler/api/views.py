@@ -11,7 +11,8 @@ from scheduler.domain.slots import Slot
 
 def slot_out(slot: Slot) -> s.SlotOut:
     """A free slot (already in its site's zone)."""
-    return s.SlotOut(
+    # The engine's slots are already valid: skip pydantic's per-item validation on this hot path.
+    return s.SlotOut.model_construct(
         start=slot.start, end=slot.end, service_id=slot.service_id, staff_id=slot.resource_id,
         site_id=slot.site_id, remaining=slot.remaining,
     )
@@ -23,8 +24,11 @@ def appointment_out(found: AppointmentView) -> s.AppointmentOut:
     zone = ZoneInfo(found.timezone)
     interpreter = None
     if appointment.interpreter_language:
-        interpreter = s.InterpreterOut(language=appointment.interpreter_language, interpreter_id=None,
-                                       status="requested")
+        interpreter = s.AppointmentInterpreterOut(
+            language=appointment.interpreter_language, interpreter_id=appointment.interpreter_id,
+            status=appointment.interpreter_status or "booked", agency=appointment.interpreter_agency,
+            reference=appointment.interpreter_reference,
+        )
     return s.AppointmentOut(
         id=appointment.id,
         status=appointment.status,  # type: ignore[arg-type]

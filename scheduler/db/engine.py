@@ -54,6 +54,8 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Raised after every committed write of this process: caches of derived data compare it.
+        self.generation = 0
         self._reader = async_sessionmaker(engine, expire_on_commit=False)
         self._writer = async_sessionmaker(
             engine.execution_options(creneau_write=True), expire_on_commit=False
@@ -80,6 +82,7 @@ class Database:
         """A session whose transaction commits when the block ends without error."""
         async with self._writer() as session, session.begin():
             yield session
+        self.generation += 1
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -43,6 +43,18 @@ class Staff(SQLModel, table=True):
     created_at: datetime
 
 
+class Interpreter(SQLModel, table=True):
+    """An interpreter of the programme's pool: a resource booked like staff."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    languages: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    mode: str = Field(default="on_site", max_length=16)
+    phone: str | None = Field(default=None, max_length=20)
+    timezone: str = Field(default="Europe/Paris", max_length=64)
+    created_at: datetime
+
+
 class Service(SQLModel, table=True):
     """A kind of appointment: its duration, capacity, notice, horizon and reminder offsets."""
 
@@ -53,6 +65,8 @@ class Service(SQLModel, table=True):
     min_notice_minutes: int = 0
     horizon_days: int = 92
     reminder_offsets_minutes: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    bring: str | None = Field(default=None, max_length=300)
+    """What the family should bring, shown on its page (public wording: no internal detail)."""
     created_at: datetime
 
     __table_args__ = (
@@ -62,13 +76,14 @@ class Service(SQLModel, table=True):
 
 
 class AvailabilityRule(SQLModel, table=True):
-    """A weekly opening of a staff member at a site for some services."""
+    """A weekly opening of a staff member at a site for some services, or of an interpreter."""
 
     __tablename__ = "availability_rule"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
-    site_id: str = Field(foreign_key="site.id", index=True, max_length=32)
+    staff_id: str | None = Field(default=None, foreign_key="staff.id", index=True, max_length=32)
+    interpreter_id: str | None = Field(default=None, foreign_key="interpreter.id", index=True, max_length=32)
+    site_id: str | None = Field(default=None, foreign_key="site.id", index=True, max_length=32)
     weekday: int
     start_time: time
     end_time: time
@@ -80,6 +95,11 @@ class AvailabilityRule(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 1 AND 7", name="rule_weekday_range"),
         CheckConstraint("end_time > start_time", name="rule_ends_after_start"),
+        CheckConstraint(
+            "(staff_id IS NOT NULL AND interpreter_id IS NULL AND site_id IS NOT NULL)"
+            " OR (staff_id IS NULL AND interpreter_id IS NOT NULL)",
+            name="rule_of_staff_or_interpreter",
+        ),
     )
 
 
@@ -93,10 +113,11 @@ class RuleService(SQLModel, table=True):
 
 
 class Absence(SQLModel, table=True):
-    """A time when a staff member is away."""
+    """A time when a staff member or an interpreter is away."""
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    staff_id: str = Field(foreign_key="staff.id", max_length=32)
+    staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
+    interpreter_id: str | None = Field(default=None, foreign_key="interpreter.id", max_length=32, index=True)
     start: datetime
     end: datetime
     reason: str | None = Field(default=None, max_length=200)
@@ -104,6 +125,7 @@ class Absence(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint('"end" > start', name="absence_ends_after_start"),
+        CheckConstraint("(staff_id IS NULL) <> (interpreter_id IS NULL)", name="absence_of_one_resource"),
         Index("ix_absence_staff_end", "staff_id", "end"),
     )
 
@@ -175,6 +197,11 @@ class Appointment(SQLModel, table=True):
     ends_at: datetime
     staff_hold_id: str = Field(foreign_key="hold.id", max_length=32)
     interpreter_language: str | None = Field(default=None, max_length=8)
+    interpreter_id: str | None = Field(default=None, foreign_key="interpreter.id", max_length=32, index=True)
+    interpreter_hold_id: str | None = Field(default=None, foreign_key="hold.id", max_length=32)
+    interpreter_status: str | None = Field(default=None, max_length=16)
+    interpreter_agency: str | None = Field(default=None, max_length=120)
+    interpreter_reference: str | None = Field(default=None, max_length=120)
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     cancel_reason: str | None = Field(default=None, max_length=500)
     sequence: int = 0
@@ -227,3 +254,19 @@ class Feed(SQLModel, table=True):
     privacy: str = Field(default="standard", max_length=16)
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+class FamilyLink(SQLModel, table=True):
+    """The short link of an appointment's family page: only the token's SHA-256 is stored.
+
+    The token itself is re-derived from the secret key whenever an SMS is written, so it is
+    never kept in clear; ``expires_at`` follows the appointment when it moves.
+    """
+
+    __tablename__ = "family_link"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    appointment_id: str = Field(foreign_key="appointment.id", max_length=32, unique=True, ondelete="CASCADE")
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    created_at: datetime

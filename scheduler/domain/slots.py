@@ -5,8 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from scheduler.domain.intervals import Interval, merge, require_aware
@@ -48,7 +48,11 @@ class Hold:
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """A bookable time of one resource, its ends given in the site's zone."""
+    """A bookable time of one resource, its ends given in the site's zone.
+
+    ``interval`` is the same time in UTC, computed once: the engine compares slots in UTC many
+    times each, and Python compares two datetimes of one zone by wall time (wrong in a fold).
+    """
 
     start: datetime
     end: datetime
@@ -56,14 +60,21 @@ class Slot:
     resource_id: str
     site_id: str | None
     remaining: int
+    interval: Interval = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        Interval(self.start, self.end)  # validates awareness and order
+        object.__setattr__(self, "interval", Interval(self.start, self.end))  # validates awareness and order
 
-    @property
-    def interval(self) -> Interval:
-        """The slot as an interval."""
-        return Interval(self.start, self.end)
+    @classmethod
+    def _of(cls, interval: Interval, zone: ZoneInfo | tzinfo, service_id: str, resource_id: str,
+            site_id: str | None, remaining: int) -> Slot:
+        # The engine's own constructor: the interval is already UTC and valid, so skip the checks.
+        slot = object.__new__(cls)
+        for name, value in (("start", interval.start.astimezone(zone)), ("end", interval.end.astimezone(zone)),
+                            ("service_id", service_id), ("resource_id", resource_id), ("site_id", site_id),
+                            ("remaining", remaining), ("interval", interval)):
+            object.__setattr__(slot, name, value)
+        return slot
 
 
 def cut(openings: Iterable[Opening], service: ServiceSpec) -> list[Slot]:
@@ -86,14 +97,8 @@ def cut(openings: Iterable[Opening], service: ServiceSpec) -> list[Slot]:
 
 def _slot(start: datetime, end: datetime, zone: ZoneInfo, service: ServiceSpec, opening: Opening) -> Slot:
     # ``start`` and ``end`` are UTC (see Interval), so the steps above were real time.
-    return Slot(
-        start.astimezone(zone),
-        end.astimezone(zone),
-        service.id,
-        opening.resource_id,
-        opening.site_id,
-        service.capacity,
-    )
+    return Slot._of(Interval.of_utc(start, end), zone, service.id, opening.resource_id, opening.site_id,
+                    service.capacity)
 
 
 def subtract(slots: Iterable[Slot], busy: Sequence[Interval]) -> list[Slot]:
@@ -156,7 +161,8 @@ class _HoldIndex:
 def _with_remaining(slot: Slot, remaining: int) -> Slot:
     if remaining == slot.remaining:
         return slot
-    return Slot(slot.start, slot.end, slot.service_id, slot.resource_id, slot.site_id, remaining)
+    return Slot._of(slot.interval, slot.start.tzinfo or UTC, slot.service_id, slot.resource_id, slot.site_id,
+                    remaining)
 
 
 def after_notice(slots: Iterable[Slot], service: ServiceSpec, now: datetime) -> list[Slot]:

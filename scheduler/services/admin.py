@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from scheduler.db.tables import ApiKey, Appointment, AvailabilityRule, RuleService, Service, Site, Staff
+from scheduler.db.tables import ApiKey, Appointment, AvailabilityRule, Interpreter, RuleService, Service, Site, Staff
 from scheduler.domain.errors import InUse, InvalidInput, NotFound
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -43,6 +43,17 @@ def decode_cursor(cursor: str, count: int) -> list[str]:
     if len(parts) != count:
         raise InvalidInput("The cursor is not one this service gave.")
     return parts
+
+
+def cursor_instant(text: str) -> datetime:
+    """The aware instant a cursor carries, or InvalidInput (a forged cursor is bad input, not a bug)."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("The cursor is not one this service gave.") from None
+    if instant.tzinfo is None:
+        raise InvalidInput("The cursor is not one this service gave.")
+    return instant
 
 
 async def get(session: AsyncSession, table: type[Row], ident: str, kind: str) -> Row:
@@ -88,17 +99,21 @@ async def require(session: AsyncSession, table: type[SQLModel], ident: str, kind
         raise NotFound(kind, ident)
 
 
-async def check_rule_refs(session: AsyncSession, staff_id: str, site_id: str, service_ids: Sequence[str]) -> None:
+async def check_rule_refs(session: AsyncSession, rule: AvailabilityRule, service_ids: Sequence[str]) -> None:
     """Every id a rule names must exist."""
-    await require(session, Staff, staff_id, "staff member")
-    await require(session, Site, site_id, "site")
+    if rule.staff_id is not None:
+        await require(session, Staff, rule.staff_id, "staff member")
+    if rule.interpreter_id is not None:
+        await require(session, Interpreter, rule.interpreter_id, "interpreter")
+    if rule.site_id is not None:
+        await require(session, Site, rule.site_id, "site")
     for service_id in service_ids:
         await require(session, Service, service_id, "service")
 
 
 async def create_rule(session: AsyncSession, rule: AvailabilityRule, service_ids: Sequence[str]) -> AvailabilityRule:
-    """A weekly rule and the services it offers."""
-    await check_rule_refs(session, rule.staff_id, rule.site_id, service_ids)
+    """A weekly rule (of a staff member, or of an interpreter) and the services it offers."""
+    await check_rule_refs(session, rule, service_ids)
     session.add(rule)
     await session.flush()
     for service_id in dict.fromkeys(service_ids):

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import holds as hold_store
-from scheduler.db.tables import Absence, AvailabilityRule, Opening, RuleService, Service, Site
+from scheduler.db.tables import AvailabilityRule, Opening, RuleService, Service, Site
 from scheduler.domain import rules as rules_mod
 from scheduler.domain.errors import NotFound
+from scheduler.domain.free_time import with_free_companion
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
-from scheduler.domain.slots import Hold, ServiceSpec, Slot, free_slots
+from scheduler.domain.slots import ServiceSpec, Slot, free_slots
 from scheduler.ports import HolidayCalendar, holiday_calendar_key
-
-
-@lru_cache(maxsize=128)
-def zone(key: str) -> ZoneInfo:
-    """The ZoneInfo of an IANA key."""
-    return ZoneInfo(key)
+from scheduler.services import interpreters
+from scheduler.services.resources import absences, hold_of, zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +31,7 @@ class SlotQuery:
     last: date
     staff_id: str | None = None
     site_id: str | None = None
+    interpreter_language: str | None = None
 
 
 def service_spec(row: Service) -> ServiceSpec:
@@ -75,9 +70,14 @@ async def find_slots(
         query.last,
     )
     openings = rules_mod.occurrences(weekly, query.first, query.last, closed) + extra
-    holds = [_hold(row) for row in await hold_store.blocking_holds(session, staff_ids, window)]
-    busy = await _absences(session, staff_ids, window)
-    return free_slots(openings, holds, busy, spec, window, now)
+    holds = [hold_of(row) for row in await hold_store.blocking_holds(session, staff_ids, window)]
+    busy = await absences(session, staff_ids, window)
+    slots = free_slots(openings, holds, busy, spec, window, now)
+    if query.interpreter_language and slots:
+        pool = await interpreters.pool(session, query.interpreter_language)
+        free = await interpreters.free_time_of(session, calendar, pool, query.first, query.last)
+        slots = with_free_companion(slots, free)
+    return slots
 
 
 def _window(first: date, last: date, zones: set[ZoneInfo]) -> Interval:
@@ -143,21 +143,3 @@ async def _extra_openings(session: AsyncSession, query: SlotQuery, window: Inter
         for row in (await session.execute(statement)).all()
         if query.service_id in row.service_ids
     ]
-
-
-def _hold(row: Any) -> Hold:
-    return Hold(row.resource_id, Interval(row.starts_at, row.ends_at), row.service_id, row.taken, row.capacity)
-
-
-async def _absences(session: AsyncSession, staff_ids: list[str], window: Interval) -> dict[str, list[Interval]]:
-    if not staff_ids:
-        return {}
-    statement = select(Absence.staff_id, Absence.start, Absence.end).where(
-        Absence.staff_id.in_(staff_ids),  # type: ignore[attr-defined]
-        Absence.start < window.end,
-        Absence.end > window.start,
-    )
-    busy: dict[str, list[Interval]] = defaultdict(list)
-    for row in (await session.execute(statement)).all():
-        busy[row.staff_id].append(Interval(row.start, row.end))
-    return busy

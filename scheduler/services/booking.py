@@ -10,16 +10,17 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import holds as hold_store
 from scheduler.db.holds import dialect_insert
 from scheduler.db.tables import Appointment, Family, new_id
 from scheduler.domain.errors import ConflictError, NotFound, SlotUnavailable
-from scheduler.domain.intervals import utc
+from scheduler.domain.intervals import Interval, utc
 from scheduler.domain.slots import Slot
 from scheduler.ports import HolidayCalendar
+from scheduler.services import interpreters
 from scheduler.services.availability import SlotQuery, find_slots, get_service
 from scheduler.services.notify import MessagePlanner
 
@@ -54,6 +55,7 @@ class BookingRequest:
     staff_id: str | None = None
     site_id: str | None = None
     note: str | None = None
+    interpreter_language: str | None = None
 
 
 async def book(
@@ -61,11 +63,14 @@ async def book(
 ) -> Appointment:
     """Book the slot starting at ``request.start``: the appointment, or SlotUnavailable.
 
-    The family's confirmation and reminders are queued in the same transaction.
+    The interpreter, when one is asked for, is held in the same transaction: both or neither
+    (InterpreterUnavailable rolls the whole booking back). The family's confirmation and
+    reminders, and the interpreter's, are queued in the same transaction too.
     """
     slot, hold_id = await _take_slot(session, calendar, request, now)
+    interpreter = await _take_interpreter(session, calendar, request, slot, now, prefer=None)
     family_id = await _upsert_family(session, request.family, now)
-    appointment = await _insert(session, request, slot, hold_id, family_id, now)
+    appointment = await _insert(session, request, slot, (hold_id, interpreter), family_id, now)
     await _touch_last_appointment(session, family_id)
     await planner.booked(session, appointment, now)
     return appointment
@@ -85,24 +90,50 @@ async def _take_slot(
     raise SlotUnavailable(f"No free slot of this service starts at {request.start.isoformat()}.")
 
 
+async def _take_interpreter(
+    session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, slot: Slot, now: datetime,
+    prefer: str | None,
+) -> tuple[str, str] | None:
+    """Hold an interpreter for the slot when the request needs one; InterpreterUnavailable otherwise."""
+    language = request.interpreter_language
+    if not language:
+        return None
+    taken = await interpreters.take(session, calendar, language, slot.interval, prefer)
+    if taken is None:
+        raise interpreters.unavailable(language, slot.interval, await _next_starts(session, calendar, request, now))
+    return taken
+
+
+async def _next_starts(
+    session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, now: datetime, count: int = 3
+) -> list[datetime]:
+    """The next slot starts with an interpreter free, within two weeks: offered in the 409."""
+    first = request.start.date()
+    query = SlotQuery(request.service_id, first, first + timedelta(days=14), request.staff_id, request.site_id,
+                      request.interpreter_language)
+    return [slot.start for slot in (await find_slots(session, calendar, query, now))[:count]]
+
+
 async def _candidate_slots(
     session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, now: datetime
 ) -> list[Slot]:
-    """The free slots starting exactly then, the least busy staff member first (fair spreading)."""
-    local_day = request.start.date()
-    query = SlotQuery(
-        request.service_id,
-        local_day - timedelta(days=local_day.weekday() + 1),
-        local_day + timedelta(days=7 - local_day.weekday()),
-        request.staff_id,
-        request.site_id,
-    )
-    week = await find_slots(session, calendar, query, now)
+    """The free slots starting exactly then, the least booked staff member of the week first.
+
+    Only the days around the start are searched (the start's offset may differ from the site's
+    zone by a day at most); fairness needs only a count of each candidate's bookings that week.
+    """
+    day = request.start.date()
+    query = SlotQuery(request.service_id, day - timedelta(days=1), day + timedelta(days=1), request.staff_id,
+                      request.site_id)
     wanted = utc(request.start)
-    matching = [slot for slot in week if slot.interval.start == wanted]
-    offered = Counter(slot.resource_id for slot in week)
-    # Fewer free slots left this week means busier: give the booking to whoever has more room.
-    return sorted(matching, key=lambda slot: (-offered[slot.resource_id], slot.resource_id))
+    matching = [slot for slot in await find_slots(session, calendar, query, now) if slot.interval.start == wanted]
+    if len(matching) < 2:
+        return matching
+    monday = (wanted - timedelta(days=wanted.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    week = Interval(monday, monday + timedelta(days=7))
+    load = Counter(row.resource_id for row in await hold_store.blocking_holds(
+        session, [slot.resource_id for slot in matching], week))
+    return sorted(matching, key=lambda slot: (load[slot.resource_id], slot.resource_id))
 
 
 async def _upsert_family(session: AsyncSession, family: FamilyData, now: datetime) -> str:
@@ -123,23 +154,21 @@ async def _upsert_family(session: AsyncSession, family: FamilyData, now: datetim
 
 
 async def _touch_last_appointment(session: AsyncSession, family_id: str) -> None:
-    """Retention counts from the family's latest appointment; recomputed on every change."""
-    latest = (
-        await session.execute(
-            select(Appointment.starts_at).where(Appointment.family_id == family_id).order_by(
-                Appointment.starts_at.desc()  # type: ignore[attr-defined]
-            ).limit(1)
-        )
-    ).scalar_one_or_none()
-    family = await session.get(Family, family_id)
-    if family is not None:
-        family.last_appointment_at = latest
+    """Retention counts from the family's latest appointment; recomputed on every change (one UPDATE)."""
+    latest = select(func.max(Appointment.starts_at)).where(Appointment.family_id == family_id).scalar_subquery()
+    await session.execute(update(Family).where(Family.id == family_id).values(last_appointment_at=latest))  # type: ignore[arg-type]
 
 
 async def _insert(
-    session: AsyncSession, request: BookingRequest, slot: Slot, hold_id: str, family_id: str, now: datetime
+    session: AsyncSession, request: BookingRequest, slot: Slot, holds: tuple[str, tuple[str, str] | None],
+    family_id: str, now: datetime,
 ) -> Appointment:
+    hold_id, interpreter = holds
     appointment = Appointment(
+        interpreter_language=request.interpreter_language,
+        interpreter_id=interpreter[0] if interpreter else None,
+        interpreter_hold_id=interpreter[1] if interpreter else None,
+        interpreter_status="booked" if interpreter else None,
         service_id=slot.service_id,
         staff_id=slot.resource_id,
         site_id=slot.site_id or "",
@@ -175,6 +204,9 @@ async def cancel(
     if appointment.status not in ACTIVE:
         raise AppointmentClosed(f"An appointment marked {appointment.status} cannot be cancelled.")
     await hold_store.release(session, appointment.staff_hold_id)
+    if appointment.interpreter_hold_id:
+        await hold_store.release(session, appointment.interpreter_hold_id)
+        appointment.interpreter_status = "cancelled"
     appointment.status = "cancelled"
     appointment.cancel_reason = reason
     _changed(appointment, now)
@@ -196,11 +228,19 @@ async def reschedule(
     if appointment.status not in ACTIVE:
         raise AppointmentClosed(f"An appointment marked {appointment.status} cannot be moved.")
     await hold_store.release(session, appointment.staff_hold_id)
+    needs_interpreter = appointment.interpreter_status == "booked"
+    if needs_interpreter and appointment.interpreter_hold_id:
+        await hold_store.release(session, appointment.interpreter_hold_id)
     request = BookingRequest(
-        appointment.service_id, start, FamilyData("", None, "fr", False), staff_id or appointment.staff_id
+        appointment.service_id, start, FamilyData("", None, "fr", False), staff_id or appointment.staff_id,
+        interpreter_language=appointment.interpreter_language if needs_interpreter else None,
     )
     slot, hold_id = await _take_slot(session, calendar, request, now)
+    # The interpreter moves too, or the whole move fails (and this transaction rolls back).
+    interpreter = await _take_interpreter(session, calendar, request, slot, now, prefer=appointment.interpreter_id)
     _move(appointment, slot, hold_id, now)
+    if interpreter is not None:
+        appointment.interpreter_id, appointment.interpreter_hold_id = interpreter
     await _touch_last_appointment(session, appointment.family_id)
     await planner.moved(session, appointment, now)
     return appointment
@@ -244,3 +284,22 @@ def _changed(appointment: Appointment, now: datetime) -> None:
     appointment.updated_at = now
 
 
+
+
+async def attach_external_interpreter(
+    session: AsyncSession, appointment_id: str, language: str, agency: str, reference: str, now: datetime
+) -> Appointment:
+    """Record an agency's interpreter on an appointment (the pool's one, if any, is released)."""
+    appointment = await get_for_update(session, appointment_id)
+    if appointment.status not in ACTIVE:
+        raise AppointmentClosed(f"An appointment marked {appointment.status} cannot get an interpreter.")
+    if appointment.interpreter_hold_id and appointment.interpreter_status == "booked":
+        await hold_store.release(session, appointment.interpreter_hold_id)
+    appointment.interpreter_language = language
+    appointment.interpreter_id = None
+    appointment.interpreter_hold_id = None
+    appointment.interpreter_status = "external"
+    appointment.interpreter_agency = agency
+    appointment.interpreter_reference = reference
+    _changed(appointment, now)
+    return appointment

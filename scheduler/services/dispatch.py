@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -26,8 +26,10 @@ from notifications.policy import QuietHours, next_allowed_send
 from notifications.senders.base import OutgoingSms, PermanentSmsError, SendResult, SmsSender, TransientSmsError
 from notifications.texts import MessageContext, TextCatalog
 from scheduler.db.engine import Database
-from scheduler.db.tables import Appointment, Family, Site
+from scheduler.db.tables import Appointment, Family, Interpreter, Site
 from scheduler.ports import Clock
+# A runtime import: Litestar reads the Services annotations (which include the Dispatcher's) at start-up.
+from scheduler.services.family_links import LinkMaker
 
 log = logging.getLogger("creneau.dispatch")
 
@@ -67,6 +69,7 @@ class Job:
 
     id: str
     kind: str
+    recipient: str
     attempts: int
     needs_lookup: bool
     claimed_at: datetime
@@ -110,6 +113,8 @@ class Dispatcher:
     quiet: QuietHours | None
     rate_per_second: float
     lease: timedelta
+    links: LinkMaker | None = None
+    """Writes the family's page link into its texts (None: the texts offer the site's phone)."""
     limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -172,6 +177,8 @@ class Dispatcher:
         if job.body is not None:
             return job  # already rendered before a crash or timeout: resend the very same text
         event = EVENTS[job.kind.split("@")[0].split("-")[0]]
+        if job.recipient == "interpreter":
+            event = event.replace("appointment_", "interpreter_")
         return replace(job, body=self.catalog.render(event, job.language, job.context).body)
 
     async def _deliver(self, job: Job, semaphore: asyncio.Semaphore) -> tuple[str, dict[str, Any]]:
@@ -205,32 +212,38 @@ class Dispatcher:
         ids = [row.id for row in claimed]
         statement = (
             select(outbox.TABLE.c.id, Appointment.status, Appointment.starts_at, Family.phone, Family.sms_consent,
-                   Family.language, Site.timezone, Site.public_label, Site.address, Site.kind, Site.phone.label("site_phone"))
+                   Family.language, Site.timezone, Site.public_label, Site.address, Site.kind,
+                   Site.phone.label("site_phone"), Interpreter.phone.label("interpreter_phone"))
             .join(Appointment, Appointment.id == outbox.TABLE.c.appointment_id)  # type: ignore[arg-type]
             .join(Family, Family.id == Appointment.family_id)  # type: ignore[arg-type]
             .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
+            .outerjoin(Interpreter, Interpreter.id == Appointment.interpreter_id)  # type: ignore[arg-type]
             .where(outbox.TABLE.c.id.in_(ids))
         )
         async with self.db.read() as session:
             found = {row.id: row for row in (await session.execute(statement)).all()}
-        return [_job(row, found[row.id]) for row in claimed if row.id in found]
+        return [_job(row, found[row.id], self.links) for row in claimed if row.id in found]
 
 
-def _job(claim: Any, row: Any) -> Job:
+def _job(claim: Any, row: Any, links: LinkMaker | None = None) -> Job:
     zone = ZoneInfo(row.timezone)
     context = MessageContext(
         start=row.starts_at.astimezone(zone),
         site_label=row.public_label,
         # A home visit happens at the family's own address: never written in an SMS.
         site_address=None if row.kind == "home" else row.address,
-        link=None,
+        # Only the family gets its page link (interpreters' texts have no place for it anyway).
+        link=links.url(claim.appointment_id) if links is not None and claim.recipient == "family" else None,
         site_phone=row.site_phone,
     )
+    # Interpreters are professionals texted in French at the number the pool holds for them.
+    interpreter = claim.recipient == "interpreter"
     return Job(
-        id=claim.id, kind=claim.kind, attempts=claim.attempts, needs_lookup=claim.needs_lookup,
-        claimed_at=claim.claimed_at,
-        expires_at=claim.expires_at, status=row.status, phone=row.phone, consent=row.sms_consent,
-        language=row.language, start=row.starts_at, zone=zone, context=context, body=claim.body,
+        id=claim.id, kind=claim.kind, recipient=claim.recipient, attempts=claim.attempts,
+        needs_lookup=claim.needs_lookup, claimed_at=claim.claimed_at, expires_at=claim.expires_at,
+        status=row.status, phone=row.interpreter_phone if interpreter else row.phone,
+        consent=True if interpreter else row.sms_consent, language="fr" if interpreter else row.language,
+        start=row.starts_at, zone=zone, context=context, body=claim.body,
     )
 
 

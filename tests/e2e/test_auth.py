@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -33,6 +35,32 @@ ENDPOINTS = [
     ("POST", "/v1/api-keys", "admin"),
     ("GET", "/v1/api-keys", "admin"),
     ("DELETE", "/v1/api-keys/x", "admin"),
+    ("GET", "/v1/staff/x", "admin"),
+    ("PATCH", "/v1/staff/x", "admin"),
+    ("DELETE", "/v1/staff/x", "admin"),
+    ("GET", "/v1/services/x", "admin"),
+    ("PATCH", "/v1/services/x", "admin"),
+    ("DELETE", "/v1/services/x", "admin"),
+    ("GET", "/v1/availability-rules/x", "admin"),
+    ("PATCH", "/v1/availability-rules/x", "admin"),
+    ("DELETE", "/v1/availability-rules/x", "admin"),
+    ("GET", "/v1/absences/x", "admin"),
+    ("DELETE", "/v1/absences/x", "admin"),
+    ("POST", "/v1/openings", "admin"),
+    ("GET", "/v1/openings", "admin"),
+    ("DELETE", "/v1/openings/x", "admin"),
+    ("GET", "/v1/appointments/x/messages", "admin"),
+    ("POST", "/v1/appointments/x/interpreter", "admin"),
+    ("POST", "/v1/interpreters", "admin"),
+    ("GET", "/v1/interpreters", "admin"),
+    ("GET", "/v1/interpreters/x", "admin"),
+    ("PATCH", "/v1/interpreters/x", "admin"),
+    ("DELETE", "/v1/interpreters/x", "admin"),
+    ("GET", "/v1/stats/interpreters", "admin"),
+    ("POST", "/v1/staff/x/feeds", "admin"),
+    ("POST", "/v1/sites/x/feeds", "admin"),
+    ("POST", "/v1/interpreters/x/feeds", "admin"),
+    ("DELETE", "/v1/feeds/x", "admin"),
 ]
 SCOPES = ["slots:read", "appointments:write", "admin"]
 
@@ -64,6 +92,13 @@ def test_every_endpoint_needs_a_key_with_its_scope(
             assert response.status_code not in (401, 403), (held, response.text)
         else:
             assert (response.status_code, response.json()["code"]) == (403, "forbidden"), held
+
+
+def test_the_matrix_covers_every_v1_operation_of_the_schema(server: RunningServer) -> None:
+    document = httpx.get(server.base_url + "/schema/openapi.json", timeout=10).json()
+    operations = {(method.upper(), re.sub(r"\{[^}]+\}", "x", path))
+                  for path, item in document["paths"].items() if path.startswith("/v1/") for method in item}
+    assert operations == {(method, path.split("?")[0]) for method, path, _ in ENDPOINTS}
 
 
 def test_created_key_is_shown_once_and_stored_hashed(server: RunningServer) -> None:

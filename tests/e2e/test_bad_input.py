@@ -84,10 +84,12 @@ def test_overseas_national_mobile_is_accepted(server: RunningServer, prog: Progr
         ({"from": "2026-12-01", "to": "2026-12-02", "limit": "0"}, "validation-error"),
         ({"from": "2026-12-01", "to": "2026-12-02", "limit": "501"}, "validation-error"),
         ({"from": "2026-12-01", "to": "2026-12-02", "cursor": "not-ours"}, "validation-error"),
+        # Two parts, as ours have, but not an instant: base64url("yesterday|staff").
+        ({"from": "2026-12-01", "to": "2026-12-02", "cursor": "eWVzdGVyZGF5fHN0YWZm"}, "validation-error"),
         ({"from": "2026-12-01", "to": "2026-12-02", "interpreter_language": "zz"}, "validation-error"),
     ],
     ids=["to_before_from", "over_92_days", "not_iso_date", "missing_to", "limit_zero", "limit_over_500",
-         "foreign_cursor", "unknown_interpreter_language"],
+         "foreign_cursor", "forged_cursor", "unknown_interpreter_language"],
 )
 def test_bad_slot_queries_are_422(server: RunningServer, prog: Programme, params: dict[str, str], code: str) -> None:
     with server.client() as client:

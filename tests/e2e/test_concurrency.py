@@ -84,3 +84,28 @@ def test_database_itself_refuses_overlapping_holds(module_database: DatabaseHand
 
     outcome = insert_overlapping_holds(module_database.url)
     assert outcome == ("first accepted", "second refused", "adjacent accepted", "cancelled block ignored")
+
+
+async def test_fifty_bookings_needing_the_only_arabic_interpreter_give_exactly_one(two_workers: RunningServer) -> None:
+    # Fifty staff members are free at that time; the one interpreter of the language is the bottleneck.
+    language = "ti"
+    with two_workers.client() as client:
+        site = client.post("/v1/sites", json={"name": "s", "kind": "office", "public_label": "Accueil"}).json()
+        service = client.post("/v1/services", json={"name": "svc", "duration_minutes": 60, "horizon_days": 365}).json()
+        interpreter = client.post("/v1/interpreters", json={"name": "seul", "languages": [language]}).json()
+        client.post("/v1/availability-rules", json={"interpreter_id": interpreter["id"], "weekday": 3,
+                                                    "start_time": "09:00", "end_time": "12:00",
+                                                    "valid_from": "2026-01-01"})
+        for index in range(CONCURRENT):
+            staff = client.post("/v1/staff", json={"name": f"staff {index}", "role": "social_worker"}).json()
+            client.post("/v1/availability-rules", json={
+                "staff_id": staff["id"], "site_id": site["id"], "service_ids": [service["id"]], "weekday": 3,
+                "start_time": "09:00", "end_time": "12:00", "valid_from": "2026-01-01"})
+    start = at(upcoming(3), "10:00")
+    body = {"service_id": service["id"], "start": start, "interpreter_language": language,
+            "family": {"reference": "PRE-X", "language": "ar"}}
+    limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=0)
+    async with two_workers.async_client(limits=limits) as client:
+        responses = await asyncio.gather(*(client.post("/v1/appointments", json=body) for _ in range(CONCURRENT)))
+    codes = Counter((r.status_code, r.json().get("code")) for r in responses)
+    assert codes == Counter({(201, None): 1, (409, "interpreter-unavailable"): CONCURRENT - 1})

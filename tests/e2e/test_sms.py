@@ -67,8 +67,9 @@ def _messages(client: httpx.Client, appointment_id: str) -> list[dict[str, Any]]
 
 
 def _unique_mobile() -> tuple[str, str]:
-    digits = f"{secrets.randbelow(10**8):08d}"
-    return f"06 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}", f"+336{digits}"
+    """A random number in the 06 12 block (all valid mobiles), national and E.164."""
+    digits = f"{secrets.randbelow(10**6):06d}"
+    return f"06 12 {digits[:2]} {digits[2:4]} {digits[4:]}", f"+33612{digits}"
 
 
 def _book(client: httpx.Client, prog: Programme, hhmm: str, weeks: int = 1, **family_fields: Any) -> tuple[dict[str, Any], str]:
@@ -204,3 +205,31 @@ def test_replies_confirm_cancel_and_stop(sms_server: RunningServer, fake_twilio:
         assert client.get(f"/v1/appointments/{other['id']}").json()["family"]["sms_consent"] is False
         assert _reply(sms_server, token, "+33699999999", "OUI").status_code == 200  # unknown: ignored
         assert _reply(sms_server, "wrong", number, "OUI").status_code == 403
+
+
+def test_the_interpreter_is_texted_in_french_when_booked_and_cancelled(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        _, interpreter_phone = _unique_mobile()
+        interpreter = created(client.post("/v1/interpreters", json={"name": "I", "languages": ["wo"],
+                                                                    "phone": interpreter_phone}))
+        created(client.post("/v1/availability-rules", json={"interpreter_id": interpreter["id"], "weekday": 3,
+                                                            "start_time": "09:00", "end_time": "12:00",
+                                                            "valid_from": "2026-01-01"}))
+        appointment, family_number = _book(client, prog, "10:00", weeks=3, language="tr")
+        assert appointment["interpreter"] is None
+        national, e164 = _unique_mobile()
+        body = booking(prog, at(upcoming(3, weeks_ahead=3), "11:00"), interpreter_language="wo",
+                       family=family(phone=national, language="tr"))
+        with_interpreter = created(client.post("/v1/appointments", json=body))
+        texts = _wait_for(lambda: _sent_to(fake_twilio, interpreter_phone), "the interpreter's SMS")
+        assert texts[0]["body"].startswith("Interprétariat réservé le ")
+        assert "11h00" in texts[0]["body"] and "/r/" not in texts[0]["body"]
+        family_text = _wait_for(lambda: _sent_to(fake_twilio, e164), "the family's SMS")[0]["body"]
+        assert not family_text.startswith("Interprétariat")
+        client.post(f"/v1/appointments/{with_interpreter['id']}/cancel")
+        both = _wait_for(lambda: len(_sent_to(fake_twilio, interpreter_phone)) >= 2
+                         and _sent_to(fake_twilio, interpreter_phone), "the interpreter's cancellation")
+        assert both[1]["body"].startswith("Interprétariat du ") and "annulé" in both[1]["body"]
+        kinds = {(m["recipient"], m["kind"]) for m in _messages(client, with_interpreter["id"])}
+        assert {("interpreter", "booked"), ("interpreter", "cancelled"), ("family", "booked")} <= kinds

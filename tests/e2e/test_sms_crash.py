@@ -39,6 +39,8 @@ def _env(database: DatabaseHandle, fake: FakeTwilio) -> dict[str, str]:
         "TWILIO_AUTH_TOKEN": fake.auth_token,
         "CRENEAU_TWILIO_SENDER": "CRENEAU",
         "CRENEAU_TWILIO_API_BASE": fake.base_url,
+        # Real SMS carry family page links, signed with it (the same for every process).
+        "CRENEAU_SECRET_KEY": "crash-test-secret-0123456789abcdefghijklmnop",
         "CRENEAU_DISPATCH_INTERVAL_SECONDS": "0.2",
         "CRENEAU_DISPATCH_LEASE_SECONDS": str(LEASE_SECONDS),
         "CRENEAU_SMS_RATE_PER_SECOND": "400",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -68,6 +69,8 @@ def start_server(
         "CRENEAU_PORT": str(port),
         "CRENEAU_WORKERS": str(workers),
         "CRENEAU_ADMIN_API_KEY": admin_key,
+        # Signs family page links; one per server, as an operator would set it.
+        "CRENEAU_SECRET_KEY": secrets.token_urlsafe(32),
         "CRENEAU_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "CRENEAU_SMS_BACKEND": "console",
         "CRENEAU_DISPATCH_INTERVAL_SECONDS": "1",
