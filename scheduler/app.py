@@ -27,10 +27,10 @@ from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
 from scheduler.api.interpreters import ExternalInterpreterController, StatsController
 from scheduler.api.keys import ApiKeyController
-from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.messages import MessageController
 from scheduler.api.metrics import MetricsController
 from scheduler.api.openapi import document_errors
+from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
 from scheduler.api.webhooks import TwilioWebhookController
@@ -43,8 +43,8 @@ from scheduler.observability.middleware import RequestObserver
 from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
 from scheduler.ports import Clock, FrenchHolidayCalendar, HolidayCalendar, SystemClock
 from scheduler.services.dispatch import Dispatcher
-from scheduler.services.feeds import FeedBodies
 from scheduler.services.family_links import FamilyLinkPlanner, LinkMaker
+from scheduler.services.feeds import FeedBodies
 from scheduler.settings import Settings
 from scheduler.sms import build_sender
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from notifications.texts import MessageContext, TextCatalog
 from scheduler.db.engine import Database
 from scheduler.db.tables import Appointment, Family, Interpreter, Site
 from scheduler.ports import Clock
+
 # A runtime import: Litestar reads the Services annotations (which include the Dispatcher's) at start-up.
 from scheduler.services.family_links import LinkMaker
 
