@@ -13,7 +13,8 @@ import pytest
 from tests.fakes.fake_twilio import FakeTwilio, PlannedFailure, send_status_callback, twilio_signature
 from tests.support.api import Programme, at, booking, created, family, programme, slot_starts, upcoming
 from tests.support.databases import DatabaseHandle
-from tests.support.server import RunningServer, start_server
+from tests.support.family_page import texting_server
+from tests.support.server import RunningServer
 
 WAIT_SECONDS = 30.0
 
@@ -28,20 +29,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 def sms_server(
     module_database: DatabaseHandle, fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    env = {
-        "CRENEAU_SMS_BACKEND": "twilio",
-        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-        "CRENEAU_TWILIO_SENDER": "CRENEAU",
-        "CRENEAU_TWILIO_API_BASE": fake_twilio.base_url,
-        "CRENEAU_DISPATCH_INTERVAL_SECONDS": "0.3",
-        "CRENEAU_SMS_RATE_PER_SECOND": "500",
-        # The clock of a real process cannot be pinned: quiet hours are proven in the dispatcher's
-        # contract tests with a fixed clock, and switched off here so the test passes at any hour.
-        "CRENEAU_QUIET_HOURS": "",
-    }
-    with start_server(module_database, tmp_path_factory.mktemp("sms"), admin_key=secrets.token_urlsafe(24),
-                      extra_env=env) as running:
+    with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("sms")) as running:
         yield running
 
 
