@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 
 from scheduler.context import Services
 from scheduler.db.tables import Family
@@ -65,7 +65,13 @@ async def erase_expired_phones(services: Services) -> None:
     async with services.db.write() as session:
         result = await session.execute(
             update(Family)
-            .where(Family.phone.is_not(None), Family.last_appointment_at < limit)  # type: ignore[union-attr,operator]
+            .where(
+                Family.phone.is_not(None),  # type: ignore[union-attr]
+                # A family is kept while an appointment is recent or to come; one never booked
+                # (its booking rolled back) is measured from its creation.
+                or_(Family.last_appointment_at < limit,  # type: ignore[operator]
+                    and_(Family.last_appointment_at.is_(None), Family.created_at < limit)),  # type: ignore[union-attr]
+            )
             .values(phone=None, sms_consent=False, updated_at=now)
         )
     erased = int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,61 @@
+"""RGPD retention: the nightly job erases phones of families whose last appointment is old."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from scheduler.db.engine import Database
+from scheduler.db.tables import Family, new_id
+from scheduler.jobs import erase_expired_phones
+from scheduler.settings import Settings
+from tests.support.clock import FixedClock
+from tests.support.databases import DatabaseHandle
+
+pytestmark = pytest.mark.anyio
+NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
+
+
+@dataclass
+class JobContext:
+    """What the job reads of the app's services."""
+
+    db: Database
+    clock: FixedClock
+    settings: Settings
+
+
+@pytest.fixture
+async def db(database: DatabaseHandle) -> AsyncIterator[Database]:
+    handle = Database.from_url(database.url)
+    yield handle
+    await handle.dispose()
+
+
+async def _family(db: Database, reference: str, last: datetime | None, created: datetime = NOW) -> None:
+    async with db.write() as session:
+        await session.execute(insert(Family).values(
+            id=new_id(), reference=reference, phone="+33612345678", language="fr", sms_consent=True,
+            last_appointment_at=last, created_at=created, updated_at=created))
+
+
+async def test_phones_are_erased_after_the_retention_and_kept_before(db: Database) -> None:
+    await _family(db, "OLD", NOW - timedelta(days=91))
+    await _family(db, "RECENT", NOW - timedelta(days=89))
+    await _family(db, "UPCOMING", NOW + timedelta(days=5))
+    await _family(db, "NEVER-BOOKED", None)
+    await _family(db, "NEVER-BOOKED-LONG-AGO", None, created=NOW - timedelta(days=120))
+    await erase_expired_phones(JobContext(db, FixedClock(NOW), Settings.from_env({})))  # type: ignore[arg-type]
+    async with db.read() as session:
+        rows = {row.reference: (row.phone, row.sms_consent) for row in (await session.execute(select(Family))).scalars()}
+    assert rows == {
+        "OLD": (None, False),
+        "RECENT": ("+33612345678", True),
+        "UPCOMING": ("+33612345678", True),
+        "NEVER-BOOKED": ("+33612345678", True),
+        "NEVER-BOOKED-LONG-AGO": (None, False),
+    }
