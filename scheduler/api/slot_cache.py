@@ -7,9 +7,10 @@ so a process never serves its own stale answer; another worker's change shows wi
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 MAX_ENTRIES = 2048
 
@@ -20,6 +21,35 @@ class SlotPageCache:
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._entries: OrderedDict[Hashable, tuple[float, int, bytes]] = OrderedDict()
+        self._computing: dict[tuple[Hashable, int], asyncio.Future[bytes]] = {}
+
+    async def get_or_compute(self, key: Hashable, generation: int, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The cached page, or one computation shared by every request that misses at once.
+
+        Without this, when an entry expires (or a write clears the cache) every waiting request
+        runs the same search at the same moment: a stampede that costs seconds at 64 connections.
+        """
+        if self.ttl <= 0:
+            return await compute()  # no cache: every request computes its own answer
+        cached = self.get(key, generation)
+        if cached is not None:
+            return cached
+        running = self._computing.get((key, generation))
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._computing[(key, generation)] = future
+        try:
+            body = await compute()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here: nobody else may be waiting for it
+            raise
+        finally:
+            self._computing.pop((key, generation), None)
+        future.set_result(body)
+        self.put(key, generation, body)
+        return body
 
     def get(self, key: Hashable, generation: int) -> bytes | None:
         """The page for ``key`` if still fresh for this generation."""

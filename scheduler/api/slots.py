@@ -51,13 +51,13 @@ class SlotController(Controller):
         language = normalize_language(interpreter_language) if interpreter_language is not None else None
         query = SlotQuery(service_id, from_, to, staff_id, site_id, language)
         cache: SlotPageCache = svc_cache(request)
-        key, generation = (query, limit, cursor), svc.db.generation
-        body = cache.get(key, generation)
-        if body is None:
+
+        async def compute() -> bytes:
             async with svc.db.read() as session:
                 slots = await find_slots(session, svc.calendar, query, svc.clock.now())
-            body = _page(slots, cursor, limit).model_dump_json().encode()
-            cache.put(key, generation, body)
+            return _page(slots, cursor, limit).model_dump_json().encode()
+
+        body = await cache.get_or_compute((query, limit, cursor), svc.db.generation, compute)
         return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
 
 
