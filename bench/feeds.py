@@ -242,32 +242,9 @@ def report(results: list[tuple[str, Timing, list[FeedRun]]]) -> str:
                 lines.append(f"| {database} | {run.events:,} | {run.body_kib:,.0f} | {timing.name} | "
                              f"{len(timing.samples)} | {timing.median:.2f} | {timing.p95:.2f} | "
                              f"{timing.median / live.median:.1f} |")
-    lines += ["", ANALYSIS, END_MARK]
+    lines += ["", "Where the time goes: see *Targets missed: where the time goes* (hand-written, below).",
+              END_MARK]
     return "\n".join(lines)
-
-
-ANALYSIS = """**Targets missed on this machine** (2 shared cores, load average 3-4 from other test runs
-during the measurement; compare ratios, not absolute times). Profiled with py-spy on the server
-(SQLite, 2,000 events, full privacy):
-
-- *Cold* (≈120-290 ms): `build_feed` ≈ 48 % of the request (its VEVENT loop; `_zoned_text`
-  alone, a `ZoneInfo` + `astimezone` + fold check per DTSTART/DTEND, ≈ 16 %), building the
-  2,000 `FeedEvent` value objects with their validation ≈ 27 %, reading the rows ≈ 17 %
-  (aiosqlite hands rows over from its thread; SQLAlchemy converts three datetimes a row).
-  The builder is ≈ 0.05-0.07 ms an event here, versus 0.15 ms for icalendar's own objects.
-  What would reach 50 ms: render each VEVENT once per (appointment, sequence, privacy) and
-  keep the bytes (a change then re-renders one event, not 2,000) — that needs a per-event
-  entry point in `scheduler/feeds/ical.py`; and skip re-validating rows that come from the
-  database.
-- *304* (≈8-13 ms, ≈10 × `/health/live`): no build; two queries (the token, then the
-  version's GROUP BY over the window, aggregated before joining service and site — five times
-  cheaper than joining first) each pay a thread hop in aiosqlite and SQLAlchemy's statement
-  overhead; py-spy shows most of the time in that round-trip machinery, not in SQL. 2 ms would
-  need the token's feed cached in process (revocation then lags on other workers, as API keys
-  do for 5 s) and a covering index `(staff_id, starts_at, ends_at, status, updated_at,
-  sequence)` for the version scan (a migration).
-- *Warm* costs the same two queries plus sending the cached body; it grows with the body
-  (7.6 MB for 20,000 events)."""
 
 
 def write_report(section: str, path: Path = REPORT) -> None:

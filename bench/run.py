@@ -89,7 +89,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="staff members whose year of free 30-minute slots the booking run walks")
     parser.add_argument("--profile", action="store_true", help="also record py-spy profiles (extra runs)")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite BENCHMARKS.md")
-    return parser.parse_args(argv)
+    args, _unknown = parser.parse_known_args(argv)  # bench/run passes the scale options too
+    return args
 
 
 def machine() -> dict[str, str]:
@@ -394,8 +395,10 @@ def method_text(args: argparse.Namespace) -> str:
         "measured in the same run; every figure is also given as a ratio to it (req/s: fraction of the "
         "ceiling's throughput; p50/p99: multiples of the ceiling's latency), since this machine is shared "
         "and noisy: compare ratios across runs, not absolute times. wrk runs on the same cores as the "
-        "server. The slots request asks for the 8 weeks in one page (`limit=500`). Server CPU is the "
-        "server process's user+system time during the run (from `/proc`), per second and per completed "
+        "server. The slots request asks for the 8 weeks in one page (`limit=500`), with the slot page cache "
+        "at its default (on, 2 s): wrk repeats one URL, so most answers are cached pages; the uncached "
+        "search is measured in the scale section. Server CPU is the server process's user+system time "
+        "during the run (from `/proc`), per second and per completed "
         "request: below 1 core on this 1-worker server means it waited (for the database, or for a core "
         "shared with wrk, PostgreSQL and other work on the machine). Peak RSS "
         "is the server process's `VmHWM` after each measure. The server finishes requests wrk gave up "

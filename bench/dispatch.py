@@ -1,0 +1,199 @@
+"""SMS dispatch throughput to the local fake Twilio: one process, and two on PostgreSQL.
+
+Run from the repository root: ``.venv/bin/python bench/dispatch.py``. For each case it seeds
+MESSAGES due messages straight into a fresh database, starts the dispatching server process(es)
+with the real twilio client pointed at the fake, and times how long until every message is sent.
+The same run also measures the fake itself (the same number of messages sent by the twilio client
+from one process, no database): the ceiling each figure is a ratio to. Rewrites the
+``bench:dispatch`` section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select
+
+from notifications import outbox
+from notifications.senders.base import OutgoingSms
+from notifications.senders.twilio import TwilioSmsSender
+from scheduler.db.engine import Database
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.support import seed
+from tests.support.databases import DatabaseHandle, sqlite_database, temporary_postgres
+from tests.support.server import free_port
+
+MESSAGES = 2000
+CONCURRENT = 32
+TIMEOUT_SECONDS = 300
+REPORT = ROOT / "BENCHMARKS.md"
+START_MARK, END_MARK = "<!-- bench:dispatch:start -->", "<!-- bench:dispatch:end -->"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One measured configuration."""
+
+    database: str
+    processes: int
+    seconds: float
+    sent: int
+    duplicates: int
+    first_send: float  # seconds from the processes' start to the fake's first message
+
+    @property
+    def rate(self) -> float:
+        """Messages per second, start-up included."""
+        return self.sent / self.seconds
+
+    @property
+    def steady_rate(self) -> float:
+        """Messages per second once the first message went out (start-up excluded)."""
+        return self.sent / max(1e-9, self.seconds - self.first_send)
+
+
+async def _seed(url: str) -> None:
+    db = Database.from_url(url)
+    try:
+        prog = await seed.programme(db)
+        now = datetime.now(UTC)
+        await seed.appointments_with_due_messages(db, prog, MESSAGES, now + timedelta(days=3), now)
+    finally:
+        await db.dispose()
+
+
+async def _pending(url: str) -> int:
+    db = Database.from_url(url)
+    try:
+        async with db.read() as session:
+            statement = select(func.count()).select_from(outbox.TABLE).where(
+                outbox.TABLE.c.status.in_((outbox.PENDING, outbox.SENDING)))
+            return int((await session.execute(statement)).scalar_one())
+    finally:
+        await db.dispose()
+
+
+def _env(database: DatabaseHandle, fake: FakeTwilio) -> dict[str, str]:
+    base = {key: value for key, value in os.environ.items() if not key.startswith(("CRENEAU_", "TWILIO_"))}
+    return {**base, "CRENEAU_DATABASE_URL": database.url, "CRENEAU_SMS_BACKEND": "twilio",
+            "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
+            "CRENEAU_TWILIO_SENDER": "CRENEAU", "CRENEAU_TWILIO_API_BASE": fake.base_url,
+            "CRENEAU_SECRET_KEY": "bench-" + "s" * 40, "CRENEAU_DISPATCH_INTERVAL_SECONDS": "0.2",
+            "CRENEAU_SMS_RATE_PER_SECOND": "10000", "CRENEAU_QUIET_HOURS": "", "CRENEAU_LOG_LEVEL": "WARNING"}
+
+
+def measure(database: DatabaseHandle, processes: int) -> Case:
+    """Seed, start the dispatchers, and time until nothing is due."""
+    asyncio.run(_seed(database.url))
+    with FakeTwilio() as fake:
+        env = _env(database, fake)
+        started = time.monotonic()
+        running = [subprocess.Popen([sys.executable, "-m", "scheduler.cli", "serve", "--no-migrate"],
+                                    env={**env, "CRENEAU_PORT": str(free_port())},
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for _ in range(processes)]
+        first_send = None
+        try:
+            # Start-up (imports, first tick) is part of the time: it is what a restart costs.
+            while asyncio.run(_pending(database.url)) and time.monotonic() - started < TIMEOUT_SECONDS:
+                if first_send is None and fake.messages:
+                    first_send = time.monotonic() - started
+                time.sleep(0.05)
+            elapsed = time.monotonic() - started
+        finally:
+            for process in running:
+                process.terminate()
+                process.wait(timeout=20)
+        counts = Counter(fake.references())
+    return Case(database.kind, processes, elapsed, len(counts), sum(n - 1 for n in counts.values()),
+                elapsed if first_send is None else first_send)
+
+
+async def _ceiling(fake: FakeTwilio) -> float:
+    sender = TwilioSmsSender(fake.account_sid, fake.auth_token, "CRENEAU", api_base=fake.base_url)
+    semaphore = asyncio.Semaphore(CONCURRENT)
+
+    async def one(index: int) -> None:
+        async with semaphore:
+            await sender.send(OutgoingSms(to=seed.mobile(index), body="Rendez-vous le mer. 25/11 à 9h00.",
+                                          reference=str(index)))
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(index) for index in range(MESSAGES)))
+    elapsed = time.monotonic() - started
+    await sender.aclose()
+    return MESSAGES / elapsed
+
+
+def ceiling() -> float:
+    """Messages per second the twilio client and the fake manage alone (no database, no dispatcher)."""
+    with FakeTwilio() as fake:
+        return asyncio.run(_ceiling(fake))
+
+
+def main() -> None:
+    """Measure every case and write the report section."""
+    top = ceiling()
+    cases = []
+    with tempfile.TemporaryDirectory() as folder:
+        cases.append(measure(sqlite_database(Path(folder)), 1))
+    for processes in (1, 2):
+        with temporary_postgres() as database:
+            cases.append(measure(database, processes))
+    _write(top, cases)
+
+
+def _write(top: float, cases: list[Case]) -> None:
+    rows = "\n".join(
+        f"| {case.database} | {case.processes} | {case.sent} | {case.duplicates} | {case.seconds:.1f} s "
+        f"| {case.first_send:.1f} s | {case.rate:,.0f} | {case.steady_rate:,.0f} | {case.steady_rate / top:.2f} |"
+        for case in cases)
+    section = f"""{START_MARK}
+## SMS dispatch to the local fake Twilio
+
+Generated by `bench/run` (`bench/dispatch.py`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC
+({os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}); do not edit
+between the markers.
+
+**Method.** {MESSAGES:,} due messages are written straight into a fresh database (one family,
+appointment and outbox row each); then the dispatching server process(es) start with the real
+twilio client pointed at the in-process fake Twilio (a threaded HTTP server) and the send rate
+limit raised to 10,000/s; the time runs from the processes' start (start-up included) until no
+message is pending or sending. The ceiling is the same number of messages sent by the twilio client
+alone from one process ({CONCURRENT} at a time, no database): it is what the fake and the client
+manage, measured in the same run, and the steady rate is also given as a ratio to it. *First send*
+is when the fake received the first message (polled every 50 ms): start-up, imports and the first
+dispatch tick; *steady* is the rate after it. Every message is counted at the fake by its
+reference: `duplicates` must be 0.
+
+Ceiling (twilio client → fake, no database): **{top:,.0f} messages/s**.
+
+| database | processes | sent | duplicates | total time | first send | messages/s (total) | messages/s (steady) | steady × ceiling |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+{rows}
+{END_MARK}"""
+    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
+    if START_MARK in text:
+        head, _, rest = text.partition(START_MARK)
+        text = head + section + rest.partition(END_MARK)[2]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    REPORT.write_text(text)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
