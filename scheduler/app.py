@@ -23,6 +23,7 @@ from scheduler.api.appointments import AppointmentController
 from scheduler.api.auth import ApiKeyMiddleware, KeyRing
 from scheduler.api.availability import AbsenceController, OpeningController, RuleController
 from scheduler.api.common import services
+from scheduler.api.family_links import FamilyLinkController
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
 from scheduler.api.interpreters import ExternalInterpreterController, StatsController
@@ -81,7 +82,7 @@ def create_app(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
             AbsenceController, OpeningController, ApiKeyController, SlotController, AppointmentController,
-            MessageController, TwilioWebhookController, InterpreterController, ExternalInterpreterController,
+            MessageController, FamilyLinkController, TwilioWebhookController, InterpreterController, ExternalInterpreterController,
             StatsController,
             FeedAdminController, FeedController, FamilyPageController,
             *([MetricsController] if settings.metrics_enabled else []),

@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import and_, or_, update
 
 from scheduler.context import Services
+from scheduler.db import family_links
 from scheduler.db.tables import Family
 from scheduler.services import idempotency
 
@@ -40,6 +41,7 @@ class Jobs:
         self._add(dispatch_due, "interval", DISPATCH_JOB, seconds=settings.dispatch_interval_seconds,
                   next_run_time=self.services.clock.now())
         self._add(erase_expired_phones, "cron", "erase-phones", hour=2, minute=30)
+        self._add(purge_expired_family_links, "cron", "purge-family-links", hour=2, minute=40)
         self._add(purge_idempotency_records, "interval", "purge-idempotency", hours=1)
         self.scheduler.start()
 
@@ -86,4 +88,9 @@ async def purge_idempotency_records(services: Services) -> None:
         log.info("purged %d idempotency records", removed)
 
 
-
+async def purge_expired_family_links(services: Services) -> None:
+    """Delete the family page links past their expiry: they answer 404 already, keep nothing."""
+    async with services.db.write() as session:
+        removed = await family_links.purge_expired(session, services.clock.now())
+    if removed:
+        log.info("retention: deleted %d expired family page links", removed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db.holds import dialect_insert
@@ -58,3 +58,9 @@ async def revoke(session: AsyncSession, appointment_id: str, now: datetime) -> N
         link.update().where(link.c.appointment_id == appointment_id, link.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
+    """Delete the links that no longer answer (expired); a revoked one goes once it has expired too."""
+    result = await session.execute(delete(link).where(link.c.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)

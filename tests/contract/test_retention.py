@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
+from notifications import outbox
 from scheduler.db.engine import Database
-from scheduler.db.tables import Family, new_id
-from scheduler.jobs import erase_expired_phones
+from scheduler.db.tables import Family, FamilyLink, new_id
+from scheduler.jobs import erase_expired_phones, purge_expired_family_links
 from scheduler.settings import Settings
 from tests.support.clock import FixedClock
 from tests.support.databases import DatabaseHandle
+from tests.support.seed import appointments_with_due_messages, programme
 
 pytestmark = pytest.mark.anyio
 NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
@@ -59,3 +61,22 @@ async def test_phones_are_erased_after_the_retention_and_kept_before(db: Databas
         "NEVER-BOOKED": ("+33612345678", True),
         "NEVER-BOOKED-LONG-AGO": (None, False),
     }
+
+
+async def test_expired_family_links_are_deleted_and_live_ones_kept(db: Database) -> None:
+    prog = await programme(db)
+    message_ids = await appointments_with_due_messages(db, prog, 3, NOW - timedelta(days=20), NOW)
+    async with db.read() as session:
+        appointment_ids = sorted((await session.execute(
+            select(outbox.TABLE.c.appointment_id).where(outbox.TABLE.c.id.in_(message_ids)))).scalars())
+    expiries = {"expired": NOW - timedelta(seconds=1), "revoked-and-expired": NOW - timedelta(days=3),
+                "live": NOW + timedelta(days=1)}
+    async with db.write() as session:
+        for (name, expires_at), appointment_id in zip(expiries.items(), appointment_ids, strict=True):
+            await session.execute(insert(FamilyLink).values(
+                token_hash=name, appointment_id=appointment_id, expires_at=expires_at, created_at=NOW,
+                revoked_at=NOW - timedelta(days=5) if name.startswith("revoked") else None))
+    await purge_expired_family_links(JobContext(db, FixedClock(NOW), Settings.from_env({})))  # type: ignore[arg-type]
+    async with db.read() as session:
+        left = set((await session.execute(select(FamilyLink.token_hash))).scalars())
+    assert left == {"live"}

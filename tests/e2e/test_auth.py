@@ -50,6 +50,7 @@ ENDPOINTS = [
     ("GET", "/v1/openings", "admin"),
     ("DELETE", "/v1/openings/x", "admin"),
     ("GET", "/v1/appointments/x/messages", "admin"),
+    ("DELETE", "/v1/appointments/x/family-link", "admin"),
     ("POST", "/v1/appointments/x/interpreter", "admin"),
     ("POST", "/v1/interpreters", "admin"),
     ("GET", "/v1/interpreters", "admin"),

@@ -19,7 +19,7 @@ from sqlalchemy import update
 from scheduler.db.engine import Database
 from scheduler.db.tables import FamilyLink
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.support.api import programme, slot_starts, upcoming
+from tests.support.api import at, programme, slot_starts, upcoming
 from tests.support.databases import DatabaseHandle
 from tests.support.family_page import (
     BRING,
@@ -175,7 +175,15 @@ def test_a_wrong_expired_or_revoked_link_answers_the_same_404(
         keys = {booked.id: form_key(phone.get(booked.path).text) for booked in (expiring, revoked)}
     past = datetime.now(UTC) - timedelta(minutes=1)
     _set_link(page_server, expiring.id, expires_at=past)
-    _set_link(page_server, revoked.id, revoked_at=past)
+    with page_server.client() as client:
+        assert client.delete(f"/v1/appointments/{revoked.id}/family-link").status_code == 204
+        assert client.delete(f"/v1/appointments/{revoked.id}/family-link").status_code == 204  # idempotent
+        unknown = client.delete("/v1/appointments/nope/family-link")
+        assert (unknown.status_code, unknown.json()["code"]) == (404, "not-found")
+        # Moving the appointment refreshes its link's expiry, not a revocation.
+        moved = client.post(f"/v1/appointments/{revoked.id}/reschedule",
+                            json={"start": at(upcoming(3, weeks_ahead=2), "09:00")})
+        assert moved.status_code == 200, moved.text
     paths = [f"/r/{_random_token()}", "/r/short", "/r/" + "a" * 300, "/r/abc%2Fdef%3F.x", expiring.path, revoked.path]
     with _browser(page_server) as phone:
         answers = [phone.get(path) for path in paths]
