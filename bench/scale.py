@@ -31,10 +31,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,8 +49,9 @@ from bench.seed import PARIS, fill_demo
 from bench.wrkrun import WrkResult, run_wrk
 from scheduler.api.auth import new_key
 from scheduler.db.engine import Database
+from scheduler.domain.slots import Slot
 from scheduler.ports import FrenchHolidayCalendar
-from scheduler.services.availability import SlotQuery, find_slots
+from scheduler.services.availability import SlotQuery, find_slot_page, find_slots
 from tests.support.databases import postgres_available
 from tests.support.server import RunningServer, start_server
 
@@ -299,8 +303,24 @@ def profile(server: RunningServer, kind: str, urls: dict[str, str], args: argpar
     return written
 
 
+Search = Callable[[AsyncSession], Awaitable[list[Slot]]]
+
+
 def in_process(url: str, ids: ScaleIds) -> dict[str, float]:
-    """Free-slot counts and ``find_slots`` times in this process (no HTTP, no serialisation)."""
+    """Free-slot counts and search times in this process (no HTTP, no serialisation).
+
+    ``find_slots`` gives the whole list; ``find_slot_page`` the first page of ``LIMIT``, as
+    ``GET /v1/slots`` asks for it (``b_page_ms``).
+    """
+
+    async def timed(db: Database, search: Search) -> tuple[float, list[Slot]]:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            async with db.read() as session:
+                slots = await search(session)
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times), slots
 
     async def measure() -> dict[str, float]:
         db = Database.from_url(url)
@@ -311,20 +331,22 @@ def in_process(url: str, ids: ScaleIds) -> dict[str, float]:
                    "b": SlotQuery(ids.service_30, ids.first, ids.first + timedelta(days=6))}
         try:
             for name, query in queries.items():
-                times = []
-                for _ in range(5):
-                    started = time.perf_counter()
-                    async with db.read() as session:
-                        slots = await find_slots(session, calendar, query, now)
-                    times.append((time.perf_counter() - started) * 1000)
+                figures[f"{name}_ms"], slots = await timed(
+                    db, lambda session, query=query: find_slots(session, calendar, query, now))
                 figures[f"{name}_slots"] = len(slots)
                 figures[f"{name}_staff"] = len({slot.resource_id for slot in slots})
-                figures[f"{name}_ms"] = statistics.median(times)
+            figures["b_page_ms"], _ = await timed(
+                db, lambda session: _first_page(session, calendar, queries["b"], now))
         finally:
             await db.dispose()
         return figures
 
     return asyncio.run(measure())
+
+
+async def _first_page(session: AsyncSession, calendar: FrenchHolidayCalendar, query: SlotQuery,
+                      now: datetime) -> list[Slot]:
+    return (await find_slot_page(session, calendar, query, now, limit=LIMIT)).slots
 
 
 def measure_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
@@ -419,9 +441,16 @@ def dataset_text(result: DatabaseRun) -> str:
         f"(a): a staff member with {d['busy_appointments']} appointments, {f['a_slots']:.0f} free slots over "
         f"8 weeks; (b): {f['b_slots']:,.0f} free 30-minute slots of {f['b_staff']:.0f} staff members from "
         f"{d['from']} to {d['week_to']}, the first {LIMIT} returned. `find_slots` in process (no HTTP, no "
-        f"JSON; median of 5): (a) {fmt_ms(f['a_ms'])}, (b) {fmt_ms(f['b_ms'])}. Load average (1/5/15 min) "
+        f"JSON; median of 5): (a) {fmt_ms(f['a_ms'])}, (b) {fmt_ms(f['b_ms'])}{_page_text(f)}. "
+        f"Load average (1/5/15 min) "
         f"before {result.load_before}, after {result.load_after}."
     )
+
+
+def _page_text(figures: dict[str, float]) -> str:
+    if "b_page_ms" not in figures:  # a scale.json written before the paged search
+        return ""
+    return f"; (b)'s first page of {LIMIT} (`find_slot_page`, what `GET /v1/slots` runs) {fmt_ms(figures['b_page_ms'])}"
 
 
 def section(results: list[DatabaseRun], info: dict[str, str], args: argparse.Namespace, command: str,

@@ -6,16 +6,6 @@ from zoneinfo import ZoneInfo
 
 from scheduler.api import schemas as s
 from scheduler.db.appointments import AppointmentView
-from scheduler.domain.slots import Slot
-
-
-def slot_out(slot: Slot) -> s.SlotOut:
-    """A free slot (already in its site's zone)."""
-    # The engine's slots are already valid: skip pydantic's per-item validation on this hot path.
-    return s.SlotOut.model_construct(
-        start=slot.start, end=slot.end, service_id=slot.service_id, staff_id=slot.resource_id,
-        site_id=slot.site_id, remaining=slot.remaining,
-    )
 
 
 def appointment_out(found: AppointmentView) -> s.AppointmentOut:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from scheduler.domain.calendars import ClosedDays
@@ -80,23 +81,42 @@ def occurrences(
     """The openings the rules give from ``first`` to ``last`` (local dates of each rule's zone)."""
     openings: list[Opening] = []
     for rule in rules:
-        for day in days(max(first, rule.valid_from), last):
-            if rule.applies_on(day) and not is_closed(rule, day, closed):
+        for day in rule_days(rule, first, last):
+            if not is_closed(rule, day, closed):
                 opening = _opening(rule, day)
                 if opening is not None:
                     openings.append(opening)
     return openings
 
 
+def rule_days(rule: WeeklyRule, first: date, last: date) -> Iterator[date]:
+    """The days from ``first`` to ``last`` on which the rule is in force and falls (holidays aside)."""
+    begin = max(first, rule.valid_from)
+    end = last if rule.valid_until is None else min(last, rule.valid_until)
+    day = begin + timedelta(days=(rule.weekday - begin.isoweekday()) % 7)
+    while day <= end:
+        yield day
+        day += _WEEK
+
+
+_WEEK = timedelta(days=7)
+
+
 def _opening(rule: WeeklyRule, day: date) -> Opening | None:
-    start = resolve_local(day, rule.start_time, rule.zone)
-    end = resolve_local(day, rule.end_time, rule.zone)
-    if end.astimezone(UTC) <= start.astimezone(UTC):  # real time, not wall time
+    start = _instant(day, rule.start_time, rule.zone)
+    end = _instant(day, rule.end_time, rule.zone)
+    if end <= start:  # real time (both are UTC), not wall time
         # A rule lying in a spring-forward gap (02:15-03:00 in Paris on the last Sunday of
         # March) starts, once moved past the gap, at or after its end: that night the clock
         # never shows its hours, so it opens nothing (an empty Interval would raise).
         return None
-    return Opening(rule.resource_id, rule.site_id, Interval(start, end), rule.zone, rule.service_ids)
+    return Opening(rule.resource_id, rule.site_id, Interval.of_utc(start, end), rule.zone, rule.service_ids)
+
+
+@lru_cache(maxsize=8192)
+def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    # Hundreds of rules share a few wall times and zones: resolve each (day, time, zone) once.
+    return resolve_local(day, at, zone).astimezone(UTC)
 
 
 def local_dates(instants: Sequence[datetime], zone: ZoneInfo) -> set[date]:

@@ -1,4 +1,4 @@
-"""Free slots as a pipeline: openings -> cut(duration) -> subtract(busy) -> holds -> after_notice."""
+"""Free slots as a pipeline: bookable_starts -> grid(openings) -> subtract(busy) -> place(holds) -> page."""
 
 from __future__ import annotations
 
@@ -69,66 +69,203 @@ class Slot:
     def _of(cls, interval: Interval, zone: ZoneInfo | tzinfo, service_id: str, resource_id: str,
             site_id: str | None, remaining: int) -> Slot:
         # The engine's own constructor: the interval is already UTC and valid, so skip the checks.
+        start, end = interval.start.astimezone(zone), interval.end.astimezone(zone)
+        return cls._local(interval, start, end, service_id, resource_id, site_id, remaining)
+
+    @classmethod
+    def _local(cls, interval: Interval, start: datetime, end: datetime, service_id: str, resource_id: str,
+               site_id: str | None, remaining: int) -> Slot:
+        # As ``_of``, with the local ends already worked out.
         slot = object.__new__(cls)
-        for name, value in (("start", interval.start.astimezone(zone)), ("end", interval.end.astimezone(zone)),
-                            ("service_id", service_id), ("resource_id", resource_id), ("site_id", site_id),
-                            ("remaining", remaining), ("interval", interval)):
-            object.__setattr__(slot, name, value)
+        _set(slot, "start", start)
+        _set(slot, "end", end)
+        _set(slot, "service_id", service_id)
+        _set(slot, "resource_id", resource_id)
+        _set(slot, "site_id", site_id)
+        _set(slot, "remaining", remaining)
+        _set(slot, "interval", interval)
         return slot
 
 
-def cut(openings: Iterable[Opening], service: ServiceSpec) -> list[Slot]:
-    """Slots of the service's duration, stepped from each opening's start, inside the opening.
+_set = object.__setattr__  # frozen dataclasses are built field by field through it
 
-    Steps are real time (UTC), so a slot lasts the service's duration even across a DST change.
+
+# A slot before it becomes a ``Slot``: its UTC start, its resource, and the opening that gives it
+# (whose zone and site the slot takes). The steps below pass these plain tuples along, so only
+# the slots a caller keeps (a page of them) pay for building ``Slot`` objects.
+Candidate = tuple[datetime, str, Opening]
+# The same, once the holds are known: (UTC start, resource, places left, opening). Tuples sort
+# by start then resource, the order of the results; (start, resource) is unique, so the
+# opening is never compared.
+Placed = tuple[datetime, str, int, Opening]
+Position = tuple[datetime, str]  # (UTC start, resource): where a page of slots stops
+
+
+def bookable_starts(service: ServiceSpec, window: Interval, now: datetime) -> Interval | None:
+    """The starts a slot may have: in the window, after the minimum notice, within the horizon; None if none.
+
+    The horizon's last instant is itself bookable, so the result ends one microsecond (the
+    resolution of ``datetime``) after it, or at the window's end if that comes first.
     """
-    slots: dict[tuple[str, datetime], Slot] = {}
+    earliest = require_aware(now, "now").astimezone(UTC) + service.min_notice
+    latest = earliest - service.min_notice + service.horizon
+    first, end = max(window.start, earliest), min(window.end, latest + _ONE_TICK)
+    return Interval.of_utc(first, end) if first < end else None
+
+
+_ONE_TICK = timedelta(microseconds=1)
+
+
+def grid(openings: Iterable[Opening], service: ServiceSpec, starts: Interval) -> list[Candidate]:
+    """Every start of the service's duration stepped from an opening's start, inside the opening.
+
+    Only starts inside ``starts`` are kept. Steps are real time (UTC), so a slot lasts the
+    service's duration even across a DST change. Overlapping openings of one resource give one
+    candidate per start: the first opening's.
+    """
+    step, low, high = service.duration, starts.start, starts.end
+    found: dict[tuple[str, datetime], Opening] = {}
     for opening in openings:
         if service.id not in opening.service_ids:
             continue
-        start = opening.interval.start
-        while start + service.duration <= opening.interval.end:
-            end = start + service.duration
-            slot = _slot(start, end, opening.zone, service, opening)
-            slots.setdefault((slot.resource_id, start), slot)  # overlapping rules: keep one
-            start = end
-    return list(slots.values())
+        start, close = opening.interval.start, opening.interval.end
+        if start < low:  # jump to the first step at or after ``low``
+            start += step * -((start - low) // step)
+        while start < high and start + step <= close:
+            found.setdefault((opening.resource_id, start), opening)
+            start += step
+    return [(start, resource, opening) for (resource, start), opening in found.items()]
 
 
-def _slot(start: datetime, end: datetime, zone: ZoneInfo, service: ServiceSpec, opening: Opening) -> Slot:
-    # ``start`` and ``end`` are UTC (see Interval), so the steps above were real time.
-    return Slot._of(Interval.of_utc(start, end), zone, service.id, opening.resource_id, opening.site_id,
-                    service.capacity)
+def subtract(candidates: Iterable[Candidate], busy: Mapping[str, Sequence[Interval]],
+             duration: timedelta) -> list[Candidate]:
+    """Drop the candidates that overlap a busy interval (absence) of their own resource."""
+    blocks = {resource: _Blocks(merge(intervals)) for resource, intervals in busy.items() if intervals}
+    if not blocks:
+        return list(candidates)
+    return [(start, resource, opening) for start, resource, opening in candidates
+            if (own := blocks.get(resource)) is None or not own.overlaps(start, start + duration)]
 
 
-def subtract(slots: Iterable[Slot], busy: Sequence[Interval]) -> list[Slot]:
-    """Drop the slots that overlap any busy interval (absences, other commitments)."""
-    blocks = merge(busy)
-    ends = [block.end for block in blocks]
-    return [slot for slot in slots if not _overlaps_sorted(slot.interval, blocks, ends)]
+class _Blocks:
+    """Sorted, disjoint busy intervals (as ``merge`` gives them), for overlap look-ups by bisection."""
+
+    def __init__(self, merged: Sequence[Interval]) -> None:
+        self.starts = [block.start for block in merged]
+        self.ends = [block.end for block in merged]
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        # The blocks' ends are sorted too: the first block ending after ``start`` is the only
+        # candidate for an overlap.
+        index = bisect_right(self.ends, start)
+        return index < len(self.starts) and self.starts[index] < end
 
 
-def _overlaps_sorted(interval: Interval, blocks: Sequence[Interval], ends: Sequence[datetime]) -> bool:
-    # Blocks are sorted and disjoint, so their ends are sorted too: the first block ending
-    # after the interval starts is the only candidate for an overlap.
-    index = bisect_right(ends, interval.start)
-    return index < len(blocks) and blocks[index].start < interval.end
+def place(candidates: Iterable[Candidate], holds: Iterable[Hold], service: ServiceSpec) -> list[Placed]:
+    """The candidates the holds leave free, with their places left.
+
+    A hold of the same service and the very same time leaves its free places; any other
+    overlapping hold takes the resource.
+    """
+    index = _hold_indexes(holds)
+    step, capacity, service_id = service.duration, service.capacity, service.id
+    placed: list[Placed] = []
+    for start, resource, opening in candidates:
+        own = index.get(resource)
+        remaining = own.remaining(start, start + step, service_id, capacity) if own else capacity
+        if remaining > 0:
+            placed.append((start, resource, remaining, opening))
+    return placed
+
+
+def page(placed: list[Placed], after: Position | None = None, limit: int | None = None) -> list[Placed]:
+    """Sort by start then resource, and keep at most ``limit`` of those strictly after ``after``."""
+    placed.sort()
+    first = 0 if after is None else bisect_right(placed, after, key=_position)
+    return placed[first:] if limit is None else placed[first:first + limit]
+
+
+def _position(item: Placed) -> Position:
+    return item[0], item[1]
+
+
+def to_slots(placed: Iterable[Placed], service: ServiceSpec) -> list[Slot]:
+    """The ``Slot`` of each placed candidate, its ends in its opening's zone."""
+    step, service_id = service.duration, service.id
+    local: dict[tuple[datetime, ZoneInfo], datetime] = {}  # hundreds of staff share a few starts
+
+    def at(instant: datetime, zone: ZoneInfo) -> datetime:
+        found = local.get((instant, zone))
+        if found is None:
+            found = local[instant, zone] = instant.astimezone(zone)
+        return found
+
+    slots = []
+    for start, resource, remaining, opening in placed:
+        end, zone = start + step, opening.zone
+        slots.append(Slot._local(Interval.of_utc(start, end), at(start, zone), at(end, zone), service_id,
+                                 resource, opening.site_id, remaining))
+    return slots
+
+
+def free_slots(
+    openings: Sequence[Opening],
+    holds: Sequence[Hold],
+    busy: Mapping[str, Sequence[Interval]],
+    service: ServiceSpec,
+    window: Interval,
+    now: datetime,
+    *,
+    after: Position | None = None,
+    limit: int | None = None,
+) -> list[Slot]:
+    """The free slots of a service: the composition of the pipeline's steps, ordered by start then resource.
+
+    Args:
+        openings: the resources' availability (from weekly rules and extra openings).
+        holds: the resources' existing bookings.
+        busy: per resource id, the intervals when it is away (absences).
+        service: the service being booked.
+        window: only slots starting in this window are returned.
+        now: the current instant (never read from a clock here).
+        after: only slots strictly after this (UTC start, resource) position: where a page stopped.
+        limit: at most this many slots, the first ones in order.
+    """
+    starts = bookable_starts(service, window, now)
+    if starts is None:
+        return []
+    candidates = grid(openings, service, starts)
+    free = place(subtract(candidates, busy, service.duration), holds, service)
+    return to_slots(page(free, after, limit), service)
+
+
+def cut(openings: Iterable[Opening], service: ServiceSpec) -> list[Slot]:
+    """Every slot of the service's duration the openings give, before anything is taken away."""
+    everything = Interval.of_utc(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+    return to_slots(((start, resource, service.capacity, opening)
+                     for start, resource, opening in grid(openings, service, everything)), service)
 
 
 def apply_holds(slots: Iterable[Slot], holds: Iterable[Hold]) -> list[Slot]:
     """Remove slots taken by holds; a hold of the same service and time leaves its free places."""
+    index = _hold_indexes(holds)
+    free: list[Slot] = []
+    for slot in slots:
+        own = index.get(slot.resource_id)
+        interval = slot.interval
+        remaining = own.remaining(interval.start, interval.end, slot.service_id, slot.remaining) if own \
+            else slot.remaining
+        if remaining > 0:
+            free.append(_with_remaining(slot, remaining))
+    return free
+
+
+def _hold_indexes(holds: Iterable[Hold]) -> dict[str, _HoldIndex]:
     by_resource: dict[str, list[Hold]] = defaultdict(list)
     for hold in holds:
         if hold.blocks:
             by_resource[hold.resource_id].append(hold)
-    index = {resource: _HoldIndex(own) for resource, own in by_resource.items()}
-    free: list[Slot] = []
-    for slot in slots:
-        own = index.get(slot.resource_id)
-        remaining = own.remaining(slot) if own else slot.remaining
-        if remaining > 0:
-            free.append(_with_remaining(slot, remaining))
-    return free
+    return {resource: _HoldIndex(own) for resource, own in by_resource.items()}
 
 
 class _HoldIndex:
@@ -143,16 +280,17 @@ class _HoldIndex:
         for hold in self.holds:
             self.reach.append(max(self.reach[-1], hold.interval.end) if self.reach else hold.interval.end)
 
-    def remaining(self, slot: Slot) -> int:
-        remaining = slot.remaining
-        interval = slot.interval
-        position = bisect_left(self.starts, interval.end) - 1
-        while position >= 0 and self.reach[position] > interval.start:
+    def remaining(self, start: datetime, end: datetime, service_id: str, places: int) -> int:
+        """The places left of ``places`` for a slot of ``service_id`` from ``start`` to ``end`` (UTC)."""
+        remaining = places
+        position = bisect_left(self.starts, end) - 1
+        while position >= 0 and self.reach[position] > start:
             hold = self.holds[position]
             position -= 1
-            if not hold.interval.overlaps(interval):
+            held = hold.interval
+            if not (held.start < end and start < held.end):
                 continue
-            if hold.service_id != slot.service_id or hold.interval != interval:
+            if hold.service_id != service_id or held.start != start or held.end != end:
                 return 0
             remaining = min(remaining, hold.capacity) - hold.taken
         return remaining
@@ -163,52 +301,3 @@ def _with_remaining(slot: Slot, remaining: int) -> Slot:
         return slot
     return Slot._of(slot.interval, slot.start.tzinfo or UTC, slot.service_id, slot.resource_id, slot.site_id,
                     remaining)
-
-
-def after_notice(slots: Iterable[Slot], service: ServiceSpec, now: datetime) -> list[Slot]:
-    """Keep slots that start after the minimum notice and within the booking horizon."""
-    earliest = require_aware(now, "now").astimezone(UTC) + service.min_notice
-    latest = earliest - service.min_notice + service.horizon
-    return [slot for slot in slots if earliest <= slot.interval.start <= latest]
-
-
-def within(slots: Iterable[Slot], window: Interval) -> list[Slot]:
-    """Keep slots that start inside the window."""
-    return [slot for slot in slots if window.start <= slot.interval.start < window.end]
-
-
-def free_slots(
-    openings: Sequence[Opening],
-    holds: Sequence[Hold],
-    busy: Mapping[str, Sequence[Interval]],
-    service: ServiceSpec,
-    window: Interval,
-    now: datetime,
-) -> list[Slot]:
-    """The free slots of a service: the composition of the pipeline's steps, ordered by start then resource.
-
-    Args:
-        openings: the resources' availability (from weekly rules and extra openings).
-        holds: the resources' existing bookings.
-        busy: per resource id, the intervals when it is away (absences).
-        service: the service being booked.
-        window: only slots starting in this window are returned.
-        now: the current instant (never read from a clock here).
-    """
-    candidates = within(cut(openings, service), window)
-    free = subtract_per_resource(candidates, busy)
-    return sorted(
-        after_notice(apply_holds(free, holds), service, now),
-        key=lambda slot: (slot.interval.start, slot.resource_id),
-    )
-
-
-def subtract_per_resource(slots: Iterable[Slot], busy: Mapping[str, Sequence[Interval]]) -> list[Slot]:
-    """``subtract`` applied to each resource's own busy intervals."""
-    grouped: dict[str, list[Slot]] = defaultdict(list)
-    for slot in slots:
-        grouped[slot.resource_id].append(slot)
-    kept: list[Slot] = []
-    for resource_id, own in grouped.items():
-        kept.extend(subtract(own, busy.get(resource_id, [])))
-    return kept

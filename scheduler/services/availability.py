@@ -1,9 +1,11 @@
-"""Free slots of a service: load everything in four queries, then call the pure engine."""
+"""Free slots of a service: load the rules and absences once, then walk the window calling the pure engine."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,10 +19,11 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.free_time import with_free_companion
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
-from scheduler.domain.slots import ServiceSpec, Slot, free_slots
+from scheduler.domain.calendars import ClosedDays
+from scheduler.domain.slots import Hold, Position, ServiceSpec, Slot, bookable_starts, free_slots
 from scheduler.ports import HolidayCalendar, holiday_calendar_key
 from scheduler.services import interpreters
-from scheduler.services.resources import absences, hold_of, zone
+from scheduler.services.resources import absences, zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +57,72 @@ async def get_service(session: AsyncSession, service_id: str) -> Service:
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class SlotPage:
+    """The first free slots of a search after a position, and whether more follow."""
+
+    slots: list[Slot]
+    more: bool
+
+
+@dataclass(slots=True)
+class _Search:
+    """What one search loads once, before it walks its window."""
+
+    query: SlotQuery
+    spec: ServiceSpec
+    weekly: list[WeeklyRule]
+    extra: list[rules_mod.Opening]
+    window: Interval
+    staff_ids: list[str]
+    closed: ClosedDays
+    busy: dict[str, list[Interval]]
+
+
+FIRST_STRETCH = timedelta(days=1)  # the shortest first stretch of a page's search; each next one doubles
+
+
 async def find_slots(
     session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery, now: datetime
 ) -> list[Slot]:
     """Free slots of ``query.service_id`` between two local dates, ordered by start then staff."""
+    return (await find_slot_page(session, calendar, query, now)).slots
+
+
+async def find_slot_page(
+    session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery, now: datetime,
+    after: Position | None = None, limit: int | None = None,
+) -> SlotPage:
+    """The first ``limit`` free slots after ``after`` (UTC start, staff), in ``find_slots``'s order.
+
+    Slots are searched in start order over growing stretches of the window (one day, two,
+    four...), so a page near the start of a long range reads only its first days. Without a
+    limit, the whole window is one stretch: every slot.
+    """
+    search = await _search(session, calendar, query)
+    wanted = None if limit is None else limit + 1  # one more tells whether another page follows
+    companions: dict[str, list[Interval]] | None = None
+    found: list[Slot] = []
+    for stretch in _stretches(search, now, after, _first_stretch(search, wanted)):
+        slots = await _slots_in(session, search, stretch, now, after, None if query.interpreter_language
+                                else _still_wanted(wanted, found))
+        if query.interpreter_language and slots:
+            if companions is None:  # the pool's free time, read once and only when needed
+                pool = await interpreters.pool(session, query.interpreter_language)
+                companions = await interpreters.free_time_of(session, calendar, pool, query.first, query.last)
+            slots = with_free_companion(slots, companions)[:_still_wanted(wanted, found)]
+        found += slots
+        if wanted is not None and len(found) >= wanted:
+            break
+    return SlotPage(found[:limit], limit is not None and len(found) > limit)
+
+
+def _still_wanted(wanted: int | None, found: list[Slot]) -> int | None:
+    return None if wanted is None else wanted - len(found)
+
+
+async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery) -> _Search:
+    """The service, rules, extra openings, closed days and absences of a search."""
     spec = service_spec(await get_service(session, query.service_id))
     weekly = await _weekly_rules(session, query)
     zones = {rule.zone for rule in weekly} or {zone("Europe/Paris")}
@@ -70,15 +135,66 @@ async def find_slots(
         query.first,
         query.last,
     )
-    openings = rules_mod.occurrences(weekly, query.first, query.last, closed) + extra
-    holds = [hold_of(row) for row in await hold_store.blocking_holds(session, staff_ids, window)]
     busy = await absences(session, staff_ids, window)
-    slots = free_slots(openings, holds, busy, spec, window, now)
-    if query.interpreter_language and slots:
-        pool = await interpreters.pool(session, query.interpreter_language)
-        free = await interpreters.free_time_of(session, calendar, pool, query.first, query.last)
-        slots = with_free_companion(slots, free)
-    return slots
+    return _Search(query, spec, weekly, extra, window, staff_ids, closed, busy)
+
+
+def _first_stretch(search: _Search, wanted: int | None) -> timedelta | None:
+    """Long enough for the rules to give about ``wanted`` slots (one day at least); None: the whole window.
+
+    Department-wide, a day gives a page; for one staff member, the whole range is one stretch,
+    so each search reads its holds once.
+    """
+    if wanted is None:
+        return None
+    duration = search.spec.duration
+    weekly = sum(_minutes(rule.end_time) - _minutes(rule.start_time) for rule in search.weekly)
+    per_week = weekly // max(1, int(duration.total_seconds() // 60)) + len(search.extra)
+    return max(FIRST_STRETCH, timedelta(weeks=1) * wanted / max(1, per_week))
+
+
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _stretches(search: _Search, now: datetime, after: Position | None, first: timedelta | None
+               ) -> Iterator[Interval]:
+    """Consecutive stretches of the search window, from the first bookable start (or ``after``) on.
+
+    The first lasts ``first`` (None: the whole window), each next one twice as long as the last.
+    """
+    starts = bookable_starts(search.spec, search.window, now)
+    if starts is None:
+        return
+    begin = starts.start if after is None else max(starts.start, after[0].astimezone(UTC))
+    length = starts.end - begin if first is None else first
+    while begin < starts.end:
+        end = min(begin + length, starts.end)
+        yield Interval.of_utc(begin, end)
+        begin, length = end, length * 2
+
+
+async def _slots_in(
+    session: AsyncSession, search: _Search, stretch: Interval, now: datetime, after: Position | None,
+    limit: int | None,
+) -> list[Slot]:
+    """The free slots starting in one stretch of the window."""
+    query, spec = search.query, search.spec
+    # A slot's local date is its UTC date give or take a day (zones span UTC-12 to UTC+14).
+    first = max(query.first, stretch.start.date() - timedelta(days=1))
+    last = min(query.last, stretch.end.date() + timedelta(days=1))
+    openings = rules_mod.occurrences(search.weekly, first, last, search.closed)
+    openings += [o for o in search.extra if o.interval.start < stretch.end and o.interval.end > stretch.start]
+    # Slots starting in the stretch may end up to one duration after it.
+    reach = Interval.of_utc(stretch.start, stretch.end + spec.duration)
+    holds = [_hold(row) for row in await hold_store.blocking_holds(session, search.staff_ids, reach)]
+    return free_slots(openings, holds, search.busy, spec, stretch, now, after=after, limit=limit)
+
+
+def _hold(row: Any) -> Hold:
+    # Rows hold UTC instants in order (a CHECK constraint): no need to validate them again.
+    resource_id, service_id, starts_at, ends_at, taken, capacity = row
+    return Hold(resource_id, Interval.of_utc(starts_at, ends_at), service_id, taken, capacity)
 
 
 def _window(first: date, last: date, zones: set[ZoneInfo]) -> Interval:
@@ -107,24 +223,29 @@ async def _weekly_rules(session: AsyncSession, query: SlotQuery) -> list[WeeklyR
         statement = statement.where(rule.staff_id == query.staff_id)
     if query.site_id:
         statement = statement.where(rule.site_id == query.site_id)
-    return [_weekly_rule(row, query.service_id) for row in (await session.execute(statement)).all()]
+    return [_weekly_rule(tuple(row), query.service_id) for row in (await session.execute(statement)).all()]
 
 
-def _weekly_rule(row: Any, service_id: str) -> WeeklyRule:
+@lru_cache(maxsize=16384)
+def _weekly_rule(row: tuple[Any, ...], service_id: str) -> WeeklyRule:
+    # Keyed by the row's whole content, so an edited rule is simply another entry: the cache
+    # saves rebuilding (and validating) the same rules on every search, and is never stale.
+    (rule_id, staff_id, site_id, weekday, start_time, end_time, valid_from, valid_until,
+     follows_school_calendar, timezone, school_zone, holiday_region) = row
     return WeeklyRule(
-        id=row.id,
-        resource_id=row.staff_id,
-        site_id=row.site_id,
-        zone=zone(row.timezone),
-        weekday=row.weekday,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
+        id=rule_id,
+        resource_id=staff_id,
+        site_id=site_id,
+        zone=zone(timezone),
+        weekday=weekday,
+        start_time=start_time,
+        end_time=end_time,
+        valid_from=valid_from,
+        valid_until=valid_until,
         service_ids=frozenset({service_id}),
-        follows_school_calendar=row.follows_school_calendar,
-        holiday_calendar=holiday_calendar_key(row.holiday_region, row.timezone),
-        school_zone=row.school_zone,
+        follows_school_calendar=follows_school_calendar,
+        holiday_calendar=holiday_calendar_key(holiday_region, timezone),
+        school_zone=school_zone,
     )
 
 
