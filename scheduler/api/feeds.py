@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import IdempotencyKey, Services, create_idempotently
 from scheduler.services import feeds
-from scheduler.services.feeds import FeedBodies, FeedNotFound, OwnerKind
+from scheduler.services.feeds import FeedBodies, FeedNotFound, LiveFeeds, OwnerKind
 
 # Litestar appends "; charset=utf-8" to every text/* media type.
 CALENDAR_MEDIA_TYPE = "text/calendar"
@@ -57,6 +57,14 @@ def feed_bodies(state: State) -> FeedBodies:
     if not isinstance(bodies, FeedBodies):
         bodies = state["feed_bodies"] = FeedBodies()
     return bodies
+
+
+def live_feeds(state: State) -> LiveFeeds:
+    """Dependency: this application's cache of token look-ups (created on first use)."""
+    feeds_by_token = state.get("live_feeds")
+    if not isinstance(feeds_by_token, LiveFeeds):
+        feeds_by_token = state["live_feeds"] = LiveFeeds(state.services.db)
+    return feeds_by_token
 
 
 class FeedAdminController(Controller):
@@ -113,19 +121,20 @@ class FeedController(Controller):
 
     path = "/feeds"
     tags = ["calendar feeds"]
-    dependencies = {"bodies": Provide(feed_bodies, sync_to_thread=False)}
+    dependencies = {"bodies": Provide(feed_bodies, sync_to_thread=False),
+                    "live": Provide(live_feeds, sync_to_thread=False)}
 
     @get("/{filename:str}", operation_id="get_feed", summary="A calendar feed (iCalendar)",
          security=[], media_type=CALENDAR_MEDIA_TYPE, cache=False)
     async def read(
-        self, request: Request[Any, Any, Any], svc: Services, bodies: FeedBodies,
+        self, request: Request[Any, Any, Any], svc: Services, bodies: FeedBodies, live: LiveFeeds,
         filename: str = Parameter(max_length=100, description="<token>.ics"),
     ) -> Response[bytes]:
         """The feed's iCalendar body; 304 when ``If-None-Match`` names the current ETag."""
         if not filename.endswith(FEED_SUFFIX):
             raise FeedNotFound()  # the same 404 as an unknown token
         async with svc.db.read() as session:
-            served = await feeds.serve(session, bodies, filename.removesuffix(FEED_SUFFIX),
+            served = await feeds.serve(session, live, bodies, filename.removesuffix(FEED_SUFFIX),
                                        svc.settings.public_url, request.headers.get("if-none-match"),
                                        svc.clock.now())
         headers = {

@@ -96,12 +96,27 @@ class FeedSpec:
             raise ValueError("refresh must be positive")
 
 
+@dataclass(frozen=True, slots=True)
+class RenderedEvent:
+    """One event's VEVENT bytes, with what the calendar around it needs: its order, zone and span.
+
+    Rendered once per (event, privacy, domain), it can be kept and reassembled into later
+    versions of the feed: a change to one appointment then re-renders one event, not all.
+    """
+
+    appointment_id: str
+    uid: str
+    start: datetime
+    end: datetime
+    zone: str
+    vevent: bytes
+
+
 def build_feed(spec: FeedSpec, events: Sequence[FeedEvent]) -> bytes:
     """Serialise a calendar feed, byte-for-byte the same for the same inputs.
 
-    The envelope (calendar properties and one bounded VTIMEZONE per zone) is built with
-    icalendar; the VEVENTs are written directly, because icalendar's per-event objects cost
-    about 0.4 ms each and a feed is rebuilt on every uncached request.
+    The composition of :func:`render_event` and :func:`assemble_feed`, for callers that keep
+    no rendered events between builds.
 
     Args:
         spec: the feed's identity, display name, colour and privacy level.
@@ -113,12 +128,35 @@ def build_feed(spec: FeedSpec, events: Sequence[FeedEvent]) -> bytes:
     Raises:
         ValueError: if two events share an appointment id (their UIDs would collide).
     """
-    ordered = sorted(events, key=lambda event: (event.start, _uid(event, spec.domain)))
+    return assemble_feed(spec, [render_event(event, spec.privacy, spec.domain) for event in events])
+
+
+def render_event(event: FeedEvent, privacy: Privacy, domain: str) -> RenderedEvent:
+    """Render one event's VEVENT as the given privacy level shows it.
+
+    The VEVENTs are written directly, because icalendar's per-event objects cost about 0.4 ms
+    each. The bytes depend on nothing but the arguments, so they may be cached by them.
+    """
+    uid = _uid(event, domain)
+    return RenderedEvent(event.appointment_id, uid, event.start, event.end, event.zone,
+                         _vevent(event, privacy, uid))
+
+
+def assemble_feed(spec: FeedSpec, events: Sequence[RenderedEvent]) -> bytes:
+    """Put rendered events, in any order, into the calendar of ``spec``; deterministic bytes.
+
+    The envelope (calendar properties and one bounded VTIMEZONE per zone) is built with
+    icalendar; the events go in ordered by start, then UID.
+
+    Raises:
+        ValueError: if two events share an appointment id (their UIDs would collide).
+    """
+    ordered = sorted(events, key=lambda event: (event.start, event.uid))
     _reject_duplicate_ids(ordered)
     # icalendar always ends with END:VCALENDAR; the events go just before it.
     head, _, tail = _envelope(spec, ordered).rpartition(_END_CALENDAR)
-    body = b"".join(_vevent(event, spec) for event in ordered)
-    return head + body + _END_CALENDAR + tail
+    # One join, so one allocation of the whole body (a 20,000-event feed is ~8 MB).
+    return b"".join([head, *(event.vevent for event in ordered), _END_CALENDAR, tail])
 
 
 def etag_for(body: bytes) -> str:
@@ -185,14 +223,14 @@ def _distinct(values: Iterable[str | None], separator: str) -> str | None:
     return separator.join(kept) if kept else None
 
 
-def _reject_duplicate_ids(events: Sequence[FeedEvent]) -> None:
+def _reject_duplicate_ids(events: Sequence[RenderedEvent]) -> None:
     counts = Counter(event.appointment_id for event in events)
     duplicates = sorted(appointment_id for appointment_id, count in counts.items() if count > 1)
     if duplicates:
         raise ValueError(f"duplicate appointment ids in one feed: {duplicates}")
 
 
-def _envelope(spec: FeedSpec, events: Sequence[FeedEvent]) -> bytes:
+def _envelope(spec: FeedSpec, events: Sequence[RenderedEvent]) -> bytes:
     calendar = Calendar.new(
         prodid=PRODID,
         uid=spec.calendar_uid,  # without it icalendar 7 invents a random UID on every build
@@ -214,7 +252,7 @@ def _envelope(spec: FeedSpec, events: Sequence[FeedEvent]) -> bytes:
     return envelope
 
 
-def _timezones(events: Sequence[FeedEvent]) -> list[Timezone]:
+def _timezones(events: Sequence[RenderedEvent]) -> list[Timezone]:
     if not events:
         return []
     # Whole years around the events. A day's margin on each side covers every local date,
@@ -258,7 +296,7 @@ def _observance_at(
     return single
 
 
-def _vevent(event: FeedEvent, spec: FeedSpec) -> bytes:
+def _vevent(event: FeedEvent, privacy: Privacy, uid: str) -> bytes:
     stamp = _utc_text(event.last_modified)
     status = "CANCELLED" if event.status == "cancelled" else "CONFIRMED"
     # These lines cannot reach 75 octets (the longest IANA zone name has 32 characters), so
@@ -268,10 +306,10 @@ def _vevent(event: FeedEvent, spec: FeedSpec) -> bytes:
         f"DTSTART{_zoned_text(event.start, event.zone)}\r\nDTEND{_zoned_text(event.end, event.zone)}\r\n"
         f"STATUS:{status}\r\n"
     )
-    texts = [f"UID:{_text(_uid(event, spec.domain))}", f"SUMMARY:{_text(_summary(event, spec.privacy))}"]
-    if spec.privacy != "busy":
+    texts = [f"UID:{_text(uid)}", f"SUMMARY:{_text(_summary(event, privacy))}"]
+    if privacy != "busy":
         texts.append(f"LOCATION:{_text(_location(event))}")
-    description = _description(event) if spec.privacy == "full" else None
+    description = _description(event) if privacy == "full" else None
     if description:
         texts.append(f"DESCRIPTION:{_text(description)}")
     return b"BEGIN:VEVENT\r\n" + fixed.encode("ascii") + b"".join(map(_fold, texts)) + b"END:VEVENT\r\n"
@@ -329,7 +367,8 @@ def _zoned_text(moment: datetime, zone: str) -> str:
 
 
 def _basic_format(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%S")
+    # What strftime("%Y%m%dT%H%M%S") gives, in two thirds of its time (three calls per event).
+    return f"{moment.year:04}{moment.month:02}{moment.day:02}T{moment.hour:02}{moment.minute:02}{moment.second:02}"
 
 
 def _text(value: str) -> str:

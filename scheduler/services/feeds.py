@@ -8,6 +8,15 @@ starts. Every input of the body is in it: appointment changes bump ``updated_at`
 once a day. The ETag is the hash of the version, so ``If-None-Match`` is answered without
 loading a single appointment, and the same version always gives the same bytes, so bodies
 are cached by it.
+
+Three caches per process keep the hot paths short; only the first can be stale, and for a
+bounded time, since another worker's writes are never seen by this one's caches:
+
+- ``LiveFeeds``: token → live feed, for a few seconds (the revocation lag across workers);
+- ``FeedBodies``: the body of each feed's current version (a warm request builds nothing);
+- in ``FeedBodies`` too, each event's rendered VEVENT with the row it came from: a rebuild
+  after one appointment changed re-renders that event only, and reuses the others' bytes
+  when their rows are equal (compared whole, so never stale).
 """
 
 from __future__ import annotations
@@ -15,17 +24,27 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from typing import Any, Final, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import feeds as store
+from scheduler.db.engine import Database
 from scheduler.db.tables import Feed, Interpreter, Site, Staff
 from scheduler.domain.errors import DomainError, InvalidInput, NotFound
-from scheduler.feeds.ical import FeedEvent, FeedSpec, Privacy, build_feed, group_collective
+from scheduler.feeds.ical import (
+    FeedEvent,
+    FeedSpec,
+    Privacy,
+    RenderedEvent,
+    assemble_feed,
+    group_collective,
+    render_event,
+)
 
 OwnerKind = Literal["staff", "site", "interpreter"]
 OWNERS: dict[str, tuple[Any, str]] = {
@@ -44,8 +63,16 @@ CANCELLED_KEPT: Final = timedelta(days=30)
 UID_DOMAIN: Final = "creneau.fr"
 REFRESH: Final = timedelta(hours=1)
 COLOURS: Final = ("steelblue", "seagreen", "darkorange", "mediumpurple", "teal", "indianred", "goldenrod")
-# Bodies kept per process: a 2,000-event feed is ~0.8 MB, a 20,000-event one ~8 MB.
-CACHE_BYTES: Final = 64 * 1024 * 1024
+# Bodies kept per process: a 2,000-event feed is ~0.8 MB, a 20,000-event one ~8 MB. The rows
+# and rendered events kept with a body take RENDERS_PER_BODY_BYTE times its size (measured:
+# 5.4 on SQLite, 5.9 on PostgreSQL), so the budget, in those estimated bytes, was doubled.
+CACHE_BYTES: Final = 128 * 1024 * 1024
+RENDERS_PER_BODY_BYTE: Final = 6
+# A live feed found by its token is trusted this long in each process, as API keys are
+# (scheduler/api/auth.py): a revocation, rename or privacy change committed by another worker
+# reaches this one within that lag; one committed by this process at once.
+TOKEN_CACHE_SECONDS: Final = 5.0
+TOKEN_CACHE_ENTRIES: Final = 10_000
 
 
 class FeedNotFound(NotFound):
@@ -106,14 +133,32 @@ class ServedFeed:
     body: bytes | None
 
 
-class FeedBodies:
-    """Built bodies per feed, least recently used first out, bounded in bytes.
+# What each event of a built feed was rendered from (its privacy, UID domain and row, or its
+# merged session event), with the rendering, by appointment (or session) id.
+Renders = dict[str, tuple[Hashable, RenderedEvent]]
 
-    One entry per feed: a new version replaces the old one, which no request can ask for again.
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    etag: str
+    body: bytes
+    renders: Renders
+
+    @property
+    def weight(self) -> int:
+        return len(self.body) * (1 + RENDERS_PER_BODY_BYTE)
+
+
+class FeedBodies:
+    """Built bodies per feed, with the events rendered for them; least recently used first out,
+    bounded in (estimated) bytes.
+
+    One entry per feed: a new version replaces the old one, which no request can ask for again,
+    but its rendered events are the starting point of the next build.
     """
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
-        self._entries: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._entries: OrderedDict[str, _Built] = OrderedDict()
         self._max_bytes = max_bytes
         self._bytes = 0
         self.builds = 0
@@ -122,23 +167,69 @@ class FeedBodies:
     def get(self, feed_id: str, etag: str) -> bytes | None:
         """The body of this version of the feed, if built recently."""
         entry = self._entries.get(feed_id)
-        if entry is None or entry[0] != etag:
+        if entry is None or entry.etag != etag:
             return None
         self._entries.move_to_end(feed_id)
-        return entry[1]
+        return entry.body
 
-    def put(self, feed_id: str, etag: str, body: bytes) -> None:
+    def renders(self, feed_id: str) -> Renders:
+        """The events rendered for the feed's last built body (empty if none is kept)."""
+        entry = self._entries.get(feed_id)
+        return entry.renders if entry is not None else {}
+
+    def put(self, feed_id: str, etag: str, body: bytes, renders: Renders | None = None) -> None:
         """Remember a body, evicting the least recently used ones past the byte budget."""
         self._forget(feed_id)
-        self._entries[feed_id] = (etag, body)
-        self._bytes += len(body)
+        entry = self._entries[feed_id] = _Built(etag, body, renders or {})
+        self._bytes += entry.weight
         while self._bytes > self._max_bytes and len(self._entries) > 1:
             self._forget(next(iter(self._entries)))
 
     def _forget(self, feed_id: str) -> None:
         entry = self._entries.pop(feed_id, None)
         if entry is not None:
-            self._bytes -= len(entry[1])
+            self._bytes -= entry.weight
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    feed: ResolvedFeed
+    generation: int
+    expires: float
+
+
+class LiveFeeds:
+    """Live feeds by token, each looked up in the database at most every TOKEN_CACHE_SECONDS.
+
+    Revocation lag: a feed revoked (or its owner renamed) by another worker process is still
+    served by this one for at most TOKEN_CACHE_SECONDS (5 s), as an API key is. A write
+    committed by this process drops every cached look-up at once (``Database.generation``).
+    Unknown tokens are not cached: each costs a query, as before, and fills nothing.
+    """
+
+    def __init__(self, db: Database, seconds: float = TOKEN_CACHE_SECONDS,
+                 max_entries: int = TOKEN_CACHE_ENTRIES) -> None:
+        self._db = db
+        self._seconds = seconds
+        self._max_entries = max_entries
+        self._entries: dict[str, _Lookup] = {}
+
+    async def resolve(self, session: AsyncSession, token: str) -> ResolvedFeed:
+        """The live feed behind a token, from the cache or the database; else FeedNotFound."""
+        token_hash = hash_token(token)
+        generation = self._db.generation  # read before the query: a write landing during it invalidates
+        cached = self._entries.get(token_hash)
+        if cached is not None and cached.generation == generation and cached.expires > monotonic():
+            return cached.feed
+        feed = await resolve(session, token)
+        self._remember(token_hash, _Lookup(feed, generation, monotonic() + self._seconds))
+        return feed
+
+    def _remember(self, token_hash: str, lookup: _Lookup) -> None:
+        self._entries.pop(token_hash, None)
+        if len(self._entries) >= self._max_entries:
+            del self._entries[next(iter(self._entries))]  # the oldest look-up
+        self._entries[token_hash] = lookup
 
 
 def new_token() -> str:
@@ -178,7 +269,10 @@ async def revoke(session: AsyncSession, token: str, now: datetime) -> None:
 
 
 async def resolve(session: AsyncSession, token: str) -> ResolvedFeed:
-    """The live feed behind a token, with its owner's name, in one query; else FeedNotFound."""
+    """The live feed behind a token, with its owner's name, in one query; else FeedNotFound.
+
+    Uncached: the feed endpoint goes through ``LiveFeeds``.
+    """
     row = await store.live_feed(session, hash_token(token))
     if row is None or row.owner_kind not in store.OWNER_COLUMNS:
         raise FeedNotFound()
@@ -186,14 +280,15 @@ async def resolve(session: AsyncSession, token: str) -> ResolvedFeed:
 
 
 async def serve(
-    session: AsyncSession, bodies: FeedBodies, token: str, public_url: str, if_none_match: str | None,
-    now: datetime,
+    session: AsyncSession, feeds: LiveFeeds, bodies: FeedBodies, token: str, public_url: str,
+    if_none_match: str | None, now: datetime,
 ) -> ServedFeed:
     """A feed's current version and, unless the client already holds it, its body.
 
-    Two queries answer a conditional request (resolve, version); a cold one adds the load.
+    One query answers a conditional request (the version; the token is usually cached), a cold
+    one adds the load, then renders only the events whose rows changed since the last build.
     """
-    feed = await resolve(session, token)
+    feed = await feeds.resolve(session, token)
     spec = feed_spec(feed, f"{public_url}/feeds/{token}.ics")
     window = Window.on(now)
     version = await _version(session, feed, spec, window)
@@ -203,9 +298,11 @@ async def serve(
     if body is None:
         # The version was read first: a change landing in between makes the body newer than
         # its ETag, never older, and the next request sees a new version and rebuilds.
-        body = build_feed(spec, await load_events(session, feed, window))
+        rows = await store.event_rows(session, _selection(feed, window))
+        renders = render_events(spec, rows, bodies.renders(feed.id))
+        body = assemble_feed(spec, [rendered for _, rendered in renders.values()])
         bodies.builds += 1
-        bodies.put(feed.id, version.etag, body)
+        bodies.put(feed.id, version.etag, body, renders)
     return ServedFeed(version, body)
 
 
@@ -244,14 +341,37 @@ def _etag(spec: FeedSpec, window: Window, groups: Iterable[tuple[Any, ...]]) -> 
     return f'"{digest.hexdigest()}"'
 
 
-async def load_events(session: AsyncSession, feed: ResolvedFeed, window: Window) -> list[FeedEvent]:
-    """The feed's events in one query; a collective session's bookings become one event."""
-    rows = await store.event_rows(session, _selection(feed, window))
-    single = [_event(row) for row in rows if row.capacity == 1]
-    return single + _sessions([row for row in rows if row.capacity > 1])
+def render_events(spec: FeedSpec, rows: Sequence[store.EventRow], previous: Renders) -> Renders:
+    """Every row's event rendered for ``spec``; a collective session's bookings become one event.
+
+    An event whose source (privacy, UID domain and row, or merged session) equals the one it
+    was rendered from in ``previous`` keeps that rendering: the bytes depend on nothing else.
+    """
+    renders: Renders = {}
+    collective: list[store.EventRow] = []
+    for row in rows:
+        if row.capacity > 1:
+            collective.append(row)
+            continue
+        source: Hashable = (spec.privacy, spec.domain, row)
+        kept = previous.get(row.id)
+        if kept is None or kept[0] != source:
+            kept = (source, _render(spec, _event(row)))
+        renders[row.id] = kept
+    for event in _sessions(collective):
+        source = (spec.privacy, spec.domain, event)
+        kept = previous.get(event.appointment_id)
+        if kept is None or kept[0] != source:
+            kept = (source, _render(spec, event))
+        renders[event.appointment_id] = kept
+    return renders
 
 
-def _sessions(rows: Sequence[Any]) -> list[FeedEvent]:
+def _render(spec: FeedSpec, event: FeedEvent) -> RenderedEvent:
+    return render_event(event, spec.privacy, spec.domain)
+
+
+def _sessions(rows: Sequence[store.EventRow]) -> list[FeedEvent]:
     """One event per collective session: the bookings that share the staff member's hold.
 
     The session is named after its hold (and site, in case two rules put one staff member's
@@ -265,15 +385,15 @@ def _sessions(rows: Sequence[Any]) -> list[FeedEvent]:
     return [replace(group_collective(members)[0], appointment_id=key) for key, members in sessions.items()]
 
 
-def _event(row: Any) -> FeedEvent:
+def _event(row: store.EventRow) -> FeedEvent:
     return FeedEvent(
         appointment_id=row.id,
-        start=row.starts_at,
-        end=row.ends_at,
+        start=store.stored_utc(row.starts_at),
+        end=store.stored_utc(row.ends_at),
         zone=row.timezone,
         status=row.status,
         sequence=row.sequence,
-        last_modified=row.updated_at,
+        last_modified=store.stored_utc(row.updated_at),
         service_name=row.service_name,
         site_kind=row.kind,
         site_label=row.site_name,

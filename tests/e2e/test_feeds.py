@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import time
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,7 +19,8 @@ import httpx
 from sqlalchemy import update
 
 from scheduler.db.engine import Database
-from scheduler.db.tables import Appointment
+from scheduler.db.tables import Appointment, Feed
+from scheduler.services.feeds import TOKEN_CACHE_SECONDS, hash_token
 from tests.support.api import PROBLEM, Programme, at, booking, created, family, programme, upcoming
 from tests.support.ical import parsed_events, read_with_icaljs, unfolded
 from tests.support.server import RunningServer
@@ -82,16 +84,27 @@ def by_uid(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def set_columns(server: RunningServer, appointment_id: str, **values: Any) -> None:
     """Change an appointment row directly (what the API cannot do yet, or a past date)."""
+    write_directly(server, update(Appointment).where(Appointment.id == appointment_id).values(**values))
+
+
+def write_directly(server: RunningServer, statement: Any) -> None:
+    """Run a statement from this process, as another worker's write would land: the server's
+    own caches are not told."""
 
     async def run() -> None:
         db = Database.from_url(server.database.url)
         try:
             async with db.write() as session:
-                await session.execute(update(Appointment).where(Appointment.id == appointment_id).values(**values))
+                await session.execute(statement)
         finally:
             await db.dispose()
 
     asyncio.run(run())
+
+
+def vevents(body: bytes) -> bytes:
+    """The events of a feed body, without the envelope that names the feed."""
+    return body[body.index(b"BEGIN:VEVENT") : body.rindex(b"END:VEVENT")]
 
 
 def add_rule(client: httpx.Client, prog: Programme, weekday: int, staff_id: str | None = None) -> None:
@@ -304,6 +317,22 @@ def test_etag_changes_whenever_an_appointment_in_the_window_changes(server: Runn
     assert read_with_icaljs(fetch(feed["url"]).content)["name"] == "Mme Renommée — créneau"
 
 
+def test_a_rebuild_after_one_change_gives_the_bytes_of_a_fresh_build(server: RunningServer) -> None:
+    """The second build reuses the events rendered by the first; a new feed renders them all."""
+    with server.client() as client:
+        prog = programme(client)
+        day = upcoming(3)
+        booked = [book(client, prog, at(day + timedelta(days=7 * week), "09:00")) for week in range(3)]
+        feed = new_feed(client, "staff", prog.staff_id, "full")
+        before = fetch(feed["url"]).content
+        assert client.post(f"/v1/appointments/{booked[1]['id']}/cancel").status_code == 200
+        rebuilt = fetch(feed["url"]).content
+        fresh = fetch(new_feed(client, "staff", prog.staff_id, "full")["url"]).content
+
+    assert vevents(rebuilt) == vevents(fresh) != vevents(before)
+    assert by_uid(parsed_events(rebuilt))[uid(booked[1])]["status"] == "CANCELLED"
+
+
 def test_another_staff_members_change_keeps_the_etag(server: RunningServer) -> None:
     with server.client() as client:
         mine, theirs = programme(client), programme(client)
@@ -335,6 +364,20 @@ def test_revoked_token_answers_exactly_like_an_unknown_one(server: RunningServer
     assert revoked.json() == unknown.json()
     assert revoked.json()["code"] == "not-found"
     assert feed["token"] not in revoked.text
+
+
+def test_a_revocation_by_another_process_is_honoured_within_the_token_cache_lag(server: RunningServer) -> None:
+    with server.client() as client:
+        prog = programme(client)
+        feed = new_feed(client, "staff", prog.staff_id)
+    assert fetch(feed["url"]).status_code == 200  # the server now holds the token look-up
+
+    write_directly(server, update(Feed).where(Feed.token_hash == hash_token(feed["token"]))
+                   .values(revoked_at=datetime.now(UTC)))
+    revoked_at = time.monotonic()
+    while fetch(feed["url"]).status_code == 200:
+        assert time.monotonic() - revoked_at < TOKEN_CACHE_SECONDS + 1, "still served past the documented lag"
+        time.sleep(0.2)
 
 
 def test_tokens_carry_at_least_128_random_bits(server: RunningServer) -> None:

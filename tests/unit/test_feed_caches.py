@@ -1,0 +1,239 @@
+"""The feed endpoint's caches: rendered events reused only for equal rows, bodies bounded in
+bytes, token look-ups trusted for a bounded time and dropped by any write of the process."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from scheduler.db import feeds as store
+from scheduler.db.engine import Database
+from scheduler.feeds.ical import FeedSpec, Privacy, assemble_feed, build_feed
+from scheduler.services import feeds as service
+from scheduler.services.feeds import FeedBodies, FeedNotFound, LiveFeeds, render_events
+
+START = datetime(2026, 3, 31, 7, 0, tzinfo=UTC)
+
+
+def spec(privacy: Privacy = "full") -> FeedSpec:
+    return FeedSpec("feed-1@creneau.fr", "Mme Durand — créneau", "steelblue", privacy,
+                    "https://creneau.example/feeds/tok.ics", "creneau.fr")
+
+
+def row(appointment_id: str, hours: int = 0, **overrides: Any) -> Any:
+    """An event row as the store reads it on SQLite: times as stored UTC text."""
+    start = START + timedelta(hours=hours)
+    fields: dict[str, Any] = {
+        "id": appointment_id, "status": "booked", "starts_at": _stored(start),
+        "ends_at": _stored(start + timedelta(hours=1)), "sequence": 0, "updated_at": _stored(START - timedelta(days=1)),
+        "note": "Venir avec le carnet de santé", "interpreter_language": None, "staff_hold_id": f"hold-{appointment_id}",
+        "site_id": "site-1", "reference": f"PRE-{appointment_id}", "service_name": "Entretien psychologue",
+        "capacity": 1, "site_name": "CCAS Centre", "kind": "office", "address": "1 place de la Mairie",
+        "timezone": "Europe/Paris",
+    }
+    return store.EventRow(**(fields | overrides))
+
+
+def _stored(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def body(privacy: Privacy, rows: list[Any], previous: service.Renders | None = None) -> bytes:
+    renders = render_events(spec(privacy), rows, previous or {})
+    return assemble_feed(spec(privacy), [rendered for _, rendered in renders.values()])
+
+
+# --- rendered events -------------------------------------------------------------------------
+
+
+def test_a_rebuild_renders_again_only_the_changed_row() -> None:
+    rows = [row("1"), row("2", hours=2), row("3", hours=4)]
+    first = render_events(spec(), rows, {})
+    changed = [rows[0], rows[1]._replace(sequence=1, status="cancelled"), rows[2]]
+
+    second = render_events(spec(), changed, first)
+
+    assert second["1"] is first["1"] and second["3"] is first["3"]
+    assert second["2"] is not first["2"]
+    assert b"STATUS:CANCELLED" in second["2"][1].vevent
+
+
+def test_a_rebuild_from_kept_renderings_equals_a_fresh_build() -> None:
+    rows = [row(str(n), hours=2 * n) for n in range(6)]
+    kept = render_events(spec(), rows, {})
+    changed = [*rows[:2], rows[2]._replace(site_name="CCAS Sud", updated_at=_stored(START)), *rows[4:],
+               row("9", hours=20, reference="PRE-NEW")]
+
+    assert body("full", changed, kept) == body("full", changed)
+
+
+def test_a_change_outside_the_appointment_row_is_seen() -> None:
+    """A family reference or a site's address changes no appointment column, but the row differs."""
+    rows = [row("1")]
+    kept = render_events(spec(), rows, {})
+
+    renamed = render_events(spec(), [rows[0]._replace(reference="PRE-RENAMED", address="2 rue Neuve")], kept)
+
+    assert b"PRE-RENAMED" in renamed["1"][1].vevent and b"2 rue Neuve" in renamed["1"][1].vevent
+
+
+@pytest.mark.parametrize("privacy", ["standard", "busy"])
+def test_renderings_of_another_privacy_level_are_never_reused(privacy: Privacy) -> None:
+    rows = [row("1"), row("2", hours=2)]
+    full = render_events(spec("full"), rows, {})
+
+    assert body(privacy, rows, full) == body(privacy, rows)
+    assert b"Note interne" not in body(privacy, rows, full)
+
+
+def test_a_collective_session_is_rendered_once_and_reused_while_unchanged() -> None:
+    group = [row(str(n), capacity=8, staff_hold_id="hold-group", reference=f"PRE-{n}") for n in range(3)]
+    first = render_events(spec(), group, {})
+    assert list(first) == ["session-hold-group-site-1"]
+
+    assert render_events(spec(), group, first)["session-hold-group-site-1"] is first["session-hold-group-site-1"]
+    joined = render_events(spec(), [*group, row("7", capacity=8, staff_hold_id="hold-group")], first)
+    assert b"(4 participants)" in joined["session-hold-group-site-1"][1].vevent
+
+
+def test_the_store_reads_stored_times_exactly_as_utc_datetime_does() -> None:
+    processed = UTCDateTime().process_result_value
+    paris = datetime(2026, 10, 25, 0, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
+    for stored in (datetime(2026, 3, 29, 1, 30, 15, 250), paris):
+        assert store.stored_utc(stored) == processed(stored, None)  # type: ignore[arg-type]
+        assert store.stored_utc(stored).tzinfo is UTC
+    assert store.stored_utc("2026-03-29 01:30:15.000250") == datetime(2026, 3, 29, 1, 30, 15, 250, tzinfo=UTC)
+
+
+def test_event_rows_name_the_columns_of_the_statement_in_order() -> None:
+    assert store.EventRow._fields == tuple(column.name for column in store.EVENT_COLUMNS)
+
+
+def test_build_feed_is_the_composition_of_render_and_assemble() -> None:
+    rows = [row("2", hours=2), row("1")]
+    events = [service._event(r) for r in rows]
+
+    assert build_feed(spec(), events) == body("full", rows)
+
+
+# --- bodies ----------------------------------------------------------------------------------
+
+
+def test_bodies_keep_one_version_per_feed_with_its_renderings() -> None:
+    bodies = FeedBodies()
+    renders = render_events(spec(), [row("1")], {})
+    bodies.put("feed-1", '"v1"', b"body-1", renders)
+
+    assert bodies.get("feed-1", '"v1"') == b"body-1"
+    assert bodies.get("feed-1", '"v2"') is None
+    assert bodies.renders("feed-1") is renders
+    assert bodies.renders("feed-2") == {}
+
+
+def test_bodies_evict_the_least_recently_used_feed_past_the_budget() -> None:
+    weight = 100 * (1 + service.RENDERS_PER_BODY_BYTE)
+    bodies = FeedBodies(max_bytes=2 * weight)
+    bodies.put("a", "1", b"a" * 100)
+    bodies.put("b", "1", b"b" * 100)
+    bodies.get("a", "1")
+    bodies.put("c", "1", b"c" * 100)
+
+    assert bodies.get("b", "1") is None
+    assert bodies.get("a", "1") == b"a" * 100 and bodies.get("c", "1") == b"c" * 100
+    assert bodies.renders("b") == {}
+
+
+# --- token look-ups --------------------------------------------------------------------------
+
+
+class FeedRow(NamedTuple):
+    id: str
+    owner_kind: str
+    owner_id: str
+    privacy: str
+    owner_name: str
+    created_at: datetime
+
+
+class FakeStore:
+    """Stands in for the feed table: counts look-ups, and can revoke."""
+
+    def __init__(self) -> None:
+        self.live = True
+        self.lookups = 0
+
+    async def live_feed(self, _session: Any, _token_hash: str) -> Any:
+        self.lookups += 1
+        if not self.live:
+            return None
+        return FeedRow("feed-1", "staff", "staff-1", "full", "Mme Durand", START)
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
+    fake = FakeStore()
+    monkeypatch.setattr(store, "live_feed", fake.live_feed)
+    return fake
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    now = [1000.0]
+    monkeypatch.setattr(service, "monotonic", lambda: now[0])
+    return now
+
+
+def resolve(feeds: LiveFeeds, token: str = "tok") -> service.ResolvedFeed:
+    return asyncio.run(feeds.resolve(None, token))  # type: ignore[arg-type]  # the fake store needs no session
+
+
+def test_a_token_is_looked_up_once_within_the_time_to_live(table: FakeStore, clock: list[float]) -> None:
+    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"))
+    assert resolve(feeds).id == resolve(feeds).id == "feed-1"
+    assert table.lookups == 1
+
+
+def test_a_revocation_by_another_process_is_seen_within_the_time_to_live(
+    table: FakeStore, clock: list[float]
+) -> None:
+    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"))
+    resolve(feeds)
+    table.live = False  # revoked by another worker: this process's generation does not move
+
+    clock[0] += service.TOKEN_CACHE_SECONDS - 0.1
+    assert resolve(feeds).id == "feed-1"  # the documented lag
+    clock[0] += 0.2
+    with pytest.raises(FeedNotFound):
+        resolve(feeds)
+
+
+def test_a_write_of_this_process_drops_the_cached_look_ups(table: FakeStore, clock: list[float]) -> None:
+    db = Database.from_url("sqlite+aiosqlite://")
+    feeds = LiveFeeds(db)
+    resolve(feeds)
+    table.live = False
+    db.generation += 1  # what Database.write() does after the revocation commits
+
+    with pytest.raises(FeedNotFound):
+        resolve(feeds)
+
+
+def test_unknown_tokens_are_not_cached_and_the_cache_is_bounded(table: FakeStore, clock: list[float]) -> None:
+    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"), max_entries=2)
+    table.live = False
+    for _ in range(2):
+        with pytest.raises(FeedNotFound):
+            resolve(feeds, "unknown")
+    assert table.lookups == 2
+
+    table.live = True
+    for token in ("a", "b", "c"):
+        resolve(feeds, token)
+    resolve(feeds, "c")
+    resolve(feeds, "a")  # evicted as the oldest
+    assert table.lookups == 2 + 3 + 1
