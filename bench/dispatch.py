@@ -5,11 +5,12 @@ MESSAGES due messages straight into a fresh database, starts the dispatching ser
 with the real twilio client pointed at the fake, and times how long until every message is sent.
 The same run also measures the fake itself (the same number of messages sent by the twilio client
 from one process, no database): the ceiling each figure is a ratio to. Rewrites the
-``bench:dispatch`` section of BENCHMARKS.md.
+``bench:dispatch`` section of BENCHMARKS.md, or only prints it with ``--no-write``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import platform
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,13 +77,24 @@ async def _seed(url: str) -> None:
         await db.dispose()
 
 
-async def _pending(url: str) -> int:
+async def _pending(db: Database) -> int:
+    async with db.read() as session:
+        statement = select(func.count()).select_from(outbox.TABLE).where(
+            outbox.TABLE.c.status.in_((outbox.PENDING, outbox.SENDING)))
+        return int((await session.execute(statement)).scalar_one())
+
+
+async def _wait_until_sent(url: str, fake: FakeTwilio, started: float) -> tuple[float, float | None]:
+    """Poll (one connection, every 50 ms) until nothing is due; the elapsed time and the first send's."""
     db = Database.from_url(url)
+    first_send = None
     try:
-        async with db.read() as session:
-            statement = select(func.count()).select_from(outbox.TABLE).where(
-                outbox.TABLE.c.status.in_((outbox.PENDING, outbox.SENDING)))
-            return int((await session.execute(statement)).scalar_one())
+        # Start-up (imports, first tick) is part of the time: it is what a restart costs.
+        while await _pending(db) and time.monotonic() - started < TIMEOUT_SECONDS:
+            if first_send is None and fake.messages:
+                first_send = time.monotonic() - started
+            await asyncio.sleep(0.05)
+        return time.monotonic() - started, first_send
     finally:
         await db.dispose()
 
@@ -98,21 +111,15 @@ def _env(database: DatabaseHandle, fake: FakeTwilio) -> dict[str, str]:
 def measure(database: DatabaseHandle, processes: int) -> Case:
     """Seed, start the dispatchers, and time until nothing is due."""
     asyncio.run(_seed(database.url))
-    with FakeTwilio() as fake:
+    with FakeTwilio(separate_process=True) as fake:
         env = _env(database, fake)
         started = time.monotonic()
         running = [subprocess.Popen([sys.executable, "-m", "scheduler.cli", "serve", "--no-migrate"],
                                     env={**env, "CRENEAU_PORT": str(free_port())},
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                    for _ in range(processes)]
-        first_send = None
         try:
-            # Start-up (imports, first tick) is part of the time: it is what a restart costs.
-            while asyncio.run(_pending(database.url)) and time.monotonic() - started < TIMEOUT_SECONDS:
-                if first_send is None and fake.messages:
-                    first_send = time.monotonic() - started
-                time.sleep(0.05)
-            elapsed = time.monotonic() - started
+            elapsed, first_send = asyncio.run(_wait_until_sent(database.url, fake, started))
         finally:
             for process in running:
                 process.terminate()
@@ -139,13 +146,28 @@ async def _ceiling(fake: FakeTwilio) -> float:
 
 
 def ceiling() -> float:
-    """Messages per second the twilio client and the fake manage alone (no database, no dispatcher)."""
-    with FakeTwilio() as fake:
-        return asyncio.run(_ceiling(fake))
+    """Messages per second the twilio client and the fake manage alone (no database, no dispatcher).
+
+    On uvloop when it is installed, as the dispatching server (uvicorn) runs.
+    """
+    with FakeTwilio(separate_process=True) as fake, asyncio.Runner(loop_factory=_server_loop()) as runner:
+        return runner.run(_ceiling(fake))
 
 
-def main() -> None:
-    """Measure every case and write the report section."""
+def _server_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop uvicorn picks: uvloop's when installed, else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure every case and write (or only print) the report section."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--no-write", action="store_true", help="print the section, leave BENCHMARKS.md alone")
+    args = parser.parse_args(argv)
     top = ceiling()
     cases = []
     with tempfile.TemporaryDirectory() as folder:
@@ -153,15 +175,18 @@ def main() -> None:
     for processes in (1, 2):
         with temporary_postgres() as database:
             cases.append(measure(database, processes))
-    _write(top, cases)
+    section = _section(top, cases)
+    if not args.no_write:
+        _write(section)
+    print(section)
 
 
-def _write(top: float, cases: list[Case]) -> None:
+def _section(top: float, cases: list[Case]) -> str:
     rows = "\n".join(
         f"| {case.database} | {case.processes} | {case.sent} | {case.duplicates} | {case.seconds:.1f} s "
         f"| {case.first_send:.1f} s | {case.rate:,.0f} | {case.steady_rate:,.0f} | {case.steady_rate / top:.2f} |"
         for case in cases)
-    section = f"""{START_MARK}
+    return f"""{START_MARK}
 ## SMS dispatch to the local fake Twilio
 
 Generated by `bench/run` (`bench/dispatch.py`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC
@@ -170,11 +195,12 @@ between the markers.
 
 **Method.** {MESSAGES:,} due messages are written straight into a fresh database (one family,
 appointment and outbox row each); then the dispatching server process(es) start with the real
-twilio client pointed at the in-process fake Twilio (a threaded HTTP server) and the send rate
-limit raised to 10,000/s; the time runs from the processes' start (start-up included) until no
-message is pending or sending. The ceiling is the same number of messages sent by the twilio client
-alone from one process ({CONCURRENT} at a time, no database): it is what the fake and the client
-manage, measured in the same run, and the steady rate is also given as a ratio to it. *First send*
+twilio client pointed at the fake Twilio (an asyncio HTTP server in a process of its own) and the
+send rate limit raised to 10,000/s; the time runs from the processes' start (start-up included)
+until no message is pending or sending (polled every 50 ms over one connection). The ceiling is
+the same number of messages sent by the twilio client alone from one process ({CONCURRENT} at a
+time, no database, on uvloop as the server): it is what the fake and the client manage, measured
+in the same run, and the steady rate is also given as a ratio to it. *First send*
 is when the fake received the first message (polled every 50 ms): start-up, imports and the first
 dispatch tick; *steady* is the rate after it. Every message is counted at the fake by its
 reference: `duplicates` must be 0.
@@ -185,6 +211,9 @@ Ceiling (twilio client → fake, no database): **{top:,.0f} messages/s**.
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 {rows}
 {END_MARK}"""
+
+
+def _write(section: str) -> None:
     text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
     if START_MARK in text:
         head, _, rest = text.partition(START_MARK)
@@ -192,7 +221,6 @@ Ceiling (twilio client → fake, no database): **{top:,.0f} messages/s**.
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     REPORT.write_text(text)
-    print(section)
 
 
 if __name__ == "__main__":

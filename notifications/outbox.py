@@ -12,12 +12,12 @@ kind)`` keeps it from being queued twice. States::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint, and_, func, or_, select, update
+from sqlalchemy import Index, Text, UniqueConstraint, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel
@@ -42,6 +42,8 @@ class OutboxMessage(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     appointment_id: str = Field(max_length=32, index=True)
     recipient: str = Field(default="family", max_length=16)
+    interpreter_id: str | None = Field(default=None, max_length=32)
+    """The interpreter an interpreter's message is for; None: the appointment's current one."""
     kind: str = Field(max_length=40)
     status: str = Field(default=PENDING, max_length=16)
     due_at: datetime
@@ -80,6 +82,10 @@ class Planned:
     due_at: datetime
     expires_at: datetime | None = None
     recipient: str = "family"
+    interpreter_id: str | None = None
+    """For an interpreter's message: which interpreter (one released from the appointment, say)."""
+    body: str | None = None
+    """The text, when it must be written now (it speaks of a time the appointment no longer has)."""
 
 
 async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: datetime) -> None:
@@ -88,7 +94,7 @@ async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: dateti
         return
     rows = [
         {"id": new_id(), "appointment_id": p.appointment_id, "recipient": p.recipient, "kind": p.kind,
-         "status": PENDING, "due_at": p.due_at, "expires_at": p.expires_at, "attempts": 0,
+         "interpreter_id": p.interpreter_id, "body": p.body, "status": PENDING, "due_at": p.due_at, "expires_at": p.expires_at, "attempts": 0,
          "needs_lookup": False, "created_at": now, "updated_at": now}
         for p in planned
     ]
@@ -97,12 +103,19 @@ async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: dateti
 
 
 async def cancel_pending(
-    session: AsyncSession, appointment_id: str, now: datetime, recipient: str | None = None
+    session: AsyncSession, appointment_id: str, now: datetime, recipient: str | None = None,
+    interpreter_id: str | None = None,
 ) -> int:
-    """Cancel the messages of an appointment that were not handed to the provider yet."""
+    """Cancel the messages of an appointment that were not handed to the provider yet.
+
+    ``interpreter_id`` keeps to that interpreter's messages (and those queued before messages
+    named their interpreter, which went to the appointment's interpreter of the time).
+    """
     where = [TABLE.c.appointment_id == appointment_id, TABLE.c.status == PENDING]
     if recipient:
         where.append(TABLE.c.recipient == recipient)
+    if interpreter_id:
+        where.append(or_(TABLE.c.interpreter_id == interpreter_id, TABLE.c.interpreter_id.is_(None)))
     result = await session.execute(update(TABLE).where(*where).values(status=CANCELLED, updated_at=now))
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -137,6 +150,37 @@ async def claim(session: AsyncSession, now: datetime, lease: timedelta, batch: i
 async def record(session: AsyncSession, message_id: str, **values: Any) -> None:
     """Set fields of one message (a state transition decided by the dispatcher)."""
     await session.execute(update(TABLE).where(TABLE.c.id == message_id).values(**values))
+
+
+# What a status callback writes (apply_provider_status): the provider's word on these is newer
+# than the dispatcher's once the message has left 'sending'.
+_CALLBACK_FIELDS = frozenset({"status", "provider_status", "provider_id", "error_code", "error_detail"})
+
+
+async def record_claimed(session: AsyncSession, changes: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """Set fields of many claimed messages: one executemany UPDATE per set of fields changed.
+
+    A message changes only where a status callback has not been first: once the provider
+    accepted a message, its callback may be handled before the dispatcher records the answer
+    to the send, and moves the message out of ``sending`` (to ``sent`` or further). The fields
+    a callback writes then keep its values; the others (segments, send time...) are still set.
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for message_id, values in changes:
+        groups.setdefault(tuple(sorted(values)), []).append(
+            {"_id": message_id, **{f"_{name}": value for name, value in values.items()}})
+    for fields, rows in groups.items():
+        await session.execute(_record_statement(fields), rows)
+
+
+def _record_statement(fields: Sequence[str]) -> Any:
+    still_sending = TABLE.c.status == SENDING
+    values = {
+        name: case((still_sending, bindparam(f"_{name}")), else_=TABLE.c[name])
+        if name in _CALLBACK_FIELDS else bindparam(f"_{name}")
+        for name in fields
+    }
+    return update(TABLE).where(TABLE.c.id == bindparam("_id")).values(values)
 
 
 async def apply_provider_status(

@@ -65,7 +65,10 @@ class _RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # t
 
     The stock async client ignores its own ``timeout`` (only a per-call one counts), logs
     query strings at INFO (for a lookup, the recipient's number in clear), and sends
-    credentials through aiohttp's deprecated ``auth=``.
+    credentials through aiohttp's deprecated ``auth=``. It also hands the form to aiohttp as a
+    dict, which aiohttp wraps in a ``FormData`` (a multipart writer included) just to encode it:
+    a tenth or more of the CPU a send costs. Here it is encoded directly, to the very same bytes
+    (the twilio client has already set ``Content-Type: application/x-www-form-urlencoded``).
     """
 
     def __init__(self, api_base: str | None, timeout: float) -> None:
@@ -87,9 +90,10 @@ class _RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # t
         """Send the request to the configured base, with the default timeout when none is given."""
         if auth is not None:
             headers = {**(headers or {}), "Authorization": _basic_auth(*auth)}
+        body = _form_body(data, headers)
         effective_timeout = timeout if timeout is not None else self.timeout
         return await super().request(
-            method, self._rebase(url), params, data, headers, None, effective_timeout, allow_redirects
+            method, self._rebase(url), params, body, headers, None, effective_timeout, allow_redirects
         )
 
     def _rebase(self, url: str) -> str:
@@ -215,6 +219,14 @@ _VENDOR_ERRORS = (TwilioException, TimeoutError, aiohttp.ClientError)
 def _is_http_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def _form_body(data: Mapping[str, object] | None, headers: Mapping[str, str] | None) -> object:
+    """The form as aiohttp would encode it (``urlencode(..., doseq=True)``), when sent as a form."""
+    content_type = (headers or {}).get("Content-Type", "")
+    if not data or content_type != "application/x-www-form-urlencoded":
+        return data
+    return urlencode(list(data.items()), doseq=True).encode("utf-8")
 
 
 def _basic_auth(login: str, password: str) -> str:

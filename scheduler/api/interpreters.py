@@ -32,8 +32,8 @@ class ExternalInterpreterController(Controller):
         self, data: s.ExternalInterpreterIn, svc: Services, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
         async with svc.db.write() as session:
-            await booking.attach_external_interpreter(session, appointment_id, data.language, data.agency,
-                                                      data.reference, svc.clock.now())
+            await booking.attach_external_interpreter(session, svc.planner, appointment_id, data.language,
+                                                      data.agency, data.reference, svc.clock.now())
             found = await store.view(session, appointment_id)
         if found is None:
             raise NotFound("appointment", appointment_id)

@@ -22,7 +22,7 @@ from scheduler.domain.slots import Slot
 from scheduler.ports import HolidayCalendar
 from scheduler.services import interpreters
 from scheduler.services.availability import SlotQuery, find_slots, get_service
-from scheduler.services.notify import MessagePlanner
+from scheduler.services.notify import Booked, MessagePlanner
 
 ACTIVE = ("booked", "confirmed")
 OUTCOMES = ("attended", "no_show")
@@ -227,6 +227,7 @@ async def reschedule(
     appointment = await get_for_update(session, appointment_id)
     if appointment.status not in ACTIVE:
         raise AppointmentClosed(f"An appointment marked {appointment.status} cannot be moved.")
+    previous = _interpreter_booking(appointment)
     await hold_store.release(session, appointment.staff_hold_id)
     needs_interpreter = appointment.interpreter_status == "booked"
     if needs_interpreter and appointment.interpreter_hold_id:
@@ -242,8 +243,19 @@ async def reschedule(
     if interpreter is not None:
         appointment.interpreter_id, appointment.interpreter_hold_id = interpreter
     await _touch_last_appointment(session, appointment.family_id)
-    await planner.moved(session, appointment, now)
+    # The pool may give the new time to another interpreter: the first one is told it is off.
+    switched = previous is not None and previous.interpreter_id != appointment.interpreter_id
+    await planner.moved(session, appointment, now, new_interpreter=switched)
+    if switched and previous is not None:
+        await planner.interpreter_released(session, appointment, previous, now)
     return appointment
+
+
+def _interpreter_booking(appointment: Appointment) -> Booked | None:
+    """Where and when the pool's interpreter is booked on the appointment, if one is."""
+    if appointment.interpreter_status != "booked" or appointment.interpreter_id is None:
+        return None
+    return Booked(appointment.interpreter_id, appointment.starts_at, appointment.site_id)
 
 
 def _move(appointment: Appointment, slot: Slot, hold_id: str, now: datetime) -> None:
@@ -284,15 +296,15 @@ def _changed(appointment: Appointment, now: datetime) -> None:
     appointment.updated_at = now
 
 
-
-
 async def attach_external_interpreter(
-    session: AsyncSession, appointment_id: str, language: str, agency: str, reference: str, now: datetime
+    session: AsyncSession, planner: MessagePlanner, appointment_id: str, language: str, agency: str,
+    reference: str, now: datetime,
 ) -> Appointment:
-    """Record an agency's interpreter on an appointment (the pool's one, if any, is released)."""
+    """Record an agency's interpreter on an appointment (the pool's one, if any, is released and told)."""
     appointment = await get_for_update(session, appointment_id)
     if appointment.status not in ACTIVE:
         raise AppointmentClosed(f"An appointment marked {appointment.status} cannot get an interpreter.")
+    previous = _interpreter_booking(appointment)
     if appointment.interpreter_hold_id and appointment.interpreter_status == "booked":
         await hold_store.release(session, appointment.interpreter_hold_id)
     appointment.interpreter_language = language
@@ -302,4 +314,6 @@ async def attach_external_interpreter(
     appointment.interpreter_agency = agency
     appointment.interpreter_reference = reference
     _changed(appointment, now)
+    if previous is not None:
+        await planner.interpreter_released(session, appointment, previous, now)
     return appointment

@@ -4,26 +4,39 @@ Exactly once from our side: the rendered body is recorded (status ``sending``) b
 provider is called and the provider's id after. A message found in ``sending`` past its lease
 (its dispatcher died) or after an ambiguous failure (timeout, 5xx) is first looked up at the
 provider by recipient and body; it is resent only if the provider never accepted it.
+
+A pass is a pipeline, so that sends never wait for the database nor for the slowest send of a
+batch: up to ``CONCURRENT_SENDS`` sends stay in flight, fed from a queue of claimed, rendered and
+recorded messages that is topped up before it runs dry; their outcomes are recorded together,
+a few dozen per statement. Only the pass's coordinator touches the database (one writer).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import outbox
 from notifications.masking import mask_phone
 from notifications.policy import QuietHours, next_allowed_send
-from notifications.senders.base import OutgoingSms, PermanentSmsError, SendResult, SmsSender, TransientSmsError
+from notifications.senders.base import (
+    OutgoingSms,
+    PermanentSmsError,
+    SendResult,
+    SmsSender,
+    TransientSmsError,
+)
 from notifications.texts import MessageContext, TextCatalog
 from scheduler.db.engine import Database
 from scheduler.db.tables import Appointment, Family, Interpreter, Site
@@ -34,8 +47,18 @@ from scheduler.services.family_links import LinkMaker
 
 log = logging.getLogger("creneau.dispatch")
 
-BATCH = 200
+# Sizing: enough sends in flight to hide the provider's latency, yet three replicas together stay
+# under Twilio's limit of about 100 concurrent API requests per account (beyond it: HTTP 429);
+# and no more messages claimed than can be sent in an eighth of a lease at the rate limit, so a
+# claimed message is sent well before its lease lapses and another dispatcher reconciles it.
+LINK_MARK = "{link}"
+"""Stands for the family's page link in a recorded body; the link is derived again to resend."""
+BATCH = 100
+"""Most messages claimed at once."""
 CONCURRENT_SENDS = 32
+"""Most provider calls in flight, per process."""
+FLUSH_SECONDS = 0.05
+"""Longest an outcome waits to be recorded with others (a crash meanwhile costs a lookup, no resend)."""
 # Retry budget: 30 s doubling to 16 min over 6 attempts spans about 32 minutes, well inside the
 # shortest useful life of a message (a morning reminder sent at 08:30 for a 12:00 appointment
 # still has hours). A message is never sent after its appointment starts (``expires_at``).
@@ -83,6 +106,8 @@ class Job:
     zone: ZoneInfo
     context: MessageContext
     body: str | None = None
+    lease_until: datetime | None = None
+    """When the claim lapses: past its middle, the message is given back rather than sent."""
 
 
 class RateLimiter:
@@ -103,6 +128,54 @@ class RateLimiter:
             await asyncio.sleep(wait)
 
 
+Outcome = tuple[str, dict[str, Any]]
+"""A report counter (``sent``, ``retried``...) and the fields to record."""
+
+
+@dataclass
+class _Pass:
+    """The state one pass shares between its coordinator and its senders."""
+
+    flush_at: int
+    """Outcomes recorded together as soon as there are this many."""
+    refill_below: int
+    """Claim more as soon as fewer messages than this are queued (a claim takes a while)."""
+    ready: asyncio.Queue[Job | None] = field(default_factory=asyncio.Queue)
+    """Claimed, rendered and recorded messages waiting for a sender; ``None`` stops one."""
+    outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
+    """Outcomes not recorded yet, by message id."""
+    first_outcome_at: float = 0.0
+    in_flight: int = 0
+    exhausted: bool = False
+    """The last claim found fewer messages than it asked for: claim no more in this pass."""
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    crash: BaseException | None = None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued, nothing in flight."""
+        return self.ready.empty() and self.in_flight == 0
+
+    @property
+    def hungry(self) -> bool:
+        """The queue runs low, and more messages may be due."""
+        return not self.exhausted and self.ready.qsize() < self.refill_below
+
+    def flush_due(self) -> bool:
+        """Outcomes are waiting, and enough of them, or for long enough, or the rest is done."""
+        return bool(self.outcomes) and (self.idle or len(self.outcomes) >= self.flush_at
+                                        or time.monotonic() - self.first_outcome_at >= FLUSH_SECONDS)
+
+    def add(self, message_id: str, outcome: Outcome) -> None:
+        if not self.outcomes:
+            self.first_outcome_at = time.monotonic()
+        self.outcomes.append((message_id, outcome))
+
+    def take_outcomes(self) -> list[tuple[str, Outcome]]:
+        taken, self.outcomes = self.outcomes, []
+        return taken
+
+
 @dataclass
 class Dispatcher:
     """Sends due messages of the outbox through an ``SmsSender``."""
@@ -117,51 +190,110 @@ class Dispatcher:
     links: LinkMaker | None = None
     """Writes the family's page link into its texts (None: the texts offer the site's phone)."""
     limiter: RateLimiter = field(init=False)
+    claim_size: int = field(init=False)
+    senders: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.rate_per_second)
+        budget = int(self.rate_per_second * self.lease.total_seconds() / 8)
+        self.claim_size = max(1, min(BATCH, budget))
+        self.senders = max(1, min(CONCURRENT_SENDS, budget))
 
     async def run_once(self) -> DispatchReport:
         """Claim and handle due messages until none is left; the counts."""
         report = DispatchReport()
-        while True:
-            claimed = await self._claim()
-            if not claimed:
-                break
-            await self._handle(claimed, report)
-            if len(claimed) < BATCH:
-                break
+        work = _Pass(flush_at=max(1, self.senders // 2), refill_below=self.claim_size)
+        senders = [asyncio.create_task(self._send_loop(work)) for _ in range(self.senders)]
+        try:
+            await self._coordinate(work, report)
+        finally:
+            # Normally every sender has stopped; after an error, messages still in flight stay in
+            # 'sending' and are reconciled once their lease lapses.
+            for task in senders:
+                task.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
         if report.handled:
             log.info("dispatch: %s", report)
         return report
 
-    async def _claim(self) -> list[Any]:
-        async with self.db.write() as session:
-            return await outbox.claim(session, self.clock.now(), self.lease, BATCH)
+    async def _coordinate(self, work: _Pass, report: DispatchReport) -> None:
+        """Keep the queue fed and record outcomes, until nothing is due and every send is recorded."""
+        while True:
+            if work.crash is not None:
+                raise work.crash
+            if work.hungry or work.flush_due():
+                await self._turn(work, report, claim=work.hungry)
+            elif work.exhausted and work.idle:
+                for _ in range(self.senders):
+                    work.ready.put_nowait(None)
+                return
+            else:
+                work.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(FLUSH_SECONDS):
+                        await work.wake.wait()
 
-    async def _handle(self, claimed: Sequence[Any], report: DispatchReport) -> None:
-        jobs = await self._load(claimed)
-        now = self.clock.now()
+    async def _turn(self, work: _Pass, report: DispatchReport, *, claim: bool) -> None:
+        """One transaction: record the outcomes so far; then claim, decide and record the next messages.
+
+        A single transaction, because each database round trip waits its turn on an event loop
+        busy with dozens of sends: fewer of them keep the queue fed.
+        """
+        outcomes = work.take_outcomes()
         to_send: list[Job] = []
         async with self.db.write() as session:
-            for job in jobs:
-                decision = self._decide(job, now)
-                if decision is None:
-                    job = self._render(job)
-                    to_send.append(job)
-                    await outbox.record(session, job.id, body=job.body, to_masked=mask_phone(job.phone),
-                                        updated_at=now)
-                else:
-                    await outbox.record(session, job.id, **decision[1])
-                    setattr(report, decision[0], getattr(report, decision[0]) + 1)
-        semaphore = asyncio.Semaphore(CONCURRENT_SENDS)
-        results = await asyncio.gather(*(self._deliver(job, semaphore) for job in to_send))
-        async with self.db.write() as session:
-            for job, (outcome, values) in zip(to_send, results, strict=True):
-                await outbox.record(session, job.id, **values)
-                setattr(report, outcome, getattr(report, outcome) + 1)
+            if outcomes:
+                await outbox.record_claimed(session, [(message_id, values) for message_id, (_, values) in outcomes])
+            if claim:
+                now = self.clock.now()
+                claimed = await outbox.claim(session, now, self.lease, self.claim_size)
+                work.exhausted = len(claimed) < self.claim_size
+                to_send = await self._prepare(session, claimed, now + self.lease, report)
+        # Committed: the bodies are recorded before any of these messages goes to the provider.
+        for job in to_send:
+            work.ready.put_nowait(job)
+        for _, (counter, _) in outcomes:
+            setattr(report, counter, getattr(report, counter) + 1)
 
-    def _decide(self, job: Job, now: datetime) -> tuple[str, dict[str, Any]] | None:
+    async def _send_loop(self, work: _Pass) -> None:
+        """One sender: deliver queued messages one after the other."""
+        try:
+            while (job := await work.ready.get()) is not None:
+                work.in_flight += 1
+                try:
+                    work.add(job.id, await self._deliver(job))
+                finally:
+                    work.in_flight -= 1
+                # Wake the coordinator only when it has something to do.
+                if work.hungry or len(work.outcomes) >= work.flush_at or work.idle:
+                    work.wake.set()
+        except Exception as exc:  # a bug: end the pass, whose coordinator waits on this sender
+            work.crash = exc
+            work.wake.set()
+            raise
+
+    async def _prepare(
+        self, session: AsyncSession, claimed: Sequence[Any], lease_until: datetime, report: DispatchReport
+    ) -> list[Job]:
+        """Decide afresh for each claimed message; record the bodies to send and the other decisions."""
+        jobs = await self._load(session, claimed, lease_until)
+        now = self.clock.now()
+        to_send: list[Job] = []
+        changes: list[tuple[str, Mapping[str, Any]]] = []
+        for job in jobs:
+            decision = self._decide(job, now)
+            if decision is None:
+                job = self._render(job)
+                to_send.append(job)
+                changes.append((job.id, {"body": _without_link(job), "to_masked": mask_phone(job.phone),
+                                         "updated_at": now}))
+            else:
+                changes.append((job.id, decision[1]))
+                setattr(report, decision[0], getattr(report, decision[0]) + 1)
+        await outbox.record_claimed(session, changes)
+        return to_send
+
+    def _decide(self, job: Job, now: datetime) -> Outcome | None:
         """None to send now; else the outcome and the fields to record (re-checked at send time)."""
         if job.status not in ("booked", "confirmed") and not job.kind.startswith("cancelled"):
             return "cancelled", {"status": outbox.CANCELLED, "error_code": "appointment-closed", "updated_at": now}
@@ -176,30 +308,41 @@ class Dispatcher:
 
     def _render(self, job: Job) -> Job:
         if job.body is not None:
-            return job  # already rendered before a crash or timeout: resend the very same text
+            # Rendered before a crash or timeout (or when queued): resend the very same text.
+            return replace(job, body=job.body.replace(LINK_MARK, job.context.link or ""))
         event = EVENTS[job.kind.split("@")[0].split("-")[0]]
         if job.recipient == "interpreter":
             event = event.replace("appointment_", "interpreter_")
         return replace(job, body=self.catalog.render(event, job.language, job.context).body)
 
-    async def _deliver(self, job: Job, semaphore: asyncio.Semaphore) -> tuple[str, dict[str, Any]]:
+    async def _deliver(self, job: Job) -> Outcome:
         assert job.phone is not None and job.body is not None
         message = OutgoingSms(to=job.phone, body=job.body, reference=job.id)
-        async with semaphore:
-            try:
-                if job.needs_lookup:
-                    found = await self.sender.lookup(message, job.claimed_at - LOOKUP_MARGIN)
-                    if found is not None:
-                        return "reconciled", _sent(found, self.clock.now())
-                await self.limiter.acquire()
-                return "sent", _sent(await self.sender.send(message), self.clock.now())
-            except PermanentSmsError as exc:
-                return "failed", {"status": outbox.FAILED, "error_code": exc.code or "permanent",
-                                  "error_detail": str(exc)[:300], "updated_at": self.clock.now()}
-            except TransientSmsError as exc:
-                return self._retry(job, exc)
+        try:
+            if job.needs_lookup:
+                found = await self.sender.lookup(message, job.claimed_at - LOOKUP_MARGIN)
+                if found is not None:
+                    return "reconciled", _sent(found, self.clock.now())
+            await self.limiter.acquire()
+            if not self._lease_holds(job):
+                return self._give_back(job)
+            return "sent", _sent(await self.sender.send(message), self.clock.now())
+        except PermanentSmsError as exc:
+            return "failed", {"status": outbox.FAILED, "error_code": exc.code or "permanent",
+                              "error_detail": str(exc)[:300], "updated_at": self.clock.now()}
+        except TransientSmsError as exc:
+            return self._retry(job, exc)
 
-    def _retry(self, job: Job, exc: TransientSmsError) -> tuple[str, dict[str, Any]]:
+    def _lease_holds(self, job: Job) -> bool:
+        """True while at least half the lease is left: room for the call before anyone reconciles it."""
+        return job.lease_until is None or self.clock.now() < job.lease_until - self.lease / 2
+
+    def _give_back(self, job: Job) -> Outcome:
+        """Return an unsent message to the queue (its claim did not count as an attempt)."""
+        return "deferred", {"status": outbox.PENDING, "lease_until": None, "attempts": job.attempts - 1,
+                            "updated_at": self.clock.now()}
+
+    def _retry(self, job: Job, exc: TransientSmsError) -> Outcome:
         now = self.clock.now()
         if job.attempts >= MAX_ATTEMPTS:
             return "failed", {"status": outbox.FAILED, "error_code": exc.code or "transient",
@@ -209,7 +352,7 @@ class Dispatcher:
         return "retried", {"status": outbox.PENDING, "due_at": now + backoff, "needs_lookup": True,
                            "lease_until": None, "error_code": exc.code or "transient", "updated_at": now}
 
-    async def _load(self, claimed: Sequence[Any]) -> list[Job]:
+    async def _load(self, session: AsyncSession, claimed: Sequence[Any], lease_until: datetime) -> list[Job]:
         ids = [row.id for row in claimed]
         statement = (
             select(outbox.TABLE.c.id, Appointment.status, Appointment.starts_at, Family.phone, Family.sms_consent,
@@ -218,15 +361,17 @@ class Dispatcher:
             .join(Appointment, Appointment.id == outbox.TABLE.c.appointment_id)  # type: ignore[arg-type]
             .join(Family, Family.id == Appointment.family_id)  # type: ignore[arg-type]
             .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
-            .outerjoin(Interpreter, Interpreter.id == Appointment.interpreter_id)  # type: ignore[arg-type]
+            # An interpreter's message goes to the interpreter it names (one released by a move),
+            # else to the appointment's current one.
+            .outerjoin(Interpreter, Interpreter.id == func.coalesce(  # type: ignore[arg-type]
+                outbox.TABLE.c.interpreter_id, Appointment.interpreter_id))
             .where(outbox.TABLE.c.id.in_(ids))
         )
-        async with self.db.read() as session:
-            found = {row.id: row for row in (await session.execute(statement)).all()}
-        return [_job(row, found[row.id], self.links) for row in claimed if row.id in found]
+        found = {row.id: row for row in (await session.execute(statement)).all()}
+        return [_job(row, found[row.id], lease_until, self.links) for row in claimed if row.id in found]
 
 
-def _job(claim: Any, row: Any, links: LinkMaker | None = None) -> Job:
+def _job(claim: Any, row: Any, lease_until: datetime, links: LinkMaker | None = None) -> Job:
     zone = ZoneInfo(row.timezone)
     context = MessageContext(
         start=row.starts_at.astimezone(zone),
@@ -244,8 +389,14 @@ def _job(claim: Any, row: Any, links: LinkMaker | None = None) -> Job:
         needs_lookup=claim.needs_lookup, claimed_at=claim.claimed_at, expires_at=claim.expires_at,
         status=row.status, phone=row.interpreter_phone if interpreter else row.phone,
         consent=True if interpreter else row.sms_consent, language="fr" if interpreter else row.language,
-        start=row.starts_at, zone=zone, context=context, body=claim.body,
+        start=row.starts_at, zone=zone, context=context, body=claim.body, lease_until=lease_until,
     )
+
+
+def _without_link(job: Job) -> str | None:
+    """The body as the outbox keeps it: the family's page token is never stored in clear."""
+    link = job.context.link
+    return job.body.replace(link, LINK_MARK) if job.body is not None and link else job.body
 
 
 def _sent(result: SendResult, now: datetime) -> dict[str, Any]:

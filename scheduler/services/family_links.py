@@ -102,9 +102,11 @@ class FamilyLinkPlanner(MessagePlanner):
         await self._remember(session, appointment, now)
         await super().booked(session, appointment, now)
 
-    async def moved(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
+    async def moved(
+        self, session: AsyncSession, appointment: Appointment, now: datetime, *, new_interpreter: bool = False
+    ) -> None:
         await self._remember(session, appointment, now)
-        await super().moved(session, appointment, now)
+        await super().moved(session, appointment, now, new_interpreter=new_interpreter)
 
     async def _remember(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         token = self.links.token(appointment.id)

@@ -6,6 +6,7 @@ programme holds for this purpose, is texted whenever the pool has a number for t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,25 +16,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import outbox
 from notifications.policy import QuietHours, may_text, next_allowed_send, plan_reminders
+from notifications.texts import MessageContext, TextCatalog, default_catalog
 from scheduler.db.tables import Appointment, Family, Interpreter, Service, Site
 
 RECIPIENTS = ("family", "interpreter")
 
 
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """Where and when an interpreter was booked on an appointment, before it changed."""
+
+    interpreter_id: str
+    starts_at: datetime
+    site_id: str
+
+
 class MessagePlanner:
     """Queues the messages of bookings, moves and cancellations, for the family and the interpreter."""
 
-    def __init__(self, quiet: QuietHours | None) -> None:
+    def __init__(self, quiet: QuietHours | None, catalog: TextCatalog | None = None) -> None:
         self.quiet = quiet
+        self.catalog = catalog or default_catalog()
 
     async def booked(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         """A confirmation now (or when quiet hours end) and the reminders."""
         await self._queue(session, appointment, "booked", now, with_reminders=True)
 
-    async def moved(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
-        """Drop what was pending for the old time; a change notice and new reminders."""
+    async def moved(
+        self, session: AsyncSession, appointment: Appointment, now: datetime, *, new_interpreter: bool = False
+    ) -> None:
+        """Drop what was pending for the old time; a change notice and new reminders.
+
+        An interpreter who takes over with the move (``new_interpreter``) gets a booking notice,
+        not a change notice: the old time was never theirs.
+        """
         await outbox.cancel_pending(session, appointment.id, now)
-        await self._queue(session, appointment, f"moved@{appointment.sequence}", now, with_reminders=True)
+        interpreter_kind = f"booked@{appointment.sequence}" if new_interpreter else None
+        await self._queue(session, appointment, f"moved@{appointment.sequence}", now, with_reminders=True,
+                          interpreter_kind=interpreter_kind)
 
     async def cancelled(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         """Drop pending reminders; a cancellation notice if the appointment was still to come."""
@@ -41,8 +61,36 @@ class MessagePlanner:
         if appointment.starts_at > now:
             await self._queue(session, appointment, "cancelled", now, with_reminders=False)
 
+    async def interpreter_released(
+        self, session: AsyncSession, appointment: Appointment, was: Booked, now: datetime
+    ) -> None:
+        """The interpreter ``was`` names no longer covers the appointment (a move took another, or an
+        agency's did): their pending texts are dropped and they are told their booking is cancelled.
+
+        The text is written now, with the time and site they were booked for (the appointment may
+        have moved since), and it names them, so it never reaches whoever took over.
+        """
+        await outbox.cancel_pending(session, appointment.id, now, recipient="interpreter",
+                                    interpreter_id=was.interpreter_id)
+        site = (await session.execute(
+            select(Site.timezone, Site.public_label, Site.address, Site.kind, Site.phone,
+                   Interpreter.phone.label("interpreter_phone"))
+            .join(Interpreter, Interpreter.id == was.interpreter_id)  # type: ignore[arg-type]
+            .where(Site.id == was.site_id)
+        )).first()
+        if site is None or not site.interpreter_phone or was.starts_at <= now:
+            return
+        zone = ZoneInfo(site.timezone)
+        context = MessageContext(start=was.starts_at.astimezone(zone), site_label=site.public_label,
+                                 site_address=None if site.kind == "home" else site.address, site_phone=site.phone)
+        body = self.catalog.render("interpreter_cancelled", "fr", context).body
+        await outbox.enqueue(session, [outbox.Planned(
+            appointment.id, f"cancelled@{appointment.sequence}", next_allowed_send(now, zone, self.quiet),
+            expires_at=was.starts_at, recipient="interpreter", interpreter_id=was.interpreter_id, body=body)], now)
+
     async def _queue(
-        self, session: AsyncSession, appointment: Appointment, kind: str, now: datetime, *, with_reminders: bool
+        self, session: AsyncSession, appointment: Appointment, kind: str, now: datetime, *, with_reminders: bool,
+        interpreter_kind: str | None = None,
     ) -> None:
         await session.flush()
         row = await _contact(session, appointment.id)
@@ -51,12 +99,18 @@ class MessagePlanner:
         for recipient in RECIPIENTS:
             if not _reachable(row, recipient):
                 continue
-            planned.append(outbox.Planned(appointment.id, kind, next_allowed_send(now, zone, self.quiet),
-                                          expires_at=appointment.starts_at, recipient=recipient))
+            # An interpreter's texts name the interpreter booked now: a later change of interpreter
+            # does not redirect them to someone else.
+            interpreter_id = appointment.interpreter_id if recipient == "interpreter" else None
+            notice = interpreter_kind if recipient == "interpreter" and interpreter_kind else kind
+            planned.append(outbox.Planned(appointment.id, notice, next_allowed_send(now, zone, self.quiet),
+                                          expires_at=appointment.starts_at, recipient=recipient,
+                                          interpreter_id=interpreter_id))
             if with_reminders:
                 planned += [
                     outbox.Planned(appointment.id, f"{reminder.kind}@{appointment.sequence}", reminder.due_at,
-                                   expires_at=appointment.starts_at, recipient=recipient)
+                                   expires_at=appointment.starts_at, recipient=recipient,
+                                   interpreter_id=interpreter_id)
                     for reminder in plan_reminders(appointment.starts_at, zone, row.offsets, self.quiet, now)
                 ]
         await outbox.enqueue(session, planned, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from notifications import outbox
 from notifications.policy import QuietHours
-from notifications.senders.base import OutgoingSms, TransientSmsError
+from notifications.segments import count_segments
+from notifications.senders.base import OutgoingSms, SendResult, TransientSmsError
 from notifications.senders.memory import InMemorySmsSender
 from notifications.senders.twilio import TwilioSmsSender
 from notifications.texts import MessageContext, default_catalog
@@ -22,7 +23,7 @@ from scheduler.db.engine import Database
 from scheduler.db.tables import Family
 from scheduler.ports import FrenchHolidayCalendar
 from scheduler.services import booking
-from scheduler.services.dispatch import Dispatcher
+from scheduler.services.dispatch import CONCURRENT_SENDS, Dispatcher
 from scheduler.services.notify import MessagePlanner
 from tests.fakes.fake_twilio import FakeTwilio, PlannedFailure
 from tests.support import seed
@@ -220,3 +221,79 @@ async def test_the_send_rate_is_respected(db: Database) -> None:
     started = time.monotonic()
     assert (await _dispatcher(db, InMemorySmsSender(), clock, rate=10).run_once()).sent == 11
     assert time.monotonic() - started >= 0.95
+
+
+class HookedSender(InMemorySmsSender):
+    """The in-memory sender, running ``before`` each send (to wait, move the clock, call back...)."""
+
+    def __init__(self, before: Callable[[OutgoingSms], Awaitable[None]]) -> None:
+        super().__init__()
+        self.before = before
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def send(self, message: OutgoingSms) -> SendResult:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await self.before(message)
+            return await super().send(message)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_sends_stay_in_flight_and_a_slow_one_holds_back_no_other(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    ids = await seed.appointments_with_due_messages(db, prog, 250, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+
+    async def provider_latency(message: OutgoingSms) -> None:
+        await anyio.sleep(1.0 if message.reference == ids[0] else 0.005)
+
+    sender = HookedSender(provider_latency)
+    assert (await _dispatcher(db, sender, clock, rate=10_000).run_once()).sent == 250
+    # More messages than one claim takes, yet none waited for the slow one: it finished last.
+    assert [message.reference for message in sender.outbox][-1] == ids[0]
+    assert sender.most_in_flight == CONCURRENT_SENDS
+
+
+async def test_a_status_callback_ahead_of_the_recorded_outcome_is_kept(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    [message_id] = await seed.appointments_with_due_messages(db, prog, 1, datetime(2026, 12, 9, 8, tzinfo=UTC),
+                                                             clock.now())
+
+    async def delivered_at_once(message: OutgoingSms) -> None:
+        # Twilio accepted the message and its "delivered" callback was handled before the
+        # send returned: the dispatcher's own outcome ("queued") is older news.
+        async with db.write() as session:
+            await outbox.apply_provider_status(session, message.reference, "SM1", "delivered", None, clock.now())
+
+    assert (await _dispatcher(db, HookedSender(delivered_at_once), clock).run_once()).sent == 1
+    async with db.read() as session:
+        row = await session.get(outbox.OutboxMessage, message_id)
+    assert row is not None
+    assert (row.status, row.provider_status, row.provider_id) == ("delivered", "delivered", "SM1")
+    # What the callback does not carry is still filled in.
+    assert (row.segments, row.sent_at) == (count_segments(row.body or "").segments, MONDAY_NOON)
+
+
+async def test_a_claim_past_half_its_lease_goes_back_to_the_queue_unsent(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    ids = await seed.appointments_with_due_messages(db, prog, 3, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+
+    async def first_send_takes_40_seconds(message: OutgoingSms) -> None:
+        if not sender.outbox:
+            clock.advance(seconds=40)  # the lease is 60 s: the other two are 40 s into theirs
+
+    sender = HookedSender(first_send_takes_40_seconds)
+    dispatcher = _dispatcher(db, sender, clock)
+    report = await dispatcher.run_once()
+    assert (report.sent, report.deferred) == (1, 2)
+    async with db.read() as session:
+        rows = [await session.get(outbox.OutboxMessage, message_id) for message_id in ids]
+    waiting = [(row.status, row.lease_until, row.attempts) for row in rows if row is not None and row.status != "sent"]
+    assert waiting == [("pending", None, 0), ("pending", None, 0)]
+    assert (await dispatcher.run_once()).sent == 2
+    assert sorted(message.reference for message in sender.outbox) == sorted(ids)

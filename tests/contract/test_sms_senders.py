@@ -69,16 +69,25 @@ def twilio_sender(fake: FakeTwilio, sender: str = "CRENEAU", **options: object) 
     return TwilioSmsSender(fake.account_sid, fake.auth_token, sender, **settings)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["memory", "twilio"])
+@pytest.fixture(params=["memory", "twilio", "twilio-fake-in-own-process"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     if request.param == "memory":
         memory = InMemorySmsSender()
         yield Backend(memory, lambda name: memory.fail_next(FAILURES[name][1]), lambda: len(memory.outbox))
         return
-    fake: FakeTwilio = request.getfixturevalue("fake_twilio")
+    if request.param == "twilio":
+        fake: FakeTwilio = request.getfixturevalue("fake_twilio")
+    else:  # the benchmark's fake: the same server, in a process of its own, read over HTTP
+        fake = request.getfixturevalue("fake_twilio_in_own_process")
     twilio = twilio_sender(fake)
     yield Backend(twilio, lambda name: fake.fail_next(FAILURES[name][0]), lambda: len(fake.messages))
     await twilio.aclose()
+
+
+@pytest.fixture
+def fake_twilio_in_own_process() -> Iterator[FakeTwilio]:
+    with FakeTwilio(separate_process=True) as fake:
+        yield fake
 
 
 async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
@@ -296,6 +305,19 @@ async def test_sender_can_be_used_again_after_aclose(fake_twilio: FakeTwilio) ->
     await sender.send(REMINDER)
     await sender.aclose()
     assert len(fake_twilio.messages) == 2
+
+
+async def test_the_fake_in_its_own_process_reports_what_it_received(fake_twilio_in_own_process: FakeTwilio) -> None:
+    fake = fake_twilio_in_own_process
+    sender = twilio_sender(fake, status_callback_url=CALLBACK_URL)
+    await sender.send(REMINDER)
+    fake.fail_next(PlannedFailure.twilio(21610))
+    with pytest.raises(PermanentSmsError):
+        await sender.send(REMINDER)
+    await sender.aclose()
+    assert [(r.method, r.form["To"], r.authorized) for r in fake.requests] == [("POST", MOBILE, True)] * 2
+    assert [m["to"] for m in fake.messages] == [MOBILE]
+    assert fake.references() == ["msg-001"]
 
 
 async def test_twilio_adapter_never_logs_the_number(

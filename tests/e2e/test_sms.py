@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -9,11 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from notifications import outbox
+from scheduler.db.engine import Database
 from tests.fakes.fake_twilio import FakeTwilio, PlannedFailure, send_status_callback, twilio_signature
 from tests.support.api import Programme, at, booking, created, family, programme, slot_starts, upcoming
 from tests.support.databases import DatabaseHandle
-from tests.support.family_page import texting_server
+from tests.support.family_page import LINK, texting_server
 from tests.support.server import RunningServer
 
 WAIT_SECONDS = 30.0
@@ -221,3 +225,68 @@ def test_the_interpreter_is_texted_in_french_when_booked_and_cancelled(sms_serve
         assert both[1]["body"].startswith("Interprétariat du ") and "annulé" in both[1]["body"]
         kinds = {(m["recipient"], m["kind"]) for m in _messages(client, with_interpreter["id"])}
         assert {("interpreter", "booked"), ("interpreter", "cancelled"), ("family", "booked")} <= kinds
+
+
+def test_an_interpreter_replaced_by_a_move_or_an_agency_is_told_and_the_new_one_is_booked(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
+    def pool_interpreter(client: httpx.Client, end: str) -> tuple[str, str]:
+        _, phone = _unique_mobile()
+        made = created(client.post("/v1/interpreters", json={"name": "I", "languages": ["ff"], "phone": phone}))
+        created(client.post("/v1/availability-rules", json={"interpreter_id": made["id"], "weekday": 3,
+                                                            "start_time": "09:00", "end_time": end,
+                                                            "valid_from": "2026-01-01"}))
+        return made["id"], phone
+
+    with sms_server.client() as client:
+        prog = programme(client)
+        day = upcoming(3, weeks_ahead=4)
+        first_id, first_phone = pool_interpreter(client, "10:00")  # free for 09:00 only
+        made = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"),
+                                                                    interpreter_language="ff")))
+        assert made["interpreter"]["interpreter_id"] == first_id
+        _wait_for(lambda: _sent_to(fake_twilio, first_phone), "the first interpreter's booking")
+        second_id, second_phone = pool_interpreter(client, "12:00")
+        moved = client.post(f"/v1/appointments/{made['id']}/reschedule", json={"start": at(day, "11:00")})
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["interpreter"]["interpreter_id"] == second_id
+        told = _wait_for(lambda: len(_sent_to(fake_twilio, first_phone)) >= 2 and _sent_to(fake_twilio, first_phone),
+                         "the first interpreter's cancellation")
+        # The first interpreter hears of the time they were booked for, not of the new one.
+        assert told[1]["body"].startswith("Interprétariat du ") and "annulé" in told[1]["body"]
+        assert "9h00" in told[1]["body"] and "11h00" not in told[1]["body"]
+        booked = _wait_for(lambda: _sent_to(fake_twilio, second_phone), "the second interpreter's booking")
+        assert booked[0]["body"].startswith("Interprétariat réservé le ") and "11h00" in booked[0]["body"]
+        # An agency takes over: the pool's interpreter is released and told, once.
+        attached = client.post(f"/v1/appointments/{made['id']}/interpreter", json={
+            "language": "ff", "agency": "ISM Interprétariat", "reference": "ISM-2026-0077"})
+        assert attached.status_code == 200, attached.text
+        released = _wait_for(lambda: len(_sent_to(fake_twilio, second_phone)) >= 2
+                             and _sent_to(fake_twilio, second_phone), "the second interpreter's cancellation")
+        assert "annulé" in released[1]["body"] and "11h00" in released[1]["body"]
+        kinds = [(m["recipient"], m["kind"], m["status"]) for m in _messages(client, made["id"])
+                 if m["recipient"] == "interpreter" and m["status"] != "cancelled"]
+        assert sorted(kind for _, kind, _ in kinds) == ["booked", "booked@1", "cancelled@1", "cancelled@2"]
+    assert len(_sent_to(fake_twilio, first_phone)) == 2 and len(_sent_to(fake_twilio, second_phone)) == 2
+
+
+def test_the_outbox_keeps_the_text_without_the_family_s_link(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        appointment, number = _book(client, programme(client), "09:00", weeks=5)
+        sent = _wait_for(lambda: _sent_to(fake_twilio, number), "the confirmation")[0]["body"]
+    link = LINK.search(sent)
+    assert link is not None, sent
+
+    async def stored_bodies() -> list[str]:
+        db = Database.from_url(sms_server.database.url)
+        try:
+            async with db.read() as session:
+                rows = await session.execute(select(outbox.TABLE.c.body).where(
+                    outbox.TABLE.c.appointment_id == appointment["id"], outbox.TABLE.c.body.is_not(None)))
+                return list(rows.scalars())
+        finally:
+            await db.dispose()
+
+    bodies = asyncio.run(stored_bodies())
+    # The token is only ever stored hashed: the recorded text holds a mark, filled in again to resend.
+    assert bodies == [sent.replace(link.group(0), "{link}")]

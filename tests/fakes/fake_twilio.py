@@ -1,5 +1,11 @@
 """A fake Twilio Messages API (2010-04-01) over real HTTP on 127.0.0.1, with planned failures.
 
+It is an asyncio (aiohttp) server, so it answers several thousand requests a second. It runs
+either on a thread of the test's process (the default: its state is read directly), or in a
+process of its own (``separate_process=True``: a client that sends from the same process, as the
+benchmark's ceiling does, does not share a core and the GIL with it; its state is read through
+the ``/_fake/`` control endpoints). Both serve the same socket, bound when the fake is created.
+
 In-process::
 
     with FakeTwilio() as fake:
@@ -15,25 +21,32 @@ As a process (prints its port, then serves until interrupted)::
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
+import contextlib
+import http.client
 import json
 import logging
 import re
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
 import uuid
 from collections import deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from aiohttp import web
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from notifications.segments import count_segments
@@ -41,11 +54,15 @@ from notifications.segments import count_segments
 FAKE_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 FAKE_AUTH_TOKEN = "fake-twilio-auth-token"
 API_PREFIX = "/2010-04-01/Accounts/"
+CONTROL_PREFIX = "/_fake/"
 MAX_BODY_CHARS = 1600
+STARTUP_SECONDS = 20.0
+"""How long a fake in its own process may take to start serving."""
 _MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
 _MESSAGE_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>[^/]+)\.json$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
+_ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger("tests.fake_twilio")
 
 
@@ -91,10 +108,11 @@ class RecordedRequest:
 
 @dataclass(slots=True)
 class _State:
+    """Written on the server's event loop only; read from other threads under ``lock``."""
+
     account_sid: str
     auth_token: str
     lock: threading.Lock = field(default_factory=threading.Lock)
-    stopping: threading.Event = field(default_factory=threading.Event)
     requests: list[RecordedRequest] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     callbacks: dict[str, str] = field(default_factory=dict)
@@ -110,13 +128,25 @@ class FakeTwilio:
         auth_token: str = FAKE_AUTH_TOKEN,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        separate_process: bool = False,
     ) -> None:
+        """Bind the socket (so ``port`` and ``base_url`` are known at once); serve from ``start()``.
+
+        Args:
+            separate_process: Serve from a process of its own rather than a thread of this one.
+        """
         self._state = _State(account_sid, auth_token)
         self._host = host
-        self._server = _Server((host, port), _Handler, self._state)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-twilio", daemon=True
+        self._socket = socket.create_server((host, port))
+        self._port = int(self._socket.getsockname()[1])
+        self._serving: _ServingThread | _ServingProcess = (
+            _ServingProcess(self._socket, account_sid, auth_token) if separate_process
+            else _ServingThread(self._socket, self._state)
         )
+        # What a separate process reported so far (both lists only grow).
+        self._seen_messages: list[dict[str, Any]] = []
+        self._seen_requests: list[RecordedRequest] = []
 
     @property
     def account_sid(self) -> str:
@@ -128,7 +158,7 @@ class FakeTwilio:
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return self._port
 
     @property
     def base_url(self) -> str:
@@ -137,37 +167,41 @@ class FakeTwilio:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first (a copy)."""
+        """Every API request received so far, oldest first (a copy); control requests are not kept."""
+        if isinstance(self._serving, _ServingProcess):
+            self._catch_up()
+            return list(self._seen_requests)
         with self._state.lock:
             return list(self._state.requests)
 
     @property
     def messages(self) -> list[dict[str, Any]]:
         """Every accepted message, as Twilio now shows it, oldest first (a copy)."""
-        with self._state.lock:
-            return [dict(message) for message in self._state.messages]
+        return [{k: v for k, v in m.items() if k != "status_callback"} for m in self._messages_with_callbacks()]
 
     def references(self) -> list[str]:
         """The ``ref`` of the status callback of every accepted message: our message ids, with repeats."""
-        with self._state.lock:
-            urls = [self._state.callbacks.get(message["sid"], "") for message in self._state.messages]
+        urls = [message["status_callback"] or "" for message in self._messages_with_callbacks()]
         return [url.rsplit("ref=", 1)[1] for url in urls if "ref=" in url]
 
     def fail_next(self, *failures: PlannedFailure) -> None:
         """Answer the next API requests with these failures, one per request, in order."""
+        if isinstance(self._serving, _ServingProcess):
+            self._serving.control("POST", "failures", [asdict(failure) for failure in failures])
+            return
         with self._state.lock:
             self._state.failures.extend(failures)
 
     def start(self) -> Self:
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving; slow answers still waiting are cut short."""
-        self._state.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        """Stop serving; slow answers still waiting are cut short. What it received stays readable."""
+        if isinstance(self._serving, _ServingProcess):
+            self._catch_up()
+        self._serving.stop()
+        self._socket.close()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -177,70 +211,193 @@ class FakeTwilio:
     ) -> None:
         self.stop()
 
+    def _messages_with_callbacks(self) -> list[dict[str, Any]]:
+        if isinstance(self._serving, _ServingProcess):
+            self._catch_up()
+            return [dict(message) for message in self._seen_messages]
+        with self._state.lock:
+            return [_with_callback(message, self._state) for message in self._state.messages]
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type[_Handler], state: _State) -> None:
-        super().__init__(address, handler)
-        self.state = state
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out has closed its socket before a slow answer: expected here.
-        logger.debug("fake Twilio: client %s went away", client_address)
+    def _catch_up(self) -> None:
+        """Fetch what a separate process received since the last call (both lists only grow)."""
+        if not isinstance(self._serving, _ServingProcess) or not self._serving.running:
+            return
+        self._seen_messages.extend(self._serving.control("GET", f"messages?after={len(self._seen_messages)}"))
+        fresh = self._serving.control("GET", f"requests?after={len(self._seen_requests)}")
+        self._seen_requests.extend(RecordedRequest(**item) for item in fresh)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
+class _ServingThread:
+    """The server on an event loop of its own, in a daemon thread of this process."""
 
-    def do_GET(self) -> None:
-        self._serve("GET")
+    def __init__(self, sock: socket.socket, state: _State) -> None:
+        self._socket, self._state = sock, state
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="fake-twilio", daemon=True)
 
-    def do_POST(self) -> None:
-        self._serve("POST")
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+        if not self._thread.is_alive():
+            raise RuntimeError("the fake Twilio server did not start")
 
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("fake Twilio: " + format, *args)
+    def stop(self) -> None:
+        if self._loop is not None and self._done is not None:
+            self._loop.call_soon_threadsafe(self._done.set)
+        if self._thread.is_alive():
+            self._thread.join()
 
-    def _serve(self, method: str) -> None:
-        state = self.server.state
-        url = urlsplit(self.path)
-        form = self._read_form()
-        authorized = self._authorized(state)
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        finally:
+            self._ready.set()  # also when it failed to start: start() must not wait forever
+
+    async def _serve(self) -> None:
+        self._loop, self._done = asyncio.get_running_loop(), asyncio.Event()
+        await serve(self._socket, self._state, self._done, self._ready.set)
+
+
+class _ServingProcess:
+    """The server in a child process (``python -m tests.fakes.fake_twilio --fd N``), on the same socket."""
+
+    def __init__(self, sock: socket.socket, account_sid: str, auth_token: str) -> None:
+        self._socket = sock
+        self._arguments = ["--account-sid", account_sid, "--auth-token", auth_token]
+        self._process: subprocess.Popen[bytes] | None = None
+        self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        fd = self._socket.fileno()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes.fake_twilio", "--fd", str(fd), *self._arguments],
+            pass_fds=(fd,), cwd=_ROOT, stdout=subprocess.PIPE,
+        )
+        assert self._process.stdout is not None
+        # The child prints its port once it serves (a blocking read: it prints or dies).
+        if not self._process.stdout.readline().strip():
+            self.stop()
+            raise RuntimeError("the fake Twilio process did not start")
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._process is not None and self._process.stdout is not None:
+            self._process.stdout.close()
+
+    def control(self, method: str, path: str, payload: object = None) -> Any:
+        """Call a ``/_fake/`` endpoint of the child over one kept-alive connection; its JSON answer."""
+        body = None if payload is None else json.dumps(payload).encode()
+        with self._lock:
+            for attempt in (1, 2):  # the kept-alive connection may have been closed by the server
+                if self._connection is None:
+                    host, port = self._socket.getsockname()[:2]
+                    self._connection = http.client.HTTPConnection(host, port, timeout=STARTUP_SECONDS)
+                try:
+                    self._connection.request(method, CONTROL_PREFIX + path, body=body)
+                    response = self._connection.getresponse()
+                    data = response.read()
+                    break
+                except (ConnectionError, http.client.HTTPException):
+                    self._connection.close()
+                    self._connection = None
+                    if attempt == 2:
+                        raise
+        if response.status >= 300:
+            raise RuntimeError(f"fake Twilio control {method} {path}: HTTP {response.status}")
+        return json.loads(data) if data else None
+
+
+async def serve(
+    sock: socket.socket, state: _State, done: asyncio.Event, on_ready: Callable[[], None] | None = None
+) -> None:
+    """Serve the fake API on ``sock`` until ``done`` is set; slow answers still waiting are cut short."""
+    api = _Api(state, done)
+    server = web.Server(api, handler_cancellation=False, access_log=None)
+    runner = web.ServerRunner(server, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.SockSite(runner, sock, shutdown_timeout=0.5)
+    await site.start()
+    if on_ready is not None:
+        on_ready()
+    try:
+        await done.wait()
+    finally:
+        await runner.cleanup()
+
+
+class _Api:
+    """The request handler: Twilio's API under ``API_PREFIX``, the fake's own under ``CONTROL_PREFIX``."""
+
+    def __init__(self, state: _State, done: asyncio.Event) -> None:
+        self._state, self._done = state, done
+        credentials = base64.b64encode(f"{state.account_sid}:{state.auth_token}".encode()).decode()
+        self._expected_authorization = f"Basic {credentials}"
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        url = urlsplit(request.raw_path)
+        query = parse_qs(url.query)
+        raw = (await request.read()).decode("utf-8")
+        if url.path.startswith(CONTROL_PREFIX):
+            return self._control(request.method, url.path, query, raw)
+        form = {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+        state = self._state
+        authorized = request.headers.get("Authorization") == self._expected_authorization
         with state.lock:
-            state.requests.append(RecordedRequest(method, url.path, parse_qs(url.query), form, authorized))
-        if url.path == "/_fake/messages":
-            return self._reply(200, [_with_callback(m, state) for m in _snapshot(state)])
+            state.requests.append(RecordedRequest(request.method, url.path, query, form, authorized))
         if not url.path.startswith(API_PREFIX):
-            return self._reply(404, _error(20404, "The requested resource was not found", 404))
+            return _reply(404, _error(20404, "The requested resource was not found", 404))
         if not authorized:
-            return self._reply(401, _error(20003, "Authenticate", 401))
+            return _reply(401, _error(20003, "Authenticate", 401))
         failure = _next_failure(state)
         if failure is not None:
-            if state.stopping.wait(failure.delay_seconds):
-                return None
+            if await self._stopped_within(failure.delay_seconds):
+                return _reply(503, _error(None, "the fake is stopping", 503))
             if failure.status is not None:
-                return self._reply(failure.status, _error(failure.code, failure.message, failure.status))
-        status, payload = _route(state, method, url.path, parse_qs(url.query), form)
-        self._reply(status, payload)
+                return _reply(failure.status, _error(failure.code, failure.message, failure.status))
+        status, payload = _route(state, request.method, url.path, query, form)
+        return _reply(status, payload)
 
-    def _read_form(self) -> dict[str, str]:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
-        return {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+    async def _stopped_within(self, seconds: float) -> bool:
+        if seconds <= 0:
+            return self._done.is_set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._done.wait(), seconds)
+        return self._done.is_set()
 
-    def _authorized(self, state: _State) -> bool:
-        expected = base64.b64encode(f"{state.account_sid}:{state.auth_token}".encode()).decode()
-        return self.headers.get("Authorization") == f"Basic {expected}"
+    def _control(self, method: str, path: str, query: dict[str, list[str]], raw: str) -> web.Response:
+        state = self._state
+        after = int(query.get("after", ["0"])[-1])
+        if path == "/_fake/messages" and method == "GET":
+            with state.lock:
+                return _reply(200, [_with_callback(message, state) for message in state.messages[after:]])
+        if path == "/_fake/requests" and method == "GET":
+            with state.lock:
+                return _reply(200, [asdict(recorded) for recorded in state.requests[after:]])
+        if path == "/_fake/failures" and method == "POST":
+            with state.lock:
+                state.failures.extend(PlannedFailure(**item) for item in json.loads(raw or "[]"))
+            return _reply(200, [])
+        return _reply(404, _error(20404, f"The requested resource {path} was not found", 404))
 
-    def _reply(self, status: int, payload: object) -> None:
-        data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+
+def _reply(status: int, payload: object) -> web.Response:
+    return web.Response(status=status, body=json.dumps(payload).encode("utf-8"),
+                        content_type="application/json", charset="utf-8")
 
 
 def _next_failure(state: _State) -> PlannedFailure | None:
@@ -254,6 +411,7 @@ def _snapshot(state: _State) -> list[dict[str, Any]]:
 
 
 def _with_callback(message: dict[str, Any], state: _State) -> dict[str, Any]:
+    """The message with the status callback URL it was created with (call under ``state.lock``)."""
     return {**message, "status_callback": state.callbacks.get(message["sid"])}
 
 
@@ -417,15 +575,37 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--fd", type=int, default=None, help="serve this inherited listening socket instead")
     parser.add_argument("--account-sid", default=FAKE_ACCOUNT_SID)
     parser.add_argument("--auth-token", default=FAKE_AUTH_TOKEN)
     args = parser.parse_args(argv)
-    done = threading.Event()
+    if args.fd is not None:
+        sock = socket.socket(fileno=args.fd)
+    else:
+        sock = socket.create_server((args.host, args.port))
+    with asyncio.Runner(loop_factory=_fastest_loop()) as runner:
+        runner.run(_serve_until_signalled(sock, _State(args.account_sid, args.auth_token)))
+
+
+def _fastest_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's when installed (it is, with uvicorn), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+async def _serve_until_signalled(sock: socket.socket, state: _State) -> None:
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: done.set())
-    with FakeTwilio(args.account_sid, args.auth_token, args.host, args.port) as fake:
-        print(fake.port, flush=True)
-        done.wait()
+        loop.add_signal_handler(signum, done.set)
+
+    def ready() -> None:
+        print(sock.getsockname()[1], flush=True)
+
+    await serve(sock, state, done, ready)
 
 
 if __name__ == "__main__":
