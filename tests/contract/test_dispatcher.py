@@ -43,8 +43,9 @@ async def db(database: DatabaseHandle) -> AsyncIterator[Database]:
     await handle.dispose()
 
 
-def _dispatcher(db: Database, sender: object, clock: FixedClock, rate: float = 1000.0) -> Dispatcher:
-    return Dispatcher(db=db, sender=sender, catalog=default_catalog(), clock=clock, quiet=QUIET,  # type: ignore[arg-type]
+def _dispatcher(db: Database, sender: object, clock: FixedClock, rate: float = 1000.0,
+                quiet: QuietHours | None = QUIET) -> Dispatcher:
+    return Dispatcher(db=db, sender=sender, catalog=default_catalog(), clock=clock, quiet=quiet,  # type: ignore[arg-type]
                       rate_per_second=rate, lease=timedelta(seconds=60))
 
 
@@ -54,8 +55,8 @@ async def _book(db: Database, clock: FixedClock, prog: seed.SeededProgramme, sta
         prog.service_id, datetime.fromisoformat(start),
         booking.FamilyData(reference, phone, "fr", consent), staff_id=prog.staff_id)
     async with db.write() as session:
-        appointment = await booking.book(session, FrenchHolidayCalendar(), MessagePlanner(QUIET), request, clock.now())
-    return appointment.id
+        booked = await booking.book(session, FrenchHolidayCalendar(), MessagePlanner(QUIET), request, clock.now())
+    return booked.appointment.id
 
 
 async def _messages(db: Database, appointment_id: str) -> dict[str, outbox.OutboxMessage]:
@@ -154,14 +155,15 @@ async def test_transient_failures_retry_with_backoff_then_send_once(db: Database
 
 async def test_after_a_timeout_the_provider_is_asked_before_any_resend(db: Database) -> None:
     """Twilio accepted the message but answered too late: the retry finds it and sends nothing."""
-    # The fake stamps messages with the real time, so this test runs on the real time too.
+    # The fake stamps messages with the real time, so this test runs on the real time too, and
+    # without quiet hours: at night they would defer the message instead of sending it.
     clock = FixedClock(datetime.now(UTC))
     prog = await seed.programme(db)
     [message_id] = await seed.appointments_with_due_messages(db, prog, 1, clock.now() + timedelta(days=10), clock.now())
     with FakeTwilio() as fake:
         sender = TwilioSmsSender(fake.account_sid, fake.auth_token, "CRENEAU", api_base=fake.base_url, timeout=0.5)
         fake.fail_next(PlannedFailure.slow(1.5))
-        dispatcher = _dispatcher(db, sender, clock)
+        dispatcher = _dispatcher(db, sender, clock, quiet=None)
         assert (await dispatcher.run_once()).retried == 1
         await anyio.sleep(1.5)  # the fake finishes accepting the message after our client gave up
         clock.advance(minutes=2)
