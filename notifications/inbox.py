@@ -46,7 +46,7 @@ class ReplyWords:
         word = normalise(text)
         for name in ("stop", "cancel", "confirm"):
             if word in getattr(self, name):
-                return name  # type: ignore[return-value]
+                return name
         return "keep"
 
 

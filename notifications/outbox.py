@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Index, Text, UniqueConstraint, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Column, Field, SQLModel
+from sqlmodel import Column, Field, SQLModel, col
 
+from scheduler.db.engine import dialect_name
 from scheduler.db.tables import new_id
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
@@ -88,6 +89,12 @@ class Planned:
     """The text, when it must be written now (it speaks of a time the appointment no longer has)."""
 
 
+ENQUEUE: Final = {
+    "postgresql": postgresql.insert(TABLE).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(TABLE).on_conflict_do_nothing(),
+}
+
+
 async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: datetime) -> None:
     """Queue messages; one already queued for the same appointment, recipient and kind is kept."""
     if not planned:
@@ -98,8 +105,8 @@ async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: dateti
          "needs_lookup": False, "created_at": now, "updated_at": now}
         for p in planned
     ]
-    insert = (postgresql.insert(TABLE) if session.bind.dialect.name == "postgresql" else sqlite.insert(TABLE))
-    await session.execute(insert.values(rows).on_conflict_do_nothing())
+    # One statement built once per database, run for all the rows at once (executemany).
+    await session.execute(ENQUEUE[dialect_name(session)], rows)
 
 
 async def cancel_pending(
@@ -205,7 +212,7 @@ async def apply_provider_status(
 
 async def for_appointment(session: AsyncSession, appointment_id: str) -> list[OutboxMessage]:
     """An appointment's messages, oldest first."""
-    statement = select(OutboxMessage).where(OutboxMessage.appointment_id == appointment_id).order_by(
+    statement = select(OutboxMessage).where(col(OutboxMessage.appointment_id) == appointment_id).order_by(
         OutboxMessage.created_at, OutboxMessage.due_at  # type: ignore[arg-type]
     )
     return list((await session.execute(statement)).scalars().all())

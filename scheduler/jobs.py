@@ -10,8 +10,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from sqlalchemy import and_, or_, update
+from sqlmodel import col
 
 from scheduler.context import Services
 from scheduler.db import family_links
@@ -68,11 +69,11 @@ async def erase_expired_phones(services: Services) -> None:
         result = await session.execute(
             update(Family)
             .where(
-                Family.phone.is_not(None),  # type: ignore[union-attr]
+                col(Family.phone).is_not(None),
                 # A family is kept while an appointment is recent or to come; one never booked
                 # (its booking rolled back) is measured from its creation.
-                or_(Family.last_appointment_at < limit,  # type: ignore[operator]
-                    and_(Family.last_appointment_at.is_(None), Family.created_at < limit)),  # type: ignore[union-attr]
+                or_(col(Family.last_appointment_at) < limit,
+                    and_(col(Family.last_appointment_at).is_(None), col(Family.created_at) < limit)),
             )
             .values(phone=None, sms_consent=False, updated_at=now)
         )

@@ -8,7 +8,10 @@ from functools import lru_cache
 from typing import Protocol
 
 import holidays
-from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
+from vacances_scolaires_france import (  # type: ignore[import-untyped]
+    SchoolHolidayDates,
+    UnsupportedYearException,
+)
 
 from scheduler.domain.calendars import ClosedDays
 
@@ -72,7 +75,8 @@ class FrenchHolidayCalendar:
 @lru_cache(maxsize=256)
 def _public(key: str, year: int) -> frozenset[date]:
     subdivision = key.partition("-")[2] or None
-    return frozenset(holidays.France(years=year, subdiv=subdivision, categories=("public",)).keys())
+    found = holidays.country_holidays("FR", subdiv=subdivision, years=year, categories=("public",))
+    return frozenset(found.keys())
 
 
 @lru_cache(maxsize=64)
@@ -92,4 +96,5 @@ def _school(zone: str, year: int) -> frozenset[date]:
 
 
 def _extrapolated_school(zone: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.France(years=year, subdiv=f"Zone {zone}", categories=("school",)).keys())
+    found = holidays.country_holidays("FR", subdiv=f"Zone {zone}", years=year, categories=("school",))
+    return frozenset(found.keys())

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.databases import DatabaseHandle, postgres_available, postgres_url, sqlite_database, temporary_postgres
+from tests.support.databases import (
+    DatabaseHandle,
+    postgres_available,
+    postgres_url,
+    sqlite_database,
+    temporary_postgres,
+)
 from tests.support.server import RunningServer, start_server
 
 DATABASES = ["sqlite", "postgresql"]

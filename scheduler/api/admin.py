@@ -35,8 +35,8 @@ def crud_controller(
         return out_schema.model_validate(row, from_attributes=True)
 
     class Crud(Controller):
-        tags = [noun]
-        guards = [requires("admin")]
+        tags = (noun,)
+        guards = (requires("admin"),)
 
         @post("/", operation_id=f"create_{kind}", summary=f"Create a {noun}", status_code=201)
         async def create(
@@ -47,7 +47,7 @@ def crud_controller(
                 row = table(**data.model_dump(), created_at=svc.clock.now())  # type: ignore[attr-defined]
                 return out(await admin.create(session, row))
 
-            return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
+            return await create_idempotently(request, svc, data, idempotency_key, operation)
 
         @get("/", operation_id=f"list_{kind}", summary=f"List {noun}s")
         async def list_rows(self, svc: Services, limit: Limit = 100, cursor: Cursor = None) -> s.Page[out_schema]:  # type: ignore[valid-type]

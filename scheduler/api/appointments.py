@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
@@ -49,8 +49,8 @@ class AppointmentController(Controller):
     """Appointments (scope ``appointments:write``)."""
 
     path = "/v1/appointments"
-    tags = ["appointments"]
-    guards = [requires("appointments:write")]
+    tags = ("appointments",)
+    guards = (requires("appointments:write"),)
 
     @post("/", operation_id="book_appointment", summary="Book a slot", status_code=201)
     async def book(
@@ -60,8 +60,7 @@ class AppointmentController(Controller):
         wanted = booking_request(data)
 
         async def operation(session: AsyncSession) -> BaseModel:
-            appointment = await booking.book(session, svc.calendar, svc.planner, wanted, svc.clock.now())
-            return await _view(session, appointment.id)
+            return appointment_out(await booking.book(session, svc.calendar, svc.planner, wanted, svc.clock.now()))
 
         return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
 
@@ -74,10 +73,10 @@ class AppointmentController(Controller):
     async def list_appointments(
         self,
         svc: Services,
-        staff_id: str | None = Parameter(default=None, max_length=64),
-        site_id: str | None = Parameter(default=None, max_length=64),
-        from_: date | None = Parameter(default=None, query="from", description="First local date."),
-        to: date | None = Parameter(default=None, description="Last local date."),
+        staff_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        site_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        from_: Annotated[date | None, Parameter(query="from", description="First local date.")] = None,
+        to: Annotated[date | None, Parameter(description="Last local date.")] = None,
         status: s.AppointmentStatus | None = None,
         limit: Limit = 100,
         cursor: Cursor = None,

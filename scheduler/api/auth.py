@@ -14,6 +14,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy import select
+from sqlmodel import col
 
 from scheduler.db.engine import Database
 from scheduler.db.tables import ApiKey
@@ -71,7 +72,8 @@ class KeyRing:
     async def _lookup(self, digest: str) -> Principal | None:
         # Lookup by the hash's index; the hash of a 256-bit key leaks nothing to a timing probe.
         async with self._db.read() as session:
-            row = (await session.execute(select(ApiKey).where(ApiKey.key_hash == digest))).scalar_one_or_none()
+            statement = select(ApiKey).where(col(ApiKey.key_hash) == digest)
+            row = (await session.execute(statement)).scalar_one_or_none()
         if row is None or row.revoked_at is not None:
             return None
         return Principal(row.id, row.name, frozenset(row.scopes))

@@ -34,8 +34,8 @@ class RuleController(Controller):
     """Weekly availability rules."""
 
     path = "/v1/availability-rules"
-    tags = ["availability"]
-    guards = [requires("admin")]
+    tags = ("availability",)
+    guards = (requires("admin"),)
 
     @post("/", operation_id="create_availability_rule", summary="Create a weekly rule", status_code=201)
     async def create(
@@ -92,8 +92,8 @@ class AbsenceController(Controller):
     """Absences of staff members."""
 
     path = "/v1/absences"
-    tags = ["availability"]
-    guards = [requires("admin")]
+    tags = ("availability",)
+    guards = (requires("admin"),)
 
     @post("/", operation_id="create_absence", summary="Record an absence", status_code=201)
     async def create(
@@ -139,8 +139,8 @@ class OpeningController(Controller):
     """One-off extra openings."""
 
     path = "/v1/openings"
-    tags = ["availability"]
-    guards = [requires("admin")]
+    tags = ("availability",)
+    guards = (requires("admin"),)
 
     @post("/", operation_id="create_opening", summary="Add an extra opening", status_code=201)
     async def create(

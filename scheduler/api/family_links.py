@@ -20,8 +20,8 @@ class FamilyLinkController(Controller):
     """The page link of an appointment's SMS."""
 
     path = "/v1/appointments/{appointment_id:str}/family-link"
-    tags = ["appointments"]
-    guards = [requires("admin")]
+    tags = ("appointments",)
+    guards = (requires("admin"),)
 
     @delete("/", operation_id="revoke_family_link", summary="Revoke the family's page link")
     async def revoke(self, svc: Services, appointment_id: str = Parameter(max_length=64)) -> None:

@@ -71,8 +71,8 @@ class FeedAdminController(Controller):
     """Creating and revoking feed URLs (scope ``admin``)."""
 
     path = "/v1"
-    tags = ["calendar feeds"]
-    guards = [requires("admin")]
+    tags = ("calendar feeds",)
+    guards = (requires("admin"),)
 
     @post("/staff/{owner_id:str}/feeds", operation_id="create_staff_feed",
           summary="Create a staff member's calendar feed", status_code=201)
@@ -120,8 +120,9 @@ class FeedController(Controller):
     """The feed itself: no API key, the unguessable token in the path is the credential."""
 
     path = "/feeds"
-    tags = ["calendar feeds"]
-    dependencies = {"bodies": Provide(feed_bodies, sync_to_thread=False),
+    tags = ("calendar feeds",)
+    # A dict, as Litestar documents it: the framework copies it into the controller's router.
+    dependencies = {"bodies": Provide(feed_bodies, sync_to_thread=False),  # noqa: RUF012
                     "live": Provide(live_feeds, sync_to_thread=False)}
 
     @get("/{filename:str}", operation_id="get_feed", summary="A calendar feed (iCalendar)",

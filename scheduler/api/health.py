@@ -17,7 +17,7 @@ class HealthController(Controller):
     """Liveness and readiness in one."""
 
     path = "/health"
-    tags = ["operations"]
+    tags = ("operations",)
 
     @get("/", operation_id="health", summary="Service health", exclude_from_auth=True, cache=False)
     async def health(self, request: Request[Any, Any, Any], svc: Services) -> Response[s.HealthOut]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get, post
@@ -23,8 +24,8 @@ class ExternalInterpreterController(Controller):
     """An interpreting agency's interpreter, attached by an administrator."""
 
     path = "/v1/appointments/{appointment_id:str}/interpreter"
-    tags = ["interpreters"]
-    guards = [requires("admin")]
+    tags = ("interpreters",)
+    guards = (requires("admin"),)
 
     @post("/", operation_id="attach_external_interpreter", summary="Attach an agency's interpreter",
           status_code=200)
@@ -44,14 +45,14 @@ class StatsController(Controller):
     """Figures the programmes report."""
 
     path = "/v1/stats"
-    tags = ["figures"]
-    guards = [requires("admin")]
+    tags = ("figures",)
+    guards = (requires("admin"),)
 
     @get("/interpreters", operation_id="interpreter_use", summary="Interpreter use per language and month")
     async def interpreter_use(
         self, svc: Services,
-        from_: date = Parameter(query="from", description="First local date."),
-        to: date = Parameter(description="Last local date (at most 3 years after `from`)."),
+        from_: Annotated[date, Parameter(query="from", description="First local date.")],
+        to: Annotated[date, Parameter(description="Last local date (at most 3 years after `from`).")],
     ) -> s.Page[s.InterpreterUseOut]:
         if to < from_ or to - from_ > timedelta(days=3 * 366):
             raise InvalidInput("`to` must be after `from` and within 3 years of it.")

@@ -20,8 +20,8 @@ class ApiKeyController(Controller):
     """API keys."""
 
     path = "/v1/api-keys"
-    tags = ["api keys"]
-    guards = [requires("admin")]
+    tags = ("api keys",)
+    guards = (requires("admin"),)
 
     @post("/", operation_id="create_api_key", summary="Create an API key (shown once)", status_code=201)
     async def create(
@@ -30,7 +30,7 @@ class ApiKeyController(Controller):
     ) -> s.ApiKeyCreated:
         async def operation(session: AsyncSession) -> BaseModel:
             key = new_key()
-            scopes = sorted(set(data.scopes))
+            scopes: list[str] = sorted(set(data.scopes))
             row = ApiKey(name=data.name, scopes=scopes, key_hash=hash_key(key), created_at=svc.clock.now())
             await admin.create(session, row)
             return s.ApiKeyCreated(id=row.id, name=row.name, scopes=scopes, key=key)

@@ -17,8 +17,8 @@ class MessageController(Controller):
     """An appointment's SMS."""
 
     path = "/v1/appointments/{appointment_id:str}/messages"
-    tags = ["appointments"]
-    guards = [requires("admin")]
+    tags = ("appointments",)
+    guards = (requires("admin"),)
 
     @get("/", operation_id="list_appointment_messages", summary="List an appointment's SMS")
     async def list_messages(
@@ -28,7 +28,7 @@ class MessageController(Controller):
             await admin.get(session, Appointment, appointment_id, "appointment")
             rows = await outbox.for_appointment(session, appointment_id)
         items = [
-            s.MessageOut(id=row.id, recipient=row.recipient, kind=row.kind, status=row.status,  # type: ignore[arg-type]
+            s.MessageOut(id=row.id, recipient=row.recipient, kind=row.kind, status=row.status,
                          due_at=row.due_at, to=row.to_masked, segments=row.segments,
                          provider_status=row.provider_status, error_code=row.error_code, sent_at=row.sent_at)
             for row in rows

@@ -14,7 +14,7 @@ class MetricsController(Controller):
     """The scrape endpoint."""
 
     path = "/metrics"
-    tags = ["operations"]
+    tags = ("operations",)
 
     @get("/", operation_id="metrics", summary="Prometheus metrics", exclude_from_auth=True, security=[],
          cache=False, media_type=CONTENT_TYPE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import Parameter
@@ -26,17 +26,17 @@ class SlotController(Controller):
     """Free slots."""
 
     path = "/v1/slots"
-    tags = ["slots"]
-    guards = [requires("slots:read")]
+    tags = ("slots",)
+    guards = (requires("slots:read"),)
 
     @get("/", operation_id="list_free_slots", summary="Find free slots of a service")
     async def list_slots(
         self,
         request: Request[Any, Any, Any],
         svc: Services,
-        service_id: str = Parameter(max_length=64),
-        from_: date = Parameter(query="from", description="First local date (YYYY-MM-DD)."),
-        to: date = Parameter(description="Last local date, at most 92 days after `from`."),
+        service_id: Annotated[str, Parameter(max_length=64)],
+        from_: Annotated[date, Parameter(query="from", description="First local date (YYYY-MM-DD).")],
+        to: Annotated[date, Parameter(description="Last local date, at most 92 days after `from`.")],
         staff_id: str | None = Parameter(default=None, max_length=64),
         site_id: str | None = Parameter(default=None, max_length=64),
         interpreter_language: str | None = Parameter(default=None, max_length=3),

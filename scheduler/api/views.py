@@ -21,7 +21,7 @@ def appointment_out(found: AppointmentView) -> s.AppointmentOut:
         )
     return s.AppointmentOut(
         id=appointment.id,
-        status=appointment.status,  # type: ignore[arg-type]
+        status=appointment.status,
         start=appointment.starts_at.astimezone(zone),
         end=appointment.ends_at.astimezone(zone),
         service_id=appointment.service_id,

@@ -33,7 +33,7 @@ class TwilioWebhookController(Controller):
     """Called by Twilio, not by API clients: no API key, a signature instead."""
 
     path = "/webhooks/twilio"
-    tags = ["webhooks"]
+    tags = ("webhooks",)
     include_in_schema = True
 
     @post("/status", operation_id="twilio_status_callback", summary="Twilio message status callback",

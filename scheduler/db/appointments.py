@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scheduler.db.tables import Appointment, Family, Site
 
@@ -23,9 +24,9 @@ class AppointmentView:
 
 def _base() -> Any:
     return (
-        select(Appointment, Family, Site.timezone)
-        .join(Family, Family.id == Appointment.family_id)  # type: ignore[arg-type]
-        .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
+        select(Appointment, Family, col(Site.timezone))
+        .join(Family, col(Family.id) == col(Appointment.family_id))
+        .join(Site, col(Site.id) == col(Appointment.site_id))
     )
 
 
@@ -65,7 +66,8 @@ async def page(
     if after is not None:
         start, ident = after
         statement = statement.where(
-            or_(Appointment.starts_at > start, and_(Appointment.starts_at == start, Appointment.id > ident))
+            or_(col(Appointment.starts_at) > start,
+                and_(col(Appointment.starts_at) == start, col(Appointment.id) > ident))
         )
     statement = statement.order_by(Appointment.starts_at, Appointment.id).limit(limit + 1)
     return [AppointmentView(*row) for row in (await session.execute(statement)).all()]

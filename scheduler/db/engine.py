@@ -49,6 +49,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """``sqlite`` or ``postgresql``: the database behind a session."""
+    return session.get_bind().dialect.name
+
+
 class Database:
     """The engine plus two kinds of transaction: read-only and writing."""
 

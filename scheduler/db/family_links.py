@@ -33,7 +33,7 @@ async def remember(
         token_hash=token_hash, appointment_id=appointment_id, expires_at=expires_at, created_at=now
     )
     # A moved appointment keeps its link with a new expiry; a new secret key replaces the hash.
-    statement = statement.on_conflict_do_update(  # type: ignore[attr-defined]
+    statement = statement.on_conflict_do_update(
         index_elements=["appointment_id"], set_={"token_hash": token_hash, "expires_at": expires_at}
     )
     await session.execute(statement)

@@ -134,9 +134,10 @@ class FamilyPageController(Controller):
     """The family's page: no API key, the unguessable token in the path is the credential."""
 
     path = "/r"
-    tags = ["family page"]
-    dependencies = {"page": Provide(family_page, sync_to_thread=False)}
-    security = [{}]
+    tags = ("family page",)
+    # A dict, as Litestar documents it: the framework copies it into the controller's router.
+    dependencies = {"page": Provide(family_page, sync_to_thread=False)}  # noqa: RUF012
+    security = ({},)
 
     @get("/{token:str}", operation_id="family_page", summary="The family's page of an appointment (HTML)",
          media_type=MediaType.HTML, exclude_from_auth=True)

@@ -11,9 +11,18 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
-from scheduler.db.tables import ApiKey, Appointment, AvailabilityRule, Interpreter, RuleService, Service, Site, Staff
+from scheduler.db.tables import (
+    ApiKey,
+    Appointment,
+    AvailabilityRule,
+    Interpreter,
+    RuleService,
+    Service,
+    Site,
+    Staff,
+)
 from scheduler.domain.errors import InUse, InvalidInput, NotFound
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -73,7 +82,7 @@ async def page(session: AsyncSession, table: type[Row], cursor: str | None, limi
     rows = list((await session.execute(statement)).scalars().all())
     more = len(rows) > limit
     rows = rows[:limit]
-    return PageOf(rows, encode_cursor(rows[-1].id) if more else None)
+    return PageOf(rows, encode_cursor(rows[-1].id) if more else None)  # type: ignore[attr-defined]
 
 
 async def create(session: AsyncSession, row: Row) -> Row:
@@ -126,8 +135,8 @@ async def rule_services(session: AsyncSession, rule_ids: Sequence[str]) -> dict[
     """The service ids of each rule."""
     found: dict[str, list[str]] = {rule_id: [] for rule_id in rule_ids}
     if rule_ids:
-        statement = select(RuleService.rule_id, RuleService.service_id).where(
-            RuleService.rule_id.in_(rule_ids)  # type: ignore[attr-defined]
+        statement = select(col(RuleService.rule_id), col(RuleService.service_id)).where(
+            col(RuleService.rule_id).in_(rule_ids)
         )
         for row in (await session.execute(statement)).all():
             found[row.rule_id].append(row.service_id)
@@ -146,10 +155,10 @@ async def delete_referenced(
 ) -> None:
     """Delete a site, staff member or service unless a future appointment needs it."""
     row = await get(session, table, ident, kind)
-    future = select(Appointment.id).where(
+    future = select(col(Appointment.id)).where(
         column == ident,
-        Appointment.status.in_(("booked", "confirmed")),  # type: ignore[attr-defined]
-        Appointment.ends_at > now,
+        col(Appointment.status).in_(("booked", "confirmed")),
+        col(Appointment.ends_at) > now,
     )
     if (await session.execute(future.limit(1))).first() is not None:
         raise InUse(f"This {kind} is needed by future appointments; cancel or move them first.")

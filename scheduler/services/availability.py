@@ -6,20 +6,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scheduler.db import holds as hold_store
 from scheduler.db.tables import AvailabilityRule, Opening, RuleService, Service, Site
 from scheduler.domain import rules as rules_mod
+from scheduler.domain.calendars import ClosedDays
 from scheduler.domain.errors import NotFound
 from scheduler.domain.free_time import with_free_companion
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
-from scheduler.domain.calendars import ClosedDays
 from scheduler.domain.slots import Hold, Position, ServiceSpec, Slot, bookable_starts, free_slots
 from scheduler.ports import HolidayCalendar, holiday_calendar_key
 from scheduler.services import interpreters
@@ -38,23 +39,31 @@ class SlotQuery:
     interpreter_language: str | None = None
 
 
-def service_spec(row: Service) -> ServiceSpec:
-    """The engine's view of a service row."""
+SERVICE: Final = select(
+    col(Service.id), col(Service.duration_minutes), col(Service.capacity), col(Service.min_notice_minutes),
+    col(Service.horizon_days),
+).where(col(Service.id) == bindparam("service_id"))
+
+
+@lru_cache(maxsize=1024)
+def service_spec(service_id: str, duration_minutes: int, capacity: int, min_notice_minutes: int,
+                 horizon_days: int) -> ServiceSpec:
+    """The engine's view of a service row (kept per content: an edited service is another entry)."""
     return ServiceSpec(
-        id=row.id,
-        duration=timedelta(minutes=row.duration_minutes),
-        capacity=row.capacity,
-        min_notice=timedelta(minutes=row.min_notice_minutes),
-        horizon=timedelta(days=row.horizon_days),
+        id=service_id,
+        duration=timedelta(minutes=duration_minutes),
+        capacity=capacity,
+        min_notice=timedelta(minutes=min_notice_minutes),
+        horizon=timedelta(days=horizon_days),
     )
 
 
-async def get_service(session: AsyncSession, service_id: str) -> Service:
-    """The service row, or NotFound."""
-    row = await session.get(Service, service_id)
+async def get_service(session: AsyncSession, service_id: str) -> ServiceSpec:
+    """The service's spec, or NotFound."""
+    row = (await session.execute(SERVICE, {"service_id": service_id})).first()
     if row is None:
         raise NotFound("service", service_id)
-    return row
+    return service_spec(*row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +132,7 @@ def _still_wanted(wanted: int | None, found: list[Slot]) -> int | None:
 
 async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery) -> _Search:
     """The service, rules, extra openings, closed days and absences of a search."""
-    spec = service_spec(await get_service(session, query.service_id))
+    spec = await get_service(session, query.service_id)
     weekly = await _weekly_rules(session, query)
     zones = {rule.zone for rule in weekly} or {zone("Europe/Paris")}
     window = _window(query.first, query.last, zones)
@@ -203,27 +212,59 @@ def _window(first: date, last: date, zones: set[ZoneInfo]) -> Interval:
     return Interval(min(starts), max(ends))
 
 
-async def _weekly_rules(session: AsyncSession, query: SlotQuery) -> list[WeeklyRule]:
+def _rules_statement(by_staff: bool, by_site: bool) -> Select[*tuple[Any, ...]]:
     rule = AvailabilityRule
     statement = (
-        select(
+        select(*map(col, (
             rule.id, rule.staff_id, rule.site_id, rule.weekday, rule.start_time, rule.end_time,
             rule.valid_from, rule.valid_until, rule.follows_school_calendar,
             Site.timezone, Site.school_zone, Site.holiday_region,
-        )
-        .join(RuleService, RuleService.rule_id == rule.id)  # type: ignore[arg-type]
-        .join(Site, Site.id == rule.site_id)  # type: ignore[arg-type]
+        )))
+        .join(RuleService, col(RuleService.rule_id) == col(rule.id))
+        .join(Site, col(Site.id) == col(rule.site_id))
         .where(
-            RuleService.service_id == query.service_id,
-            rule.valid_from <= query.last,
-            or_(rule.valid_until.is_(None), rule.valid_until >= query.first),  # type: ignore[union-attr]
+            col(RuleService.service_id) == bindparam("service_id"),
+            col(rule.valid_from) <= bindparam("last"),
+            or_(col(rule.valid_until).is_(None), col(rule.valid_until) >= bindparam("first")),
         )
     )
-    if query.staff_id:
-        statement = statement.where(rule.staff_id == query.staff_id)
-    if query.site_id:
-        statement = statement.where(rule.site_id == query.site_id)
-    return [_weekly_rule(tuple(row), query.service_id) for row in (await session.execute(statement)).all()]
+    if by_staff:
+        statement = statement.where(col(rule.staff_id) == bindparam("staff_id"))
+    if by_site:
+        statement = statement.where(col(rule.site_id) == bindparam("site_id"))
+    return statement
+
+
+def _openings_statement(by_staff: bool, by_site: bool) -> Select[*tuple[Any, ...]]:
+    statement = (
+        select(col(Opening.staff_id), col(Opening.site_id), col(Opening.service_ids), col(Opening.start),
+               col(Opening.end), col(Site.timezone))
+        .join(Site, col(Site.id) == col(Opening.site_id))
+        .where(col(Opening.start) < bindparam("window_end"), col(Opening.end) > bindparam("window_start"))
+    )
+    if by_staff:
+        statement = statement.where(col(Opening.staff_id) == bindparam("staff_id"))
+    if by_site:
+        statement = statement.where(col(Opening.site_id) == bindparam("site_id"))
+    return statement
+
+
+# Built once per filter combination, with bound parameters: every booking runs them, and
+# building and cache-keying a statement cost more Python than running it.
+FILTERS: Final = [(by_staff, by_site) for by_staff in (False, True) for by_site in (False, True)]
+RULES: Final = {key: _rules_statement(*key) for key in FILTERS}
+OPENINGS: Final = {key: _openings_statement(*key) for key in FILTERS}
+
+
+def _filters(query: SlotQuery) -> tuple[tuple[bool, bool], dict[str, Any]]:
+    return (bool(query.staff_id), bool(query.site_id)), {"staff_id": query.staff_id, "site_id": query.site_id}
+
+
+async def _weekly_rules(session: AsyncSession, query: SlotQuery) -> list[WeeklyRule]:
+    key, parameters = _filters(query)
+    parameters |= {"service_id": query.service_id, "first": query.first, "last": query.last}
+    rows = (await session.execute(RULES[key], parameters)).all()
+    return [_weekly_rule(tuple(row), query.service_id) for row in rows]
 
 
 @lru_cache(maxsize=16384)
@@ -250,18 +291,11 @@ def _weekly_rule(row: tuple[Any, ...], service_id: str) -> WeeklyRule:
 
 
 async def _extra_openings(session: AsyncSession, query: SlotQuery, window: Interval) -> list[rules_mod.Opening]:
-    statement = (
-        select(Opening.staff_id, Opening.site_id, Opening.service_ids, Opening.start, Opening.end, Site.timezone)
-        .join(Site, Site.id == Opening.site_id)  # type: ignore[arg-type]
-        .where(Opening.start < window.end, Opening.end > window.start)
-    )
-    if query.staff_id:
-        statement = statement.where(Opening.staff_id == query.staff_id)
-    if query.site_id:
-        statement = statement.where(Opening.site_id == query.site_id)
+    key, parameters = _filters(query)
+    parameters |= {"window_start": window.start, "window_end": window.end}
     return [
         rules_mod.Opening(row.staff_id, row.site_id, Interval(row.start, row.end), zone(row.timezone),
                           frozenset(row.service_ids))
-        for row in (await session.execute(statement)).all()
+        for row in (await session.execute(OPENINGS[key], parameters)).all()
         if query.service_id in row.service_ids
     ]

@@ -9,12 +9,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scheduler.db import holds as hold_store
-from scheduler.db.holds import dialect_insert
+from scheduler.db.appointments import AppointmentView
+from scheduler.db.engine import dialect_name
 from scheduler.db.tables import Appointment, Family, new_id
 from scheduler.domain.errors import ConflictError, NotFound, SlotUnavailable
 from scheduler.domain.intervals import Interval, utc
@@ -60,7 +65,7 @@ class BookingRequest:
 
 async def book(
     session: AsyncSession, calendar: HolidayCalendar, planner: MessagePlanner, request: BookingRequest, now: datetime
-) -> Appointment:
+) -> AppointmentView:
     """Book the slot starting at ``request.start``: the appointment, or SlotUnavailable.
 
     The interpreter, when one is asked for, is held in the same transaction: both or neither
@@ -69,11 +74,21 @@ async def book(
     """
     slot, hold_id = await _take_slot(session, calendar, request, now)
     interpreter = await _take_interpreter(session, calendar, request, slot, now, prefer=None)
-    family_id = await _upsert_family(session, request.family, now)
+    family_id = await _upsert_family(session, request.family, slot.interval.start, now)
     appointment = await _insert(session, request, slot, (hold_id, interpreter), family_id, now)
-    await _touch_last_appointment(session, family_id)
     await planner.booked(session, appointment, now)
-    return appointment
+    family = request.family
+    written = Family(id=family_id, reference=family.reference, phone=family.phone, language=family.language,
+                     sms_consent=family.sms_consent, created_at=now, updated_at=now)
+    return AppointmentView(appointment, written, _zone_key(slot))
+
+
+def _zone_key(slot: Slot) -> str:
+    """The site's zone, which the engine gave the slot's local times."""
+    zone = slot.start.tzinfo
+    if not isinstance(zone, ZoneInfo):
+        raise TypeError(f"a slot's times carry their site's ZoneInfo, not {zone!r}")
+    return zone.key
 
 
 async def _take_slot(
@@ -81,13 +96,25 @@ async def _take_slot(
 ) -> tuple[Slot, str]:
     """Hold a place on the first candidate slot the database lets us take."""
     capacity = (await get_service(session, request.service_id)).capacity
-    for slot in await _candidate_slots(session, calendar, request, now):
-        hold_id = await hold_store.try_acquire(
-            session, slot.resource_id, "staff", slot.service_id, slot.interval, capacity
-        )
+    candidates = await _candidate_slots(session, calendar, request, now)
+    for slot in candidates:
+        # With one candidate, a refusal ends the transaction anyway: no savepoint is needed
+        # (two statements fewer on the usual path, where the caller names the staff member).
+        take = hold_store.try_acquire if len(candidates) > 1 else _acquire_or_none
+        hold_id = await take(session, slot.resource_id, "staff", slot.service_id, slot.interval, capacity)
         if hold_id is not None:
             return slot, hold_id
     raise SlotUnavailable(f"No free slot of this service starts at {request.start.isoformat()}.")
+
+
+async def _acquire_or_none(
+    session: AsyncSession, resource_id: str, kind: str, service_id: str, interval: Interval, capacity: int
+) -> str | None:
+    """``acquire`` without a savepoint: after None the transaction must end (PostgreSQL aborted it)."""
+    try:
+        return await hold_store.acquire(session, resource_id, kind, service_id, interval, capacity)
+    except IntegrityError:
+        return None
 
 
 async def _take_interpreter(
@@ -136,26 +163,43 @@ async def _candidate_slots(
     return sorted(matching, key=lambda slot: (load[slot.resource_id], slot.resource_id))
 
 
-async def _upsert_family(session: AsyncSession, family: FamilyData, now: datetime) -> str:
-    table = Family.__table__  # type: ignore[attr-defined]
-    values = {
-        "phone": family.phone,
-        "language": family.language,
-        "sms_consent": family.sms_consent,
-        "updated_at": now,
-    }
-    statement = dialect_insert(session, table).values(
-        id=new_id(), reference=family.reference, created_at=now, **values
+family_table = Family.__table__  # type: ignore[attr-defined]
+appointment_table = Appointment.__table__  # type: ignore[attr-defined]
+APPOINTMENT_INSERT: Final = appointment_table.insert()
+
+
+def _family_upsert_statement(dialect: str) -> Any:
+    values: dict[str, Any] = {name: bindparam(name) for name in ("phone", "language", "sms_consent", "updated_at")}
+    insert = hold_store.dialect_insert_for(dialect, family_table).values(
+        id=bindparam("id"), reference=bindparam("reference"), created_at=bindparam("updated_at"),
+        last_appointment_at=bindparam("starts_at"), **values,
     )
-    # The latest booking states the family's current phone, language and consent.
-    statement = statement.on_conflict_do_update(index_elements=["reference"], set_=values).returning(table.c.id)
-    family_id: str = (await session.execute(statement)).scalar_one()
+    last = family_table.c.last_appointment_at
+    # The latest booking states the family's current phone, language and consent; retention
+    # counts from its latest appointment, which a new one can only push later.
+    latest = case((or_(last.is_(None), last < insert.excluded.last_appointment_at),
+                   insert.excluded.last_appointment_at), else_=last)
+    return insert.on_conflict_do_update(
+        index_elements=["reference"], set_={**values, "last_appointment_at": latest}
+    ).returning(family_table.c.id)
+
+
+FAMILY_UPSERT: Final = {dialect: _family_upsert_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+async def _upsert_family(session: AsyncSession, family: FamilyData, starts_at: datetime, now: datetime) -> str:
+    """The family's id, its row created or brought up to date by this booking."""
+    statement = FAMILY_UPSERT[dialect_name(session)]
+    family_id: str = (await session.execute(statement, {
+        "id": new_id(), "reference": family.reference, "phone": family.phone, "language": family.language,
+        "sms_consent": family.sms_consent, "updated_at": now, "starts_at": starts_at,
+    })).scalar_one()
     return family_id
 
 
 async def _touch_last_appointment(session: AsyncSession, family_id: str) -> None:
     """Retention counts from the family's latest appointment; recomputed on every change (one UPDATE)."""
-    latest = select(func.max(Appointment.starts_at)).where(Appointment.family_id == family_id).scalar_subquery()
+    latest = select(func.max(Appointment.starts_at)).where(col(Appointment.family_id) == family_id).scalar_subquery()
     await session.execute(update(Family).where(Family.id == family_id).values(last_appointment_at=latest))  # type: ignore[arg-type]
 
 
@@ -180,14 +224,16 @@ async def _insert(
         created_at=now,
         updated_at=now,
     )
-    session.add(appointment)
-    await session.flush()
+    # Written with a prebuilt INSERT rather than the ORM's unit of work: the new row needs none
+    # of its bookkeeping, and the object is only read afterwards.
+    await session.execute(APPOINTMENT_INSERT, {column.name: getattr(appointment, column.name)
+                                               for column in appointment_table.columns})
     return appointment
 
 
 async def get_for_update(session: AsyncSession, appointment_id: str) -> Appointment:
     """The appointment row, locked for the rest of the transaction (PostgreSQL; SQLite is serialised)."""
-    statement = select(Appointment).where(Appointment.id == appointment_id).with_for_update()
+    statement = select(Appointment).where(col(Appointment.id) == appointment_id).with_for_update()
     appointment = (await session.execute(statement)).scalar_one_or_none()
     if appointment is None:
         raise NotFound("appointment", appointment_id)

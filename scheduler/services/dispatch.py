@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from notifications import outbox
 from notifications.masking import mask_phone
@@ -355,15 +356,16 @@ class Dispatcher:
     async def _load(self, session: AsyncSession, claimed: Sequence[Any], lease_until: datetime) -> list[Job]:
         ids = [row.id for row in claimed]
         statement = (
-            select(outbox.TABLE.c.id, Appointment.status, Appointment.starts_at, Family.phone, Family.sms_consent,
-                   Family.language, Site.timezone, Site.public_label, Site.address, Site.kind,
-                   Site.phone.label("site_phone"), Interpreter.phone.label("interpreter_phone"))
-            .join(Appointment, Appointment.id == outbox.TABLE.c.appointment_id)  # type: ignore[arg-type]
-            .join(Family, Family.id == Appointment.family_id)  # type: ignore[arg-type]
-            .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
+            select(outbox.TABLE.c.id, col(Appointment.status), col(Appointment.starts_at), col(Family.phone),
+                   col(Family.sms_consent), col(Family.language), col(Site.timezone), col(Site.public_label),
+                   col(Site.address), col(Site.kind), col(Site.phone).label("site_phone"),
+                   col(Interpreter.phone).label("interpreter_phone"))
+            .join(Appointment, col(Appointment.id) == outbox.TABLE.c.appointment_id)
+            .join(Family, col(Family.id) == Appointment.family_id)
+            .join(Site, col(Site.id) == Appointment.site_id)
             # An interpreter's message goes to the interpreter it names (one released by a move),
             # else to the appointment's current one.
-            .outerjoin(Interpreter, Interpreter.id == func.coalesce(  # type: ignore[arg-type]
+            .outerjoin(Interpreter, col(Interpreter.id) == func.coalesce(
                 outbox.TABLE.c.interpreter_id, Appointment.interpreter_id))
             .where(outbox.TABLE.c.id.in_(ids))
         )

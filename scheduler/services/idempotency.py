@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scheduler.db.tables import IdempotencyRecord
 from scheduler.domain.errors import IdempotencyKeyReused
@@ -36,7 +37,7 @@ async def replay(
 ) -> StoredResponse | None:
     """The stored response for this key, None if there is none, or IdempotencyKeyReused."""
     statement = select(IdempotencyRecord).where(
-        IdempotencyRecord.api_key_id == key_id, IdempotencyRecord.key == key
+        col(IdempotencyRecord.api_key_id) == key_id, col(IdempotencyRecord.key) == key
     )
     record = (await session.execute(statement)).scalar_one_or_none()
     if record is None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scheduler.db import holds as hold_store
 from scheduler.db.tables import AvailabilityRule, Interpreter
@@ -39,7 +40,8 @@ class Pool:
 
 async def pool(session: AsyncSession, language: str) -> Pool:
     """Every interpreter of ``language`` (the pool is small: the filter runs in Python on a JSON list)."""
-    rows = (await session.execute(select(Interpreter.id, Interpreter.languages, Interpreter.timezone))).all()
+    statement = select(col(Interpreter.id), col(Interpreter.languages), col(Interpreter.timezone))
+    rows = (await session.execute(statement)).all()
     return Pool(language, {row.id: row.timezone for row in rows if language in row.languages})
 
 
@@ -66,11 +68,12 @@ def _window(first: date, last: date) -> Interval:
 async def _rules(session: AsyncSession, interpreters: Pool, first: date, last: date) -> list[WeeklyRule]:
     rule = AvailabilityRule
     statement = select(
-        rule.id, rule.interpreter_id, rule.weekday, rule.start_time, rule.end_time, rule.valid_from, rule.valid_until
+        col(rule.id), col(rule.interpreter_id), col(rule.weekday), col(rule.start_time), col(rule.end_time),
+        col(rule.valid_from), col(rule.valid_until),
     ).where(
-        rule.interpreter_id.in_(interpreters.ids),  # type: ignore[union-attr]
-        rule.valid_from <= last,
-        or_(rule.valid_until.is_(None), rule.valid_until >= first),  # type: ignore[union-attr]
+        col(rule.interpreter_id).in_(interpreters.ids),
+        col(rule.valid_from) <= last,
+        or_(col(rule.valid_until).is_(None), col(rule.valid_until) >= first),
     )
     return [_weekly_rule(row, interpreters) for row in (await session.execute(statement)).all()]
 

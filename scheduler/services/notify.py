@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from notifications import outbox
 from notifications.policy import QuietHours, may_text, next_allowed_send, plan_reminders
@@ -72,11 +73,11 @@ class MessagePlanner:
         """
         await outbox.cancel_pending(session, appointment.id, now, recipient="interpreter",
                                     interpreter_id=was.interpreter_id)
-        site = (await session.execute(
-            select(Site.timezone, Site.public_label, Site.address, Site.kind, Site.phone,
-                   Interpreter.phone.label("interpreter_phone"))
-            .join(Interpreter, Interpreter.id == was.interpreter_id)  # type: ignore[arg-type]
-            .where(Site.id == was.site_id)
+        site: Any = (await session.execute(
+            select(col(Site.timezone), col(Site.public_label), col(Site.address), col(Site.kind), col(Site.phone),
+                   col(Interpreter.phone).label("interpreter_phone"))
+            .join(Interpreter, col(Interpreter.id) == was.interpreter_id)
+            .where(col(Site.id) == was.site_id)
         )).first()
         if site is None or not site.interpreter_phone or was.starts_at <= now:
             return
@@ -116,17 +117,22 @@ class MessagePlanner:
         await outbox.enqueue(session, planned, now)
 
 
+# Built once (the appointment id is bound): every booking, move and cancellation reads it.
+CONTACT: Final[Select[*tuple[Any, ...]]] = (
+    select(col(Family.phone), col(Family.sms_consent), col(Site.timezone),
+           col(Service.reminder_offsets_minutes).label("offsets"), col(Interpreter.phone).label("interpreter_phone"),
+           col(Appointment.interpreter_status))
+    .select_from(Appointment)
+    .join(Family, col(Family.id) == col(Appointment.family_id))
+    .join(Site, col(Site.id) == col(Appointment.site_id))
+    .join(Service, col(Service.id) == col(Appointment.service_id))
+    .outerjoin(Interpreter, col(Interpreter.id) == col(Appointment.interpreter_id))
+    .where(col(Appointment.id) == bindparam("appointment_id"))
+)
+
+
 async def _contact(session: AsyncSession, appointment_id: str) -> Any:
-    return (await session.execute(
-        select(Family.phone, Family.sms_consent, Site.timezone, Service.reminder_offsets_minutes.label("offsets"),
-               Interpreter.phone.label("interpreter_phone"), Appointment.interpreter_status)
-        .select_from(Appointment)
-        .join(Family, Family.id == Appointment.family_id)  # type: ignore[arg-type]
-        .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
-        .join(Service, Service.id == Appointment.service_id)  # type: ignore[arg-type]
-        .outerjoin(Interpreter, Interpreter.id == Appointment.interpreter_id)  # type: ignore[arg-type]
-        .where(Appointment.id == appointment_id)
-    )).one()
+    return (await session.execute(CONTACT, {"appointment_id": appointment_id})).one()
 
 
 def _reachable(row: Any, recipient: str) -> bool:

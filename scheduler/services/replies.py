@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from notifications import outbox
 from notifications.inbox import Action, InboundMessage, reply_words
@@ -21,7 +22,8 @@ async def handle_reply(
     session: AsyncSession, planner: MessagePlanner, provider_id: str, phone: str, text: str, now: datetime
 ) -> Action | None:
     """Act on a reply from ``phone``; None for an unknown number or a reply already handled."""
-    families = list((await session.execute(select(Family.id).where(Family.phone == phone))).scalars())
+    statement = select(col(Family.id)).where(col(Family.phone) == phone)
+    families = list((await session.execute(statement)).scalars())
     if not families:
         return None
     action = reply_words().action(text)
@@ -40,9 +42,9 @@ async def handle_reply(
 async def _next_appointment(session: AsyncSession, families: list[str], now: datetime) -> Appointment | None:
     statement = (
         select(Appointment)
-        .where(Appointment.family_id.in_(families), Appointment.starts_at > now,  # type: ignore[attr-defined]
-               Appointment.status.in_(booking.ACTIVE))  # type: ignore[attr-defined]
-        .order_by(Appointment.starts_at)
+        .where(col(Appointment.family_id).in_(families), col(Appointment.starts_at) > now,
+               col(Appointment.status).in_(booking.ACTIVE))
+        .order_by(col(Appointment.starts_at))
         .limit(1)
     )
     return (await session.execute(statement)).scalar_one_or_none()
@@ -58,16 +60,18 @@ async def _record(
         appointment_id=appointment.id if appointment else None, action=action,
         # Keywords are acted upon; only other replies are kept, for staff to read.
         body=text[:KEPT_BODY_CHARS] if action == "keep" else None, received_at=now,
-    ).on_conflict_do_nothing(index_elements=["provider_id"]).returning(table.c.id)
+    ).on_conflict_do_nothing(
+        index_elements=["provider_id"]
+    ).returning(table.c.id)
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 async def _withdraw_consent(session: AsyncSession, families: list[str], now: datetime) -> None:
     await session.execute(
-        update(Family).where(Family.id.in_(families)).values(sms_consent=False, updated_at=now)  # type: ignore[attr-defined]
+        update(Family).where(col(Family.id).in_(families)).values(sms_consent=False, updated_at=now)
     )
     appointments = (await session.execute(
-        select(Appointment.id).where(Appointment.family_id.in_(families))  # type: ignore[attr-defined]
+        select(col(Appointment.id)).where(col(Appointment.family_id).in_(families))
     )).scalars()
     for appointment_id in appointments:
         await outbox.cancel_pending(session, appointment_id, now, recipient="family")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scheduler.db.tables import Absence
 from scheduler.domain.intervals import Interval
@@ -33,10 +34,10 @@ async def absences(session: AsyncSession, resource_ids: list[str], window: Inter
     if not resource_ids:
         return {}
     resource = func.coalesce(Absence.staff_id, Absence.interpreter_id).label("resource_id")
-    statement = select(resource, Absence.start, Absence.end).where(
-        or_(Absence.staff_id.in_(resource_ids), Absence.interpreter_id.in_(resource_ids)),  # type: ignore[union-attr]
-        Absence.start < window.end,
-        Absence.end > window.start,
+    statement = select(resource, col(Absence.start), col(Absence.end)).where(
+        or_(col(Absence.staff_id).in_(resource_ids), col(Absence.interpreter_id).in_(resource_ids)),
+        col(Absence.start) < window.end,
+        col(Absence.end) > window.start,
     )
     busy: dict[str, list[Interval]] = defaultdict(list)
     for row in (await session.execute(statement)).all():

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scheduler.db.tables import Appointment, Site
 
@@ -22,14 +23,15 @@ async def interpreter_use(
     The month is the appointment's month in its site's zone.
     """
     statement = (
-        select(Appointment.interpreter_language, Appointment.interpreter_status, Appointment.starts_at, Site.timezone)
-        .join(Site, Site.id == Appointment.site_id)  # type: ignore[arg-type]
+        select(col(Appointment.interpreter_language), col(Appointment.interpreter_status),
+               col(Appointment.starts_at), col(Site.timezone))
+        .join(Site, col(Site.id) == Appointment.site_id)
         .where(
-            Appointment.interpreter_language.is_not(None),  # type: ignore[union-attr]
-            Appointment.interpreter_status.in_(("booked", "external")),  # type: ignore[union-attr]
-            Appointment.status.in_(COUNTED),  # type: ignore[attr-defined]
-            Appointment.starts_at >= start,
-            Appointment.starts_at < end,
+            col(Appointment.interpreter_language).is_not(None),
+            col(Appointment.interpreter_status).in_(("booked", "external")),
+            col(Appointment.status).in_(COUNTED),
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
         )
     )
     total: Counter[tuple[str, str]] = Counter()

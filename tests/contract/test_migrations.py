@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import notifications.inbox  # noqa: F401  (registers its table)
+import notifications.inbox  # registers its table
 import notifications.outbox  # noqa: F401  (registers its table)
 import scheduler.db.tables  # noqa: F401  (registers the tables)
 from scheduler.db.engine import create_engine

@@ -13,6 +13,9 @@ from notifications import outbox
 from scheduler.db.engine import Database
 from scheduler.db.tables import Family, FamilyLink, new_id
 from scheduler.jobs import erase_expired_phones, purge_expired_family_links
+from scheduler.ports import FrenchHolidayCalendar
+from scheduler.services import booking
+from scheduler.services.notify import MessagePlanner
 from scheduler.settings import Settings
 from tests.support.clock import FixedClock
 from tests.support.databases import DatabaseHandle
@@ -80,3 +83,28 @@ async def test_expired_family_links_are_deleted_and_live_ones_kept(db: Database)
     async with db.read() as session:
         left = set((await session.execute(select(FamilyLink.token_hash))).scalars())
     assert left == {"live"}
+
+
+async def test_retention_counts_from_the_family_s_latest_appointment_whatever_the_booking_order(db: Database) -> None:
+    # Wednesdays 09:00-12:00 in Paris; 2026-12-02 and 2026-12-16 are Wednesdays, 2026-12-09 too.
+    prog = await programme(db, weekday=3)
+    family = booking.FamilyData("PRE-RETENTION", "+33612345678", "fr", True)
+
+    async def book(start: str) -> None:
+        request = booking.BookingRequest(prog.service_id, datetime.fromisoformat(start), family,
+                                         staff_id=prog.staff_id)
+        async with db.write() as session:
+            await booking.book(session, FrenchHolidayCalendar(), MessagePlanner(None), request, NOW)
+
+    async def last_appointment() -> datetime | None:
+        async with db.read() as session:
+            found: datetime | None = (await session.execute(
+                select(Family.last_appointment_at).where(Family.reference == "PRE-RETENTION"))).scalar_one()
+        return found
+
+    await book("2026-12-09T10:00:00+01:00")
+    assert await last_appointment() == datetime(2026, 12, 9, 9, 0, tzinfo=UTC)
+    await book("2026-12-16T09:00:00+01:00")
+    assert await last_appointment() == datetime(2026, 12, 16, 8, 0, tzinfo=UTC)
+    await book("2026-12-02T11:00:00+01:00")  # earlier than the latest: the clock does not go back
+    assert await last_appointment() == datetime(2026, 12, 16, 8, 0, tzinfo=UTC)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.api import Programme, at, booking, created, programme, slot_starts, upcoming
 from tests.support.server import RunningServer

@@ -208,7 +208,7 @@ def test_the_interpreter_is_texted_in_french_when_booked_and_cancelled(sms_serve
         created(client.post("/v1/availability-rules", json={"interpreter_id": interpreter["id"], "weekday": 3,
                                                             "start_time": "09:00", "end_time": "12:00",
                                                             "valid_from": "2026-01-01"}))
-        appointment, family_number = _book(client, prog, "10:00", weeks=3, language="tr")
+        appointment, _ = _book(client, prog, "10:00", weeks=3, language="tr")
         assert appointment["interpreter"] is None
         national, e164 = _unique_mobile()
         body = booking(prog, at(upcoming(3, weeks_ahead=3), "11:00"), interpreter_language="wo",

@@ -42,7 +42,7 @@ def postgres_available() -> bool:
     async def probe() -> bool:
         try:
             connection = await asyncpg.connect(_dsn(postgres_url()), timeout=3)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncpg.PostgresError):
             return False
         await connection.close()
         return True

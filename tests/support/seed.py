@@ -10,7 +10,17 @@ from sqlalchemy import insert
 
 from notifications import outbox
 from scheduler.db.engine import Database
-from scheduler.db.tables import Appointment, AvailabilityRule, Family, Hold, RuleService, Service, Site, Staff, new_id
+from scheduler.db.tables import (
+    Appointment,
+    AvailabilityRule,
+    Family,
+    Hold,
+    RuleService,
+    Service,
+    Site,
+    Staff,
+    new_id,
+)
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
