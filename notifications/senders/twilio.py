@@ -30,6 +30,8 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 """Total time allowed for one API call; a timed-out send may still have been accepted."""
 LOOKUP_LIMIT = 200
 """Messages to one number examined by a lookup; a family gets a handful a month."""
+LOOKUP_PAGE_SIZE = 50
+"""Messages per page of a lookup: most lookups stop at the first page (newest first)."""
 
 logger = logging.getLogger("creneau.sms.twilio")
 # A Messaging Service SID, as opposed to an alphanumeric sender ID (which may well start with "MG").
@@ -168,23 +170,37 @@ class TwilioSmsSender:
         return _result(created)
 
     async def lookup(self, message: OutgoingSms, since: datetime) -> SendResult | None:
-        """Find a message to the same number with the same body, sent at or after ``since``.
+        """Find a message to the same number, from our sender, with the same body, accepted at or after ``since``.
 
-        Twilio stamps dates to the second, so ``since`` is truncated to the second. A message
-        still queued at Twilio has no sent date yet and is not found: reconcile a while after
-        the crash or timeout, not at once.
+        Listed by recipient (and sender) with no ``DateSent`` filter: a message Twilio accepted
+        but still holds (``accepted``, ``queued``, ``scheduled``) has no sent date yet, and any
+        ``DateSent`` filter leaves it out, which would have it sent twice. Twilio's list shows
+        neither the status callback nor its ``?ref=``, so the reference cannot be matched there:
+        recipient, sender and body (the body names the event and the time) are, plus the
+        acceptance date (to the second, so ``since`` is truncated to the second).
         """
         since_second = since.astimezone(UTC).replace(microsecond=0)
         try:
-            found = await self._message_list().list_async(
-                to=message.to, date_sent_after=since_second, limit=LOOKUP_LIMIT
+            candidates = await self._message_list().stream_async(
+                to=message.to, **self._lookup_filter(), limit=LOOKUP_LIMIT, page_size=LOOKUP_PAGE_SIZE
             )
+            async for candidate in candidates:
+                if self._is_ours(candidate) and candidate.body == message.body \
+                        and _accepted_at(candidate) >= since_second:
+                    return _result(candidate)
         except _VENDOR_ERRORS as exc:
             raise _translate(exc) from exc
-        for candidate in found:
-            if candidate.body == message.body and _accepted_at(candidate) >= since_second:
-                return _result(candidate)
         return None
+
+    def _lookup_filter(self) -> dict[str, str]:
+        # A Messaging Service picks the sender from its pool (none until then): filter on the
+        # service in the answer instead (_is_ours).
+        return {} if _MESSAGING_SERVICE_SID.match(self._sender) else {"from_": self._sender}
+
+    def _is_ours(self, candidate: MessageInstance) -> bool:
+        if _MESSAGING_SERVICE_SID.match(self._sender):
+            return bool(candidate.messaging_service_sid == self._sender)
+        return bool(candidate.from_ == self._sender)
 
     async def aclose(self) -> None:
         """Close the HTTP session; the sender can be used again afterwards (a new one opens)."""

@@ -177,6 +177,31 @@ async def test_after_a_timeout_the_provider_is_asked_before_any_resend(db: Datab
     assert (booked.status, booked.provider_id) == ("sent", fake.messages[0]["sid"])
 
 
+async def test_a_message_twilio_still_queues_after_a_timeout_is_reconciled_not_resent(db: Database) -> None:
+    """Twilio accepted the message, answered too late, and still holds it (no sent date yet)."""
+    # On the real time and without quiet hours, as above: the fake stamps messages with the real time.
+    clock = FixedClock(datetime.now(UTC))
+    prog = await seed.programme(db)
+    [message_id] = await seed.appointments_with_due_messages(db, prog, 1, clock.now() + timedelta(days=10), clock.now())
+    with FakeTwilio() as fake:
+        fake.hold_in_queue()
+        sender = TwilioSmsSender(fake.account_sid, fake.auth_token, "CRENEAU", api_base=fake.base_url, timeout=0.5)
+        fake.fail_next(PlannedFailure.slow(1.5))
+        dispatcher = _dispatcher(db, sender, clock, quiet=None)
+        assert (await dispatcher.run_once()).retried == 1
+        await anyio.sleep(1.5)  # the fake finishes accepting the message after our client gave up
+        assert [(m["status"], m["date_sent"]) for m in fake.messages] == [("queued", None)]
+        clock.advance(minutes=2)
+        report = await dispatcher.run_once()
+        await sender.aclose()
+        assert (report.reconciled, report.sent) == (1, 0)
+        assert len(fake.messages) == 1
+    async with db.read() as session:
+        row = await session.get(outbox.OutboxMessage, message_id)
+    assert row is not None
+    assert (row.status, row.provider_id, row.provider_status) == ("sent", fake.messages[0]["sid"], "queued")
+
+
 async def test_a_crashed_claim_is_reconciled_after_its_lease(db: Database) -> None:
     clock = FixedClock(MONDAY_NOON)
     prog = await seed.programme(db)

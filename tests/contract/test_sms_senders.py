@@ -5,11 +5,15 @@ The Twilio adapter runs the official client against a real HTTP fake (tests/fake
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import socket
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import anyio
 import pytest
@@ -24,7 +28,7 @@ from notifications.senders.base import (
 )
 from notifications.senders.console import ConsoleSmsSender
 from notifications.senders.memory import InMemorySmsSender
-from notifications.senders.twilio import TwilioSmsSender
+from notifications.senders.twilio import LOOKUP_PAGE_SIZE, TwilioSmsSender
 from tests.fakes.fake_twilio import FakeTwilio, PlannedFailure
 
 pytestmark = pytest.mark.anyio
@@ -257,12 +261,89 @@ async def test_lookup_ignores_messages_sent_before_since(fake_twilio: FakeTwilio
     assert found is None
 
 
-async def test_lookup_asks_by_recipient_and_date(fake_twilio: FakeTwilio) -> None:
+async def test_lookup_asks_by_recipient_and_sender_without_a_sent_date(fake_twilio: FakeTwilio) -> None:
+    # A DateSent filter would leave out every message Twilio still holds in its queue.
     sender = twilio_sender(fake_twilio)
     await sender.lookup(REMINDER, datetime(2026, 11, 23, 13, 0, 0, 250_000, tzinfo=UTC))
     await sender.aclose()
     query = fake_twilio.requests[-1].query
-    assert (query["To"], query["DateSent>"]) == ([MOBILE], ["2026-11-23T13:00:00Z"])
+    assert (query["To"], query["From"], query["PageSize"]) == ([MOBILE], ["CRENEAU"], [str(LOOKUP_PAGE_SIZE)])
+    assert not [key for key in query if key.startswith("DateSent")]
+
+
+@pytest.mark.parametrize("sender_id", ["CRENEAU", SERVICE_SID])
+async def test_lookup_finds_a_message_twilio_still_holds_in_its_queue(fake_twilio: FakeTwilio, sender_id: str) -> None:
+    sender = twilio_sender(fake_twilio, sender_id)
+    since = datetime.now(UTC)
+    fake_twilio.hold_in_queue()
+    sent = await sender.send(REMINDER)
+    [held] = fake_twilio.messages
+    assert (held["status"], held["date_sent"]) == (sent.status, None)
+    found = await sender.lookup(REMINDER, since)
+    await sender.aclose()
+    assert found is not None
+    assert (found.provider_id, found.status) == (sent.provider_id, sent.status)
+
+
+async def test_lookup_ignores_a_message_from_another_sender(fake_twilio: FakeTwilio) -> None:
+    since = datetime.now(UTC)
+    other = twilio_sender(fake_twilio, "AUTRE")
+    await other.send(REMINDER)
+    await other.aclose()
+    sender = twilio_sender(fake_twilio, SERVICE_SID)
+    assert await sender.lookup(REMINDER, since) is None
+    await sender.aclose()
+
+
+async def test_lookup_looks_past_the_first_page(fake_twilio: FakeTwilio) -> None:
+    sender = twilio_sender(fake_twilio)
+    since = datetime.now(UTC)
+    await sender.send(REMINDER)
+    for number in range(LOOKUP_PAGE_SIZE + 5):  # newer messages to the same number
+        await sender.send(OutgoingSms(MOBILE, f"Message {number}", reference=f"other-{number}"))
+    found = await sender.lookup(REMINDER, since)
+    await sender.aclose()
+    assert found is not None
+    assert found.provider_id == fake_twilio.messages[0]["sid"]
+
+
+def _list_sids(fake: FakeTwilio, **filters: str) -> list[str]:
+    """The sids the fake's Messages list answers for these filters (a plain HTTP GET, as Twilio's)."""
+    url = f"{fake.base_url}/2010-04-01/Accounts/{fake.account_sid}/Messages.json?{urlencode(filters)}"
+    credentials = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+    request = urllib.request.Request(url, headers={"Authorization": f"Basic {credentials}"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return [message["sid"] for message in json.loads(answer.read())["messages"]]
+
+
+async def test_the_fakes_date_sent_filters_leave_out_queued_messages_as_twilio_does(fake_twilio: FakeTwilio) -> None:
+    sender = twilio_sender(fake_twilio)
+    sent = (await sender.send(REMINDER)).provider_id
+    fake_twilio.hold_in_queue()
+    held = (await sender.send(OutgoingSms("+33698765432", "Bonjour", "msg-004"))).provider_id
+    await sender.aclose()
+    today = datetime.now(UTC).date().isoformat()
+    assert _list_sids(fake_twilio) == [held, sent]
+    assert _list_sids(fake_twilio, To=MOBILE) == [sent]
+    assert _list_sids(fake_twilio, From="CRENEAU") == [held, sent]
+    assert _list_sids(fake_twilio, From="AUTRE") == []
+    for date_filter in ("DateSent", "DateSent>", "DateSent<"):
+        assert _list_sids(fake_twilio, **{date_filter: today}) == [sent]
+    assert _list_sids(fake_twilio, **{"DateSent>": "2999-01-01"}) == []
+    fake_twilio.release_queued()
+    assert _list_sids(fake_twilio, DateSent=today) == [held, sent]
+    assert [m["status"] for m in fake_twilio.messages] == ["sent", "sent"]
+
+
+async def test_the_fake_in_its_own_process_holds_and_releases_messages(fake_twilio_in_own_process: FakeTwilio) -> None:
+    fake = fake_twilio_in_own_process
+    fake.hold_in_queue()
+    sender = twilio_sender(fake)
+    await sender.send(REMINDER)
+    await sender.aclose()
+    assert [(m["status"], m["date_sent"]) for m in fake.messages] == [("queued", None)]
+    fake.release_queued()
+    assert [m["status"] for m in fake.messages] == ["sent"]
 
 
 async def test_lookup_failure_is_translated(fake_twilio: FakeTwilio) -> None:

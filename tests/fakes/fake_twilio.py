@@ -117,6 +117,8 @@ class _State:
     messages: list[dict[str, Any]] = field(default_factory=list)
     callbacks: dict[str, str] = field(default_factory=dict)
     failures: deque[PlannedFailure] = field(default_factory=deque)
+    hold: bool = False
+    """Keep new messages in Twilio's queue (``queued``/``accepted``, no ``date_sent``) until released."""
 
 
 class FakeTwilio:
@@ -144,7 +146,7 @@ class FakeTwilio:
             _ServingProcess(self._socket, account_sid, auth_token) if separate_process
             else _ServingThread(self._socket, self._state)
         )
-        # What a separate process reported so far (both lists only grow).
+        # What a separate process reported so far (messages: its latest view; requests only grow).
         self._seen_messages: list[dict[str, Any]] = []
         self._seen_requests: list[RecordedRequest] = []
 
@@ -192,6 +194,24 @@ class FakeTwilio:
         with self._state.lock:
             self._state.failures.extend(failures)
 
+    def hold_in_queue(self, hold: bool = True) -> None:
+        """Keep the messages accepted from now on queued, with no sent date, until ``release_queued()``.
+
+        By default a message is handed to the carrier at once (``sent``, with a ``date_sent``).
+        """
+        if isinstance(self._serving, _ServingProcess):
+            self._serving.control("POST", "hold", {"hold": hold})
+            return
+        with self._state.lock:
+            self._state.hold = hold
+
+    def release_queued(self) -> None:
+        """Hand every queued message to the carrier now: ``sent``, with today's ``date_sent``."""
+        if isinstance(self._serving, _ServingProcess):
+            self._serving.control("POST", "release")
+            return
+        _release(self._state)
+
     def start(self) -> Self:
         self._serving.start()
         return self
@@ -219,10 +239,10 @@ class FakeTwilio:
             return [_with_callback(message, self._state) for message in self._state.messages]
 
     def _catch_up(self) -> None:
-        """Fetch what a separate process received since the last call (both lists only grow)."""
+        """Fetch what a separate process holds now (messages change status: all of them; requests only grow)."""
         if not isinstance(self._serving, _ServingProcess) or not self._serving.running:
             return
-        self._seen_messages.extend(self._serving.control("GET", f"messages?after={len(self._seen_messages)}"))
+        self._seen_messages = list(self._serving.control("GET", "messages"))
         fresh = self._serving.control("GET", f"requests?after={len(self._seen_requests)}")
         self._seen_requests.extend(RecordedRequest(**item) for item in fresh)
 
@@ -392,12 +412,28 @@ class _Api:
             with state.lock:
                 state.failures.extend(PlannedFailure(**item) for item in json.loads(raw or "[]"))
             return _reply(200, [])
+        if path == "/_fake/hold" and method == "POST":
+            with state.lock:
+                state.hold = bool(json.loads(raw or "{}").get("hold", True))
+            return _reply(200, [])
+        if path == "/_fake/release" and method == "POST":
+            _release(state)
+            return _reply(200, [])
         return _reply(404, _error(20404, f"The requested resource {path} was not found", 404))
 
 
 def _reply(status: int, payload: object) -> web.Response:
     return web.Response(status=status, body=json.dumps(payload).encode("utf-8"),
                         content_type="application/json", charset="utf-8")
+
+
+def _release(state: _State) -> None:
+    """Hand the queued messages to the carrier: what Twilio does a moment after accepting them."""
+    now = format_datetime(datetime.now(UTC).replace(microsecond=0))
+    with state.lock:
+        for message in state.messages:
+            if message["date_sent"] is None:
+                message.update(status="sent", date_sent=now, date_updated=now)
 
 
 def _next_failure(state: _State) -> PlannedFailure | None:
@@ -457,9 +493,10 @@ def _create(state: _State, form: Mapping[str, str]) -> tuple[int, object]:
         "to": form["To"],
         "uri": f"{API_PREFIX}{state.account_sid}/Messages/{sid}.json",
     }
-    # Twilio hands the message to the carrier a moment later: what a later GET shows.
-    stored = {**answer, "status": "sent", "date_sent": format_datetime(now)}
     with state.lock:
+        # Twilio hands the message to the carrier a moment later (at once here, unless held):
+        # only then does it get a sent date, which the DateSent filters need.
+        stored = dict(answer) if state.hold else {**answer, "status": "sent", "date_sent": format_datetime(now)}
         state.messages.append(stored)
         state.callbacks[sid] = form.get("StatusCallback", "")
     return 201, answer
