@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +18,15 @@ GSM7_BASIC = frozenset(
 )
 # Extension table: each of these is sent as ESC + character, so it costs two septets.
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+# Characters NFKD cannot bring into GSM-7, spelled the way a French reader expects.
+_GSM7_SPELLING = {
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    **dict.fromkeys("\u00a0\u2007\u2009\u202f\t", " "),
+    "\u2026": "...", "\u0153": "oe", "\u0152": "OE", "\u00b0": "o", "\u2022": "-", "\u00b7": "-",
+}
 
 SINGLE_SEGMENT_UNITS: dict[Encoding, int] = {"GSM-7": 160, "UCS-2": 70}
 # A concatenated message loses 7 septets / 3 UTF-16 units per segment to the UDH header.
@@ -51,9 +61,35 @@ def count_segments(text: str) -> Segments:
     return Segments(encoding, units, _pack(costs, CONCATENATED_SEGMENT_UNITS[encoding]))
 
 
+def is_gsm7(text: str) -> bool:
+    """Whether every character of a text is in the GSM-7 alphabet (basic or extension table)."""
+    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+
+
+def to_gsm7(text: str) -> str:
+    """The closest GSM-7 spelling of a text: accents GSM-7 lacks dropped, typography made plain.
+
+    ``"Maison des Familles — Françoise Dolto"`` -> ``"Maison des Familles - Francoise Dolto"``.
+    Letters GSM-7 has (é è à ù Ç...) are kept; ê ç œ « — and the like are spelled without
+    (NFKD keeps the base letter); a character with no GSM-7 spelling at all is left out.
+    """
+    if is_gsm7(text):
+        return text
+    return "".join(_gsm7_char(char) for char in text)
+
+
+def _gsm7_char(char: str) -> str:
+    if char in GSM7_BASIC or char in GSM7_EXTENSION:
+        return char
+    if char in _GSM7_SPELLING:
+        return _GSM7_SPELLING[char]
+    decomposed = unicodedata.normalize("NFKD", char)
+    return "".join(part for part in decomposed if part in GSM7_BASIC or part in GSM7_EXTENSION)
+
+
 def _unit_costs(text: str) -> tuple[Encoding, list[int]]:
     """The encoding a text needs and the units each of its characters costs in it."""
-    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
+    if is_gsm7(text):
         return "GSM-7", [2 if char in GSM7_EXTENSION else 1 for char in text]
     # Characters outside the Basic Multilingual Plane (emoji) are a UTF-16 surrogate pair.
     return "UCS-2", [2 if ord(char) > 0xFFFF else 1 for char in text]

@@ -6,14 +6,14 @@ import functools
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_time
 
-from notifications.segments import Segments, count_segments
+from notifications.segments import Segments, count_segments, is_gsm7, to_gsm7
 
 DEFAULT_LANGUAGE = "fr"
 APPOINTMENT_EVENTS = (
@@ -92,6 +92,9 @@ class LanguageTexts:
     max_segments: int
     gsm7_spelling: Mapping[str, str]
     events: Mapping[str, EventTexts]
+    gsm7_fields: bool = False
+    """The language's own words are all GSM-7: the site's label and address are spelled in GSM-7
+    too (``to_gsm7``), so that one "ç" or "—" in them does not make the whole text UCS-2."""
 
 
 class TextCatalog:
@@ -126,16 +129,19 @@ class TextCatalog:
         """Write the text of an event in a language (French when the language lacks it).
 
         The longest form that fits the language's segment budget is used: the long date and
-        the address first, then a short date, then no address.
+        the address first, then a short date, then no address; last, the label cut short, so
+        that no site's data can take a text past its budget. In a language whose words are
+        all GSM-7 (French, English), the label and address are first spelled in GSM-7.
         """
         texts = self._texts_for(event, language)
-        body = ""
+        if texts.gsm7_fields:
+            ctx = _spelled_in_gsm7(ctx)
         for short_date, with_address in _SHORTENINGS:
             body = _compose(texts, texts.events[event], ctx, short_date=short_date, with_address=with_address)
             segments = count_segments(body)
             if segments.segments <= texts.max_segments:
-                break
-        return RenderedSms(body, texts.language, segments)
+                return RenderedSms(body, texts.language, segments)
+        return _with_label_cut(texts, texts.events[event], ctx)
 
     def _texts_for(self, event: str, language: str) -> LanguageTexts:
         if event not in EVENTS:
@@ -210,6 +216,32 @@ def _base_language(language: str) -> str:
     return language.strip().lower().replace("_", "-").split("-")[0]
 
 
+def _spelled_in_gsm7(ctx: MessageContext) -> MessageContext:
+    address = to_gsm7(ctx.site_address) if ctx.site_address else ctx.site_address
+    return replace(ctx, site_label=to_gsm7(ctx.site_label), site_address=address)
+
+
+def _with_label_cut(texts: LanguageTexts, event: EventTexts, ctx: MessageContext) -> RenderedSms:
+    """The shortest form (short date, no address) with the longest start of the label that fits.
+
+    A binary search: a longer label never costs fewer segments. Should even no label be too
+    long (an absurdly long link), the text goes without one rather than not at all.
+    """
+    def rendered(length: int) -> RenderedSms:
+        label = ctx.site_label[:length].rstrip(" ,;:-")
+        body = _compose(texts, event, replace(ctx, site_label=label), short_date=True, with_address=False)
+        return RenderedSms(body, texts.language, count_segments(body))
+
+    fits, too_long = 0, len(ctx.site_label)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if rendered(middle).segments.segments <= texts.max_segments:
+            fits = middle
+        else:
+            too_long = middle
+    return rendered(fits)
+
+
 def _compose(
     texts: LanguageTexts, event: EventTexts, ctx: MessageContext, *, short_date: bool, with_address: bool
 ) -> str:
@@ -261,7 +293,15 @@ def _parse_language(path: Path) -> LanguageTexts:
         max_segments=int(data["max_segments"]),
         gsm7_spelling=dict(data.get("gsm7_spelling", {})),
         events=events,
+        gsm7_fields=_words_are_gsm7(data, events),
     )
+
+
+def _words_are_gsm7(data: Mapping[str, Any], events: Mapping[str, EventTexts]) -> bool:
+    """Whether every template's own words (placeholders aside) are GSM-7."""
+    templates = [data[key] for key in _LANGUAGE_FIELDS]
+    templates += [part for event in events.values() for part in (event.text, event.link, event.phone) if part]
+    return all(is_gsm7(literal) for template in templates for literal, _, _, _ in string.Formatter().parse(template))
 
 
 _SETTINGS = {"locale", "date_long", "date_short", "time", "max_segments", "gsm7_spelling"}

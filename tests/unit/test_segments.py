@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.segments import Segments, count_segments
+from notifications.segments import Segments, count_segments, to_gsm7
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,18 @@ def test_surrogate_pair_never_split_across_segments() -> None:
     # 66 + 2 + 66 = 134 units, 2 segments by division; the emoji cannot take the first
     # segment's 67th unit alone, so it opens the second, which then overflows.
     assert count_segments("ê" * 66 + "👍" + "ê" * 66) == Segments("UCS-2", 134, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Maison des Familles — Françoise Dolto", "Maison des Familles - Francoise Dolto", id="em-dash-c-cedilla"),
+        pytest.param("l’Hôtel « Cœur » – île", 'l\'Hotel " Coeur " - ile', id="quotes-oe-circumflex"),
+        pytest.param("Bâtiment B\u202f: 3e étage…", "Batiment B : 3e étage...", id="narrow-space-ellipsis"),
+        pytest.param("Ça, à É è ù Ñ ü [1]", "Ça, à É è ù Ñ ü [1]", id="gsm7-kept-as-is"),
+        pytest.param("Centre 😀 日本", "Centre  ", id="no-gsm7-spelling-left-out"),
+    ],
+)
+def test_to_gsm7_spells_a_text_in_gsm7(text: str, expected: str) -> None:
+    assert to_gsm7(text) == expected
+    assert count_segments(to_gsm7(text)).encoding == "GSM-7"

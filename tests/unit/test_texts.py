@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from notifications import texts
 from notifications.segments import Segments
@@ -248,8 +250,8 @@ def test_too_long_text_first_uses_the_short_date() -> None:
     assert sms.segments == Segments("GSM-7", 301, 2)
 
 
-def test_ucs2_address_that_does_not_fit_is_left_out() -> None:
-    # "â" makes the whole text UCS-2 (67 characters a segment): the address goes, the link stays.
+def test_address_is_spelled_in_gsm7_rather_than_left_out() -> None:
+    # "â" would make the whole text UCS-2 (67 characters a segment) and cost the address.
     ctx = MessageContext(
         WEDNESDAY_2PM,
         "Maison municipale des Familles Jean-Moulin",
@@ -258,10 +260,59 @@ def test_ucs2_address_that_does_not_fit_is_left_out() -> None:
     )
     sms = texts.appointment_booked("fr", ctx)
     assert sms.body == (
-        "Rendez-vous le mer. 25/11 à 14h00 : Maison municipale des Familles Jean-Moulin. "
+        "Rendez-vous le mercredi 25 novembre à 14h00 : Maison municipale des Familles Jean-Moulin, "
+        "Batiment B, 12 avenue du Général de Gaulle, 94120 Fontenay-sous-Bois. "
         "Pour confirmer ou annuler : https://rdv.exemple.fr/r/Ab3dE5fG7h"
     )
-    assert sms.segments == Segments("GSM-7", 143, 1)
+    assert sms.segments == Segments("GSM-7", 223, 2)
+
+
+def test_a_label_with_an_em_dash_and_c_cedilla_stays_gsm7_in_two_segments() -> None:
+    ctx = MessageContext(
+        WEDNESDAY_2PM, "Maison des Familles — Françoise Dolto",
+        "Résidence Les Tilleuls, 12 avenue du Général de Gaulle, 94120 Fontenay-sous-Bois", LINK,
+    )
+    for event in APPOINTMENT_EVENTS:
+        sms = render(event, "fr", ctx)
+        assert "Maison des Familles - Francoise Dolto" in sms.body
+        assert (sms.segments.encoding, sms.segments.segments) == ("GSM-7", 2)
+
+
+def test_a_label_too_long_for_any_form_is_cut_last() -> None:
+    ctx = MessageContext(WEDNESDAY_2PM, "Maison des Familles " * 20, "1 rue de la Paix", LINK)
+    sms = texts.appointment_booked("fr", ctx)
+    assert sms.body.startswith("Rendez-vous le mer. 25/11 à 14h00 : Maison des Familles Maison des Familles")
+    assert sms.body.endswith(f". Pour confirmer ou annuler : {LINK}")
+    assert sms.segments.segments == 2
+
+
+def test_languages_written_in_ucs2_keep_the_sites_spelling() -> None:
+    ctx = MessageContext(WEDNESDAY_2PM, "Maison Françoise Dolto", link=LINK)
+    assert "Françoise" in render("appointment_booked", "pt", ctx).body
+
+
+SITE_TEXT = st.text(max_size=120)
+
+
+@settings(max_examples=150, deadline=None)
+@given(label=SITE_TEXT, address=st.none() | SITE_TEXT, with_link=st.booleans(),
+       event=st.sampled_from(EVENTS))
+def test_every_french_text_fits_two_segments_whatever_the_site(
+    label: str, address: str | None, with_link: bool, event: str
+) -> None:
+    ctx = MessageContext(WEDNESDAY_2PM, label, address, LINK if with_link else None, "01 43 94 33 00")
+    assert render(event, "fr", ctx).segments.segments <= 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(label=SITE_TEXT, address=st.none() | SITE_TEXT, language=st.sampled_from(SHIPPED_LANGUAGES),
+       event=st.sampled_from(APPOINTMENT_EVENTS))
+def test_every_text_keeps_to_its_languages_budget_whatever_the_site(
+    label: str, address: str | None, language: str, event: str
+) -> None:
+    ctx = MessageContext(WEDNESDAY_2PM, label, address, LINK, "01 43 94 33 00")
+    sms = render(event, language, ctx)
+    assert sms.segments.segments <= (2 if language in ("fr", "en") else 4)
 
 
 def test_context_start_must_be_aware() -> None:
