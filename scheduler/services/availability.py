@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from scheduler.db import holds as hold_store
-from scheduler.db.tables import AvailabilityRule, Opening, RuleService, Service, Site
+from scheduler.db.tables import AvailabilityRule, Opening, RuleService, Service, Site, Staff
 from scheduler.domain import rules as rules_mod
 from scheduler.domain.calendars import ClosedDays
 from scheduler.domain.errors import NotFound
@@ -72,6 +72,7 @@ class SlotPage:
 
     slots: list[Slot]
     more: bool
+    service: ServiceSpec
 
 
 @dataclass(slots=True)
@@ -123,7 +124,19 @@ async def find_slot_page(
         found += slots
         if wanted is not None and len(found) >= wanted:
             break
-    return SlotPage(found[:limit], limit is not None and len(found) > limit)
+    if not found:
+        await _ensure_known(session, query)
+    return SlotPage(found[:limit], limit is not None and len(found) > limit, search.spec)
+
+
+async def _ensure_known(session: AsyncSession, query: SlotQuery) -> None:
+    """NotFound for a staff member or site the query names that does not exist.
+
+    Asked only when a search finds nothing, so the usual search pays no query for it.
+    """
+    for table, kind, ident in ((Staff, "staff member", query.staff_id), (Site, "site", query.site_id)):
+        if ident and await session.get(table, ident) is None:
+            raise NotFound(kind, ident)
 
 
 def _still_wanted(wanted: int | None, found: list[Slot]) -> int | None:

@@ -26,7 +26,7 @@ from scheduler.domain.intervals import Interval, utc
 from scheduler.domain.slots import Slot
 from scheduler.ports import HolidayCalendar
 from scheduler.services import interpreters
-from scheduler.services.availability import SlotQuery, find_slots, get_service
+from scheduler.services.availability import SlotQuery, find_slot_page, find_slots
 from scheduler.services.notify import Booked, MessagePlanner
 
 ACTIVE = ("booked", "confirmed")
@@ -95,8 +95,7 @@ async def _take_slot(
     session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, now: datetime
 ) -> tuple[Slot, str]:
     """Hold a place on the first candidate slot the database lets us take."""
-    capacity = (await get_service(session, request.service_id)).capacity
-    candidates = await _candidate_slots(session, calendar, request, now)
+    capacity, candidates = await _candidate_slots(session, calendar, request, now)
     for slot in candidates:
         # With one candidate, a refusal ends the transaction anyway: no savepoint is needed
         # (two statements fewer on the usual path, where the caller names the staff member).
@@ -143,8 +142,8 @@ async def _next_starts(
 
 async def _candidate_slots(
     session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, now: datetime
-) -> list[Slot]:
-    """The free slots starting exactly then, the least booked staff member of the week first.
+) -> tuple[int, list[Slot]]:
+    """The service's capacity, and its free slots starting exactly then, least booked staff first.
 
     Only the days around the start are searched (the start's offset may differ from the site's
     zone by a day at most); fairness needs only a count of each candidate's bookings that week.
@@ -153,14 +152,15 @@ async def _candidate_slots(
     query = SlotQuery(request.service_id, day - timedelta(days=1), day + timedelta(days=1), request.staff_id,
                       request.site_id)
     wanted = utc(request.start)
-    matching = [slot for slot in await find_slots(session, calendar, query, now) if slot.interval.start == wanted]
+    page = await find_slot_page(session, calendar, query, now)
+    matching = [slot for slot in page.slots if slot.interval.start == wanted]
     if len(matching) < 2:
-        return matching
+        return page.service.capacity, matching
     monday = (wanted - timedelta(days=wanted.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     week = Interval(monday, monday + timedelta(days=7))
     load = Counter(row.resource_id for row in await hold_store.blocking_holds(
         session, [slot.resource_id for slot in matching], week))
-    return sorted(matching, key=lambda slot: (load[slot.resource_id], slot.resource_id))
+    return page.service.capacity, sorted(matching, key=lambda slot: (load[slot.resource_id], slot.resource_id))
 
 
 family_table = Family.__table__  # type: ignore[attr-defined]

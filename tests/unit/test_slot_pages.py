@@ -21,7 +21,7 @@ from scheduler.api.slots import page_json
 from scheduler.db.engine import Database
 from scheduler.db.tables import AvailabilityRule, Hold, RuleService, new_id
 from scheduler.domain.rules import occurrences
-from scheduler.domain.slots import Slot, free_slots
+from scheduler.domain.slots import ServiceSpec, Slot, free_slots
 from scheduler.ports import FrenchHolidayCalendar
 from scheduler.services import admin
 from scheduler.services.availability import SlotPage, SlotQuery, find_slot_page, find_slots
@@ -117,6 +117,10 @@ async def test_service_pages_concatenate_to_the_whole_search(database: DatabaseH
 # ------------------------------------------------------------------ JSON
 
 
+HALF_HOUR = ServiceSpec(id="service", duration=timedelta(minutes=30), capacity=1, min_notice=timedelta(0),
+                        horizon=timedelta(days=92))
+
+
 def slot(start: datetime, zone: str, site_id: str | None = "site") -> Slot:
     local = start.astimezone(ZoneInfo(zone))
     return Slot(local, local + timedelta(minutes=30), "service", "staff", site_id, 1)
@@ -128,7 +132,7 @@ def slot(start: datetime, zone: str, site_id: str | None = "site") -> Slot:
 def test_slot_page_json_is_what_pydantic_writes(zone: str, more: bool) -> None:
     slots: Sequence[Slot] = [slot(datetime(2026, 12, 2, 9, 0, tzinfo=UTC), zone),
                              slot(datetime(2026, 7, 1, 9, 0, 5, 120, tzinfo=UTC), zone, site_id=None)]
-    page = SlotPage(list(slots), more)
+    page = SlotPage(list(slots), more, HALF_HOUR)
     last = slots[-1]
     cursor = admin.encode_cursor(last.interval.start.isoformat(), last.resource_id) if more else None
     items = [s.SlotOut(start=one.start, end=one.end, service_id=one.service_id, staff_id=one.resource_id,
@@ -138,5 +142,5 @@ def test_slot_page_json_is_what_pydantic_writes(zone: str, more: bool) -> None:
 
 
 def test_an_empty_page_is_an_empty_list() -> None:
-    assert page_json(SlotPage([], False)) == b'{"items":[],"next_cursor":null}'
+    assert page_json(SlotPage([], False, HALF_HOUR)) == b'{"items":[],"next_cursor":null}'
 
