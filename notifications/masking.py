@@ -1,6 +1,8 @@
-"""Phone numbers as they may appear in logs and API answers: country code, first and last digits."""
+"""Phone numbers and family page links as they may appear in logs and API answers."""
 
 from __future__ import annotations
+
+import re
 
 import phonenumbers
 
@@ -8,6 +10,9 @@ MASK = "•"
 NO_NUMBER = "<none>"
 # Below this many national digits, first + last two would reveal most of the number.
 _MIN_DIGITS_TO_REVEAL = 6
+# A family page link's token: whatever follows ``/r/`` up to the end of the URL path segment.
+_LINK_TOKEN = re.compile(r"(?<=/r/)[^\s/?#]+")
+LINK_TOKEN_MASK = "…"
 
 
 def mask_phone(e164: str | None) -> str:
@@ -45,3 +50,12 @@ def _group(masked: str) -> str:
     """Group by three from the right, as French numbers are read (``6•• ••• •78``)."""
     groups = [masked[max(end - 3, 0) : end] for end in range(len(masked), 0, -3)]
     return " ".join(reversed(groups))
+
+
+def mask_links(text: str) -> str:
+    """Hide the token of every family page link in a text, keeping the link's shape.
+
+    ``... : https://rdv.example.fr/r/Ab3dE5fG7hJk`` -> ``... : https://rdv.example.fr/r/…``:
+    the token opens the family's page (its appointment, confirm, cancel), so it is a secret.
+    """
+    return _LINK_TOKEN.sub(LINK_TOKEN_MASK, text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from notifications.masking import mask_phone
+from notifications.masking import mask_links, mask_phone
 from notifications.segments import count_segments
 from notifications.senders.base import OutgoingSms, SendResult
 
@@ -13,17 +13,17 @@ logger = logging.getLogger("creneau.sms")
 
 
 class ConsoleSmsSender:
-    """Logs each message (number masked) instead of sending it."""
+    """Logs each message (number and family page token masked) instead of sending it."""
 
     async def send(self, message: OutgoingSms) -> SendResult:
-        """Log the message on ``creneau.sms``; the number is masked, never in clear."""
+        """Log the message on ``creneau.sms``; the number and the family page link's token are masked."""
         segments = count_segments(message.body).segments
         logger.info(
             "SMS not sent (console backend) to %s, ref %s, %d segment(s): %s",
             mask_phone(message.to),
             message.reference,
             segments,
-            message.body,
+            mask_links(message.body),
         )
         return SendResult(provider_id=f"console-{message.reference}", status="sent", segments=segments)
 

@@ -24,12 +24,19 @@ MASK = "[redacted]"
 # 06 12 34 56 78, 06.12.34.56.78, 0692 12 34 56): ten digits from 0[1-9], any separators.
 _E164 = r"(?<![\w+])\+\d(?:[ .\-]?\d){6,14}(?!\d)"
 _NATIONAL = r"(?<![\w.+])0[1-9](?:[ .\-]?\d){8}(?!\d)"
-# Our API keys, and any long URL-safe secret (feed tokens, family links, Twilio tokens):
+# Our API keys, and any long URL-safe secret (feed tokens, Twilio tokens):
 # 24+ characters mixing upper and lower case. Our ids and digests are lowercase hex, so they
 # stay readable.
 _KEY = r"crn_[A-Za-z0-9_\-]{8,}"
 _SECRET = r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9_\-]*[A-Z])(?=[A-Za-z0-9_\-]*[a-z])[A-Za-z0-9_\-]{24,}"
-_SENSITIVE = re.compile("|".join(f"(?:{pattern})" for pattern in (_KEY, _E164, _NATIONAL, _SECRET)))
+# Family page links (``<public_url>/r/<token>``): the token goes, whatever its length.
+_FAMILY_LINK = r"(?<=/r/)[^\s/?#\"']+"
+# A family page token on its own (base62, 12 characters today; any length from 8): upper and
+# lower case and a digit. Most tokens have all three; words written in CamelCase (exception
+# names) have no digit.
+_BASE62_TOKEN = (r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{8,}(?![A-Za-z0-9_\-])")
+_SENSITIVE = re.compile("|".join(
+    f"(?:{pattern})" for pattern in (_KEY, _FAMILY_LINK, _E164, _NATIONAL, _SECRET, _BASE62_TOKEN)))
 
 # Attributes every LogRecord has: anything else on a record came through ``extra=``.
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}

@@ -427,6 +427,15 @@ async def test_console_logs_a_masked_number_never_the_clear_one(caplog: pytest.L
     assert "612345678" not in caplog.text
 
 
+async def test_console_never_logs_the_family_page_token(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="creneau.sms")
+    body = "Rendez-vous le mer. 25/11 à 14h00 : Accueil. Pour confirmer ou annuler : https://rdv.exemple.fr/r/Ab3dE5fG7hJk"
+    await ConsoleSmsSender().send(OutgoingSms(MOBILE, body, reference="msg-005"))
+    [record] = [r for r in caplog.records if r.name == "creneau.sms"]
+    assert record.getMessage().endswith("Pour confirmer ou annuler : https://rdv.exemple.fr/r/…")
+    assert "Ab3dE5fG7hJk" not in caplog.text
+
+
 async def test_console_lookup_finds_nothing() -> None:
     sender = ConsoleSmsSender()
     await sender.send(REMINDER)

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import inspect
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from tests.support.databases import DatabaseHandle
 from tests.support.server import RunningServer, start_server
 
 WAIT_SECONDS = 30.0
+FAMILY_LINK = re.compile(r"/r/([A-Za-z0-9]+)")
 
 
 def _wait_for(condition: Callable[[], Any], what: str) -> Any:
@@ -81,6 +83,7 @@ def _scenario(server: RunningServer, fake: FakeTwilio, hidden: Secrets) -> None:
                            family=family(reference, phone=phone[form], language="wo" if extra else "fr"), **extra)
             booked.append((created(client.post("/v1/appointments", json=body)), phone))
         _sms_round_trip(server, fake, client, booked)
+        _family_pages(server, fake, hidden)
         _feeds(server, client, prog.staff_id, prog.site_id, hidden)
         _keys(server, client, hidden)
         _bad_requests(server, client, prog, hidden)
@@ -104,6 +107,23 @@ def _sms_round_trip(server: RunningServer, fake: FakeTwilio, client: httpx.Clien
     reply = httpx.post(url, data=params, headers={"X-Twilio-Signature": twilio_signature(url, params, fake.auth_token)})
     assert reply.status_code == 200
     assert client.get(f"/v1/appointments/{booked[0][0]['id']}").json()["status"] == "confirmed"
+
+
+def _family_link_tokens(fake: FakeTwilio) -> set[str]:
+    """The family page tokens of every link the server texted (read from what Twilio received)."""
+    return {token for message in fake.messages for token in FAMILY_LINK.findall(message["body"])}
+
+
+def _family_pages(server: RunningServer, fake: FakeTwilio, hidden: Secrets) -> None:
+    tokens = _family_link_tokens(fake)
+    assert len(tokens) >= 2, "the scenario texted no family page link"
+    hidden.add(*tokens)
+    for token in tokens:  # each page, its cancel form, and a token that does not exist
+        assert httpx.get(f"{server.base_url}/r/{token}").status_code == 200
+        assert httpx.get(f"{server.base_url}/r/{token}/cancel").status_code == 200
+    unknown = "Zz9" + secrets.token_hex(5)[:9]
+    hidden.add(unknown)
+    assert httpx.get(f"{server.base_url}/r/{unknown}").status_code == 404
 
 
 def _feeds(server: RunningServer, client: httpx.Client, staff_id: str, site_id: str, hidden: Secrets) -> None:
@@ -154,6 +174,8 @@ def scenario_log(module_database: DatabaseHandle, tmp_path_factory: pytest.TempP
         with start_server(module_database, tmp_path_factory.mktemp("security"),
                           admin_key=secrets.token_urlsafe(24), extra_env=env) as server:
             _scenario(server, fake, hidden)
+            # Texts sent after the family page visits (the cancellation notice) carry links too.
+            hidden.add(*_family_link_tokens(fake))
             hidden.add(*_stored_key_hashes(module_database))
         return server.log(), hidden
 
