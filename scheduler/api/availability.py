@@ -129,6 +129,15 @@ class AbsenceController(Controller):
             row = await admin.get(session, Absence, absence_id, "absence")
         return s.AbsenceOut.model_validate(row, from_attributes=True)
 
+    @patch("/{absence_id:str}", operation_id="update_absence", summary="Change an absence")
+    async def update(self, data: s.AbsenceUpdate, svc: Services,
+                     absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
+        async with svc.db.write() as session:
+            row = admin.apply_changes(await admin.get(session, Absence, absence_id, "absence"),
+                                      data.model_dump(exclude_unset=True))
+            await session.flush()
+            return s.AbsenceOut.model_validate(row, from_attributes=True)
+
     @delete("/{absence_id:str}", operation_id="delete_absence", summary="Delete an absence", status_code=204)
     async def remove(self, svc: Services, absence_id: str = Parameter(max_length=64)) -> None:
         async with svc.db.write() as session:
@@ -163,6 +172,26 @@ class OpeningController(Controller):
             found = await admin.page(session, Opening, cursor, limit)
         items = [s.OpeningOut.model_validate(row, from_attributes=True) for row in found.rows]
         return s.Page(items=items, next_cursor=found.next_cursor)
+
+    @get("/{opening_id:str}", operation_id="get_opening", summary="Read an extra opening")
+    async def read(self, svc: Services, opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
+        async with svc.db.read() as session:
+            row = await admin.get(session, Opening, opening_id, "opening")
+        return s.OpeningOut.model_validate(row, from_attributes=True)
+
+    @patch("/{opening_id:str}", operation_id="update_opening", summary="Change an extra opening")
+    async def update(self, data: s.OpeningUpdate, svc: Services,
+                     opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
+        changes = data.model_dump(exclude_unset=True)
+        if changes.get("service_ids"):
+            changes["service_ids"] = list(dict.fromkeys(changes["service_ids"]))
+        async with svc.db.write() as session:
+            row = await admin.get(session, Opening, opening_id, "opening")
+            for service_id in changes.get("service_ids") or ():
+                await admin.require(session, Service, service_id, "service")
+            admin.apply_changes(row, changes)
+            await session.flush()
+            return s.OpeningOut.model_validate(row, from_attributes=True)
 
     @delete("/{opening_id:str}", operation_id="delete_opening", summary="Delete an extra opening", status_code=204)
     async def remove(self, svc: Services, opening_id: str = Parameter(max_length=64)) -> None:

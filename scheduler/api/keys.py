@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import Parameter
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +43,22 @@ class ApiKeyController(Controller):
             found = await admin.page(session, ApiKey, cursor, limit, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
         items = [s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes) for row in found.rows]
         return s.Page(items=items, next_cursor=found.next_cursor)
+
+    @get("/{key_id:str}", operation_id="get_api_key", summary="Read an API key (never the key itself)")
+    async def read(self, svc: Services, key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
+        async with svc.db.read() as session:
+            row = await admin.active_key(session, key_id)
+        return s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes)
+
+    @patch("/{key_id:str}", operation_id="update_api_key", summary="Rename an API key or change its scopes")
+    async def update(self, request: Request[Principal, Any, Any], data: s.ApiKeyUpdate, svc: Services,
+                     key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
+        async with svc.db.write() as session:
+            row = await admin.update_key(session, key_id, data.model_dump(exclude_unset=True))
+            found = s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes)
+        keyring: KeyRing = request.app.state.keyring
+        keyring.forget()  # the new scopes apply from the next request in this process
+        return found
 
     @delete("/{key_id:str}", operation_id="revoke_api_key", summary="Revoke an API key", status_code=204)
     async def revoke(self, request: Request[Principal, Any, Any], svc: Services,

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from scheduler.identity import normalize_language, normalize_mobile
+from scheduler.domain.consistency import interval_problem, school_zone_problem, validity_problem
+from scheduler.identity import normalize_language, normalize_mobile, normalize_phone
+from scheduler.ports import holiday_calendar_key
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Ident = Annotated[str, Field(min_length=1, max_length=64)]
@@ -35,6 +37,18 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+def _raise(problem: str | None) -> None:
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def _phone(value: str | None) -> str | None:
+    return None if value is None else normalize_phone(value)
+
+
+PhoneText = Annotated[str, Field(max_length=32, examples=["01 43 94 33 00"])]
+
+
 def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -58,25 +72,19 @@ class SiteCreate(Strict):
     holiday_region: Literal["57", "6AE", "971", "972", "973", "974", "976"] | None = Field(
         None, description="Regional public holidays: 57 Moselle, 6AE Alsace, 97x overseas (default from the zone)."
     )
-    phone: Annotated[str, Field(max_length=20)] | None = Field(None, description="The site's own number, for families.")
+    phone: PhoneText | None = Field(
+        None, description="The site's own number, for families (French or international; answered in E.164)."
+    )
 
     _zone = field_validator("timezone")(_check_zone)
+    _phone = field_validator("phone")(_phone)
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "CCAS - bureau 2",
-                    "kind": "office",
-                    "address": "1 place de la Mairie, 95000 Ville",
-                    "timezone": "Europe/Paris",
-                    "school_zone": None,
-                    "public_label": "CCAS, accueil",
-                }
-            ]
-        },
-    )
+    @model_validator(mode="after")
+    def _school(self) -> SiteCreate:
+        _raise(school_zone_problem(self.kind, self.school_zone, holiday_calendar_key(self.holiday_region,
+                                                                                     self.timezone)))
+        return self
+
 
 
 class SiteUpdate(Strict):
@@ -89,12 +97,14 @@ class SiteUpdate(Strict):
     school_zone: Literal["A", "B", "C"] | None = None
     public_label: Annotated[str, Field(min_length=1, max_length=120)] | None = None
     holiday_region: Literal["57", "6AE", "971", "972", "973", "974", "976"] | None = None
-    phone: Annotated[str, Field(max_length=20)] | None = None
+    phone: PhoneText | None = None
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return None if value is None else _check_zone(value)
+
+    _phone = field_validator("phone")(_phone)
 
 
 class SiteOut(BaseModel):
@@ -119,11 +129,10 @@ class StaffCreate(Strict):
 
     name: Text
     role: Role
-    phone: Annotated[str, Field(max_length=32)] | None = None
+    phone: PhoneText | None = Field(None, description="French or international; answered in E.164.")
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"name": "Mme Leroy", "role": "psychologist", "phone": None}]}
-    )
+    _phone = field_validator("phone")(_phone)
+
 
 
 class StaffUpdate(Strict):
@@ -131,7 +140,9 @@ class StaffUpdate(Strict):
 
     name: Text | None = None
     role: Role | None = None
-    phone: Annotated[str, Field(max_length=32)] | None = None
+    phone: PhoneText | None = None
+
+    _phone = field_validator("phone")(_phone)
 
 
 class StaffOut(BaseModel):
@@ -170,11 +181,6 @@ class InterpreterCreate(Strict):
     _phone = field_validator("phone")(_mobile)
     _zone = field_validator("timezone")(_check_zone)
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"name": "Mme Haddad", "languages": ["ar", "ber"], "mode": "on_site",
-                                         "phone": "+33612345678"}]},
-    )
 
 
 class InterpreterUpdate(Strict):
@@ -245,21 +251,6 @@ class ServiceCreate(Strict):
         examples=["Le carnet de santé de l'enfant"],
     )
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "Entretien Point Écoute",
-                    "duration_minutes": 60,
-                    "capacity": 1,
-                    "min_notice_minutes": 0,
-                    "horizon_days": 92,
-                    "reminder_offsets_minutes": [2880],
-                }
-            ]
-        },
-    )
 
 
 class ServiceUpdate(Strict):
@@ -308,24 +299,6 @@ class RuleCreate(Strict):
     valid_until: date | None = None
     follows_school_calendar: bool = False
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "staff_id": "5f0c...",
-                    "site_id": "9a1e...",
-                    "service_ids": ["c2d4..."],
-                    "weekday": 3,
-                    "start_time": "09:00",
-                    "end_time": "12:00",
-                    "valid_from": "2026-09-01",
-                    "valid_until": None,
-                    "follows_school_calendar": False,
-                }
-            ]
-        },
-    )
 
     @model_validator(mode="after")
     def _order(self) -> RuleCreate:
@@ -337,8 +310,7 @@ class RuleCreate(Strict):
             raise ValueError("an interpreter's rule has no site_id and no service_ids")
         if self.end_time <= self.start_time:
             raise ValueError("end_time must be after start_time")
-        if self.valid_until is not None and self.valid_until < self.valid_from:
-            raise ValueError("valid_until must not be before valid_from")
+        _raise(validity_problem(self.valid_from, self.valid_until))
         return self
 
     def times(self) -> tuple[time, time]:
@@ -378,22 +350,12 @@ class AbsenceCreate(Strict):
     end: AwareDatetime
     reason: Annotated[str, Field(max_length=200)] | None = None
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"staff_id": "5f0c...", "start": "2026-12-02T09:00:00+01:00", "end": "2026-12-02T12:00:00+01:00",
-                 "reason": None}
-            ]
-        },
-    )
 
     @model_validator(mode="after")
     def _order(self) -> AbsenceCreate:
         if (self.staff_id is None) == (self.interpreter_id is None):
             raise ValueError("give exactly one of staff_id and interpreter_id")
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
+        _raise(interval_problem(self.start, self.end))
         return self
 
 
@@ -408,6 +370,14 @@ class AbsenceOut(BaseModel):
     reason: str | None
 
 
+class AbsenceUpdate(Strict):
+    """Fields to change on an absence; the merged absence must still end after it starts."""
+
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    reason: Annotated[str, Field(max_length=200)] | None = None
+
+
 class OpeningCreate(Strict):
     """A one-off extra opening outside the weekly rules."""
 
@@ -419,8 +389,7 @@ class OpeningCreate(Strict):
 
     @model_validator(mode="after")
     def _order(self) -> OpeningCreate:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
+        _raise(interval_problem(self.start, self.end))
         return self
 
 
@@ -435,6 +404,14 @@ class OpeningOut(BaseModel):
     end: datetime
 
 
+class OpeningUpdate(Strict):
+    """Fields to change on an extra opening; the merged opening must still end after it starts."""
+
+    service_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)] | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+
+
 # --- API keys --------------------------------------------------------------------------------
 
 
@@ -444,9 +421,13 @@ class ApiKeyCreate(Strict):
     name: Text
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"name": "case-management tool", "scopes": ["slots:read"]}]}
-    )
+
+
+class ApiKeyUpdate(Strict):
+    """A new name or new scopes for a key (the key itself never changes: create another one)."""
+
+    name: Text | None = None
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)] | None = None
 
 
 class ApiKeyOut(BaseModel):
@@ -476,14 +457,6 @@ class SlotOut(BaseModel):
     site_id: str | None
     remaining: int
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"start": "2026-11-25T09:00:00+01:00", "end": "2026-11-25T10:00:00+01:00", "service_id": "c2d4...",
-                 "staff_id": "5f0c...", "site_id": "9a1e...", "remaining": 1}
-            ]
-        }
-    )
 
 
 class FamilyIn(Strict):
@@ -520,20 +493,6 @@ class AppointmentCreate(Strict):
     interpreter_language: Annotated[str, Field(min_length=2, max_length=3)] | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "service_id": "c2d4...",
-                    "start": "2026-11-25T09:00:00+01:00",
-                    "family": {"reference": "PRE-2026-014", "phone": "+33612345678", "language": "fr",
-                               "sms_consent": True},
-                    "note": "premier entretien",
-                }
-            ]
-        },
-    )
 
     @field_validator("interpreter_language")
     @classmethod
@@ -608,3 +567,13 @@ class MessageOut(BaseModel):
     provider_status: str | None
     error_code: str | None
     sent_at: datetime | None
+
+
+class ReplyOut(BaseModel):
+    """A family's SMS reply kept for staff (no keyword recognised): the number masked, never in clear."""
+
+    id: str
+    appointment_id: str | None = Field(description="The family's next appointment when the reply came, if any.")
+    received_at: datetime = Field(description="In the appointment site's zone (UTC without an appointment).")
+    text: str
+    sender: str = Field(description="The family's number, masked (+33 6•• ••• •78).")

@@ -14,16 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from scheduler.db.tables import (
+    Absence,
     ApiKey,
     Appointment,
     AvailabilityRule,
     Interpreter,
+    Opening,
     RuleService,
     Service,
     Site,
     Staff,
 )
+from scheduler.domain.consistency import interval_problem, school_zone_problem, validity_problem
 from scheduler.domain.errors import InUse, InvalidInput, NotFound
+from scheduler.ports import holiday_calendar_key
 
 Row = TypeVar("Row", bound=SQLModel)
 MAX_LIMIT = 500
@@ -93,13 +97,38 @@ async def create(session: AsyncSession, row: Row) -> Row:
 
 
 def apply_changes(row: Row, changes: dict[str, Any]) -> Row:
-    """Set the given fields on a row; null is refused where the column needs a value."""
+    """Set the given fields on a row, checked as the merged row a create would have to pass.
+
+    Null is refused where the column needs a value, and the cross-field rules (a rule's
+    validity, an interval's order, a school's zone) hold for the row as it would be stored,
+    so that a PATCH of one field cannot break what another field needs.
+
+    Raises:
+        InvalidInput: before anything is changed.
+    """
     columns = row.__table__.c  # type: ignore[attr-defined]
     for name, value in changes.items():
         if value is None and not columns[name].nullable:
             raise InvalidInput(f"{name}: may be changed but not removed.")
+    names = [column.name for column in columns]
+    problem = merged_problem(row, {name: changes.get(name, getattr(row, name)) for name in names})
+    if problem is not None:
+        raise InvalidInput(problem)
+    for name, value in changes.items():
         setattr(row, name, value)
     return row
+
+
+def merged_problem(row: SQLModel, merged: dict[str, Any]) -> str | None:
+    """What is wrong with ``row``'s fields once merged with a change, or None."""
+    if isinstance(row, AvailabilityRule):
+        return validity_problem(merged["valid_from"], merged["valid_until"])
+    if isinstance(row, Absence | Opening):
+        return interval_problem(merged["start"], merged["end"])
+    if isinstance(row, Site):
+        calendar = holiday_calendar_key(merged["holiday_region"], merged["timezone"])
+        return school_zone_problem(merged["kind"], merged["school_zone"], calendar)
+    return None
 
 
 async def require(session: AsyncSession, table: type[SQLModel], ident: str, kind: str) -> None:
@@ -170,6 +199,24 @@ async def delete_referenced(
         raise InUse(
             f"This {kind} is still referenced by weekly rules or past appointments; end its rules instead."
         ) from None
+
+
+async def active_key(session: AsyncSession, key_id: str) -> ApiKey:
+    """An API key that is not revoked, or NotFound (a revoked key is gone for its owner)."""
+    key = await get(session, ApiKey, key_id, "API key")
+    if key.revoked_at is not None:
+        raise NotFound("API key", key_id)
+    return key
+
+
+async def update_key(session: AsyncSession, key_id: str, changes: dict[str, Any]) -> ApiKey:
+    """Rename an active key or change its scopes (stored sorted, without repeats)."""
+    key = await active_key(session, key_id)
+    if "scopes" in changes and changes["scopes"] is not None:
+        changes = {**changes, "scopes": sorted(set(changes["scopes"]))}
+    apply_changes(key, changes)
+    await session.flush()
+    return key
 
 
 async def revoke_key(session: AsyncSession, key_id: str, now: datetime) -> None:

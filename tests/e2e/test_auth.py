@@ -35,6 +35,8 @@ ENDPOINTS = [
     ("POST", "/v1/api-keys", "admin"),
     ("GET", "/v1/api-keys", "admin"),
     ("DELETE", "/v1/api-keys/x", "admin"),
+    ("GET", "/v1/api-keys/x", "admin"),
+    ("PATCH", "/v1/api-keys/x", "admin"),
     ("GET", "/v1/staff/x", "admin"),
     ("PATCH", "/v1/staff/x", "admin"),
     ("DELETE", "/v1/staff/x", "admin"),
