@@ -68,7 +68,10 @@ def _serve(settings: Settings, *, demo: bool, migrate: bool) -> int:
         # Applied again in every worker process, so each logs as this one does.
         log_config=logging_config(settings.log_level, settings.log_format),
         access_log=False,
-        proxy_headers=False,
+        # Behind a reverse proxy, the family page's and API's per-address limits need the
+        # client's address, which only a trusted proxy may state.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
     return 0
 

@@ -109,7 +109,8 @@ class Settings(BaseModel):
                                                  "family_page_per_address_per_minute")
     )
     """Most family page requests one client address may make per minute (per process): slows
-    token guessing. Behind a reverse proxy every family shares its address: raise it there."""
+    token guessing. Behind a reverse proxy, name it in ``CRENEAU_FORWARDED_ALLOW_IPS`` so that each
+    family counts on its own address rather than all on the proxy's."""
     log_format: Literal["json", "text"] = Field(
         "json", validation_alias=AliasChoices("CRENEAU_LOG_FORMAT", "log_format")
     )
@@ -126,6 +127,11 @@ class Settings(BaseModel):
     redis_url: str | None = Field(None, validation_alias=AliasChoices("CRENEAU_REDIS_URL", "redis_url"))
     """Redis URL (``redis://127.0.0.1:6379/0``) where rate limit counts are shared by every worker;
     unset: each process counts on its own."""
+    forwarded_allow_ips: str = Field(
+        "", validation_alias=AliasChoices("CRENEAU_FORWARDED_ALLOW_IPS", "forwarded_allow_ips")
+    )
+    """Reverse proxies trusted for ``X-Forwarded-For``/``-Proto`` (comma-separated addresses, or ``*``);
+    empty: none, the peer address is the client's (per-address rate limits then count the proxy)."""
 
     @field_validator("database_url")
     @classmethod

@@ -232,3 +232,20 @@ def test_requests_are_rate_limited_per_link_and_per_address(
             # (6 requests so far count against the address: 4 more are answered, then 429).
             guesses = [phone.get(f"/r/{_random_token()}").status_code for _ in range(6)]
             assert guesses == [404, 404, 404, 404, 429, 429]
+
+
+@pytest.mark.parametrize(("trusted", "expected"), [("", [404, 429, 429, 429]), ("127.0.0.1", [404, 404, 404, 404])])
+def test_a_trusted_proxy_gives_each_family_its_own_address_limit(
+    module_database: DatabaseHandle, fake_twilio: FakeTwilio, secret_key: str,
+    tmp_path_factory: pytest.TempPathFactory, trusted: str, expected: list[int],
+) -> None:
+    """Behind a reverse proxy every request comes from the proxy: only a trusted one may name the client."""
+    limits = {"CRENEAU_FAMILY_PAGE_PER_ADDRESS_PER_MINUTE": "3", "CRENEAU_SECRET_KEY": secret_key,
+              "CRENEAU_FORWARDED_ALLOW_IPS": trusted}
+    folder = tmp_path_factory.mktemp("proxy")
+    with texting_server(module_database, fake_twilio, folder, **limits) as server, _browser(server) as proxy:
+        # Four families behind the proxy, three requests each: each family stays within its limit
+        # when the proxy is trusted; otherwise all twelve count against the proxy's address.
+        answers = [[proxy.get(f"/r/{_random_token()}", headers={"X-Forwarded-For": f"203.0.113.{family}"})
+                    .status_code for _ in range(3)] for family in range(1, 5)]
+    assert [family[-1] for family in answers] == expected
