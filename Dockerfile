@@ -16,5 +16,5 @@ USER creneau
 EXPOSE 8000
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status == 200 else 1)"
+    CMD python -c "import os,sys,urllib.request; port = os.environ.get('CRENEAU_PORT', '8000'); sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/health', timeout=2).status == 200 else 1)"
 CMD ["sh", "-c", "creneau migrate && exec creneau serve --no-migrate"]
