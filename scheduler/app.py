@@ -30,7 +30,7 @@ from scheduler.api.interpreters import ExternalInterpreterController, StatsContr
 from scheduler.api.keys import ApiKeyController
 from scheduler.api.messages import MessageController
 from scheduler.api.metrics import MetricsController
-from scheduler.api.openapi import document_errors
+from scheduler.api.openapi import document_errors, document_examples
 from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
@@ -95,7 +95,7 @@ def create_app(
         stores={STORE: limits},
         before_request=_require_json,
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[jobs.start, document_errors],
+        on_startup=[jobs.start, document_errors, document_examples],
         on_shutdown=[jobs.stop, sender.aclose, db.dispose, partial(limits.__aexit__, None, None, None)],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,

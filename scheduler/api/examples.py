@@ -1,0 +1,105 @@
+"""One example per request and response schema, as API.md writes them, for the OpenAPI document.
+
+Litestar 2.25 builds component schemas from the pydantic fields and drops a model's
+``json_schema_extra`` examples, so they are kept here, keyed by model, and written into the
+served document by ``api/openapi.py``; tests check that each one validates against its model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from scheduler.api import feeds
+from scheduler.api import schemas as s
+
+SITE_ID = "9a1e5c0f2b7d4e68a3c1f0d2b4e6a8c0"
+STAFF_ID = "5f0c3b9e7a2d4c61b8e0f1a2c3d4e5f6"
+SERVICE_ID = "c2d4e6f8a0b24c6e8f0a1b2c3d4e5f60"
+RULE_ID = "7b3e9d1f5a2c4e6081b2c3d4e5f6a7b8"
+INTERPRETER_ID = "3d5f7a9b1c2e4f60a1b2c3d4e5f6a7b8"
+APPOINTMENT_ID = "e1f2a3b4c5d6478899aabbccddeeff00"
+START, END = "2026-11-25T09:00:00+01:00", "2026-11-25T10:00:00+01:00"
+
+SITE = {"name": "CCAS - bureau 2", "kind": "office", "address": "1 place de la Mairie, 95000 Ville",
+        "timezone": "Europe/Paris", "school_zone": None, "public_label": "CCAS, accueil"}
+STAFF = {"name": "Mme Leroy", "role": "psychologist", "phone": None}
+SERVICE = {"name": "Entretien Point Écoute", "duration_minutes": 60, "capacity": 1, "min_notice_minutes": 0,
+           "horizon_days": 92, "reminder_offsets_minutes": [2880]}
+RULE = {"staff_id": STAFF_ID, "site_id": SITE_ID, "service_ids": [SERVICE_ID], "weekday": 3, "start_time": "09:00",
+        "end_time": "12:00", "valid_from": "2026-09-01", "valid_until": None, "follows_school_calendar": False}
+ABSENCE = {"staff_id": STAFF_ID, "start": "2026-12-02T09:00:00+01:00", "end": "2026-12-02T12:00:00+01:00",
+           "reason": None}
+OPENING = {"staff_id": STAFF_ID, "site_id": SITE_ID, "service_ids": [SERVICE_ID],
+           "start": "2026-12-05T09:00:00+01:00", "end": "2026-12-05T12:00:00+01:00"}
+INTERPRETER = {"name": "Mme Haddad", "languages": ["ar", "ber"], "mode": "on_site", "phone": "+33612345678"}
+API_KEY = {"name": "case-management tool", "scopes": ["slots:read"]}
+FAMILY = {"reference": "PRE-2026-014", "phone": "+33612345678", "language": "fr", "sms_consent": True}
+BOOKED_INTERPRETER = {"language": "ar", "interpreter_id": INTERPRETER_ID, "status": "booked"}
+APPOINTMENT = {"id": APPOINTMENT_ID, "status": "booked", "start": START, "end": END, "service_id": SERVICE_ID,
+               "staff_id": STAFF_ID, "site_id": SITE_ID, "family": FAMILY, "interpreter": BOOKED_INTERPRETER,
+               "created_at": "2026-11-20T14:03:00+01:00"}
+
+EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
+    s.SiteCreate: SITE,
+    s.SiteUpdate: {"public_label": "CCAS, accueil (2e étage)", "phone": "01 43 94 33 00"},
+    s.SiteOut: {"id": SITE_ID, **SITE, "holiday_region": None, "phone": "+33143943300"},
+    s.StaffCreate: STAFF,
+    s.StaffUpdate: {"phone": "06 12 34 56 78"},
+    s.StaffOut: {"id": STAFF_ID, **STAFF},
+    s.ServiceCreate: SERVICE,
+    s.ServiceUpdate: {"min_notice_minutes": 1440},
+    s.ServiceOut: {"id": SERVICE_ID, **SERVICE, "bring": None},
+    s.InterpreterCreate: INTERPRETER,
+    s.InterpreterUpdate: {"languages": ["ar", "ber", "fr"]},
+    s.InterpreterOut: {"id": INTERPRETER_ID, **INTERPRETER, "timezone": "Europe/Paris"},
+    s.ExternalInterpreterIn: {"language": "ps", "agency": "ISM Interprétariat", "reference": "ISM-2026-3312"},
+    s.InterpreterUseOut: {"language": "ar", "month": "2026-11", "appointments": 14, "external": 2},
+    s.RuleCreate: RULE,
+    s.RuleUpdate: {"valid_until": "2027-07-03"},
+    s.RuleOut: {"id": RULE_ID, **RULE, "interpreter_id": None},
+    s.AbsenceCreate: ABSENCE,
+    s.AbsenceUpdate: {"end": "2026-12-02T17:00:00+01:00", "reason": "formation"},
+    s.AbsenceOut: {"id": "0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5", **ABSENCE, "interpreter_id": None},
+    s.OpeningCreate: OPENING,
+    s.OpeningUpdate: {"end": "2026-12-05T13:00:00+01:00"},
+    s.OpeningOut: {"id": "1b2c3d4e5f6a47b8c9d0e1f2a3b4c5d6", **OPENING},
+    s.ApiKeyCreate: API_KEY,
+    s.ApiKeyUpdate: {"scopes": ["slots:read", "appointments:write"]},
+    s.ApiKeyOut: {"id": "2c3d4e5f6a7b48c9d0e1f2a3b4c5d6e7", **API_KEY},
+    s.ApiKeyCreated: {"id": "2c3d4e5f6a7b48c9d0e1f2a3b4c5d6e7", **API_KEY,
+                      "key": "crn_3q2-Zk1vQm8yH0bX7tLw5sN4pR6uE9aJcFgD2hKiO0M"},
+    s.SlotOut: {"start": START, "end": END, "service_id": SERVICE_ID, "staff_id": STAFF_ID, "site_id": SITE_ID,
+                "remaining": 1},
+    s.FamilyIn: {**FAMILY, "phone": "06 12 34 56 78"},
+    s.FamilyOut: FAMILY,
+    s.AppointmentCreate: {"service_id": SERVICE_ID, "start": START, "staff_id": STAFF_ID,
+                          "family": {**FAMILY, "phone": "06 12 34 56 78"}, "interpreter_language": "ar",
+                          "note": "premier entretien"},
+    s.AppointmentInterpreterOut: BOOKED_INTERPRETER,
+    s.AppointmentOut: APPOINTMENT,
+    s.CancelIn: {"reason": "la famille a déménagé"},
+    s.RescheduleIn: {"start": "2026-12-02T10:00:00+01:00"},
+    s.OutcomeIn: {"status": "attended"},
+    s.HealthOut: {"status": "ok", "database": "ok", "dispatcher": "running", "version": "1.0.0"},
+    s.MessageOut: {"id": "3d4e5f6a7b8c49d0e1f2a3b4c5d6e7f8", "recipient": "family", "kind": "reminder-2880@0",
+                   "status": "sent", "due_at": "2026-11-23T09:00:00+01:00", "to": "+33 6•• ••• •78", "segments": 1,
+                   "provider_status": "delivered", "error_code": None, "sent_at": "2026-11-23T09:00:04+01:00"},
+    s.ReplyOut: {"id": "4e5f6a7b8c9d40e1f2a3b4c5d6e7f8a9", "appointment_id": APPOINTMENT_ID,
+                 "received_at": "2026-11-23T18:12:40+01:00", "text": "Je serai en retard de 10 minutes",
+                 "sender": "+33 6•• ••• •78"},
+    feeds.FeedCreate: {"privacy": "standard", "name": "Agenda de Mme Leroy"},
+    feeds.FeedCreated: {"token": "Xk3v9QmZ2bH7tLw5sN4pR6uE", "privacy": "standard", "name": "Agenda de Mme Leroy",
+                        "url": "https://creneau.example.fr/feeds/Xk3v9QmZ2bH7tLw5sN4pR6uE.ics"},
+}
+
+
+def example_of(model: type[BaseModel]) -> dict[str, Any] | None:
+    """The example of a model, or None."""
+    return EXAMPLES.get(model)
+
+
+def examples_by_schema_name() -> dict[str, dict[str, Any]]:
+    """Each example under its model's name, as Litestar names component schemas."""
+    return {model.__name__: example for model, example in EXAMPLES.items()}
