@@ -32,6 +32,7 @@ from scheduler.api.messages import MessageController
 from scheduler.api.metrics import MetricsController
 from scheduler.api.openapi import document_errors, document_examples
 from scheduler.api.problems import EXCEPTION_HANDLERS
+from scheduler.api.replies import ReplyController
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
 from scheduler.api.webhooks import TwilioWebhookController
@@ -82,7 +83,7 @@ def create_app(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
             AbsenceController, OpeningController, ApiKeyController, SlotController, AppointmentController,
-            MessageController, FamilyLinkController, TwilioWebhookController, InterpreterController, ExternalInterpreterController,
+            MessageController, ReplyController, FamilyLinkController, TwilioWebhookController, InterpreterController, ExternalInterpreterController,
             StatsController,
             FeedAdminController, FeedController, FamilyPageController,
             *([MetricsController] if settings.metrics_enabled else []),

@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from notifications import outbox
 from notifications.inbox import Action, InboundMessage, reply_words
+from notifications.masking import mask_phone
 from scheduler.db.holds import dialect_insert
-from scheduler.db.tables import Appointment, Family, new_id
+from scheduler.db.tables import Appointment, Family, Site, new_id
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
 
 KEPT_BODY_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class KeptReply:
+    """A reply kept for staff, as they may read it: the sender's number masked."""
+
+    id: str
+    appointment_id: str | None
+    received_at: datetime
+    text: str
+    sender: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyFilter:
+    """Which kept replies to list: of one appointment, received in ``[since, before)``, after a cursor."""
+
+    appointment_id: str | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+    after: tuple[datetime, str] | None = None
 
 
 async def handle_reply(
@@ -75,3 +100,43 @@ async def _withdraw_consent(session: AsyncSession, families: list[str], now: dat
     )).scalars()
     for appointment_id in appointments:
         await outbox.cancel_pending(session, appointment_id, now, recipient="family")
+
+
+async def kept_replies(session: AsyncSession, where: ReplyFilter, limit: int) -> Sequence[KeptReply]:
+    """Up to ``limit + 1`` kept replies in order of reception (the extra one tells of a next page).
+
+    Times are given in the appointment site's zone (UTC for a reply with no appointment) and
+    the number masked: the clear number never leaves this function.
+    """
+    received, ident = col(InboundMessage.received_at), col(InboundMessage.id)
+    conditions = [col(InboundMessage.action) == "keep", col(InboundMessage.body).is_not(None)]
+    if where.appointment_id is not None:
+        conditions.append(col(InboundMessage.appointment_id) == where.appointment_id)
+    if where.since is not None:
+        conditions.append(received >= where.since)
+    if where.before is not None:
+        conditions.append(received < where.before)
+    if where.after is not None:
+        at, last = where.after
+        conditions.append(or_(received > at, and_(received == at, ident > last)))
+    statement = (
+        select(ident, col(InboundMessage.appointment_id), received, col(InboundMessage.body), col(Family.phone),
+               col(Site.timezone))
+        .select_from(InboundMessage)
+        .outerjoin(Family, col(Family.id) == col(InboundMessage.family_id))
+        .outerjoin(Appointment, col(Appointment.id) == col(InboundMessage.appointment_id))
+        .outerjoin(Site, col(Site.id) == col(Appointment.site_id))
+        .where(*conditions)
+        .order_by(received, ident)
+        .limit(limit + 1)
+    )
+    return [
+        KeptReply(row.id, row.appointment_id, row.received_at.astimezone(ZoneInfo(row.timezone or "UTC")),
+                  row.body, mask_phone(row.phone))
+        for row in (await session.execute(statement)).all()
+    ]
+
+
+def received_instant(reply: KeptReply) -> datetime:
+    """The reply's reception in UTC, for the next page's cursor."""
+    return reply.received_at.astimezone(UTC)
