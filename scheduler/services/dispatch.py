@@ -20,7 +20,7 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,6 +88,10 @@ class DispatchReport:
         return self.sent + self.reconciled + self.retried + self.failed + self.cancelled + self.deferred
 
 
+Outcome = tuple[str, dict[str, Any]]
+"""A report counter (``sent``, ``retried``...) and the fields to record."""
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """A claimed message with what sending it needs, read afresh from the database."""
@@ -109,6 +113,8 @@ class Job:
     body: str | None = None
     lease_until: datetime | None = None
     """When the claim lapses: past its middle, the message is given back rather than sent."""
+    revoked: Outcome | None = None
+    """No longer to be sent, but perhaps handed to the provider before a crash: looked up, then this."""
 
 
 class RateLimiter:
@@ -127,10 +133,6 @@ class RateLimiter:
             self.next_at = max(self.next_at, now) + self.interval
         if wait > 0:
             await asyncio.sleep(wait)
-
-
-Outcome = tuple[str, dict[str, Any]]
-"""A report counter (``sent``, ``retried``...) and the fields to record."""
 
 
 @dataclass
@@ -283,7 +285,10 @@ class Dispatcher:
         changes: list[tuple[str, Mapping[str, Any]]] = []
         for job in jobs:
             decision = self._decide(job, now)
-            if decision is None:
+            if decision is not None and decision[0] == "cancelled" and job.needs_lookup and job.body is not None:
+                # It may have reached the provider before a crash or a timeout: ask before recording.
+                to_send.append(replace(self._render(job), revoked=decision))
+            elif decision is None:
                 job = self._render(job)
                 to_send.append(job)
                 changes.append((job.id, {"body": _without_link(job), "to_masked": mask_phone(job.phone),
@@ -295,9 +300,15 @@ class Dispatcher:
         return to_send
 
     def _decide(self, job: Job, now: datetime) -> Outcome | None:
-        """None to send now; else the outcome and the fields to record (re-checked at send time)."""
+        """None to send now; else the outcome and the fields to record.
+
+        Decided afresh from the rows read in the claim's transaction, so a cancellation or a move
+        committed since the message was queued (or claimed by a dispatcher that died) wins.
+        """
         if job.status not in ("booked", "confirmed") and not job.kind.startswith("cancelled"):
             return "cancelled", {"status": outbox.CANCELLED, "error_code": "appointment-closed", "updated_at": now}
+        if _superseded(job):
+            return "cancelled", {"status": outbox.CANCELLED, "error_code": "appointment-moved", "updated_at": now}
         if not job.consent or not job.phone:
             return "cancelled", {"status": outbox.CANCELLED, "error_code": "no-consent", "updated_at": now}
         if job.expires_at is not None and now >= job.expires_at:
@@ -324,6 +335,8 @@ class Dispatcher:
                 found = await self.sender.lookup(message, job.claimed_at - LOOKUP_MARGIN)
                 if found is not None:
                     return "reconciled", _sent(found, self.clock.now())
+            if job.revoked is not None:
+                return job.revoked
             await self.limiter.acquire()
             if not self._lease_holds(job):
                 return self._give_back(job)
@@ -393,6 +406,24 @@ def _job(claim: Any, row: Any, lease_until: datetime, links: LinkMaker | None = 
         consent=True if interpreter else row.sms_consent, language="fr" if interpreter else row.language,
         start=row.starts_at, zone=zone, context=context, body=claim.body, lease_until=lease_until,
     )
+
+
+def _superseded(job: Job) -> bool:
+    """A notice or reminder queued for another time than the appointment's: it moved since.
+
+    Every message but a cancellation notice expires when the appointment it was queued for
+    starts (``MessagePlanner``), so a different start means a move (whose own notice and
+    reminders, ``...@<sequence>``, were queued with it). The sequence itself cannot tell: a
+    confirmation or an interpreter change raises it too, and leaves the reminders valid.
+    """
+    if job.kind.startswith("cancelled") or job.expires_at is None:
+        return False
+    return _as_utc(job.expires_at) != _as_utc(job.start)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """SQLite gives back naive UTC datetimes, PostgreSQL aware ones."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _without_link(job: Job) -> str | None:

@@ -324,3 +324,69 @@ async def test_a_claim_past_half_its_lease_goes_back_to_the_queue_unsent(db: Dat
     assert waiting == [("pending", None, 0), ("pending", None, 0)]
     assert (await dispatcher.run_once()).sent == 2
     assert sorted(message.reference for message in sender.outbox) == sorted(ids)
+
+
+async def _claimed_by_a_dispatcher_that_dies(db: Database, clock: FixedClock) -> list[str]:
+    """What a dispatcher claims just before it dies (its messages stay in 'sending' until the lease lapses)."""
+    async with db.write() as session:
+        return [row.id for row in await outbox.claim(session, clock.now(), timedelta(seconds=60), 10)]
+
+
+async def test_a_reminder_claimed_before_a_move_is_cancelled_not_sent(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db, weekday=3, start="14:00", end="17:00")
+    appointment = await _book(db, clock, prog, "2026-12-02T14:00:00+01:00")
+    sender = InMemorySmsSender()
+    assert (await _dispatcher(db, sender, clock).run_once()).sent == 1  # the confirmation
+    clock.set(datetime(2026, 11, 30, 13, 0, tzinfo=UTC))  # the reminder two days before is due
+    claimed = await _claimed_by_a_dispatcher_that_dies(db, clock)
+    assert claimed == [(await _messages(db, appointment))["reminder-2880@0"].id]
+    async with db.write() as session:  # the family moves to 15:00 meanwhile
+        await booking.reschedule(session, FrenchHolidayCalendar(), MessagePlanner(QUIET), appointment,
+                                 datetime.fromisoformat("2026-12-02T15:00:00+01:00"), None, clock.now())
+    clock.advance(seconds=61)
+    report = await _dispatcher(db, sender, clock).run_once()
+    messages = await _messages(db, appointment)
+    assert (messages["reminder-2880@0"].status, messages["reminder-2880@0"].error_code) == ("cancelled",
+                                                                                            "appointment-moved")
+    assert (report.cancelled, report.sent) == (1, 1)  # the old reminder goes; the move's notice is sent
+    [notice] = sender.outbox[1:]
+    assert notice.body.startswith("Votre rendez-vous est déplacé au mercredi 2 décembre à 15h00 : ")
+
+
+async def test_a_notice_claimed_before_a_cancellation_is_cancelled_not_sent(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db, weekday=3, start="14:00", end="17:00")
+    appointment = await _book(db, clock, prog, "2026-12-02T14:00:00+01:00")
+    await _claimed_by_a_dispatcher_that_dies(db, clock)  # the confirmation
+    async with db.write() as session:
+        await booking.cancel(session, MessagePlanner(QUIET), appointment, None, clock.now())
+    clock.advance(seconds=61)
+    sender = InMemorySmsSender()
+    report = await _dispatcher(db, sender, clock).run_once()
+    messages = await _messages(db, appointment)
+    assert (messages["booked"].status, messages["booked"].error_code) == ("cancelled", "appointment-closed")
+    assert (report.cancelled, report.sent) == (1, 1)
+    assert [message.body[:25] for message in sender.outbox] == ["Votre rendez-vous du merc"]
+
+
+async def test_a_superseded_message_the_provider_took_before_a_crash_is_recorded_as_sent(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db, weekday=3, start="14:00", end="17:00")
+    appointment = await _book(db, clock, prog, "2026-12-02T14:00:00+01:00")
+    sender = InMemorySmsSender()
+    sender.fail_next(TransientSmsError("timeout", code="timeout"))  # Twilio took it but did not answer in time
+    assert (await _dispatcher(db, sender, clock).run_once()).retried == 1
+    booked = (await _messages(db, appointment))["booked"]
+    assert booked.body is not None
+    await sender.send(OutgoingSms(to="+33612345678", body=booked.body, reference=booked.id))
+    clock.advance(seconds=40)
+    await _claimed_by_a_dispatcher_that_dies(db, clock)
+    async with db.write() as session:
+        await booking.reschedule(session, FrenchHolidayCalendar(), MessagePlanner(QUIET), appointment,
+                                 datetime.fromisoformat("2026-12-02T15:00:00+01:00"), None, clock.now())
+    clock.advance(seconds=61)
+    report = await _dispatcher(db, sender, clock).run_once()
+    assert (report.reconciled, report.sent) == (1, 1)  # found at the provider; then the move's notice
+    assert (await _messages(db, appointment))["booked"].status == "sent"
+    assert len(sender.outbox) == 2
