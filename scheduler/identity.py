@@ -42,6 +42,18 @@ def normalize_phone(raw: str) -> str:
     return phonenumbers.format_number(_valid_number(raw), phonenumbers.PhoneNumberFormat.E164)
 
 
+def dialable(stored: str) -> str:
+    """How a family reads a site's number: French numbering plan numbers as dialled in France
+    ("01 43 94 33 00", "0262 12 34 56"), others in international form; unparsable text as is."""
+    number = _parse(stored, "FR")
+    if number is None or not phonenumbers.is_valid_number(number):
+        return stored
+    region = phonenumbers.region_code_for_number(number)
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if region in NATIONAL_REGIONS
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, style)
+
+
 def _valid_number(raw: str) -> phonenumbers.PhoneNumber:
     for region in NATIONAL_REGIONS:
         number = _parse(raw, region)

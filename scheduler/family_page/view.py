@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 
 from scheduler.family_page.texts import PageTexts
+from scheduler.identity import dialable
 
 MAP_SEARCH = "https://www.openstreetmap.org/search?query="
 ACTIVE = ("booked", "confirmed")
@@ -62,7 +63,7 @@ def phone(number: str | None) -> Phone | None:
     """The site's number for a ``tel:`` link, or None."""
     if not number:
         return None
-    return Phone(number, "tel:" + re.sub(r"[^\d+]", "", number))
+    return Phone(dialable(number), "tel:" + re.sub(r"[^\d+]", "", number))
 
 
 def _place_note(kind: str, texts: PageTexts) -> str | None:

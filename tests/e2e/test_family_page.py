@@ -86,7 +86,7 @@ def test_the_sms_link_opens_a_french_page_that_tells_only_what_the_family_needs(
     assert "Votre rendez-vous" in page and "mercredi" in page and "10:00" in page
     assert "Accueil" in page and "1 rue de la Paix" in page
     assert "https://www.openstreetmap.org/search?query=1%20rue%20de%20la%20Paix" in page
-    assert 'href="tel:0143943300"' in page and SITE_PHONE in page
+    assert 'href="tel:+33143943300"' in page and SITE_PHONE in page
     assert BRING.replace("'", "&#39;") in page
     for secret in (staff_name, service_name, STAFF_NOTE, "suivi", booked.appointment["family"]["reference"],
                    booked.appointment["family"]["phone"], "psycholog"):
