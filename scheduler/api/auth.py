@@ -23,6 +23,7 @@ KEY_PREFIX = "crn_"
 # A key looked up in the database is trusted for this long in each process: it keeps the hot
 # paths at one query less, and bounds how long a revoked key still works on another worker.
 CACHE_SECONDS = 5.0
+CACHE_ENTRIES = 10_000
 SETTINGS_ADMIN_ID = "settings-admin"
 
 
@@ -52,8 +53,9 @@ def hash_key(key: str) -> str:
 class KeyRing:
     """Finds the principal behind a key: the settings' admin key, or a stored key."""
 
-    def __init__(self, db: Database, admin_key: str | None) -> None:
+    def __init__(self, db: Database, admin_key: str | None, cache_entries: int = CACHE_ENTRIES) -> None:
         self._db = db
+        self._cache_entries = cache_entries
         self._admin_hash = hash_key(admin_key) if admin_key else None
         self._cache: dict[str, tuple[float, Principal | None]] = {}
 
@@ -66,8 +68,18 @@ class KeyRing:
         if cached and cached[0] > time.monotonic():
             return cached[1]
         found = await self._lookup(digest)
-        self._cache[digest] = (time.monotonic() + CACHE_SECONDS, found)
+        self._remember(digest, found)
         return found
+
+    def _remember(self, digest: str, found: Principal | None) -> None:
+        # Wrong keys are remembered too (a flood of them costs no query each), so the cache is
+        # bounded: past the bound, expired entries go, and if that frees nothing, all of them.
+        now = time.monotonic()
+        if len(self._cache) >= self._cache_entries:
+            self._cache = {key: entry for key, entry in self._cache.items() if entry[0] > now}
+            if len(self._cache) >= self._cache_entries:
+                self._cache.clear()
+        self._cache[digest] = (now + CACHE_SECONDS, found)
 
     async def _lookup(self, digest: str) -> Principal | None:
         # Lookup by the hash's index; the hash of a 256-bit key leaks nothing to a timing probe.
