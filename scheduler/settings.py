@@ -7,6 +7,7 @@ file named by ``CRENEAU_SETTINGS_FILE`` overrides them, and the environment over
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -19,6 +20,10 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DEFAULTS_FILE = CONFIG_DIR / "settings.toml"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./creneau.db"
 _RATE_LIMIT = re.compile(r"\d+/(second|minute|hour|day)")
+# Names in the CRENEAU_ namespace that are not settings of the service: the file to read, and
+# the test suite's own (CRENEAU_TEST_POSTGRES_URL...).
+NOT_SETTINGS = frozenset({"CRENEAU_SETTINGS_FILE"})
+TEST_PREFIX = "CRENEAU_TEST_"
 
 
 class SettingsError(Exception):
@@ -197,6 +202,12 @@ class Settings(BaseModel):
         if extra_file:
             values.update(_read_toml(Path(extra_file)))
         values.update({key: value for key, value in environ.items() if _is_ours(key)})
+        # A misspelt name would otherwise leave its default in force without a word (quiet
+        # hours, a rate limit...): every name given must be one we know.
+        unknown = sorted(set(values) - cls.accepted_names() - NOT_SETTINGS)
+        if unknown:
+            raise SettingsError("unknown settings:\n" + "\n".join(f"  {_suggest(name, cls.accepted_names())}"
+                                                                   for name in unknown))
         try:
             settings = cls.model_validate(values)
         except ValidationError as exc:
@@ -205,8 +216,24 @@ class Settings(BaseModel):
         return settings
 
 
+    @classmethod
+    def accepted_names(cls) -> frozenset[str]:
+        """Every name a setting may be given by: ``CRENEAU_*`` in the environment, the field's name in TOML."""
+        names: set[str] = set()
+        for field in cls.model_fields.values():
+            if isinstance(field.validation_alias, AliasChoices):
+                names.update(choice for choice in field.validation_alias.choices if isinstance(choice, str))
+        return frozenset(names)
+
+
 def _is_ours(key: str) -> bool:
-    return key.startswith("CRENEAU_") or key in {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"}
+    return (key.startswith("CRENEAU_") and not key.startswith(TEST_PREFIX)) or key in {
+        "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"}
+
+
+def _suggest(name: str, known: frozenset[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"{name}: not a setting" + (f" (did you mean {close[0]}?)" if close else "")
 
 
 def _is_time_range(value: str) -> bool:

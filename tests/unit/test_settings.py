@@ -65,3 +65,21 @@ def test_an_unreadable_settings_file_is_named(tmp_path: Path) -> None:
     file.write_text("port = = 1")
     with pytest.raises(SettingsError, match="broken.toml"):
         Settings.from_env({"CRENEAU_SETTINGS_FILE": str(file)})
+
+
+def test_a_misspelt_setting_is_refused_with_the_name_it_resembles() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"CRENEAU_QUIET_HOUR": "21:00-07:00"})
+    assert "CRENEAU_QUIET_HOUR: not a setting (did you mean CRENEAU_QUIET_HOURS?)" in str(refused.value)
+
+
+def test_an_unknown_key_in_the_settings_file_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "creneau.toml"
+    file.write_text("retention_day = 30\n")
+    with pytest.raises(SettingsError, match=r"retention_day: not a setting \(did you mean retention_days\?\)"):
+        Settings.from_env({"CRENEAU_SETTINGS_FILE": str(file)})
+
+
+def test_the_test_suites_own_variables_are_not_settings() -> None:
+    settings = Settings.from_env({"CRENEAU_TEST_POSTGRES_URL": "postgresql+asyncpg://postgres@127.0.0.1/test"})
+    assert settings.database_url == "sqlite+aiosqlite:///./creneau.db"
