@@ -31,6 +31,7 @@ from sqlmodel import col
 from notifications import outbox
 from notifications.masking import mask_phone
 from notifications.policy import QuietHours, next_allowed_send
+from notifications.send_rate import REDIS_KEY, ProcessRateLimiter, RateLimiter, RedisRateLimiter
 from notifications.senders.base import (
     OutgoingSms,
     PermanentSmsError,
@@ -117,24 +118,6 @@ class Job:
     """No longer to be sent, but perhaps handed to the provider before a crash: looked up, then this."""
 
 
-class RateLimiter:
-    """At most ``rate`` acquisitions per second (a token bucket shared by the sends of a process)."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self.next_at = time.monotonic()
-        self.lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        """Wait for the next free instant."""
-        async with self.lock:
-            now = time.monotonic()
-            wait = self.next_at - now
-            self.next_at = max(self.next_at, now) + self.interval
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-
 @dataclass
 class _Pass:
     """The state one pass shares between its coordinator and its senders."""
@@ -192,15 +175,25 @@ class Dispatcher:
     lease: timedelta
     links: LinkMaker | None = None
     """Writes the family's page link into its texts (None: the texts offer the site's phone)."""
+    redis_url: str | None = None
+    """``CRENEAU_REDIS_URL``: ``rate_per_second`` is then shared by every dispatcher using that Redis;
+    without it, each process sends at ``rate_per_second`` on its own."""
+    rate_key: str = REDIS_KEY
+    """The Redis key of the shared budget: dispatchers share a budget when they share a key."""
     limiter: RateLimiter = field(init=False)
     claim_size: int = field(init=False)
     senders: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.rate_per_second)
+        self.limiter = (RedisRateLimiter(self.redis_url, self.rate_per_second, self.rate_key) if self.redis_url
+                        else ProcessRateLimiter(self.rate_per_second))
         budget = int(self.rate_per_second * self.lease.total_seconds() / 8)
         self.claim_size = max(1, min(BATCH, budget))
         self.senders = max(1, min(CONCURRENT_SENDS, budget))
+
+    async def aclose(self) -> None:
+        """Release the rate limiter's connections (at shutdown)."""
+        await self.limiter.aclose()
 
     async def run_once(self) -> DispatchReport:
         """Claim and handle due messages until none is left; the counts."""
