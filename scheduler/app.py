@@ -66,7 +66,8 @@ def create_app(
     links = LinkMaker.from_settings(settings)
     dispatcher = Dispatcher(db=db, sender=sender, catalog=default_catalog(), clock=clock, quiet=quiet,
                             rate_per_second=settings.sms_rate_per_second,
-                            lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links)
+                            lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links,
+                            redis_url=settings.redis_url)
     planner = FamilyLinkPlanner(quiet, links, settings.family_link_days)
     svc = Services(db=db, clock=clock, calendar=calendar or FrenchHolidayCalendar(), settings=settings,
                    sender=sender, planner=planner, dispatcher=dispatcher)
@@ -97,7 +98,7 @@ def create_app(
         before_request=_require_json,
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[jobs.start, document_errors, document_examples],
-        on_shutdown=[jobs.stop, sender.aclose, db.dispose, partial(limits.__aexit__, None, None, None)],
+        on_shutdown=[jobs.stop, dispatcher.aclose, sender.aclose, db.dispose, partial(limits.__aexit__, None, None, None)],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,

@@ -130,8 +130,8 @@ class Settings(BaseModel):
     rate_limit: str = Field("", validation_alias=AliasChoices("CRENEAU_RATE_LIMIT", "rate_limit"))
     """Most ``/v1`` requests per API key (or client address without one), e.g. ``600/minute``; empty: none."""
     redis_url: str | None = Field(None, validation_alias=AliasChoices("CRENEAU_REDIS_URL", "redis_url"))
-    """Redis URL (``redis://127.0.0.1:6379/0``) where rate limit counts are shared by every worker;
-    unset: each process counts on its own."""
+    """Redis URL (``redis://127.0.0.1:6379/0``) where the API rate limit counts and the SMS send rate
+    are shared by every worker and replica; unset: each process counts and paces on its own."""
     forwarded_allow_ips: str = Field(
         "", validation_alias=AliasChoices("CRENEAU_FORWARDED_ALLOW_IPS", "forwarded_allow_ips")
     )
