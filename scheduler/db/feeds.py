@@ -4,6 +4,10 @@ Core statements on the tables (no ORM objects): a feed of 20,000 appointments is
 plain rows, and the version query is a single GROUP BY. The statements are built once, with
 bound parameters, per owner kind: a conditional request then spends nothing on building,
 coercing and cache-keying a statement, only on running it.
+
+An interpreter's feed also shows, cancelled, the bookings they were released from while the
+appointment lived on (``interpreter_release``): its event and version statements add those
+rows with UNION ALL, so a conditional request is still one statement.
 """
 
 from __future__ import annotations
@@ -12,11 +16,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Column, ColumnElement, Label, Select, and_, bindparam, func, or_, select, type_coerce
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    CompoundSelect,
+    Label,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
-from scheduler.db.tables import Appointment, Family, Feed, Interpreter, Service, Site, Staff
+from scheduler.db.tables import (
+    Appointment,
+    Family,
+    Feed,
+    Interpreter,
+    InterpreterRelease,
+    Service,
+    Site,
+    Staff,
+)
 
 appointment = Appointment.__table__  # type: ignore[attr-defined]
 family = Family.__table__  # type: ignore[attr-defined]
@@ -25,9 +53,9 @@ service = Service.__table__  # type: ignore[attr-defined]
 site = Site.__table__  # type: ignore[attr-defined]
 staff = Staff.__table__  # type: ignore[attr-defined]
 interpreter = Interpreter.__table__  # type: ignore[attr-defined]
+release = InterpreterRelease.__table__  # type: ignore[attr-defined]
 
-# Owners whose appointments a feed can select. Interpreter feeds exist in the table, but an
-# appointment does not name its interpreter yet: the interpreter issue adds its column here.
+# Owners whose appointments a feed can select, by the column naming them on the appointment.
 OWNER_COLUMNS: Final[dict[str, Any]] = {
     "staff": appointment.c.staff_id, "site": appointment.c.site_id, "interpreter": appointment.c.interpreter_id,
 }
@@ -37,14 +65,14 @@ SHOWN_ATTRIBUTES: Final = (service.c.id, service.c.name, service.c.capacity, sit
                            site.c.address, site.c.timezone)
 
 
-def _as_stored(column: Column[Any]) -> Label[Any]:
+def _as_stored(column: Column[Any], name: str | None = None) -> Label[Any]:
     """A time column as the driver returns it: UTC text on SQLite, an aware datetime on PostgreSQL.
 
     UTCDateTime's conversion of every value cost about as much as the rest of the query (three
     times per row); the event rows compare the stored values and convert, with ``stored_utc``,
     only those of the few events rendered again.
     """
-    return type_coerce(column, NullType()).label(column.name)
+    return type_coerce(column, NullType()).label(name or column.name)
 
 
 EVENT_COLUMNS: Final = (
@@ -53,6 +81,17 @@ EVENT_COLUMNS: Final = (
     appointment.c.interpreter_language, appointment.c.staff_hold_id, appointment.c.site_id, family.c.reference,
     service.c.name.label("service_name"), service.c.capacity, site.c.name.label("site_name"), site.c.kind,
     site.c.address, site.c.timezone,
+)
+
+# The same columns for a booking an interpreter was released from: cancelled, at the times, site
+# and session it had then, one past the sequence their feed showed; no note or language (their
+# feed never shows them, and the appointment's current ones are no longer theirs to render).
+RELEASED_EVENT_COLUMNS: Final[tuple[Any, ...]] = (
+    appointment.c.id, literal_column("'cancelled'").label("status"), _as_stored(release.c.starts_at),
+    _as_stored(release.c.ends_at), release.c.sequence, _as_stored(release.c.released_at, "updated_at"),
+    null().label("note"), null().label("interpreter_language"), release.c.staff_hold_id, release.c.site_id,
+    family.c.reference, service.c.name.label("service_name"), service.c.capacity, site.c.name.label("site_name"),
+    site.c.kind, site.c.address, site.c.timezone,
 )
 
 
@@ -119,6 +158,21 @@ def _shown(owner_kind: str) -> ColumnElement[bool]:
     )
 
 
+def _released_shown() -> ColumnElement[bool]:
+    """The WHERE clause of the released bookings an interpreter's feed shows (on the
+    (interpreter_id, released_at) index): released within the cancellation window, overlapping
+    [start, end) as booked then, and only while the appointment names someone else: booked back
+    on it, the interpreter sees its own event instead (one UID per feed)."""
+    return and_(
+        release.c.interpreter_id == bindparam("owner_id"),
+        release.c.released_at >= bindparam("cancelled_since"),
+        release.c.starts_at > bindparam("earliest_start"),
+        release.c.starts_at < bindparam("end"),
+        release.c.ends_at > bindparam("start"),
+        or_(appointment.c.interpreter_id.is_(None), appointment.c.interpreter_id != release.c.interpreter_id),
+    )
+
+
 def _live_feed_statement() -> Select[Any]:
     return (
         select(feed.c.id, feed.c.owner_kind, feed.c.owner_id, feed.c.privacy, feed.c.created_at,
@@ -133,28 +187,58 @@ def _live_feed_statement() -> Select[Any]:
 def _version_statement(owner_kind: str) -> Select[Any]:
     # The appointments are aggregated first and only the few groups joined to their service
     # and site: joining every row before grouping made this query five times slower on SQLite.
-    groups = (
-        select(appointment.c.service_id, appointment.c.site_id, func.count().label("shown"),
-               func.max(appointment.c.updated_at).label("latest"), func.sum(appointment.c.sequence).label("changes"))
+    appointments = (
+        select(literal_column("0").label("released"), appointment.c.service_id, appointment.c.site_id,
+               func.count().label("shown"), func.max(appointment.c.updated_at).label("latest"),
+               func.sum(appointment.c.sequence).label("changes"))
         .where(_shown(owner_kind))
         .group_by(appointment.c.service_id, appointment.c.site_id)
-        .subquery()
     )
+    groups = (union_all(appointments, _released_groups()) if owner_kind == "interpreter" else appointments).subquery()
     return (
-        select(*SHOWN_ATTRIBUTES, groups.c.shown, groups.c.latest, groups.c.changes)
+        select(*SHOWN_ATTRIBUTES, groups.c.released, groups.c.shown, groups.c.latest, groups.c.changes)
         .select_from(groups.join(service, service.c.id == groups.c.service_id)
                      .join(site, site.c.id == groups.c.site_id))
     )
 
 
-def _events_statement(owner_kind: str) -> Select[Any]:
+def _released_groups() -> Select[Any]:
+    """The released bookings' groups, marked apart from the appointments' ones.
+
+    Every column of a released event is covered: a release, or a second one of the same
+    interpreter replacing it, raises the count or the summed sequence (the replacement's is
+    higher); an interpreter booked back drops out of the count; service and site attributes
+    are joined like the appointments'.
+    """
     return (
+        select(literal_column("1").label("released"), appointment.c.service_id, release.c.site_id,
+               func.count().label("shown"), func.max(release.c.released_at).label("latest"),
+               func.sum(release.c.sequence).label("changes"))
+        .select_from(release.join(appointment, appointment.c.id == release.c.appointment_id))
+        .where(_released_shown())
+        .group_by(appointment.c.service_id, release.c.site_id)
+    )
+
+
+def _events_statement(owner_kind: str) -> Select[Any] | CompoundSelect[Any]:
+    appointments = (
         select(*EVENT_COLUMNS)
         .select_from(appointment.join(family, family.c.id == appointment.c.family_id)
                      .join(service, service.c.id == appointment.c.service_id)
                      .join(site, site.c.id == appointment.c.site_id))
         .where(_shown(owner_kind))
     )
+    if owner_kind != "interpreter":
+        return appointments
+    released = (
+        select(*RELEASED_EVENT_COLUMNS)
+        .select_from(release.join(appointment, appointment.c.id == release.c.appointment_id)
+                     .join(family, family.c.id == appointment.c.family_id)
+                     .join(service, service.c.id == appointment.c.service_id)
+                     .join(site, site.c.id == release.c.site_id))
+        .where(_released_shown())
+    )
+    return union_all(appointments, released)
 
 
 LIVE_FEED: Final = _live_feed_statement()
@@ -177,7 +261,8 @@ async def revoke(session: AsyncSession, token_hash: str, now: datetime) -> bool:
 
 
 async def version_groups(session: AsyncSession, selection: Selection) -> list[tuple[Any, ...]]:
-    """Per (service, site) shown: its attributes, the count, latest ``updated_at`` and summed sequence.
+    """Per (service, site) shown: its attributes, whether released bookings (of an interpreter's
+    feed) or appointments, the count, latest ``updated_at`` (or ``released_at``) and summed sequence.
 
     Sorted, so equal contents give equal lists whatever order the database returns.
     """
@@ -186,6 +271,7 @@ async def version_groups(session: AsyncSession, selection: Selection) -> list[tu
 
 
 async def event_rows(session: AsyncSession, selection: Selection) -> list[EventRow]:
-    """Every appointment shown, with its family reference, service and site, in one statement."""
+    """Every appointment shown, with its family reference, service and site, in one statement
+    (and, in an interpreter's feed, every booking they were released from, as cancelled rows)."""
     result = await session.execute(EVENT_ROWS[selection.owner_kind], selection.parameters())
     return [EventRow._make(row) for row in result.all()]

@@ -270,3 +270,33 @@ class FamilyLink(SQLModel, table=True):
     expires_at: datetime
     revoked_at: datetime | None = None
     created_at: datetime
+
+
+class InterpreterRelease(SQLModel, table=True):
+    """A pool interpreter taken off an appointment that lives on (a move gave it another one,
+    or an agency's took over), with the booking as their feed last showed it.
+
+    Their feed shows that booking cancelled for 30 days, as it shows a cancelled appointment:
+    without this row the appointment, now naming someone else, would just vanish from it.
+    One row per (appointment, interpreter): a second release of the same interpreter replaces
+    the first. The rows of an appointment go with it.
+    """
+
+    __tablename__ = "interpreter_release"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    appointment_id: str = Field(foreign_key="appointment.id", max_length=32, ondelete="CASCADE")
+    interpreter_id: str = Field(foreign_key="interpreter.id", max_length=32, ondelete="CASCADE")
+    starts_at: datetime
+    ends_at: datetime
+    site_id: str = Field(foreign_key="site.id", max_length=32, ondelete="CASCADE")
+    staff_hold_id: str = Field(foreign_key="hold.id", max_length=32, ondelete="CASCADE")
+    """The collective session the booking belonged to (a session's event is named after its hold)."""
+    sequence: int
+    """The released event's SEQUENCE: one past the last one the interpreter's feed showed."""
+    released_at: datetime
+
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "interpreter_id", name="uq_interpreter_release"),
+        Index("ix_interpreter_release_interpreter", "interpreter_id", "released_at"),
+    )

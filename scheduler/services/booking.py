@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from scheduler.db import holds as hold_store
+from scheduler.db import interpreter_releases
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.engine import dialect_name
 from scheduler.db.tables import Appointment, Family, new_id
@@ -274,6 +275,7 @@ async def reschedule(
     if appointment.status not in ACTIVE:
         raise AppointmentClosed(f"An appointment marked {appointment.status} cannot be moved.")
     previous = _interpreter_booking(appointment)
+    release = interpreter_releases.Release.of(appointment)  # as their feed shows it, before the move
     await hold_store.release(session, appointment.staff_hold_id)
     needs_interpreter = appointment.interpreter_status == "booked"
     if needs_interpreter and appointment.interpreter_hold_id:
@@ -292,6 +294,8 @@ async def reschedule(
     # The pool may give the new time to another interpreter: the first one is told it is off.
     switched = previous is not None and previous.interpreter_id != appointment.interpreter_id
     await planner.moved(session, appointment, now, new_interpreter=switched)
+    if switched and release is not None:
+        await interpreter_releases.record(session, release, now)  # their feed shows it cancelled
     if switched and previous is not None:
         await planner.interpreter_released(session, appointment, previous, now)
     return appointment
@@ -351,6 +355,7 @@ async def attach_external_interpreter(
     if appointment.status not in ACTIVE:
         raise AppointmentClosed(f"An appointment marked {appointment.status} cannot get an interpreter.")
     previous = _interpreter_booking(appointment)
+    release = interpreter_releases.Release.of(appointment)  # as their feed shows it, before the change
     if appointment.interpreter_hold_id and appointment.interpreter_status == "booked":
         await hold_store.release(session, appointment.interpreter_hold_id)
     appointment.interpreter_language = language
@@ -360,6 +365,8 @@ async def attach_external_interpreter(
     appointment.interpreter_agency = agency
     appointment.interpreter_reference = reference
     _changed(appointment, now)
+    if release is not None:
+        await interpreter_releases.record(session, release, now)  # their feed shows it cancelled
     if previous is not None:
         await planner.interpreter_released(session, appointment, previous, now)
     return appointment

@@ -2,8 +2,9 @@
 
 A feed's *version* is computed by one aggregate query before anything is built: per
 (service, site) used, the count, latest ``updated_at`` and summed ``sequence`` of the
-appointments shown, plus the feed's own spec (name, privacy, URL) and the day its window
-starts. Every input of the body is in it: appointment changes bump ``updated_at`` and
+appointments shown (and, apart, of the bookings an interpreter was released from, which
+their feed shows cancelled: see scheduler/db/interpreter_releases.py), plus the feed's own
+spec (name, privacy, URL) and the day its window starts. Every input of the body is in it: appointment changes bump ``updated_at`` and
 ``sequence``, renaming a service or site changes the grouped columns, and the window moves
 once a day. The ETag is the hash of the version, so ``If-None-Match`` is answered without
 loading a single appointment, and the same version always gives the same bytes, so bodies
@@ -346,6 +347,9 @@ def render_events(spec: FeedSpec, rows: Sequence[store.EventRow], previous: Rend
 
     An event whose source (privacy, UID domain and row, or merged session) equals the one it
     was rendered from in ``previous`` keeps that rendering: the bytes depend on nothing else.
+    A booking an interpreter was released from comes as a cancelled row with the appointment's
+    id (never next to the appointment's own row, which the store leaves out then), so it
+    replaces the rendering of the event it cancels like any other change.
     """
     renders: Renders = {}
     collective: list[store.EventRow] = []

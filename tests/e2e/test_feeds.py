@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import update
 
 from scheduler.db.engine import Database
-from scheduler.db.tables import Appointment, Feed
+from scheduler.db.tables import Appointment, Feed, InterpreterRelease
 from scheduler.services.feeds import TOKEN_CACHE_SECONDS, hash_token
 from tests.support.api import PROBLEM, Programme, at, booking, created, family, programme, upcoming
 from tests.support.ical import parsed_events, read_with_icaljs, unfolded
@@ -525,3 +525,122 @@ def test_interpreter_feed_shows_their_bookings_at_the_standard_level_at_most(ser
         assert [event["uid"] for event in events] == [uid(with_interpreter)]
         assert events[0]["start"] == utc(at(day, "10:00"))
         assert "staff only" not in fetch(feed["url"]).text
+
+
+# --- interpreters released from an appointment that lives on ----------------------------------
+
+
+def pool_interpreter(client: httpx.Client, language: str, start: str, end: str) -> str:
+    """A pool interpreter of ``language``, free on Wednesdays from ``start`` to ``end``; their id."""
+    made = created(client.post("/v1/interpreters", json={"name": "Interprète", "languages": [language]}))
+    created(client.post("/v1/availability-rules", json={
+        "interpreter_id": made["id"], "weekday": 3, "start_time": start, "end_time": end,
+        "valid_from": "2026-01-01"}))
+    interpreter_id: str = made["id"]
+    return interpreter_id
+
+
+def reschedule(client: httpx.Client, appointment: dict[str, Any], start: str) -> dict[str, Any]:
+    response = client.post(f"/v1/appointments/{appointment['id']}/reschedule", json={"start": start})
+    assert response.status_code == 200, response.text
+    moved: dict[str, Any] = response.json()
+    return moved
+
+
+def test_a_move_to_another_interpreter_cancels_the_event_in_the_first_ones_feed(server: RunningServer) -> None:
+    with server.client() as client:
+        prog = programme(client)
+        first = pool_interpreter(client, "ha", "09:00", "10:00")
+        second = pool_interpreter(client, "ha", "11:00", "12:00")
+        day = upcoming(3, weeks_ahead=2)
+        appointment = book(client, prog, at(day, "09:00"), interpreter_language="ha",
+                           family=family("PRE-REL-1", phone=PHONE))
+        assert appointment["interpreter"]["interpreter_id"] == first
+        service = name_of(client, "services", prog.service_id)
+        first_feed, second_feed = new_feed(client, "interpreters", first), new_feed(client, "interpreters", second)
+        before = fetch(first_feed["url"])
+        [shown] = parsed_events(before.content)
+        assert feed_events(second_feed["url"]) == []
+        # Only the second interpreter is free at 11:00: the move takes them.
+        assert reschedule(client, appointment, at(day, "11:00"))["interpreter"]["interpreter_id"] == second
+
+    after = fetch(first_feed["url"], before.headers["etag"])
+    assert after.status_code == 200, "the release did not change the ETag"
+    assert after.headers["etag"] != before.headers["etag"]
+    [released] = parsed_events(after.content)
+    # The booking the first interpreter had, at the time they had it, cancelled.
+    assert released == shown | {"status": "CANCELLED", "sequence": shown["sequence"] + 1,
+                                "summary": f"(annulé) {service} — PRE-REL-1"}
+    assert (released["uid"], released["start"]) == (uid(appointment), utc(at(day, "09:00")))
+    assert FRENCH_PHONE.search(unfolded(after.content)) is None
+    [taken] = feed_events(second_feed["url"])
+    assert (taken["uid"], taken["status"], taken["start"]) == (uid(appointment), "CONFIRMED", utc(at(day, "11:00")))
+    assert fetch(first_feed["url"], after.headers["etag"]).status_code == 304
+
+
+def test_a_released_booking_leaves_the_feed_thirty_days_after_its_release(server: RunningServer) -> None:
+    with server.client() as client:
+        prog = programme(client)
+        first = pool_interpreter(client, "ln", "09:00", "10:00")
+        pool_interpreter(client, "ln", "11:00", "12:00")
+        day = upcoming(3, weeks_ahead=3)
+        appointment = book(client, prog, at(day, "09:00"), interpreter_language="ln")
+        feed = new_feed(client, "interpreters", first)
+        reschedule(client, appointment, at(day, "11:00"))
+    assert [event["status"] for event in feed_events(feed["url"])] == ["CANCELLED"]
+    etag = fetch(feed["url"]).headers["etag"]
+
+    write_directly(server, update(InterpreterRelease).where(InterpreterRelease.appointment_id == appointment["id"])
+                   .values(released_at=datetime.now(UTC) - timedelta(days=32)))
+    response = fetch(feed["url"], etag)
+    assert response.status_code == 200
+    assert response.headers["etag"] != etag
+    assert parsed_events(response.content) == []
+
+
+def test_an_interpreter_booked_back_sees_the_booking_once_and_confirmed(server: RunningServer) -> None:
+    with server.client() as client:
+        prog = programme(client)
+        first = pool_interpreter(client, "ti", "09:00", "10:00")
+        second = pool_interpreter(client, "ti", "11:00", "12:00")
+        day = upcoming(3, weeks_ahead=4)
+        appointment = book(client, prog, at(day, "09:00"), interpreter_language="ti")
+        first_feed, second_feed = new_feed(client, "interpreters", first), new_feed(client, "interpreters", second)
+        reschedule(client, appointment, at(day, "11:00"))
+        [released] = feed_events(first_feed["url"])
+        # Back at 09:00, when only the first interpreter is free.
+        assert reschedule(client, appointment, at(day, "09:00"))["interpreter"]["interpreter_id"] == first
+
+    [back] = feed_events(first_feed["url"])
+    assert (back["uid"], back["status"], back["start"]) == (uid(appointment), "CONFIRMED", utc(at(day, "09:00")))
+    assert back["sequence"] > released["sequence"]
+    [off] = feed_events(second_feed["url"])
+    assert (off["uid"], off["status"], off["start"]) == (uid(appointment), "CANCELLED", utc(at(day, "11:00")))
+
+    with server.client() as client:  # released a second time: the latest booking is the one cancelled
+        reschedule(client, appointment, at(day, "11:00"))
+    [again] = feed_events(first_feed["url"])
+    assert (again["status"], again["start"], again["sequence"]) == ("CANCELLED", utc(at(day, "09:00")),
+                                                                    back["sequence"] + 1)
+
+
+def test_an_agency_interpreter_cancels_the_event_in_the_pool_interpreters_feed(server: RunningServer) -> None:
+    with server.client() as client:
+        prog = programme(client)
+        interpreter = pool_interpreter(client, "ig", "09:00", "12:00")
+        day = upcoming(3, weeks_ahead=5)
+        appointment = book(client, prog, at(day, "10:00"), interpreter_language="ig")
+        feed = new_feed(client, "interpreters", interpreter)
+        before = fetch(feed["url"])
+        [shown] = parsed_events(before.content)
+        attached = client.post(f"/v1/appointments/{appointment['id']}/interpreter", json={
+            "language": "ig", "agency": "ISM Interprétariat", "reference": "ISM-2026-0099"})
+        assert attached.status_code == 200, attached.text
+
+    after = fetch(feed["url"], before.headers["etag"])
+    assert after.status_code == 200, "the release did not change the ETag"
+    [released] = parsed_events(after.content)
+    assert (released["uid"], released["status"], released["start"]) == (uid(appointment), "CANCELLED",
+                                                                         utc(at(day, "10:00")))
+    assert released["sequence"] > shown["sequence"]
+    assert "ISM" not in unfolded(after.content)

@@ -101,6 +101,23 @@ def test_a_collective_session_is_rendered_once_and_reused_while_unchanged() -> N
     assert b"(4 participants)" in joined["session-hold-group-site-1"][1].vevent
 
 
+def test_a_release_renders_the_interpreters_event_again_as_cancelled() -> None:
+    """A released booking comes as a row of the appointment's id: it never reuses the booked rendering."""
+    rows = [row("1"), row("2", hours=2)]
+    kept = render_events(spec("standard"), rows, {})
+    released = rows[1]._replace(status="cancelled", sequence=1, updated_at=_stored(START), note=None)
+
+    again = render_events(spec("standard"), [rows[0], released], kept)
+
+    assert again["1"] is kept["1"] and again["2"] is not kept["2"]
+    assert b"STATUS:CANCELLED" in again["2"][1].vevent and b"SEQUENCE:1" in again["2"][1].vevent
+    assert body("standard", [rows[0], released], kept) == body("standard", [rows[0], released])
+
+
+def test_released_event_rows_name_the_same_columns_as_appointment_rows() -> None:
+    assert store.EventRow._fields == tuple(column.name for column in store.RELEASED_EVENT_COLUMNS)
+
+
 def test_the_store_reads_stored_times_exactly_as_utc_datetime_does() -> None:
     processed = UTCDateTime().process_result_value
     paris = datetime(2026, 10, 25, 0, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
