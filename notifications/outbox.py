@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, col
 
 from scheduler.db.engine import dialect_name
-from scheduler.db.tables import new_id
+from scheduler.db.tables import Appointment, new_id
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 DELIVERED, UNDELIVERED, FAILED, CANCELLED = "delivered", "undelivered", "failed", "cancelled"
@@ -125,6 +125,33 @@ async def cancel_pending(
         where.append(or_(TABLE.c.interpreter_id == interpreter_id, TABLE.c.interpreter_id.is_(None)))
     result = await session.execute(update(TABLE).where(*where).values(status=CANCELLED, updated_at=now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def cancel_pending_for_families(session: AsyncSession, family_ids: Sequence[str], now: datetime) -> int:
+    """Cancel every text not yet handed to the provider for these families (consent withdrawn)."""
+    appointments = select(col(Appointment.id)).where(col(Appointment.family_id).in_(family_ids))
+    result = await session.execute(
+        update(TABLE)
+        .where(TABLE.c.appointment_id.in_(appointments), TABLE.c.recipient == "family", TABLE.c.status == PENDING)
+        .values(status=CANCELLED, error_code="no-consent", updated_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# A message in these states may have reached its recipient: they know of the appointment.
+MAY_HAVE_REACHED: Final = (SENDING, SENT, DELIVERED)
+
+
+async def recipients_told(session: AsyncSession, appointment_id: str, interpreter_id: str | None) -> set[str]:
+    """Who may have had a text about the appointment: ``family``, and ``interpreter`` when the
+    interpreter booked now (``interpreter_id``) had one (or one queued before texts named theirs)."""
+    interpreter = or_(TABLE.c.interpreter_id == interpreter_id, TABLE.c.interpreter_id.is_(None))
+    statement = select(TABLE.c.recipient).distinct().where(
+        TABLE.c.appointment_id == appointment_id,
+        TABLE.c.status.in_(MAY_HAVE_REACHED),
+        or_(TABLE.c.recipient == "family", and_(TABLE.c.recipient == "interpreter", interpreter)),
+    )
+    return set((await session.execute(statement)).scalars())
 
 
 async def claim(session: AsyncSession, now: datetime, lease: timedelta, batch: int) -> list[Any]:

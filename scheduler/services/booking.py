@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from notifications import outbox
 from scheduler.db import holds as hold_store
 from scheduler.db import interpreter_releases
 from scheduler.db.appointments import AppointmentView
@@ -76,6 +77,9 @@ async def book(
     slot, hold_id = await _take_slot(session, calendar, request, now)
     interpreter = await _take_interpreter(session, calendar, request, slot, now, prefer=None)
     family_id = await _upsert_family(session, request.family, slot.interval.start, now)
+    if not request.family.sms_consent:
+        # The latest booking states the family's consent: a withdrawal stops its pending texts now.
+        await outbox.cancel_pending_for_families(session, [family_id], now)
     appointment = await _insert(session, request, slot, (hold_id, interpreter), family_id, now)
     await planner.booked(session, appointment, now)
     family = request.family

@@ -6,6 +6,7 @@ programme holds for this purpose, is texted whenever the pool has a number for t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -41,7 +42,7 @@ class MessagePlanner:
 
     async def booked(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         """A confirmation now (or when quiet hours end) and the reminders."""
-        await self._queue(session, appointment, "booked", now, with_reminders=True)
+        await self._queue(session, appointment, lambda _: "booked", now, with_reminders=True)
 
     async def moved(
         self, session: AsyncSession, appointment: Appointment, now: datetime, *, new_interpreter: bool = False
@@ -51,16 +52,25 @@ class MessagePlanner:
         An interpreter who takes over with the move (``new_interpreter``) gets a booking notice,
         not a change notice: the old time was never theirs.
         """
+        told = await outbox.recipients_told(session, appointment.id, appointment.interpreter_id)
         await outbox.cancel_pending(session, appointment.id, now)
-        interpreter_kind = f"booked@{appointment.sequence}" if new_interpreter else None
-        await self._queue(session, appointment, f"moved@{appointment.sequence}", now, with_reminders=True,
-                          interpreter_kind=interpreter_kind)
+
+        def notice(recipient: str) -> str:
+            # Whoever has not heard of the appointment yet (its confirmation was still waiting
+            # for the end of quiet hours, say) is told of the booking at its new time instead.
+            fresh = recipient not in told or (recipient == "interpreter" and new_interpreter)
+            return f"{'booked' if fresh else 'moved'}@{appointment.sequence}"
+
+        await self._queue(session, appointment, notice, now, with_reminders=True)
 
     async def cancelled(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
-        """Drop pending reminders; a cancellation notice if the appointment was still to come."""
+        """Drop pending texts; a cancellation notice, if the appointment was still to come, to each
+        recipient who may have heard of it (one whose confirmation never left hears nothing)."""
+        told = await outbox.recipients_told(session, appointment.id, appointment.interpreter_id)
         await outbox.cancel_pending(session, appointment.id, now)
-        if appointment.starts_at > now:
-            await self._queue(session, appointment, "cancelled", now, with_reminders=False)
+        if appointment.starts_at > now and told:
+            await self._queue(session, appointment, lambda recipient: "cancelled" if recipient in told else None,
+                              now, with_reminders=False)
 
     async def interpreter_released(
         self, session: AsyncSession, appointment: Appointment, was: Booked, now: datetime
@@ -90,21 +100,23 @@ class MessagePlanner:
             expires_at=was.starts_at, recipient="interpreter", interpreter_id=was.interpreter_id, body=body)], now)
 
     async def _queue(
-        self, session: AsyncSession, appointment: Appointment, kind: str, now: datetime, *, with_reminders: bool,
-        interpreter_kind: str | None = None,
+        self, session: AsyncSession, appointment: Appointment, notice: Callable[[str], str | None], now: datetime,
+        *, with_reminders: bool,
     ) -> None:
+        """Queue, for each reachable recipient, the notice ``notice(recipient)`` names (None: none) and
+        the reminders when asked."""
         await session.flush()
         row = await _contact(session, appointment.id)
         zone = ZoneInfo(row.timezone)
         planned: list[outbox.Planned] = []
         for recipient in RECIPIENTS:
-            if not _reachable(row, recipient):
+            kind = notice(recipient)
+            if kind is None or not _reachable(row, recipient):
                 continue
             # An interpreter's texts name the interpreter booked now: a later change of interpreter
             # does not redirect them to someone else.
             interpreter_id = appointment.interpreter_id if recipient == "interpreter" else None
-            notice = interpreter_kind if recipient == "interpreter" and interpreter_kind else kind
-            planned.append(outbox.Planned(appointment.id, notice, next_allowed_send(now, zone, self.quiet),
+            planned.append(outbox.Planned(appointment.id, kind, next_allowed_send(now, zone, self.quiet),
                                           expires_at=appointment.starts_at, recipient=recipient,
                                           interpreter_id=interpreter_id))
             if with_reminders:

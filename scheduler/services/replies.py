@@ -95,11 +95,7 @@ async def _withdraw_consent(session: AsyncSession, families: list[str], now: dat
     await session.execute(
         update(Family).where(col(Family.id).in_(families)).values(sms_consent=False, updated_at=now)
     )
-    appointments = (await session.execute(
-        select(col(Appointment.id)).where(col(Appointment.family_id).in_(families))
-    )).scalars()
-    for appointment_id in appointments:
-        await outbox.cancel_pending(session, appointment_id, now, recipient="family")
+    await outbox.cancel_pending_for_families(session, families, now)
 
 
 async def kept_replies(session: AsyncSession, where: ReplyFilter, limit: int) -> Sequence[KeptReply]:

@@ -390,3 +390,54 @@ async def test_a_superseded_message_the_provider_took_before_a_crash_is_recorded
     assert (report.reconciled, report.sent) == (1, 1)  # found at the provider; then the move's notice
     assert (await _messages(db, appointment))["booked"].status == "sent"
     assert len(sender.outbox) == 2
+
+
+async def test_cancelled_before_its_confirmation_left_the_family_hears_nothing(db: Database) -> None:
+    clock = FixedClock(datetime(2026, 11, 30, 21, 30, tzinfo=UTC))  # 22:30 in Paris: the confirmation waits
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-09T09:00:00+01:00")
+    async with db.write() as session:
+        await booking.cancel(session, MessagePlanner(QUIET), appointment, None, clock.now())
+    statuses = {kind: row.status for kind, row in (await _messages(db, appointment)).items()}
+    assert statuses == {"booked": "cancelled", "reminder-2880@0": "cancelled"}
+    clock.set(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    sender = InMemorySmsSender()
+    await _dispatcher(db, sender, clock).run_once()
+    assert sender.outbox == []
+
+
+async def test_cancelled_after_its_confirmation_left_the_family_is_told(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-09T09:00:00+01:00")
+    sender = InMemorySmsSender()
+    assert (await _dispatcher(db, sender, clock).run_once()).sent == 1
+    async with db.write() as session:
+        await booking.cancel(session, MessagePlanner(QUIET), appointment, None, clock.now())
+    assert (await _dispatcher(db, sender, clock).run_once()).sent == 1
+    assert [message.body[:25] for message in sender.outbox] == ["Rendez-vous le mercredi 9", "Votre rendez-vous du merc"]
+
+
+async def test_moved_before_its_confirmation_left_the_family_is_told_of_the_booking_at_its_new_time(
+    db: Database,
+) -> None:
+    clock = FixedClock(datetime(2026, 11, 30, 21, 30, tzinfo=UTC))  # 22:30 in Paris: the confirmation waits
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-09T09:00:00+01:00")
+    async with db.write() as session:
+        await booking.reschedule(session, FrenchHolidayCalendar(), MessagePlanner(QUIET), appointment,
+                                 datetime.fromisoformat("2026-12-09T10:00:00+01:00"), None, clock.now())
+    clock.set(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    sender = InMemorySmsSender()
+    assert (await _dispatcher(db, sender, clock).run_once()).sent == 1
+    [confirmation] = sender.outbox
+    assert confirmation.body.startswith("Rendez-vous le mercredi 9 décembre à 10h00")
+
+
+async def test_a_booking_that_withdraws_consent_cancels_the_familys_pending_texts_at_once(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    first = await _book(db, clock, prog, "2026-12-09T09:00:00+01:00")
+    second = await _book(db, clock, prog, "2026-12-09T10:00:00+01:00", consent=False)
+    assert {row.status for row in (await _messages(db, first)).values()} == {"cancelled"}
+    assert await _messages(db, second) == {}
