@@ -5,12 +5,10 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from notifications import outbox
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Services
-from scheduler.db.tables import Appointment
-from scheduler.services import admin
+from scheduler.services import messages
 
 
 class MessageController(Controller):
@@ -25,12 +23,12 @@ class MessageController(Controller):
         self, svc: Services, appointment_id: str = Parameter(max_length=64)
     ) -> s.Page[s.MessageOut]:
         async with svc.db.read() as session:
-            await admin.get(session, Appointment, appointment_id, "appointment")
-            rows = await outbox.for_appointment(session, appointment_id)
+            views = await messages.of_appointment(session, appointment_id)
         items = [
-            s.MessageOut(id=row.id, recipient=row.recipient, kind=row.kind, status=row.status,
-                         due_at=row.due_at, to=row.to_masked, segments=row.segments,
-                         provider_status=row.provider_status, error_code=row.error_code, sent_at=row.sent_at)
-            for row in rows
+            s.MessageOut(id=view.message.id, recipient=view.message.recipient, kind=view.message.kind,
+                         status=view.message.status, due_at=view.due_at, to=view.to, segments=view.message.segments,
+                         provider_status=view.message.provider_status, error_code=view.message.error_code,
+                         sent_at=view.sent_at)
+            for view in views
         ]
         return s.Page(items=items, next_cursor=None)

@@ -6,7 +6,9 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -87,6 +89,11 @@ def test_booking_sends_one_neutral_confirmation_and_queues_reminders(sms_server:
         assert kinds["booked"]["to"].startswith("+33 6") and number[-8:-2] not in kinds["booked"]["to"]
         assert kinds["booked"]["segments"] == 1
         assert kinds["reminder-2880@0"]["status"] == "pending"
+        # A text still to send shows the number it will go to, masked; times are in the site's zone.
+        assert kinds["reminder-2880@0"]["to"] == kinds["booked"]["to"]
+        for shown in (kinds["reminder-2880@0"]["due_at"], kinds["booked"]["sent_at"]):
+            moment = datetime.fromisoformat(shown)
+            assert moment.utcoffset() == moment.astimezone(ZoneInfo("Europe/Paris")).utcoffset()
         assert number not in str(messages)
         time.sleep(1)
         assert len(_sent_to(fake_twilio, number)) == 1

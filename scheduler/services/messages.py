@@ -1,0 +1,50 @@
+"""An appointment's texts as staff may see them: times in the site's zone, numbers masked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications import outbox
+from notifications.masking import mask_phone
+from scheduler.db.tables import Appointment, Family, Interpreter, Site
+from scheduler.services import admin
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """One text: ``to`` is the number it went to, or for one still to send, the number it will go to."""
+
+    message: outbox.OutboxMessage
+    to: str | None
+    due_at: datetime
+    sent_at: datetime | None
+
+
+async def of_appointment(session: AsyncSession, appointment_id: str) -> list[MessageView]:
+    """The appointment's texts, oldest first; NotFound for an unknown appointment."""
+    appointment = await admin.get(session, Appointment, appointment_id, "appointment")
+    site = await session.get(Site, appointment.site_id)
+    zone = ZoneInfo(site.timezone if site else "Europe/Paris")
+    family = await session.get(Family, appointment.family_id)
+    phones: dict[str | None, str | None] = {}
+
+    async def interpreter_phone(interpreter_id: str | None) -> str | None:
+        if interpreter_id not in phones:
+            found = await session.get(Interpreter, interpreter_id) if interpreter_id else None
+            phones[interpreter_id] = found.phone if found else None
+        return phones[interpreter_id]
+
+    views = []
+    for row in await outbox.for_appointment(session, appointment_id):
+        to = row.to_masked
+        if to is None and row.status == outbox.PENDING:
+            phone = (family.phone if family else None) if row.recipient == "family" else await interpreter_phone(
+                row.interpreter_id or appointment.interpreter_id)
+            to = mask_phone(phone) if phone else None
+        views.append(MessageView(row, to, row.due_at.astimezone(zone),
+                                 row.sent_at.astimezone(zone) if row.sent_at else None))
+    return views
