@@ -42,6 +42,7 @@ from notifications.senders.base import (
 from notifications.texts import MessageContext, TextCatalog
 from scheduler.db.engine import Database
 from scheduler.db.tables import Appointment, Family, Interpreter, Site
+from scheduler.identity import dialable
 from scheduler.ports import Clock
 
 # A runtime import: Litestar reads the Services annotations (which include the Dispatcher's) at start-up.
@@ -388,7 +389,7 @@ def _job(claim: Any, row: Any, lease_until: datetime, links: LinkMaker | None = 
         site_address=None if row.kind == "home" else row.address,
         # Only the family gets its page link (interpreters' texts have no place for it anyway).
         link=links.url(claim.appointment_id) if links is not None and claim.recipient == "family" else None,
-        site_phone=row.site_phone,
+        site_phone=dialable(row.site_phone) if row.site_phone else None,
     )
     # Interpreters are professionals texted in French at the number the pool holds for them.
     interpreter = claim.recipient == "interpreter"

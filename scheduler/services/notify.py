@@ -20,6 +20,7 @@ from notifications import outbox
 from notifications.policy import QuietHours, may_text, next_allowed_send, plan_reminders
 from notifications.texts import MessageContext, TextCatalog, default_catalog
 from scheduler.db.tables import Appointment, Family, Interpreter, Service, Site
+from scheduler.identity import dialable
 
 RECIPIENTS = ("family", "interpreter")
 
@@ -93,7 +94,8 @@ class MessagePlanner:
             return
         zone = ZoneInfo(site.timezone)
         context = MessageContext(start=was.starts_at.astimezone(zone), site_label=site.public_label,
-                                 site_address=None if site.kind == "home" else site.address, site_phone=site.phone)
+                                 site_address=None if site.kind == "home" else site.address,
+                                 site_phone=dialable(site.phone) if site.phone else None)
         body = self.catalog.render("interpreter_cancelled", "fr", context).body
         await outbox.enqueue(session, [outbox.Planned(
             appointment.id, f"cancelled@{appointment.sequence}", next_allowed_send(now, zone, self.quiet),

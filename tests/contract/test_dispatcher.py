@@ -20,7 +20,7 @@ from notifications.senders.memory import InMemorySmsSender
 from notifications.senders.twilio import TwilioSmsSender
 from notifications.texts import MessageContext, default_catalog
 from scheduler.db.engine import Database
-from scheduler.db.tables import Family
+from scheduler.db.tables import Family, Site
 from scheduler.ports import FrenchHolidayCalendar
 from scheduler.services import booking
 from scheduler.services.dispatch import CONCURRENT_SENDS, Dispatcher
@@ -441,3 +441,16 @@ async def test_a_booking_that_withdraws_consent_cancels_the_familys_pending_text
     second = await _book(db, clock, prog, "2026-12-09T10:00:00+01:00", consent=False)
     assert {row.status for row in (await _messages(db, first)).values()} == {"cancelled"}
     assert await _messages(db, second) == {}
+
+
+async def test_the_sites_number_is_written_as_families_dial_it(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    async with db.write() as session:
+        site = await session.get(Site, prog.site_id)
+        assert site is not None
+        site.phone = "+33143943300"  # stored in E.164, as the API keeps it
+    await _book(db, clock, prog, "2026-12-09T09:00:00+01:00")
+    sender = InMemorySmsSender()
+    assert (await _dispatcher(db, sender, clock).run_once()).sent == 1
+    assert sender.outbox[0].body.endswith(" Pour annuler, appelez le 01 43 94 33 00.")
