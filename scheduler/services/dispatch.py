@@ -41,7 +41,7 @@ from notifications.senders.base import (
 )
 from notifications.texts import MessageContext, TextCatalog
 from scheduler.db.engine import Database
-from scheduler.db.tables import Appointment, Family, Interpreter, Site
+from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, Site
 from scheduler.identity import dialable
 from scheduler.ports import Clock
 
@@ -366,7 +366,8 @@ class Dispatcher:
             select(outbox.TABLE.c.id, col(Appointment.status), col(Appointment.starts_at), col(Family.phone),
                    col(Family.sms_consent), col(Family.language), col(Site.timezone), col(Site.public_label),
                    col(Site.address), col(Site.kind), col(Site.phone).label("site_phone"),
-                   col(Interpreter.phone).label("interpreter_phone"))
+                   col(Interpreter.phone).label("interpreter_phone"),
+                   col(FamilyLink.revoked_at).label("link_revoked"))
             .join(Appointment, col(Appointment.id) == outbox.TABLE.c.appointment_id)
             .join(Family, col(Family.id) == Appointment.family_id)
             .join(Site, col(Site.id) == Appointment.site_id)
@@ -374,6 +375,7 @@ class Dispatcher:
             # else to the appointment's current one.
             .outerjoin(Interpreter, col(Interpreter.id) == func.coalesce(
                 outbox.TABLE.c.interpreter_id, Appointment.interpreter_id))
+            .outerjoin(FamilyLink, col(FamilyLink.appointment_id) == Appointment.id)
             .where(outbox.TABLE.c.id.in_(ids))
         )
         found = {row.id: row for row in (await session.execute(statement)).all()}
@@ -387,8 +389,10 @@ def _job(claim: Any, row: Any, lease_until: datetime, links: LinkMaker | None = 
         site_label=row.public_label,
         # A home visit happens at the family's own address: never written in an SMS.
         site_address=None if row.kind == "home" else row.address,
-        # Only the family gets its page link (interpreters' texts have no place for it anyway).
-        link=links.url(claim.appointment_id) if links is not None and claim.recipient == "family" else None,
+        # Only the family gets its page link (interpreters' texts have no place for it anyway),
+        # and not once staff revoked it: the text then gives the site's phone instead.
+        link=(links.url(claim.appointment_id)
+              if links is not None and claim.recipient == "family" and row.link_revoked is None else None),
         site_phone=dialable(row.site_phone) if row.site_phone else None,
     )
     # Interpreters are professionals texted in French at the number the pool holds for them.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import string
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -184,6 +185,13 @@ def test_a_wrong_expired_or_revoked_link_answers_the_same_404(
         moved = client.post(f"/v1/appointments/{revoked.id}/reschedule",
                             json={"start": at(upcoming(3, weeks_ahead=2), "09:00")})
         assert moved.status_code == 200, moved.text
+    # The change notice carries no dead link: it gives the site's phone instead.
+    number = revoked.appointment["family"]["phone"]
+    deadline = time.monotonic() + 20
+    while len(texts := [m["body"] for m in fake_twilio.messages if m["to"] == number]) < 2:
+        assert time.monotonic() < deadline, "no change notice reached the fake Twilio"
+        time.sleep(0.1)
+    assert "/r/" not in texts[1] and texts[1].endswith("appelez le 01 43 94 33 00.")
     paths = [f"/r/{_random_token()}", "/r/short", "/r/" + "a" * 300, "/r/abc%2Fdef%3F.x", expiring.path, revoked.path]
     with _browser(page_server) as phone:
         answers = [phone.get(path) for path in paths]
