@@ -58,6 +58,7 @@ def _serve(settings: Settings, *, demo: bool, migrate: bool) -> int:
         upgrade(settings.database_url)
     if demo:
         asyncio.run(_prepare_demo(settings))
+        os.environ["CRENEAU_DEMO"] = "true"  # read again by every worker process
     uvicorn.run(
         "scheduler.app:app_from_env",
         factory=True,

@@ -132,6 +132,9 @@ class Settings(BaseModel):
     redis_url: str | None = Field(None, validation_alias=AliasChoices("CRENEAU_REDIS_URL", "redis_url"))
     """Redis URL (``redis://127.0.0.1:6379/0``) where the API rate limit counts and the SMS send rate
     are shared by every worker and replica; unset: each process counts and paces on its own."""
+    demo: bool = Field(False, validation_alias=AliasChoices("CRENEAU_DEMO", "demo"))
+    """Set by ``creneau serve --demo``: the console SMS backend also writes each text, family page
+    link included, to standard output (the demo's stand-in for the family's phone)."""
     forwarded_allow_ips: str = Field(
         "", validation_alias=AliasChoices("CRENEAU_FORWARDED_ALLOW_IPS", "forwarded_allow_ips")
     )

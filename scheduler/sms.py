@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from notifications.senders.base import SmsSender
 from notifications.senders.console import ConsoleSmsSender
 from notifications.senders.memory import InMemorySmsSender
@@ -24,4 +26,5 @@ def build_sender(settings: Settings) -> SmsSender:
         )
     if settings.sms_backend == "memory":
         return InMemorySmsSender()
-    return ConsoleSmsSender()
+    # In demo mode the terminal plays the family's phone (see ConsoleSmsSender).
+    return ConsoleSmsSender(screen=sys.stdout if settings.demo else None)

@@ -6,6 +6,7 @@ The Twilio adapter runs the official client against a real HTTP fake (tests/fake
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import socket
@@ -433,6 +434,17 @@ async def test_console_never_logs_the_family_page_token(caplog: pytest.LogCaptur
     await ConsoleSmsSender().send(OutgoingSms(MOBILE, body, reference="msg-005"))
     [record] = [r for r in caplog.records if r.name == "creneau.sms"]
     assert record.getMessage().endswith("Pour confirmer ou annuler : https://rdv.exemple.fr/r/…")
+    assert "Ab3dE5fG7hJk" not in caplog.text
+
+
+async def test_console_in_demo_mode_shows_the_whole_link_on_its_screen_never_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="creneau.sms")
+    screen = io.StringIO()
+    body = "Rendez-vous le mer. 25/11 à 14h00 : Accueil. Pour confirmer ou annuler : https://rdv.exemple.fr/r/Ab3dE5fG7hJk"
+    await ConsoleSmsSender(screen=screen).send(OutgoingSms(MOBILE, body, reference="msg-006"))
+    assert screen.getvalue() == f"  SMS to +33 6•• ••• •78: {body}\n"
     assert "Ab3dE5fG7hJk" not in caplog.text
 
 
