@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, Parameter
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size, at most 5
 Cursor = Annotated[str | None, Parameter(max_length=200, description="next_cursor of the previous page.")]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", max_length=200, required=False,
+    HeaderParameter(name="Idempotency-Key", max_length=200, required=False,
               description="Retrying with the same key and body within 24 h returns the first response."),
 ]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Redirect, Template
