@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
