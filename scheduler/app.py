@@ -17,7 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from notifications.policy import QuietHours
 from notifications.texts import default_catalog
-from scheduler import __version__
+from scheduler import __version__, gc_tuning
 from scheduler.api.admin import InterpreterController, ServiceController, SiteController, StaffController
 from scheduler.api.appointments import AppointmentController
 from scheduler.api.auth import ApiKeyMiddleware, KeyRing
@@ -97,7 +97,7 @@ def create_app(
         stores={STORE: limits},
         before_request=_require_json,
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[jobs.start, document_errors, document_examples],
+        on_startup=[jobs.start, document_errors, document_examples, gc_tuning.settle_after_start_up],
         on_shutdown=[jobs.stop, dispatcher.aclose, sender.aclose, db.dispose, partial(limits.__aexit__, None, None, None)],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
