@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db.holds import dialect_insert
+from scheduler.db.engine import dialect_name
+from scheduler.db.holds import dialect_insert_for
 from scheduler.db.tables import Appointment, Family, FamilyLink, Service, Site
 
 link = FamilyLink.__table__  # type: ignore[attr-defined]
@@ -25,18 +26,28 @@ PAGE_COLUMNS: Final = (
 )
 
 
+def _remember_statement(dialect: str) -> Any:
+    statement = dialect_insert_for(dialect, link).values(
+        token_hash=bindparam("token_hash"), appointment_id=bindparam("appointment_id"),
+        expires_at=bindparam("expires_at"), created_at=bindparam("created_at"),
+    )
+    # A moved appointment keeps its link with a new expiry; a new secret key replaces the hash.
+    return statement.on_conflict_do_update(
+        index_elements=["appointment_id"],
+        set_={"token_hash": statement.excluded.token_hash, "expires_at": statement.excluded.expires_at},
+    )
+
+
+# Built once per database (every booking and move runs it).
+REMEMBER: Final = {dialect: _remember_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
 async def remember(
     session: AsyncSession, token_hash: str, appointment_id: str, expires_at: datetime, now: datetime
 ) -> None:
     """Store (or refresh) the appointment's link: one per appointment, its hash and expiry."""
-    statement = dialect_insert(session, link).values(
-        token_hash=token_hash, appointment_id=appointment_id, expires_at=expires_at, created_at=now
-    )
-    # A moved appointment keeps its link with a new expiry; a new secret key replaces the hash.
-    statement = statement.on_conflict_do_update(
-        index_elements=["appointment_id"], set_={"token_hash": token_hash, "expires_at": expires_at}
-    )
-    await session.execute(statement)
+    await session.execute(REMEMBER[dialect_name(session)], {
+        "token_hash": token_hash, "appointment_id": appointment_id, "expires_at": expires_at, "created_at": now})
 
 
 async def page_row(session: AsyncSession, token_hash: str, now: datetime) -> Any:

@@ -123,23 +123,23 @@ async def release(session: AsyncSession, hold_id: str) -> None:
     )
 
 
+BLOCKING: Final = select(
+    hold_table.c.resource_id, hold_table.c.service_id, hold_table.c.starts_at, hold_table.c.ends_at,
+    hold_table.c.taken, hold_table.c.capacity,
+).where(
+    hold_table.c.resource_id.in_(bindparam("ids", expanding=True)),
+    hold_table.c.taken > 0,
+    hold_table.c.starts_at < bindparam("window_end"),
+    hold_table.c.ends_at > bindparam("window_start"),
+)
+
+
 async def blocking_holds(
     session: AsyncSession, resource_ids: list[str], window: Interval
 ) -> list[Any]:
-    """Holds that block any of the resources during the window."""
+    """Holds that block any of the resources during the window (a statement built once)."""
     if not resource_ids:
         return []
-    query = select(
-        hold_table.c.resource_id,
-        hold_table.c.service_id,
-        hold_table.c.starts_at,
-        hold_table.c.ends_at,
-        hold_table.c.taken,
-        hold_table.c.capacity,
-    ).where(
-        hold_table.c.resource_id.in_(resource_ids),
-        hold_table.c.taken > 0,
-        hold_table.c.starts_at < window.end,
-        hold_table.c.ends_at > window.start,
-    )
-    return list((await session.execute(query)).all())
+    rows = await session.execute(BLOCKING, {"ids": resource_ids, "window_start": window.start,
+                                            "window_end": window.end})
+    return list(rows.all())
