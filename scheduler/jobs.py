@@ -15,9 +15,10 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import col
 
 from scheduler.context import Services
-from scheduler.db import family_links
+from scheduler.db import family_links, interpreter_releases
 from scheduler.db.tables import Family
 from scheduler.services import idempotency
+from scheduler.services.feeds import CANCELLED_KEPT
 
 log = logging.getLogger("creneau.jobs")
 DISPATCH_JOB = "dispatch-sms"
@@ -43,6 +44,7 @@ class Jobs:
                   next_run_time=self.services.clock.now())
         self._add(erase_expired_phones, "cron", "erase-phones", hour=2, minute=30)
         self._add(purge_expired_family_links, "cron", "purge-family-links", hour=2, minute=40)
+        self._add(purge_interpreter_releases, "cron", "purge-interpreter-releases", hour=2, minute=50)
         self._add(purge_idempotency_records, "interval", "purge-idempotency", hours=1)
         self.scheduler.start()
 
@@ -95,3 +97,12 @@ async def purge_expired_family_links(services: Services) -> None:
         removed = await family_links.purge_expired(session, services.clock.now())
     if removed:
         log.info("retention: deleted %d expired family page links", removed)
+
+
+async def purge_interpreter_releases(services: Services) -> None:
+    """Delete interpreter releases older than the time a cancelled event stays in a feed."""
+    before = services.clock.now() - CANCELLED_KEPT
+    async with services.db.write() as session:
+        removed = await interpreter_releases.purge_older_than(session, before)
+    if removed:
+        log.info("retention: deleted %d interpreter releases", removed)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import holds as hold_store
@@ -75,3 +75,9 @@ async def record(session: AsyncSession, release: Release, now: datetime) -> None
         "starts_at": release.starts_at, "ends_at": release.ends_at, "site_id": release.site_id,
         "staff_hold_id": release.staff_hold_id, "sequence": release.sequence + 1, "released_at": now,
     })
+
+
+async def purge_older_than(session: AsyncSession, before: datetime) -> int:
+    """Delete the releases made before ``before`` (their feeds no longer show them); how many."""
+    result = await session.execute(delete(release_table).where(release_table.c.released_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

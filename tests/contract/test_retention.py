@@ -11,8 +11,8 @@ from sqlalchemy import insert, select
 
 from notifications import outbox
 from scheduler.db.engine import Database
-from scheduler.db.tables import Family, FamilyLink, new_id
-from scheduler.jobs import erase_expired_phones, purge_expired_family_links
+from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, InterpreterRelease, new_id
+from scheduler.jobs import erase_expired_phones, purge_expired_family_links, purge_interpreter_releases
 from scheduler.ports import FrenchHolidayCalendar
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
@@ -108,3 +108,24 @@ async def test_retention_counts_from_the_family_s_latest_appointment_whatever_th
     assert await last_appointment() == datetime(2026, 12, 16, 8, 0, tzinfo=UTC)
     await book("2026-12-02T11:00:00+01:00")  # earlier than the latest: the clock does not go back
     assert await last_appointment() == datetime(2026, 12, 16, 8, 0, tzinfo=UTC)
+
+
+async def test_interpreter_releases_go_once_their_feeds_no_longer_show_them(db: Database) -> None:
+    prog = await programme(db)
+    message_ids = await appointments_with_due_messages(db, prog, 2, NOW + timedelta(days=3), NOW)
+    async with db.write() as session:
+        booked = (await session.execute(
+            select(Appointment.id, Appointment.staff_hold_id, Appointment.starts_at, Appointment.ends_at)
+            .join(outbox.TABLE, outbox.TABLE.c.appointment_id == Appointment.id)
+            .where(outbox.TABLE.c.id.in_(message_ids)).order_by(Appointment.id))).all()
+        await session.execute(insert(Interpreter).values(id="int-1", name="Interprète", languages=["ar"],
+                                                         created_at=NOW))
+        for (appointment_id, hold_id, starts_at, ends_at), days_ago in zip(booked, (31, 29), strict=True):
+            await session.execute(insert(InterpreterRelease).values(
+                id=new_id(), appointment_id=appointment_id, interpreter_id="int-1", starts_at=starts_at,
+                ends_at=ends_at, site_id=prog.site_id, staff_hold_id=hold_id, sequence=1,
+                released_at=NOW - timedelta(days=days_ago)))
+    await purge_interpreter_releases(JobContext(db, FixedClock(NOW), Settings.from_env({})))  # type: ignore[arg-type]
+    async with db.read() as session:
+        left = (await session.execute(select(InterpreterRelease.released_at))).scalars().all()
+    assert left == [NOW - timedelta(days=29)]
