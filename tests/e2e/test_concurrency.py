@@ -87,8 +87,9 @@ def test_database_itself_refuses_overlapping_holds(module_database: DatabaseHand
 
 
 async def test_fifty_bookings_needing_the_only_arabic_interpreter_give_exactly_one(two_workers: RunningServer) -> None:
-    # Fifty staff members are free at that time; the one interpreter of the language is the bottleneck.
-    language = "ti"
+    # Fifty staff members are free at that time; the one Arabic interpreter (the only interpreter
+    # of this module's database) is the bottleneck.
+    language = "ar"
     with two_workers.client() as client:
         site = client.post("/v1/sites", json={"name": "s", "kind": "office", "public_label": "Accueil"}).json()
         service = client.post("/v1/services", json={"name": "svc", "duration_minutes": 60, "horizon_days": 365}).json()
