@@ -38,12 +38,6 @@ PAGE_BUDGET_BYTES = 30 * 1024
 
 
 @pytest.fixture(scope="module")
-def fake_twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def secret_key() -> str:
     """The module's servers share a database, hence a secret key (either may text a link)."""
     return secrets.token_urlsafe(32)

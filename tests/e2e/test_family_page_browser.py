@@ -32,12 +32,6 @@ BROWSER_SECONDS = 180
 
 
 @pytest.fixture(scope="module")
-def fake_twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def page_server(
     module_database: DatabaseHandle, fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:

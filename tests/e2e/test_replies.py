@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
 from tests.fakes.fake_twilio import FakeTwilio, twilio_signature
 from tests.support.api import PROBLEM, at, booking, created, family, programme, upcoming
-from tests.support.databases import DatabaseHandle
-from tests.support.family_page import texting_server, unique_mobile
+from tests.support.family_page import unique_mobile
 from tests.support.server import RunningServer
-
-
-@pytest.fixture(scope="module")
-def fake_twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def sms_server(
-    module_database: DatabaseHandle, fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("replies")) as running:
-        yield running
 
 
 def _reply(server: RunningServer, token: str, sender: str, text: str) -> None:

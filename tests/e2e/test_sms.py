@@ -5,38 +5,22 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from notifications import outbox
 from scheduler.db.engine import Database
 from tests.fakes.fake_twilio import FakeTwilio, PlannedFailure, send_status_callback, twilio_signature
 from tests.support.api import Programme, at, booking, created, family, programme, slot_starts, upcoming
-from tests.support.databases import DatabaseHandle
-from tests.support.family_page import LINK, texting_server
+from tests.support.family_page import LINK
 from tests.support.server import RunningServer
 
 WAIT_SECONDS = 30.0
-
-
-@pytest.fixture(scope="module")
-def fake_twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def sms_server(
-    module_database: DatabaseHandle, fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("sms")) as running:
-        yield running
 
 
 def _wait_for(condition: Callable[[], Any], what: str) -> Any:
