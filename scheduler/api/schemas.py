@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from scheduler.domain.consistency import interval_problem, school_zone_problem, validity_problem
+from scheduler.domain.consistency import (
+    interpreter_rule_problem,
+    interval_problem,
+    school_zone_problem,
+    validity_problem,
+)
 from scheduler.identity import normalize_language, normalize_mobile, normalize_phone
 from scheduler.ports import holiday_calendar_key
 
@@ -308,6 +313,7 @@ class RuleCreate(Strict):
             raise ValueError("a staff member's rule needs site_id and at least one service id")
         if self.interpreter_id is not None and (self.site_id is not None or self.service_ids):
             raise ValueError("an interpreter's rule has no site_id and no service_ids")
+        _raise(interpreter_rule_problem(self.interpreter_id, self.follows_school_calendar))
         if self.end_time <= self.start_time:
             raise ValueError("end_time must be after start_time")
         _raise(validity_problem(self.valid_from, self.valid_until))

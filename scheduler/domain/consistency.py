@@ -21,6 +21,13 @@ def validity_problem(valid_from: date, valid_until: date | None) -> str | None:
     return None
 
 
+def interpreter_rule_problem(interpreter_id: str | None, follows_school_calendar: bool) -> str | None:
+    """An interpreter has no school, hence no school zone whose holidays its rule could follow."""
+    if interpreter_id is not None and follows_school_calendar:
+        return "an interpreter's rule cannot follow a school calendar: it has no school's zone"
+    return None
+
+
 def interval_problem(start: datetime, end: datetime) -> str | None:
     """An absence or an opening must end after it starts."""
     if end <= start:

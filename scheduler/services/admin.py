@@ -25,7 +25,12 @@ from scheduler.db.tables import (
     Site,
     Staff,
 )
-from scheduler.domain.consistency import interval_problem, school_zone_problem, validity_problem
+from scheduler.domain.consistency import (
+    interpreter_rule_problem,
+    interval_problem,
+    school_zone_problem,
+    validity_problem,
+)
 from scheduler.domain.errors import InUse, InvalidInput, NotFound
 from scheduler.ports import holiday_calendar_key
 
@@ -122,7 +127,8 @@ def apply_changes(row: Row, changes: dict[str, Any]) -> Row:
 def merged_problem(row: SQLModel, merged: dict[str, Any]) -> str | None:
     """What is wrong with ``row``'s fields once merged with a change, or None."""
     if isinstance(row, AvailabilityRule):
-        return validity_problem(merged["valid_from"], merged["valid_until"])
+        return (validity_problem(merged["valid_from"], merged["valid_until"])
+                or interpreter_rule_problem(merged["interpreter_id"], merged["follows_school_calendar"]))
     if isinstance(row, Absence | Opening):
         return interval_problem(merged["start"], merged["end"])
     if isinstance(row, Site):

@@ -18,7 +18,7 @@ from scheduler.domain.errors import InterpreterUnavailable
 from scheduler.domain.free_time import companions_free_for, free_time
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
-from scheduler.ports import HolidayCalendar
+from scheduler.ports import HolidayCalendar, holiday_calendar_key
 from scheduler.services.resources import absences, hold_of, zone
 
 INTERPRETING = "interpreting"  # the hold's service: an interpreter's bookings all block alike
@@ -79,10 +79,13 @@ async def _rules(session: AsyncSession, interpreters: Pool, first: date, last: d
 
 
 def _weekly_rule(row: Any, interpreters: Pool) -> WeeklyRule:
+    # An interpreter's days off are the public holidays where they work: their zone's (an
+    # interpreter in Réunion is off on 20 December, one in Paris is not).
+    key = interpreters.zones[row.interpreter_id]
     return WeeklyRule(
-        id=row.id, resource_id=row.interpreter_id, site_id=None, zone=zone(interpreters.zones[row.interpreter_id]),
+        id=row.id, resource_id=row.interpreter_id, site_id=None, zone=zone(key),
         weekday=row.weekday, start_time=row.start_time, end_time=row.end_time, valid_from=row.valid_from,
-        valid_until=row.valid_until, service_ids=ANY_SERVICE,
+        valid_until=row.valid_until, service_ids=ANY_SERVICE, holiday_calendar=holiday_calendar_key(None, key),
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import holidays
 import httpx
 
 from tests.support.api import Programme, at, booking, created, programme, slot_starts, upcoming
@@ -135,3 +138,42 @@ def test_an_agency_interpreter_can_be_attached_and_is_counted(server: RunningSer
         figures = client.get("/v1/stats/interpreters", params={"from": str(day.replace(day=1)), "to": str(day)})
         assert figures.status_code == 200
         assert {"language": "so", "month": month, "appointments": 1, "external": 1} in figures.json()["items"]
+
+
+def _next_reunion_only_holiday() -> date:
+    """The next public holiday of Réunion that mainland France does not have, at least 8 days ahead.
+
+    Taken from the holidays library directly, not from our code (20 December: abolition of slavery).
+    """
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    years = range(today.year, today.year + 3)
+    only_there = sorted(set(holidays.France(years=years, subdiv="974")) - set(holidays.France(years=years)))
+    return next(day for day in only_there if day >= today + timedelta(days=8))
+
+
+def test_an_interpreter_is_off_on_the_public_holidays_of_the_zone_they_work_in(server: RunningServer) -> None:
+    holiday = _next_reunion_only_holiday()
+    week_before = holiday - timedelta(days=7)
+    with server.client() as client:
+        # A mainland office, open that day (no holiday in Paris), and an interpreter working from
+        # Réunion by phone: 11:00-16:00 there is 08:00-13:00 in Paris in winter.
+        prog = programme(client, weekday=holiday.isoweekday(), start="09:00", end="12:00", horizon_days=400)
+        _interpreter(client, ["ti"], start="11:00", end="16:00", weekday=holiday.isoweekday(),
+                     mode="phone", timezone="Indian/Reunion")
+        assert slot_starts(client, prog, holiday) == [at(holiday, "09:00"), at(holiday, "10:00"), at(holiday, "11:00")]
+        assert _with_language(client, prog, str(week_before), "ti") == [
+            at(week_before, "09:00"), at(week_before, "10:00"), at(week_before, "11:00")]
+        assert _with_language(client, prog, str(holiday), "ti") == []
+
+
+def test_an_interpreters_rule_cannot_follow_a_school_calendar(server: RunningServer) -> None:
+    with server.client() as client:
+        made = _interpreter(client, ["ti"])
+        body = {"interpreter_id": made["id"], "weekday": 2, "start_time": "09:00", "end_time": "12:00",
+                "valid_from": "2026-01-01", "follows_school_calendar": True}
+        refused = client.post("/v1/availability-rules", json=body)
+        assert (refused.status_code, refused.json()["code"]) == (422, "validation-error")
+        rule = created(client.post("/v1/availability-rules", json={**body, "follows_school_calendar": False}))
+        patched = client.patch(f"/v1/availability-rules/{rule['id']}", json={"follows_school_calendar": True})
+        assert (patched.status_code, patched.json()["code"]) == (422, "validation-error")
+        assert client.get(f"/v1/availability-rules/{rule['id']}").json()["follows_school_calendar"] is False

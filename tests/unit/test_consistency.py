@@ -7,7 +7,12 @@ from datetime import UTC, date, datetime
 import pytest
 
 from scheduler.api.examples import EXAMPLES
-from scheduler.domain.consistency import interval_problem, school_zone_problem, validity_problem
+from scheduler.domain.consistency import (
+    interpreter_rule_problem,
+    interval_problem,
+    school_zone_problem,
+    validity_problem,
+)
 from scheduler.domain.errors import InvalidInput, InvalidPhone
 from scheduler.identity import normalize_language, normalize_phone
 
@@ -62,3 +67,9 @@ def test_an_invalid_phone_is_refused(raw: str) -> None:
 @pytest.mark.parametrize("model", list(EXAMPLES), ids=lambda model: model.__name__)
 def test_every_example_is_valid_for_its_schema(model: type) -> None:
     model.model_validate(EXAMPLES[model])  # type: ignore[attr-defined]
+
+
+def test_only_a_staff_members_rule_may_follow_a_school_calendar() -> None:
+    assert interpreter_rule_problem("int-1", True) is not None
+    assert interpreter_rule_problem("int-1", False) is None
+    assert interpreter_rule_problem(None, True) is None
