@@ -41,6 +41,17 @@ _EVENT_FIELDS = {"text": {"when", "place"}, "link": {"link"}, "phone": {"site_ph
 _SHORTENINGS = ((False, True), (True, True), (True, False))  # (short date, with address)
 
 
+# How an interpreter who does not come to the site works, as their (French) texts say it.
+REMOTE_INTERPRETING = {"phone": "par téléphone", "video": "en visio"}
+
+
+def interpreter_place(site_label: str, site_address: str | None, mode: str | None) -> tuple[str, str | None]:
+    """The label and address an interpreter's text gives: the site's for on-site interpreting; for
+    phone or video interpreting, the site's label and how they work, with no address to go to."""
+    remote = REMOTE_INTERPRETING.get(mode or "")
+    return (f"{site_label}, {remote}", None) if remote else (site_label, site_address)
+
+
 @dataclass(frozen=True, slots=True)
 class MessageContext:
     """What a text may say about an appointment; nothing else reaches the family's phone."""

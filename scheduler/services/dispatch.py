@@ -39,7 +39,7 @@ from notifications.senders.base import (
     SmsSender,
     TransientSmsError,
 )
-from notifications.texts import MessageContext, TextCatalog
+from notifications.texts import MessageContext, TextCatalog, interpreter_place
 from scheduler.db.engine import Database
 from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, Site
 from scheduler.identity import dialable
@@ -367,6 +367,7 @@ class Dispatcher:
                    col(Family.sms_consent), col(Family.language), col(Site.timezone), col(Site.public_label),
                    col(Site.address), col(Site.kind), col(Site.phone).label("site_phone"),
                    col(Interpreter.phone).label("interpreter_phone"),
+                   col(Interpreter.mode).label("interpreter_mode"),
                    col(FamilyLink.revoked_at).label("link_revoked"))
             .join(Appointment, col(Appointment.id) == outbox.TABLE.c.appointment_id)
             .join(Family, col(Family.id) == Appointment.family_id)
@@ -384,11 +385,14 @@ class Dispatcher:
 
 def _job(claim: Any, row: Any, lease_until: datetime, links: LinkMaker | None = None) -> Job:
     zone = ZoneInfo(row.timezone)
+    # A home visit happens at the family's own address: never written in an SMS.
+    label, address = row.public_label, None if row.kind == "home" else row.address
+    if claim.recipient == "interpreter":
+        label, address = interpreter_place(label, address, row.interpreter_mode)
     context = MessageContext(
         start=row.starts_at.astimezone(zone),
-        site_label=row.public_label,
-        # A home visit happens at the family's own address: never written in an SMS.
-        site_address=None if row.kind == "home" else row.address,
+        site_label=label,
+        site_address=address,
         # Only the family gets its page link (interpreters' texts have no place for it anyway),
         # and not once staff revoked it: the text then gives the site's phone instead.
         link=(links.url(claim.appointment_id)

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from notifications import outbox
 from notifications.policy import QuietHours, may_text, next_allowed_send, plan_reminders
-from notifications.texts import MessageContext, TextCatalog, default_catalog
+from notifications.texts import MessageContext, TextCatalog, default_catalog, interpreter_place
 from scheduler.db.tables import Appointment, Family, Interpreter, Service, Site
 from scheduler.identity import dialable
 
@@ -86,15 +86,16 @@ class MessagePlanner:
                                     interpreter_id=was.interpreter_id)
         site: Any = (await session.execute(
             select(col(Site.timezone), col(Site.public_label), col(Site.address), col(Site.kind), col(Site.phone),
-                   col(Interpreter.phone).label("interpreter_phone"))
+                   col(Interpreter.phone).label("interpreter_phone"), col(Interpreter.mode))
             .join(Interpreter, col(Interpreter.id) == was.interpreter_id)
             .where(col(Site.id) == was.site_id)
         )).first()
         if site is None or not site.interpreter_phone or was.starts_at <= now:
             return
         zone = ZoneInfo(site.timezone)
-        context = MessageContext(start=was.starts_at.astimezone(zone), site_label=site.public_label,
-                                 site_address=None if site.kind == "home" else site.address,
+        label, address = interpreter_place(site.public_label, None if site.kind == "home" else site.address,
+                                           site.mode)
+        context = MessageContext(start=was.starts_at.astimezone(zone), site_label=label, site_address=address,
                                  site_phone=dialable(site.phone) if site.phone else None)
         body = self.catalog.render("interpreter_cancelled", "fr", context).body
         await outbox.enqueue(session, [outbox.Planned(

@@ -218,6 +218,22 @@ def test_the_interpreter_is_texted_in_french_when_booked_and_cancelled(sms_serve
         assert {("interpreter", "booked"), ("interpreter", "cancelled"), ("family", "booked")} <= kinds
 
 
+def test_an_interpreter_working_by_phone_is_told_how_not_where(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        _, interpreter_phone = _unique_mobile()
+        interpreter = created(client.post("/v1/interpreters", json={"name": "I", "languages": ["ln"], "mode": "phone",
+                                                                    "phone": interpreter_phone}))
+        created(client.post("/v1/availability-rules", json={"interpreter_id": interpreter["id"], "weekday": 3,
+                                                            "start_time": "09:00", "end_time": "12:00",
+                                                            "valid_from": "2026-01-01"}))
+        created(client.post("/v1/appointments", json=booking(prog, at(upcoming(3, weeks_ahead=5), "09:00"),
+                                                             interpreter_language="ln")))
+        [text] = _wait_for(lambda: _sent_to(fake_twilio, interpreter_phone), "the interpreter's SMS")
+    assert text["body"].startswith("Interprétariat réservé le ") and ": Accueil, par téléphone." in text["body"]
+    assert "rue de la Paix" not in text["body"]
+
+
 def test_an_interpreter_replaced_by_a_move_or_an_agency_is_told_and_the_new_one_is_booked(
     sms_server: RunningServer, fake_twilio: FakeTwilio
 ) -> None:

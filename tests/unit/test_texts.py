@@ -23,6 +23,7 @@ from notifications.texts import (
     TextCatalog,
     default_catalog,
     default_texts_dir,
+    interpreter_place,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -394,3 +395,15 @@ def test_appointment_events_exist_in_every_shipped_language() -> None:
     for language in SHIPPED_LANGUAGES:
         for event in APPOINTMENT_EVENTS:
             assert render(event, language, SMALL_SITE).language == language
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("on_site", ("Accueil", "1 rue de la Paix")),
+    (None, ("Accueil", "1 rue de la Paix")),
+    ("phone", ("Accueil, par téléphone", None)),
+    ("video", ("Accueil, en visio", None)),
+])
+def test_an_interpreter_who_works_remotely_is_told_how_not_where(
+    mode: str | None, expected: tuple[str, str | None]
+) -> None:
+    assert interpreter_place("Accueil", "1 rue de la Paix", mode) == expected
