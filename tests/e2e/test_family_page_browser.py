@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,8 +18,7 @@ import pytest
 
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.support.api import slot_starts, upcoming
-from tests.support.databases import DatabaseHandle
-from tests.support.family_page import book_and_read_link, public_programme, texting_server
+from tests.support.family_page import book_and_read_link, public_programme
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.e2e
@@ -29,14 +27,6 @@ BROWSER_TESTS = ROOT / "tests" / "browser"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 BROWSER_SECONDS = 180
-
-
-@pytest.fixture(scope="module")
-def page_server(
-    module_database: DatabaseHandle, fake_twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("browser")) as running:
-        yield running
 
 
 def _run_browser(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -51,9 +41,9 @@ def _run_browser(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_family_confirms_then_cancels_in_a_real_browser(
-    page_server: RunningServer, fake_twilio: FakeTwilio
+    sms_server: RunningServer, fake_twilio: FakeTwilio
 ) -> None:
-    with page_server.client() as client:
+    with sms_server.client() as client:
         prog = public_programme(client)
         assert client.patch(f"/v1/sites/{prog.site_id}", json={
             "public_label": "Maison des Familles Jean-Moulin",
@@ -67,7 +57,7 @@ def test_a_family_confirms_then_cancels_in_a_real_browser(
     assert done.returncode == 0, f"browser checks failed:\n{done.stderr}\n{done.stdout}"
     assert (ARTIFACTS / "family-page-fr.png").stat().st_size > 0
     assert (ARTIFACTS / "family-page-ar.png").stat().st_size > 0
-    with page_server.client() as client:
+    with sms_server.client() as client:
         assert client.get(f"/v1/appointments/{french.id}").json()["status"] == "cancelled"
         assert client.get(f"/v1/appointments/{arabic.id}").json()["status"] == "booked"
         assert french.start in slot_starts(client, prog, upcoming(3, weeks_ahead=2))
