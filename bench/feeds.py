@@ -41,7 +41,7 @@ import httpx
 from sqlalchemy import insert, update
 
 from scheduler.db.engine import Database
-from scheduler.db.tables import Appointment, Family, Hold, new_id
+from scheduler.db.tables import Appointment, Family, HoldRecord, new_id
 from tests.support.api import created
 from tests.support.databases import DatabaseHandle, postgres_available, sqlite_database, temporary_postgres
 from tests.support.server import RunningServer, start_server
@@ -107,7 +107,7 @@ async def _seed(url: str, staff_id: str, site_id: str, service_id: str, count: i
             rows = [_rows(staff_id, site_id, service_id, first + step * n, length, n, now)
                     for n in range(offset, min(count, offset + CHUNK))]
             async with db.write() as session:
-                await session.execute(insert(Hold.__table__), [hold for hold, _, _ in rows])  # type: ignore[attr-defined]
+                await session.execute(insert(HoldRecord.__table__), [hold for hold, _, _ in rows])  # type: ignore[attr-defined]
                 families = [family for _, family, _ in rows if family is not None]
                 if families:
                     await session.execute(insert(Family.__table__), families)  # type: ignore[attr-defined]

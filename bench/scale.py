@@ -50,7 +50,7 @@ from bench.wrkrun import WrkResult, run_wrk
 from scheduler.api.auth import new_key
 from scheduler.db.engine import Database
 from scheduler.domain.slots import Slot
-from scheduler.ports import FrenchHolidayCalendar
+from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.services.availability import SlotQuery, find_slot_page, find_slots
 from tests.support.databases import postgres_available
 from tests.support.server import RunningServer, start_server

@@ -28,14 +28,15 @@ from scheduler.db.tables import (
     Appointment,
     AvailabilityRule,
     Family,
-    Hold,
+    HoldRecord,
     RuleService,
     Service,
     Site,
     Staff,
 )
 from scheduler.domain import rules as rules_mod
-from scheduler.ports import FrenchHolidayCalendar, holiday_calendar_key
+from scheduler.domain.calendars import holiday_calendar_key
+from scheduler.french_calendar import FrenchHolidayCalendar
 
 SEED = 20261124
 STAFF = 400
@@ -228,7 +229,7 @@ async def _insert(url: str, rows: _Rows) -> None:
             for model, values in small:
                 await session.execute(insert(table(model)), values)
         bulk: tuple[tuple[Any, list[dict[str, Any]]], ...] = (
-            (Hold, rows.holds), (Family, rows.families), (Appointment, rows.appointments))
+            (HoldRecord, rows.holds), (Family, rows.families), (Appointment, rows.appointments))
         for model, values in bulk:
             for offset in range(0, len(values), CHUNK):
                 async with db.write() as session:

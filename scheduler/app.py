@@ -36,14 +36,15 @@ from scheduler.api.replies import ReplyController
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
 from scheduler.api.webhooks import TwilioWebhookController
-from scheduler.context import Services
+from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
 from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
+from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.jobs import Jobs
 from scheduler.observability.metrics import Metrics
 from scheduler.observability.middleware import RequestObserver
 from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
-from scheduler.ports import Clock, FrenchHolidayCalendar, HolidayCalendar, SystemClock
+from scheduler.ports import Clock, HolidayCalendar, SystemClock
 from scheduler.services.dispatch import Dispatcher
 from scheduler.services.family_links import FamilyLinkPlanner, LinkMaker
 from scheduler.services.feeds import FeedBodies
@@ -69,7 +70,7 @@ def create_app(
                             lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links,
                             redis_url=settings.redis_url)
     planner = FamilyLinkPlanner(quiet, links, settings.family_link_days)
-    svc = Services(db=db, clock=clock, calendar=calendar or FrenchHolidayCalendar(), settings=settings,
+    svc = Collaborators(db=db, clock=clock, calendar=calendar or FrenchHolidayCalendar(), settings=settings,
                    sender=sender, planner=planner, dispatcher=dispatcher)
     admin_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     jobs = Jobs(svc)

@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from sqlalchemy import and_, or_, update
 from sqlmodel import col
 
-from scheduler.context import Services
+from scheduler.collaborators import Collaborators
 from scheduler.db import family_links, interpreter_releases
 from scheduler.db.tables import Family
 from scheduler.services import idempotency
@@ -27,7 +27,7 @@ DISPATCH_JOB = "dispatch-sms"
 class Jobs:
     """The process's scheduler."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Collaborators) -> None:
         self.services = services
         self.scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                                                         "misfire_grace_time": 60})
@@ -58,12 +58,12 @@ class Jobs:
             self.scheduler.shutdown(wait=False)
 
 
-async def dispatch_due(services: Services) -> None:
+async def dispatch_due(services: Collaborators) -> None:
     """Send the SMS that are due."""
     await services.dispatcher.run_once()
 
 
-async def erase_expired_phones(services: Services) -> None:
+async def erase_expired_phones(services: Collaborators) -> None:
     """Erase the phone of families whose last appointment is older than the retention (RGPD)."""
     now = services.clock.now()
     limit = now - timedelta(days=services.settings.retention_days)
@@ -83,7 +83,7 @@ async def erase_expired_phones(services: Services) -> None:
     log.info("retention: erased the phone of %d families", erased)
 
 
-async def purge_idempotency_records(services: Services) -> None:
+async def purge_idempotency_records(services: Collaborators) -> None:
     """Forget idempotency records older than 24 h."""
     async with services.db.write() as session:
         removed = await idempotency.purge(session, services.clock.now())
@@ -91,7 +91,7 @@ async def purge_idempotency_records(services: Services) -> None:
         log.info("purged %d idempotency records", removed)
 
 
-async def purge_expired_family_links(services: Services) -> None:
+async def purge_expired_family_links(services: Collaborators) -> None:
     """Delete the family page links past their expiry: they answer 404 already, keep nothing."""
     async with services.db.write() as session:
         removed = await family_links.purge_expired(session, services.clock.now())
@@ -99,7 +99,7 @@ async def purge_expired_family_links(services: Services) -> None:
         log.info("retention: deleted %d expired family page links", removed)
 
 
-async def purge_interpreter_releases(services: Services) -> None:
+async def purge_interpreter_releases(services: Collaborators) -> None:
     """Delete interpreter releases older than the time a cancelled event stays in a feed."""
     before = services.clock.now() - CANCELLED_KEPT
     async with services.db.write() as session:

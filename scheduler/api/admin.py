@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, create_idempotently
+from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, create_idempotently
 from scheduler.db.tables import Appointment, Interpreter, Service, Site, Staff
 from scheduler.services import admin
 
@@ -40,7 +40,7 @@ def crud_controller(
 
         @post("/", operation_id=f"create_{kind}", summary=f"Create a {noun}", status_code=201)
         async def create(
-            self, request: Request[Principal, Any, Any], data: create_schema, svc: Services,  # type: ignore[valid-type]
+            self, request: Request[Principal, Any, Any], data: create_schema, svc: Collaborators,  # type: ignore[valid-type]
             idempotency_key: IdempotencyKey = None,
         ) -> out_schema:  # type: ignore[valid-type]
             async def operation(session: AsyncSession) -> BaseModel:
@@ -50,19 +50,19 @@ def crud_controller(
             return await create_idempotently(request, svc, data, idempotency_key, operation)
 
         @get("/", operation_id=f"list_{kind}", summary=f"List {noun}s")
-        async def list_rows(self, svc: Services, limit: Limit = 100, cursor: Cursor = None) -> s.Page[out_schema]:  # type: ignore[valid-type]
+        async def list_rows(self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None) -> s.Page[out_schema]:  # type: ignore[valid-type]
             async with svc.db.read() as session:
                 found = await admin.page(session, table, cursor, limit)
             return s.Page(items=[out(row) for row in found.rows], next_cursor=found.next_cursor)
 
         @get("/{ident:str}", operation_id=f"get_{kind}", summary=f"Read a {noun}")
-        async def read(self, svc: Services, ident: str = Parameter(max_length=64)) -> out_schema:  # type: ignore[valid-type]
+        async def read(self, svc: Collaborators, ident: str = Parameter(max_length=64)) -> out_schema:  # type: ignore[valid-type]
             async with svc.db.read() as session:
                 return out(await admin.get(session, table, ident, noun))
 
         @patch("/{ident:str}", operation_id=f"update_{kind}", summary=f"Change a {noun}")
         async def update(
-            self, data: update_schema, svc: Services, ident: str = Parameter(max_length=64)  # type: ignore[valid-type]
+            self, data: update_schema, svc: Collaborators, ident: str = Parameter(max_length=64)  # type: ignore[valid-type]
         ) -> out_schema:  # type: ignore[valid-type]
             async with svc.db.write() as session:
                 row = await admin.get(session, table, ident, noun)
@@ -71,7 +71,7 @@ def crud_controller(
                 return out(row)
 
         @delete("/{ident:str}", operation_id=f"delete_{kind}", summary=f"Delete a {noun}", status_code=204)
-        async def remove(self, svc: Services, ident: str = Parameter(max_length=64)) -> None:
+        async def remove(self, svc: Collaborators, ident: str = Parameter(max_length=64)) -> None:
             async with svc.db.write() as session:
                 await admin.delete_referenced(session, table, ident, noun, appointment_column, svc.clock.now())
 

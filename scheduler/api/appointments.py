@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
@@ -13,14 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, create_idempotently
+from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, create_idempotently
 from scheduler.api.views import appointment_out
 from scheduler.db import appointments as store
 from scheduler.domain.errors import InvalidInput, NotFound
-from scheduler.identity import normalize_mobile
+from scheduler.domain.zones import PARIS
+from scheduler.phones import normalize_mobile
 from scheduler.services import admin, booking
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 async def _view(session: AsyncSession, appointment_id: str) -> s.AppointmentOut:
@@ -54,7 +52,7 @@ class AppointmentController(Controller):
 
     @post("/", operation_id="book_appointment", summary="Book a slot", status_code=201)
     async def book(
-        self, request: Request[Principal, Any, Any], data: s.AppointmentCreate, svc: Services,
+        self, request: Request[Principal, Any, Any], data: s.AppointmentCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
     ) -> s.AppointmentOut:
         wanted = booking_request(data)
@@ -65,14 +63,14 @@ class AppointmentController(Controller):
         return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
 
     @get("/{appointment_id:str}", operation_id="get_appointment", summary="Read an appointment")
-    async def read(self, svc: Services, appointment_id: str = Parameter(max_length=64)) -> s.AppointmentOut:
+    async def read(self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)) -> s.AppointmentOut:
         async with svc.db.read() as session:
             return await _view(session, appointment_id)
 
     @get("/", operation_id="list_appointments", summary="List appointments")
     async def list_appointments(
         self,
-        svc: Services,
+        svc: Collaborators,
         staff_id: Annotated[str | None, Parameter(max_length=64)] = None,
         site_id: Annotated[str | None, Parameter(max_length=64)] = None,
         from_: Annotated[date | None, Parameter(query="from", description="First local date.")] = None,
@@ -105,7 +103,7 @@ class AppointmentController(Controller):
 
     @post("/{appointment_id:str}/cancel", operation_id="cancel_appointment", summary="Cancel", status_code=200)
     async def cancel(
-        self, svc: Services, data: s.CancelIn | None = None, appointment_id: str = Parameter(max_length=64)
+        self, svc: Collaborators, data: s.CancelIn | None = None, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
         async with svc.db.write() as session:
             await booking.cancel(session, svc.planner, appointment_id, data.reason if data else None,
@@ -115,7 +113,7 @@ class AppointmentController(Controller):
     @post("/{appointment_id:str}/reschedule", operation_id="reschedule_appointment", summary="Move",
           status_code=200)
     async def reschedule(
-        self, data: s.RescheduleIn, svc: Services, appointment_id: str = Parameter(max_length=64)
+        self, data: s.RescheduleIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
         async with svc.db.write() as session:
             await booking.reschedule(session, svc.calendar, svc.planner, appointment_id, data.start, data.staff_id,
@@ -125,7 +123,7 @@ class AppointmentController(Controller):
     @post("/{appointment_id:str}/outcome", operation_id="record_outcome", summary="Record what happened",
           status_code=200)
     async def outcome(
-        self, data: s.OutcomeIn, svc: Services, appointment_id: str = Parameter(max_length=64)
+        self, data: s.OutcomeIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
         async with svc.db.write() as session:
             await booking.record_outcome(session, appointment_id, data.status, svc.clock.now())

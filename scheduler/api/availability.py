@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, create_idempotently
+from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, create_idempotently
 from scheduler.db.tables import Absence, AvailabilityRule, Interpreter, Opening, Service, Site, Staff
 from scheduler.services import admin
 
@@ -39,7 +39,7 @@ class RuleController(Controller):
 
     @post("/", operation_id="create_availability_rule", summary="Create a weekly rule", status_code=201)
     async def create(
-        self, request: Request[Principal, Any, Any], data: s.RuleCreate, svc: Services,
+        self, request: Request[Principal, Any, Any], data: s.RuleCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
     ) -> s.RuleOut:
         async def operation(session: AsyncSession) -> BaseModel:
@@ -56,7 +56,7 @@ class RuleController(Controller):
 
     @get("/", operation_id="list_availability_rules", summary="List weekly rules")
     async def list_rules(
-        self, svc: Services, limit: Limit = 100, cursor: Cursor = None,
+        self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None,
         staff_id: str | None = Parameter(default=None, max_length=64),
         interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.RuleOut]:
@@ -68,13 +68,13 @@ class RuleController(Controller):
         return s.Page(items=[rule_out(r, services[r.id]) for r in found.rows], next_cursor=found.next_cursor)
 
     @get("/{rule_id:str}", operation_id="get_availability_rule", summary="Read a weekly rule")
-    async def read(self, svc: Services, rule_id: str = Parameter(max_length=64)) -> s.RuleOut:
+    async def read(self, svc: Collaborators, rule_id: str = Parameter(max_length=64)) -> s.RuleOut:
         async with svc.db.read() as session:
             rule = await admin.get(session, AvailabilityRule, rule_id, "availability rule")
             return rule_out(rule, (await admin.rule_services(session, [rule.id]))[rule.id])
 
     @patch("/{rule_id:str}", operation_id="update_availability_rule", summary="End or change a weekly rule")
-    async def update(self, data: s.RuleUpdate, svc: Services, rule_id: str = Parameter(max_length=64)) -> s.RuleOut:
+    async def update(self, data: s.RuleUpdate, svc: Collaborators, rule_id: str = Parameter(max_length=64)) -> s.RuleOut:
         async with svc.db.write() as session:
             rule = await admin.get(session, AvailabilityRule, rule_id, "availability rule")
             admin.apply_changes(rule, data.model_dump(exclude_unset=True))
@@ -83,7 +83,7 @@ class RuleController(Controller):
 
     @delete("/{rule_id:str}", operation_id="delete_availability_rule", summary="Delete a weekly rule",
             status_code=204)
-    async def remove(self, svc: Services, rule_id: str = Parameter(max_length=64)) -> None:
+    async def remove(self, svc: Collaborators, rule_id: str = Parameter(max_length=64)) -> None:
         async with svc.db.write() as session:
             await admin.delete_rule(session, rule_id)
 
@@ -97,7 +97,7 @@ class AbsenceController(Controller):
 
     @post("/", operation_id="create_absence", summary="Record an absence", status_code=201)
     async def create(
-        self, request: Request[Principal, Any, Any], data: s.AbsenceCreate, svc: Services,
+        self, request: Request[Principal, Any, Any], data: s.AbsenceCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
     ) -> s.AbsenceOut:
         async def operation(session: AsyncSession) -> BaseModel:
@@ -112,7 +112,7 @@ class AbsenceController(Controller):
 
     @get("/", operation_id="list_absences", summary="List absences")
     async def list_absences(
-        self, svc: Services, limit: Limit = 100, cursor: Cursor = None,
+        self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None,
         staff_id: str | None = Parameter(default=None, max_length=64),
         interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.AbsenceOut]:
@@ -124,13 +124,13 @@ class AbsenceController(Controller):
         return s.Page(items=items, next_cursor=found.next_cursor)
 
     @get("/{absence_id:str}", operation_id="get_absence", summary="Read an absence")
-    async def read(self, svc: Services, absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
+    async def read(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
         async with svc.db.read() as session:
             row = await admin.get(session, Absence, absence_id, "absence")
         return s.AbsenceOut.model_validate(row, from_attributes=True)
 
     @patch("/{absence_id:str}", operation_id="update_absence", summary="Change an absence")
-    async def update(self, data: s.AbsenceUpdate, svc: Services,
+    async def update(self, data: s.AbsenceUpdate, svc: Collaborators,
                      absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
         async with svc.db.write() as session:
             row = admin.apply_changes(await admin.get(session, Absence, absence_id, "absence"),
@@ -139,7 +139,7 @@ class AbsenceController(Controller):
             return s.AbsenceOut.model_validate(row, from_attributes=True)
 
     @delete("/{absence_id:str}", operation_id="delete_absence", summary="Delete an absence", status_code=204)
-    async def remove(self, svc: Services, absence_id: str = Parameter(max_length=64)) -> None:
+    async def remove(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> None:
         async with svc.db.write() as session:
             await session.delete(await admin.get(session, Absence, absence_id, "absence"))
 
@@ -153,7 +153,7 @@ class OpeningController(Controller):
 
     @post("/", operation_id="create_opening", summary="Add an extra opening", status_code=201)
     async def create(
-        self, request: Request[Principal, Any, Any], data: s.OpeningCreate, svc: Services,
+        self, request: Request[Principal, Any, Any], data: s.OpeningCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
     ) -> s.OpeningOut:
         async def operation(session: AsyncSession) -> BaseModel:
@@ -167,20 +167,20 @@ class OpeningController(Controller):
         return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
 
     @get("/", operation_id="list_openings", summary="List extra openings")
-    async def list_openings(self, svc: Services, limit: Limit = 100, cursor: Cursor = None) -> s.Page[s.OpeningOut]:
+    async def list_openings(self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None) -> s.Page[s.OpeningOut]:
         async with svc.db.read() as session:
             found = await admin.page(session, Opening, cursor, limit)
         items = [s.OpeningOut.model_validate(row, from_attributes=True) for row in found.rows]
         return s.Page(items=items, next_cursor=found.next_cursor)
 
     @get("/{opening_id:str}", operation_id="get_opening", summary="Read an extra opening")
-    async def read(self, svc: Services, opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
+    async def read(self, svc: Collaborators, opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
         async with svc.db.read() as session:
             row = await admin.get(session, Opening, opening_id, "opening")
         return s.OpeningOut.model_validate(row, from_attributes=True)
 
     @patch("/{opening_id:str}", operation_id="update_opening", summary="Change an extra opening")
-    async def update(self, data: s.OpeningUpdate, svc: Services,
+    async def update(self, data: s.OpeningUpdate, svc: Collaborators,
                      opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
         changes = data.model_dump(exclude_unset=True)
         if changes.get("service_ids"):
@@ -194,6 +194,6 @@ class OpeningController(Controller):
             return s.OpeningOut.model_validate(row, from_attributes=True)
 
     @delete("/{opening_id:str}", operation_id="delete_opening", summary="Delete an extra opening", status_code=204)
-    async def remove(self, svc: Services, opening_id: str = Parameter(max_length=64)) -> None:
+    async def remove(self, svc: Collaborators, opening_id: str = Parameter(max_length=64)) -> None:
         async with svc.db.write() as session:
             await session.delete(await admin.get(session, Opening, opening_id, "opening"))

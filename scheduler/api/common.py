@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api.auth import Principal
-from scheduler.context import Services
+from scheduler.collaborators import Collaborators
 from scheduler.domain.errors import ConflictError
 from scheduler.services import idempotency
 
@@ -26,12 +26,12 @@ IdempotencyKey = Annotated[
 ]
 
 
-__all__ = ["Cursor", "IdempotencyKey", "Limit", "Services", "create_idempotently", "services"]
+__all__ = ["Collaborators", "Cursor", "IdempotencyKey", "Limit", "create_idempotently", "services"]
 
 
-def services(state: State) -> Services:
+def services(state: State) -> Collaborators:
     """Dependency: the app's collaborators."""
-    found: Services = state.services
+    found: Collaborators = state.services
     return found
 
 
@@ -39,7 +39,7 @@ Operation = Callable[[AsyncSession], Awaitable[BaseModel]]
 
 
 async def create_idempotently(
-    request: Request[Principal, Any, Any], svc: Services, body: BaseModel, key: str | None, operation: Operation
+    request: Request[Principal, Any, Any], svc: Collaborators, body: BaseModel, key: str | None, operation: Operation
 ) -> Response[Any]:
     """Run a create in one transaction, remembering its response under the Idempotency-Key."""
     if not key:

@@ -10,7 +10,7 @@ from litestar import Controller, delete
 from litestar.params import Parameter
 
 from scheduler.api.auth import requires
-from scheduler.api.common import Services
+from scheduler.api.common import Collaborators
 from scheduler.db import family_links as store
 from scheduler.db.tables import Appointment
 from scheduler.services import admin
@@ -24,7 +24,7 @@ class FamilyLinkController(Controller):
     guards = (requires("admin"),)
 
     @delete("/", operation_id="revoke_family_link", summary="Revoke the family's page link")
-    async def revoke(self, svc: Services, appointment_id: str = Parameter(max_length=64)) -> None:
+    async def revoke(self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)) -> None:
         async with svc.db.write() as session:
             await admin.get(session, Appointment, appointment_id, "appointment")
             await store.revoke(session, appointment_id, svc.clock.now())

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import IdempotencyKey, Services, create_idempotently
+from scheduler.api.common import Collaborators, IdempotencyKey, create_idempotently
 from scheduler.services import feeds
 from scheduler.services.feeds import FeedBodies, FeedNotFound, LiveFeeds, OwnerKind
 
@@ -77,7 +77,7 @@ class FeedAdminController(Controller):
     @post("/staff/{owner_id:str}/feeds", operation_id="create_staff_feed",
           summary="Create a staff member's calendar feed", status_code=201)
     async def create_staff_feed(
-        self, request: Request[Principal, Any, Any], svc: Services, data: FeedCreate | None = None,
+        self, request: Request[Principal, Any, Any], svc: Collaborators, data: FeedCreate | None = None,
         owner_id: str = Parameter(max_length=64), idempotency_key: IdempotencyKey = None,
     ) -> FeedCreated:
         return await _create(request, svc, "staff", owner_id, data or FeedCreate(), idempotency_key)
@@ -85,7 +85,7 @@ class FeedAdminController(Controller):
     @post("/sites/{owner_id:str}/feeds", operation_id="create_site_feed",
           summary="Create a site's calendar feed", status_code=201)
     async def create_site_feed(
-        self, request: Request[Principal, Any, Any], svc: Services, data: FeedCreate | None = None,
+        self, request: Request[Principal, Any, Any], svc: Collaborators, data: FeedCreate | None = None,
         owner_id: str = Parameter(max_length=64), idempotency_key: IdempotencyKey = None,
     ) -> FeedCreated:
         return await _create(request, svc, "site", owner_id, data or FeedCreate(), idempotency_key)
@@ -93,19 +93,19 @@ class FeedAdminController(Controller):
     @post("/interpreters/{owner_id:str}/feeds", operation_id="create_interpreter_feed",
           summary="Create an interpreter's calendar feed (privacy standard or busy)", status_code=201)
     async def create_interpreter_feed(
-        self, request: Request[Principal, Any, Any], svc: Services, data: FeedCreate | None = None,
+        self, request: Request[Principal, Any, Any], svc: Collaborators, data: FeedCreate | None = None,
         owner_id: str = Parameter(max_length=64), idempotency_key: IdempotencyKey = None,
     ) -> FeedCreated:
         return await _create(request, svc, "interpreter", owner_id, data or FeedCreate(), idempotency_key)
 
     @delete("/feeds/{token:str}", operation_id="revoke_feed", summary="Revoke a calendar feed", status_code=204)
-    async def revoke(self, svc: Services, token: Token) -> None:
+    async def revoke(self, svc: Collaborators, token: Token) -> None:
         async with svc.db.write() as session:
             await feeds.revoke(session, token, svc.clock.now())
 
 
 async def _create(
-    request: Request[Principal, Any, Any], svc: Services, owner_kind: OwnerKind, owner_id: str,
+    request: Request[Principal, Any, Any], svc: Collaborators, owner_kind: OwnerKind, owner_id: str,
     data: FeedCreate, idempotency_key: str | None,
 ) -> FeedCreated:
     async def operation(session: AsyncSession) -> BaseModel:
@@ -128,7 +128,7 @@ class FeedController(Controller):
     @get("/{filename:str}", operation_id="get_feed", summary="A calendar feed (iCalendar)",
          security=[], media_type=CALENDAR_MEDIA_TYPE, cache=False)
     async def read(
-        self, request: Request[Any, Any, Any], svc: Services, bodies: FeedBodies, live: LiveFeeds,
+        self, request: Request[Any, Any, Any], svc: Collaborators, bodies: FeedBodies, live: LiveFeeds,
         filename: str = Parameter(max_length=100, description="<token>.ics"),
     ) -> Response[bytes]:
         """The feed's iCalendar body; 304 when ``If-None-Match`` names the current ETag."""

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import __version__
 from scheduler.api import schemas as s
-from scheduler.api.common import Services
+from scheduler.api.common import Collaborators
 
 
 class HealthController(Controller):
@@ -20,7 +20,7 @@ class HealthController(Controller):
     tags = ("operations",)
 
     @get("/", operation_id="health", summary="Service health", exclude_from_auth=True, cache=False)
-    async def health(self, request: Request[Any, Any, Any], svc: Services) -> Response[s.HealthOut]:
+    async def health(self, request: Request[Any, Any, Any], svc: Collaborators) -> Response[s.HealthOut]:
         database = await _database_answers(svc)
         dispatcher = request.app.state.jobs.running
         ok = database and dispatcher
@@ -39,7 +39,7 @@ class HealthController(Controller):
         return {"status": "ok"}
 
 
-async def _database_answers(svc: Services) -> bool:
+async def _database_answers(svc: Collaborators) -> bool:
     try:
         async with svc.db.read() as session:
             await session.execute(text("SELECT 1"))

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
-from scheduler.api.common import Services
+from scheduler.api.common import Collaborators
 from scheduler.api.views import appointment_out
 from scheduler.db import appointments as store
 from scheduler.domain.errors import InvalidInput, NotFound
+from scheduler.domain.zones import PARIS
 from scheduler.services import booking, stats
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 class ExternalInterpreterController(Controller):
@@ -30,7 +28,7 @@ class ExternalInterpreterController(Controller):
     @post("/", operation_id="attach_external_interpreter", summary="Attach an agency's interpreter",
           status_code=200)
     async def attach(
-        self, data: s.ExternalInterpreterIn, svc: Services, appointment_id: str = Parameter(max_length=64)
+        self, data: s.ExternalInterpreterIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
         async with svc.db.write() as session:
             await booking.attach_external_interpreter(session, svc.planner, appointment_id, data.language,
@@ -50,7 +48,7 @@ class StatsController(Controller):
 
     @get("/interpreters", operation_id="interpreter_use", summary="Interpreter use per language and month")
     async def interpreter_use(
-        self, svc: Services,
+        self, svc: Collaborators,
         from_: Annotated[date, Parameter(query="from", description="First local date.")],
         to: Annotated[date, Parameter(description="Last local date (at most 3 years after `from`).")],
     ) -> s.Page[s.InterpreterUseOut]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import KeyRing, Principal, hash_key, new_key, requires
-from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, create_idempotently
+from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, create_idempotently
 from scheduler.db.tables import ApiKey
 from scheduler.services import admin
 
@@ -25,7 +25,7 @@ class ApiKeyController(Controller):
 
     @post("/", operation_id="create_api_key", summary="Create an API key (shown once)", status_code=201)
     async def create(
-        self, request: Request[Principal, Any, Any], data: s.ApiKeyCreate, svc: Services,
+        self, request: Request[Principal, Any, Any], data: s.ApiKeyCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
     ) -> s.ApiKeyCreated:
         async def operation(session: AsyncSession) -> BaseModel:
@@ -38,20 +38,20 @@ class ApiKeyController(Controller):
         return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
 
     @get("/", operation_id="list_api_keys", summary="List active API keys")
-    async def list_keys(self, svc: Services, limit: Limit = 100, cursor: Cursor = None) -> s.Page[s.ApiKeyOut]:
+    async def list_keys(self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None) -> s.Page[s.ApiKeyOut]:
         async with svc.db.read() as session:
             found = await admin.page(session, ApiKey, cursor, limit, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
         items = [s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes) for row in found.rows]
         return s.Page(items=items, next_cursor=found.next_cursor)
 
     @get("/{key_id:str}", operation_id="get_api_key", summary="Read an API key (never the key itself)")
-    async def read(self, svc: Services, key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
+    async def read(self, svc: Collaborators, key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
         async with svc.db.read() as session:
             row = await admin.active_key(session, key_id)
         return s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes)
 
     @patch("/{key_id:str}", operation_id="update_api_key", summary="Rename an API key or change its scopes")
-    async def update(self, request: Request[Principal, Any, Any], data: s.ApiKeyUpdate, svc: Services,
+    async def update(self, request: Request[Principal, Any, Any], data: s.ApiKeyUpdate, svc: Collaborators,
                      key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
         async with svc.db.write() as session:
             row = await admin.update_key(session, key_id, data.model_dump(exclude_unset=True))
@@ -61,7 +61,7 @@ class ApiKeyController(Controller):
         return found
 
     @delete("/{key_id:str}", operation_id="revoke_api_key", summary="Revoke an API key", status_code=204)
-    async def revoke(self, request: Request[Principal, Any, Any], svc: Services,
+    async def revoke(self, request: Request[Principal, Any, Any], svc: Collaborators,
                      key_id: str = Parameter(max_length=64)) -> None:
         async with svc.db.write() as session:
             await admin.revoke_key(session, key_id, svc.clock.now())

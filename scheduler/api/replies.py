@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
 from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
-from scheduler.api.common import Cursor, Limit, Services
+from scheduler.api.common import Collaborators, Cursor, Limit
 from scheduler.db.tables import Appointment
 from scheduler.domain.errors import InvalidInput
+from scheduler.domain.zones import PARIS
 from scheduler.services import admin
 from scheduler.services.replies import KeptReply, ReplyFilter, kept_replies, received_instant
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def _after(cursor: str | None) -> tuple[datetime, str] | None:
@@ -47,7 +45,7 @@ class ReplyController(Controller):
     @get("/appointments/{appointment_id:str}/replies", operation_id="list_appointment_replies",
          summary="List the SMS replies kept for staff about an appointment")
     async def of_appointment(
-        self, svc: Services, appointment_id: str = Parameter(max_length=64), limit: Limit = 100,
+        self, svc: Collaborators, appointment_id: str = Parameter(max_length=64), limit: Limit = 100,
         cursor: Cursor = None,
     ) -> s.Page[s.ReplyOut]:
         where = ReplyFilter(appointment_id=appointment_id, after=_after(cursor))
@@ -57,7 +55,7 @@ class ReplyController(Controller):
 
     @get("/replies", operation_id="list_replies", summary="List the SMS replies kept for staff, by reception date")
     async def in_period(
-        self, svc: Services,
+        self, svc: Collaborators,
         from_: Annotated[date | None, Parameter(query="from", description="First date (mainland French time).")]
         = None,
         to: Annotated[date | None, Parameter(description="Last date (mainland French time).")] = None,

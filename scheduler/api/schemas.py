@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scheduler.domain.calendars import holiday_calendar_key
 from scheduler.domain.consistency import (
     interpreter_rule_problem,
     interval_problem,
     school_zone_problem,
     validity_problem,
 )
-from scheduler.identity import normalize_language, normalize_mobile, normalize_phone
-from scheduler.ports import holiday_calendar_key
+from scheduler.languages import normalize_language
+from scheduler.phones import normalize_mobile, normalize_phone
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Ident = Annotated[str, Field(min_length=1, max_length=64)]

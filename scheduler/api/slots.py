@@ -11,11 +11,11 @@ from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
-from scheduler.api.common import Cursor, Limit, Services
+from scheduler.api.common import Collaborators, Cursor, Limit
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.slots import Position
-from scheduler.identity import normalize_language
+from scheduler.languages import normalize_language
 from scheduler.services import admin
 from scheduler.services.availability import SlotPage, SlotQuery, find_slot_page
 
@@ -33,7 +33,7 @@ class SlotController(Controller):
     async def list_slots(
         self,
         request: Request[Any, Any, Any],
-        svc: Services,
+        svc: Collaborators,
         service_id: Annotated[str, Parameter(max_length=64)],
         from_: Annotated[date, Parameter(query="from", description="First local date (YYYY-MM-DD).")],
         to: Annotated[date, Parameter(description="Last local date, at most 92 days after `from`.")],

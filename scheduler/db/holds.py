@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db.engine import dialect_name
-from scheduler.db.tables import Hold, new_id
+from scheduler.db.tables import HoldRecord, new_id
 from scheduler.domain.intervals import Interval
 
-hold_table = Hold.__table__  # type: ignore[attr-defined]
+hold_table = HoldRecord.__table__  # type: ignore[attr-defined]
 
 
 UpsertInsert = postgresql.Insert | sqlite.Insert

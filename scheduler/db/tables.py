@@ -160,12 +160,15 @@ class Family(SQLModel, table=True):
     updated_at: datetime
 
 
-class Hold(SQLModel, table=True):
+class HoldRecord(SQLModel, table=True):
     """A booked block of a resource (staff member or interpreter): ``taken`` of ``capacity`` places.
 
     The database itself forbids two blocking holds of one resource from overlapping: an
-    exclusion constraint on PostgreSQL, triggers on SQLite (see the initial migration).
+    exclusion constraint on PostgreSQL, triggers on SQLite (see the initial migration). The
+    engine's view of one is ``scheduler.domain.slots.Hold``.
     """
+
+    __tablename__ = "hold"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     resource_id: str = Field(max_length=32)

@@ -33,3 +33,20 @@ class ClosedDays:
         if zone is None:
             return False
         return day in self.school.get(zone, frozenset())
+
+
+# Overseas departments have their own public holidays (e.g. 20 December in La Réunion);
+# a site in one of these zones uses its department's calendar unless told otherwise.
+OVERSEAS_REGIONS = {
+    "America/Guadeloupe": "971",
+    "America/Martinique": "972",
+    "America/Cayenne": "973",
+    "Indian/Reunion": "974",
+    "Indian/Mayotte": "976",
+}
+
+
+def holiday_calendar_key(region: str | None, timezone: str) -> str:
+    """The calendar key of a site: ``FR``, or ``FR-<subdivision>`` (``57``, ``6AE``, ``974``...)."""
+    subdivision = region or OVERSEAS_REGIONS.get(timezone)
+    return f"FR-{subdivision}" if subdivision else "FR"

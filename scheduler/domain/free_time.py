@@ -6,12 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from scheduler.domain.intervals import Interval, merge
-from scheduler.domain.rules import Opening
+from scheduler.domain.rules import OpenStretch
 from scheduler.domain.slots import Hold, Slot
 
 
 def free_time(
-    openings: Iterable[Opening], holds: Iterable[Hold], busy: Mapping[str, Sequence[Interval]]
+    openings: Iterable[OpenStretch], holds: Iterable[Hold], busy: Mapping[str, Sequence[Interval]]
 ) -> dict[str, list[Interval]]:
     """Per resource, its open stretches minus its blocking holds and its absences."""
     open_by_resource: dict[str, list[Interval]] = defaultdict(list)

@@ -52,7 +52,7 @@ class WeeklyRule:
 
 
 @dataclass(frozen=True, slots=True)
-class Opening:
+class OpenStretch:
     """A concrete stretch of availability of one resource at one site."""
 
     resource_id: str
@@ -77,9 +77,9 @@ def is_closed(rule: WeeklyRule, day: date, closed: ClosedDays) -> bool:
 
 def occurrences(
     rules: Iterable[WeeklyRule], first: date, last: date, closed: ClosedDays
-) -> list[Opening]:
+) -> list[OpenStretch]:
     """The openings the rules give from ``first`` to ``last`` (local dates of each rule's zone)."""
-    openings: list[Opening] = []
+    openings: list[OpenStretch] = []
     for rule in rules:
         for day in rule_days(rule, first, last):
             if not is_closed(rule, day, closed):
@@ -102,7 +102,7 @@ def rule_days(rule: WeeklyRule, first: date, last: date) -> Iterator[date]:
 _WEEK = timedelta(days=7)
 
 
-def _opening(rule: WeeklyRule, day: date) -> Opening | None:
+def _opening(rule: WeeklyRule, day: date) -> OpenStretch | None:
     start = _instant(day, rule.start_time, rule.zone)
     end = _instant(day, rule.end_time, rule.zone)
     if end <= start:  # real time (both are UTC), not wall time
@@ -110,7 +110,7 @@ def _opening(rule: WeeklyRule, day: date) -> Opening | None:
         # March) starts, once moved past the gap, at or after its end: that night the clock
         # never shows its hours, so it opens nothing (an empty Interval would raise).
         return None
-    return Opening(rule.resource_id, rule.site_id, Interval.of_utc(start, end), rule.zone, rule.service_ids)
+    return OpenStretch(rule.resource_id, rule.site_id, Interval.of_utc(start, end), rule.zone, rule.service_ids)
 
 
 @lru_cache(maxsize=8192)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from scheduler.domain.intervals import Interval, merge, require_aware
-from scheduler.domain.rules import Opening
+from scheduler.domain.rules import OpenStretch
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +93,11 @@ _set = object.__setattr__  # frozen dataclasses are built field by field through
 # A slot before it becomes a ``Slot``: its UTC start, its resource, and the opening that gives it
 # (whose zone and site the slot takes). The steps below pass these plain tuples along, so only
 # the slots a caller keeps (a page of them) pay for building ``Slot`` objects.
-Candidate = tuple[datetime, str, Opening]
+Candidate = tuple[datetime, str, OpenStretch]
 # The same, once the holds are known: (UTC start, resource, places left, opening). Tuples sort
 # by start then resource, the order of the results; (start, resource) is unique, so the
 # opening is never compared.
-Placed = tuple[datetime, str, int, Opening]
+Placed = tuple[datetime, str, int, OpenStretch]
 Position = tuple[datetime, str]  # (UTC start, resource): where a page of slots stops
 
 
@@ -116,7 +116,7 @@ def bookable_starts(service: ServiceSpec, window: Interval, now: datetime) -> In
 _ONE_TICK = timedelta(microseconds=1)
 
 
-def grid(openings: Iterable[Opening], service: ServiceSpec, starts: Interval) -> list[Candidate]:
+def grid(openings: Iterable[OpenStretch], service: ServiceSpec, starts: Interval) -> list[Candidate]:
     """Every start of the service's duration stepped from an opening's start, inside the opening.
 
     Only starts inside ``starts`` are kept. Steps are real time (UTC), so a slot lasts the
@@ -124,7 +124,7 @@ def grid(openings: Iterable[Opening], service: ServiceSpec, starts: Interval) ->
     candidate per start: the first opening's.
     """
     step, low, high = service.duration, starts.start, starts.end
-    found: dict[tuple[str, datetime], Opening] = {}
+    found: dict[tuple[str, datetime], OpenStretch] = {}
     for opening in openings:
         if service.id not in opening.service_ids:
             continue
@@ -209,7 +209,7 @@ def to_slots(placed: Iterable[Placed], service: ServiceSpec) -> list[Slot]:
 
 
 def free_slots(
-    openings: Sequence[Opening],
+    openings: Sequence[OpenStretch],
     holds: Sequence[Hold],
     busy: Mapping[str, Sequence[Interval]],
     service: ServiceSpec,
@@ -239,7 +239,7 @@ def free_slots(
     return to_slots(page(free, after, limit), service)
 
 
-def cut(openings: Iterable[Opening], service: ServiceSpec) -> list[Slot]:
+def cut(openings: Iterable[OpenStretch], service: ServiceSpec) -> list[Slot]:
     """Every slot of the service's duration the openings give, before anything is taken away."""
     everything = Interval.of_utc(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
     return to_slots(((start, resource, service.capacity, opening)

@@ -18,7 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
-from scheduler.api.common import Services
+from scheduler.api.common import Collaborators
 from scheduler.family_page.ratelimit import WindowCounter
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
 from scheduler.family_page.view import appointment_view
@@ -114,7 +114,7 @@ async def _form_key_ok(request: Request[Any, Any, Any], page: FamilyPage, token:
 
 
 async def _appointment_page(
-    request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str, template: str
+    request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str, template: str
 ) -> Template:
     limited = _too_many(request, page, token)
     if limited is not None:
@@ -141,7 +141,7 @@ class FamilyPageController(Controller):
 
     @get("/{token:str}", operation_id="family_page", summary="The family's page of an appointment (HTML)",
          media_type=MediaType.HTML, exclude_from_auth=True)
-    async def show(self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str) -> Template:
+    async def show(self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str) -> Template:
         """Date, time, place, interpreter, what to bring; confirm and cancel buttons; the site's phone."""
         return await _appointment_page(request, svc, page, token, "family_page.html.j2")
 
@@ -149,7 +149,7 @@ class FamilyPageController(Controller):
          summary="The family's page: are you sure you want to cancel? (HTML)", media_type=MediaType.HTML,
          exclude_from_auth=True)
     async def cancel_step(
-        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
+        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
     ) -> Template:
         """Asks once more before cancelling."""
         return await _appointment_page(request, svc, page, token, "family_cancel.html.j2")
@@ -163,7 +163,7 @@ class FamilyPageController(Controller):
     @post("/{token:str}/confirm", operation_id="family_page_confirm", summary="The family confirms (form)",
           media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
     async def confirm(
-        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
+        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
     ) -> Response[Any]:
         """Marks the appointment confirmed (idempotent), then back to the page."""
         return await _act(request, svc, page, token, "confirm")
@@ -171,13 +171,13 @@ class FamilyPageController(Controller):
     @post("/{token:str}/cancel", operation_id="family_page_cancel", summary="The family cancels (form)",
           media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
     async def cancel(
-        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
+        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
     ) -> Response[Any]:
         """Cancels the appointment and frees the slot (idempotent), then back to the page."""
         return await _act(request, svc, page, token, "cancel")
 
 
-async def _act(request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str, action: str) -> Response[Any]:
+async def _act(request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str, action: str) -> Response[Any]:
     """Rate limit, CSRF, the use case, then Post/Redirect/Get."""
     limited = _too_many(request, page, token)
     if limited is not None:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 
 from scheduler.family_page.texts import PageTexts
-from scheduler.identity import dialable
+from scheduler.phones import dialable
 
 MAP_SEARCH = "https://www.openstreetmap.org/search?query="
 ACTIVE = ("booked", "confirmed")

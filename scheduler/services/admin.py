@@ -25,6 +25,7 @@ from scheduler.db.tables import (
     Site,
     Staff,
 )
+from scheduler.domain.calendars import holiday_calendar_key
 from scheduler.domain.consistency import (
     interpreter_rule_problem,
     interval_problem,
@@ -32,7 +33,6 @@ from scheduler.domain.consistency import (
     validity_problem,
 )
 from scheduler.domain.errors import InUse, InvalidInput, NotFound
-from scheduler.ports import holiday_calendar_key
 
 Row = TypeVar("Row", bound=SQLModel)
 MAX_LIMIT = 500

@@ -16,15 +16,16 @@ from sqlmodel import col
 from scheduler.db import holds as hold_store
 from scheduler.db.tables import AvailabilityRule, Opening, RuleService, Service, Site, Staff
 from scheduler.domain import rules as rules_mod
-from scheduler.domain.calendars import ClosedDays
+from scheduler.domain.calendars import ClosedDays, holiday_calendar_key
 from scheduler.domain.errors import NotFound
 from scheduler.domain.free_time import with_free_companion
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
 from scheduler.domain.slots import Hold, Position, ServiceSpec, Slot, bookable_starts, free_slots
-from scheduler.ports import HolidayCalendar, holiday_calendar_key
+from scheduler.domain.zones import PARIS, zone
+from scheduler.ports import HolidayCalendar
 from scheduler.services import interpreters
-from scheduler.services.resources import absences, zone
+from scheduler.services.resources import absences
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ class _Search:
     query: SlotQuery
     spec: ServiceSpec
     weekly: list[WeeklyRule]
-    extra: list[rules_mod.Opening]
+    extra: list[rules_mod.OpenStretch]
     window: Interval
     staff_ids: list[str]
     closed: ClosedDays
@@ -147,7 +148,7 @@ async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQ
     """The service, rules, extra openings, closed days and absences of a search."""
     spec = await get_service(session, query.service_id)
     weekly = await _weekly_rules(session, query)
-    zones = {rule.zone for rule in weekly} or {zone("Europe/Paris")}
+    zones = {rule.zone for rule in weekly} or {PARIS}
     window = _window(query.first, query.last, zones)
     extra = await _extra_openings(session, query, window)
     staff_ids = sorted({rule.resource_id for rule in weekly} | {o.resource_id for o in extra})
@@ -303,11 +304,11 @@ def _weekly_rule(row: tuple[Any, ...], service_id: str) -> WeeklyRule:
     )
 
 
-async def _extra_openings(session: AsyncSession, query: SlotQuery, window: Interval) -> list[rules_mod.Opening]:
+async def _extra_openings(session: AsyncSession, query: SlotQuery, window: Interval) -> list[rules_mod.OpenStretch]:
     key, parameters = _filters(query)
     parameters |= {"window_start": window.start, "window_end": window.end}
     return [
-        rules_mod.Opening(row.staff_id, row.site_id, Interval(row.start, row.end), zone(row.timezone),
+        rules_mod.OpenStretch(row.staff_id, row.site_id, Interval(row.start, row.end), zone(row.timezone),
                           frozenset(row.service_ids))
         for row in (await session.execute(OPENINGS[key], parameters)).all()
         if query.service_id in row.service_ids

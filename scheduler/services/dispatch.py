@@ -42,10 +42,10 @@ from notifications.senders.base import (
 from notifications.texts import MessageContext, TextCatalog, interpreter_place
 from scheduler.db.engine import Database
 from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, Site
-from scheduler.identity import dialable
+from scheduler.phones import dialable
 from scheduler.ports import Clock
 
-# A runtime import: Litestar reads the Services annotations (which include the Dispatcher's) at start-up.
+# A runtime import: Litestar reads the Collaborators annotations (which include the Dispatcher's) at start-up.
 from scheduler.services.family_links import LinkMaker
 
 log = logging.getLogger("creneau.dispatch")

@@ -14,12 +14,14 @@ from sqlmodel import col
 from scheduler.db import holds as hold_store
 from scheduler.db.tables import AvailabilityRule, Interpreter
 from scheduler.domain import rules as rules_mod
+from scheduler.domain.calendars import holiday_calendar_key
 from scheduler.domain.errors import InterpreterUnavailable
 from scheduler.domain.free_time import companions_free_for, free_time
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
-from scheduler.ports import HolidayCalendar, holiday_calendar_key
-from scheduler.services.resources import absences, hold_of, zone
+from scheduler.domain.zones import zone
+from scheduler.ports import HolidayCalendar
+from scheduler.services.resources import absences, hold_of
 
 INTERPRETING = "interpreting"  # the hold's service: an interpreter's bookings all block alike
 ANY_SERVICE = frozenset({INTERPRETING})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import outbox
 from notifications.masking import mask_phone
 from scheduler.db.tables import Appointment, Family, Interpreter, Site
+from scheduler.domain.zones import DEFAULT_TIMEZONE, zone
 from scheduler.services import admin
 
 
@@ -28,7 +28,7 @@ async def of_appointment(session: AsyncSession, appointment_id: str) -> list[Mes
     """The appointment's texts, oldest first; NotFound for an unknown appointment."""
     appointment = await admin.get(session, Appointment, appointment_id, "appointment")
     site = await session.get(Site, appointment.site_id)
-    zone = ZoneInfo(site.timezone if site else "Europe/Paris")
+    site_zone = zone(site.timezone if site else DEFAULT_TIMEZONE)
     family = await session.get(Family, appointment.family_id)
     phones: dict[str | None, str | None] = {}
 
@@ -45,6 +45,6 @@ async def of_appointment(session: AsyncSession, appointment_id: str) -> list[Mes
             phone = (family.phone if family else None) if row.recipient == "family" else await interpreter_phone(
                 row.interpreter_id or appointment.interpreter_id)
             to = mask_phone(phone) if phone else None
-        views.append(MessageView(row, to, row.due_at.astimezone(zone),
-                                 row.sent_at.astimezone(zone) if row.sent_at else None))
+        views.append(MessageView(row, to, row.due_at.astimezone(site_zone),
+                                 row.sent_at.astimezone(site_zone) if row.sent_at else None))
     return views

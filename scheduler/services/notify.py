@@ -20,7 +20,7 @@ from notifications import outbox
 from notifications.policy import QuietHours, may_text, next_allowed_send, plan_reminders
 from notifications.texts import MessageContext, TextCatalog, default_catalog, interpreter_place
 from scheduler.db.tables import Appointment, Family, Interpreter, Service, Site
-from scheduler.identity import dialable
+from scheduler.phones import dialable
 
 RECIPIENTS = ("family", "interpreter")
 

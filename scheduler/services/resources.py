@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import lru_cache
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,12 +12,6 @@ from sqlmodel import col
 from scheduler.db.tables import Absence
 from scheduler.domain.intervals import Interval
 from scheduler.domain.slots import Hold
-
-
-@lru_cache(maxsize=128)
-def zone(key: str) -> ZoneInfo:
-    """The ZoneInfo of an IANA key."""
-    return ZoneInfo(key)
 
 
 def hold_of(row: Any) -> Hold:

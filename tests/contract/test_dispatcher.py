@@ -21,7 +21,7 @@ from notifications.senders.twilio import TwilioSmsSender
 from notifications.texts import MessageContext, default_catalog
 from scheduler.db.engine import Database
 from scheduler.db.tables import Family, Site
-from scheduler.ports import FrenchHolidayCalendar
+from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.services import booking
 from scheduler.services.dispatch import CONCURRENT_SENDS, Dispatcher
 from scheduler.services.notify import MessagePlanner

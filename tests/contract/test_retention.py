@@ -12,8 +12,8 @@ from sqlalchemy import insert, select
 from notifications import outbox
 from scheduler.db.engine import Database
 from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, InterpreterRelease, new_id
+from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.jobs import erase_expired_phones, purge_expired_family_links, purge_interpreter_releases
-from scheduler.ports import FrenchHolidayCalendar
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
 from scheduler.settings import Settings

@@ -9,9 +9,9 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.db.engine import Database
-from scheduler.db.tables import Hold
+from scheduler.db.tables import HoldRecord
 
-T = Hold.__table__  # type: ignore[attr-defined]
+T = HoldRecord.__table__  # type: ignore[attr-defined]
 
 
 def _row(ident: str, start_hour: int, end_hour: int, taken: int = 1, service: str = "svc") -> dict[str, object]:

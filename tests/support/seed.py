@@ -14,7 +14,7 @@ from scheduler.db.tables import (
     Appointment,
     AvailabilityRule,
     Family,
-    Hold,
+    HoldRecord,
     RuleService,
     Service,
     Site,
@@ -87,7 +87,7 @@ async def appointments_with_due_messages(
                          "status": outbox.PENDING, "due_at": now, "expires_at": start, "attempts": 0,
                          "needs_lookup": False, "created_at": now, "updated_at": now})
     async with db.write() as session:
-        for table, rows in ((Hold, holds), (Family, families), (Appointment, appointments),
+        for table, rows in ((HoldRecord, holds), (Family, families), (Appointment, appointments),
                             (outbox.OutboxMessage, messages)):
             for chunk in range(0, len(rows), 500):
                 await session.execute(insert(table), rows[chunk:chunk + 500])

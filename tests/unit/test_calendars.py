@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from scheduler.domain.calendars import ClosedDays
-from scheduler.ports import FrenchHolidayCalendar, holiday_calendar_key
+from scheduler.domain.calendars import ClosedDays, holiday_calendar_key
+from scheduler.french_calendar import FrenchHolidayCalendar
 
 MAINLAND_2026 = {
     date(2026, 1, 1),  # Jour de l'an

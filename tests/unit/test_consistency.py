@@ -14,7 +14,8 @@ from scheduler.domain.consistency import (
     validity_problem,
 )
 from scheduler.domain.errors import InvalidInput, InvalidPhone
-from scheduler.identity import normalize_language, normalize_phone
+from scheduler.languages import normalize_language
+from scheduler.phones import normalize_phone
 
 
 def test_a_rule_may_end_the_day_it_starts_but_not_before() -> None:

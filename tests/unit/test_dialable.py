@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.identity import dialable
+from scheduler.phones import dialable
 
 
 @pytest.mark.parametrize(("stored", "shown"), [

@@ -19,10 +19,10 @@ from sqlalchemy import insert, select
 from scheduler.api import schemas as s
 from scheduler.api.slots import page_json
 from scheduler.db.engine import Database
-from scheduler.db.tables import AvailabilityRule, Hold, RuleService, new_id
+from scheduler.db.tables import AvailabilityRule, HoldRecord, RuleService, new_id
 from scheduler.domain.rules import occurrences
 from scheduler.domain.slots import ServiceSpec, Slot, free_slots
-from scheduler.ports import FrenchHolidayCalendar
+from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.services import admin
 from scheduler.services.availability import SlotPage, SlotQuery, find_slot_page, find_slots
 from tests.support.databases import DatabaseHandle
@@ -78,7 +78,7 @@ async def two_zones(db: Database) -> SlotQuery:
             select(AvailabilityRule.id).where(AvailabilityRule.staff_id == reunion.staff_id))).scalar_one()
         await session.execute(insert(RuleService).values(rule_id=rule_id, service_id=paris.service_id))
         booked = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)  # 10:00 in Paris, the second Wednesday
-        await session.execute(insert(Hold).values(
+        await session.execute(insert(HoldRecord).values(
             id=new_id(), resource_id=paris.staff_id, resource_kind="staff", service_id=paris.service_id,
             starts_at=booked, ends_at=booked + timedelta(minutes=30), capacity=1, taken=1))
     return SlotQuery(paris.service_id, WEDNESDAY - timedelta(days=2), WEDNESDAY + timedelta(weeks=3))

@@ -11,7 +11,7 @@ from scheduler.domain.calendars import ClosedDays
 from scheduler.domain.intervals import Interval
 from scheduler.domain.rules import WeeklyRule, days, local_dates, occurrences
 from scheduler.domain.slots import Hold, ServiceSpec, Slot, apply_holds, cut, free_slots
-from scheduler.ports import FrenchHolidayCalendar
+from scheduler.french_calendar import FrenchHolidayCalendar
 from tests.builders import (
     FRIDAY,
     MONDAY,

@@ -13,7 +13,7 @@ from scheduler.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
-class Services:
+class Collaborators:
     """Database, clock, holiday calendar, messaging and settings (``app.state.services``)."""
 
     db: Database
