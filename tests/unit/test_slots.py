@@ -10,7 +10,7 @@ import pytest
 from scheduler.domain.calendars import ClosedDays
 from scheduler.domain.intervals import Interval
 from scheduler.domain.rules import WeeklyRule, days, local_dates, occurrences
-from scheduler.domain.slots import Hold, ServiceSpec, Slot, apply_holds, cut, free_slots
+from scheduler.domain.slots import Hold, ServiceSpec, Slot, free_slots
 from scheduler.french_calendar import FrenchHolidayCalendar
 from tests.builders import (
     FRIDAY,
@@ -338,15 +338,20 @@ def test_a_session_booked_under_a_smaller_capacity_keeps_that_capacity() -> None
 
 def test_an_earlier_long_hold_still_blocks_past_a_shorter_later_one() -> None:
     # Corrupt or legacy data: two overlapping blocking holds. The long one must still be seen.
-    slot_at_ten = cut(occurrences([wednesday_rule(start="10:00", end="11:00")], date(2026, 11, 25),
-                                  date(2026, 11, 25), ClosedDays()), one_hour_service())
+    # Without the holds, the rule gives the 10:00 slot; with them, the 08:00-12:00 hold takes it
+    # even though the 09:00-09:30 hold, which starts later, ends before 10:00.
     holds = [
         hold(paris(2026, 11, 25, 8, 0), paris(2026, 11, 25, 12, 0), service_id="reunion-equipe"),
         hold(paris(2026, 11, 25, 9, 0), paris(2026, 11, 25, 9, 30), service_id="reunion-equipe"),
     ]
+    rule = wednesday_rule(start="10:00", end="11:00")
+    now = paris(2026, 11, 20, 8, 0)
 
-    assert len(slot_at_ten) == 1
-    assert apply_holds(slot_at_ten, holds) == []
+    free = find([rule], date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=now)
+    held = find([rule], date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=now, holds=holds)
+
+    assert starts(free) == ["2026-11-25T10:00:00+01:00"]
+    assert held == []
 
 
 # ---------------------------------------------------------------------------- notice, horizon, window
