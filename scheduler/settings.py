@@ -1,6 +1,6 @@
 """Typed settings, read once at start-up from the environment and an optional TOML file.
 
-Names follow ``../shared/API.md``: ``CRENEAU_*`` for ours, ``TWILIO_ACCOUNT_SID`` and
+Names follow ``docs/api.md``: ``CRENEAU_*`` for ours, ``TWILIO_ACCOUNT_SID`` and
 ``TWILIO_AUTH_TOKEN`` as Twilio names them. Defaults live in ``config/settings.toml``; a
 file named by ``CRENEAU_SETTINGS_FILE`` overrides them, and the environment overrides both.
 """
