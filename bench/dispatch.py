@@ -166,7 +166,9 @@ def _server_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
 def main(argv: list[str] | None = None) -> None:
     """Measure every case and write (or only print) the report section."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--no-write", action="store_true", help="print the section, leave BENCHMARKS.md alone")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the section, leave BENCHMARKS.md alone"
+    )
     args = parser.parse_args(argv)
     top = ceiling()
     cases = []
@@ -181,11 +183,19 @@ def main(argv: list[str] | None = None) -> None:
     print(section)
 
 
+_HEADER = (
+    "| database | processes | sent | duplicates | total time | first send | messages/s (total) "
+    "| messages/s (steady) | steady × ceiling |"
+)
+
+
 def _section(top: float, cases: list[Case]) -> str:
     rows = "\n".join(
         f"| {case.database} | {case.processes} | {case.sent} | {case.duplicates} | {case.seconds:.1f} s "
-        f"| {case.first_send:.1f} s | {case.rate:,.0f} | {case.steady_rate:,.0f} | {case.steady_rate / top:.2f} |"
-        for case in cases)
+        f"| {case.first_send:.1f} s | {case.rate:,.0f} | {case.steady_rate:,.0f} "
+        f"| {case.steady_rate / top:.2f} |"
+        for case in cases
+    )
     return f"""{START_MARK}
 ## SMS dispatch to the local fake Twilio
 
@@ -207,7 +217,7 @@ reference: `duplicates` must be 0.
 
 Ceiling (twilio client → fake, no database): **{top:,.0f} messages/s**.
 
-| database | processes | sent | duplicates | total time | first send | messages/s (total) | messages/s (steady) | steady × ceiling |
+{_HEADER}
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 {rows}
 {END_MARK}"""

@@ -174,7 +174,9 @@ def measure_feed(server: RunningServer, http: httpx.Client, size: int, ids: list
     body = http.get(url)
     etag = body.headers["etag"]
     warm = [timed(get, 200) for _ in range(FAST_RUNS // 4)]
-    not_modified = [timed(lambda: http.get(url, headers={"If-None-Match": etag}), 304) for _ in range(FAST_RUNS)]
+    not_modified = [
+        timed(lambda: http.get(url, headers={"If-None-Match": etag}), 304) for _ in range(FAST_RUNS)
+    ]
     return FeedRun(server.database.kind, size, len(body.content) / 1024, [
         Timing("cold, first request", [first]),
         Timing("cold, after a change", cold),
@@ -189,17 +191,30 @@ def run_database(handle: DatabaseHandle, folder: Path) -> tuple[Timing, list[Fee
     with start_server(handle, folder, admin_key=secrets.token_urlsafe(24), extra_env=SERVER_ENV) as server, \
             httpx.Client(base_url=server.base_url, timeout=120,
                          headers={"Authorization": f"Bearer {server.admin_key}"}) as http:
-        site = created(http.post("/v1/sites", json={"name": "CCAS Centre", "kind": "office", "public_label": "CCAS",
-                                                    "address": "1 place de la Mairie, 59000 Lille"}))["id"]
+        site = created(
+            http.post(
+                "/v1/sites",
+                json={
+                    "name": "CCAS Centre",
+                    "kind": "office",
+                    "public_label": "CCAS",
+                    "address": "1 place de la Mairie, 59000 Lille",
+                },
+            )
+        )["id"]
         service = created(http.post("/v1/services", json={"name": "Entretien psychologue",
                                                           "duration_minutes": 60}))["id"]
         feeds = []
         for size in SIZES:
-            staff = created(http.post("/v1/staff", json={"name": f"Mme Bench {size}", "role": "psychologist"}))["id"]
+            staff = created(
+                http.post("/v1/staff", json={"name": f"Mme Bench {size}", "role": "psychologist"})
+            )["id"]
             ids = seed(handle.url, staff, site, service, size)
             token = created(http.post(f"/v1/staff/{staff}/feeds", json={"privacy": "full"}))["url"]
             feeds.append((size, ids, token))
-        live = Timing("GET /health/live", [timed(lambda: http.get("/health/live"), 200) for _ in range(FAST_RUNS)])
+        live = Timing(
+            "GET /health/live", [timed(lambda: http.get("/health/live"), 200) for _ in range(FAST_RUNS)]
+        )
         return live, [measure_feed(server, http, size, ids, url) for size, ids, url in feeds]
 
 
@@ -226,7 +241,10 @@ def report(results: list[tuple[str, Timing, list[FeedRun]]]) -> str:
         START_MARK,
         "## Calendar feeds (`bench/feeds.py`)",
         "",
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}. A staff member's feed (privacy `full`), served",
+        (
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}. "
+            "A staff member's feed (privacy `full`), served"
+        ),
         "by one `creneau serve` worker; httpx, one keep-alive connection, sequential requests.",
         "Ratio = median / the same run's `GET /health/live` median. Targets (issue 7): a 2,000-event",
         "feed at most 50 ms cold and 2 ms as a 304.",
@@ -269,7 +287,9 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
-    parser.add_argument("--no-write", action="store_true", help="print the section, leave BENCHMARKS.md alone")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the section, leave BENCHMARKS.md alone"
+    )
     args = parser.parse_args()
     results = []
     with databases(args.databases) as handles:

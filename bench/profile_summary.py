@@ -53,7 +53,9 @@ def summarize(path: Path, top: int = 25, focus: str = MAIN_THREAD) -> str:
         own[frames[-1]] += count
     idle = sum(count for frames, count in stacks if any(marker in frames[-1] for marker in IDLE))
     everything = sum(count for _, count in every)
-    heading = f"{path}: {total} samples through {focus!r} (of {everything}), {100 * idle / total:.0f}% of them idle"
+    heading = (
+        f"{path}: {total} samples through {focus!r} (of {everything}), {100 * idle / total:.0f}% of them idle"
+    )
     lines = [heading, "", "inclusive:"]
     busiest = [(name, n) for name, n in inclusive.most_common() if n < total][:top]  # drop the common root
     lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in busiest]

@@ -84,7 +84,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured wrk warm-up per GET")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--bookings", type=int, default=250, help="existing bookings of the busy staff member")
+    parser.add_argument(
+        "--bookings", type=int, default=250, help="existing bookings of the busy staff member"
+    )
     parser.add_argument("--booking-staff", type=int, default=12,
                         help="staff members whose year of free 30-minute slots the booking run walks")
     parser.add_argument("--profile", action="store_true", help="also record py-spy profiles (extra runs)")
@@ -115,9 +117,16 @@ def machine() -> dict[str, str]:
 
 def code_version() -> str:
     """The commit measured, flagged when the working tree had uncommitted changes (read-only git)."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=ROOT)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
-                           check=False, cwd=ROOT)
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     commit = head.stdout.strip() or "unknown"
     return f"{commit} + uncommitted changes" if dirty.stdout.strip() else commit
 
@@ -173,7 +182,10 @@ def database(kind: str, folder: Path) -> Iterator[DatabaseHandle]:
 
 def measure_database(kind: str, args: argparse.Namespace) -> DatabaseResult:
     """Seed a fresh database of ``kind`` and measure the three endpoints on a real server."""
-    with tempfile.TemporaryDirectory(prefix=f"creneau-bench-{kind}-") as tmp, database(kind, Path(tmp)) as handle:
+    with (
+        tempfile.TemporaryDirectory(prefix=f"creneau-bench-{kind}-") as tmp,
+        database(kind, Path(tmp)) as handle,
+    ):
         started = time.monotonic()
         fill_demo(handle.url)
         with start_server(handle, Path(tmp), admin_key=new_key(), extra_env=SERVER_ENV) as server:
@@ -183,7 +195,9 @@ def measure_database(kind: str, args: argparse.Namespace) -> DatabaseResult:
                 check_slots(client, data)
             print(f"[{kind}] seeded in {time.monotonic() - started:.1f}s: {data.busy_bookings} bookings, "
                   f"{data.busy_free_slots} free slots, {len(data.bookable)} bookable slots", flush=True)
-            result = DatabaseResult(kind, dataset_summary(data), rss_start_kib=rss_start, load_before=load_average())
+            result = DatabaseResult(
+                kind, dataset_summary(data), rss_start_kib=rss_start, load_before=load_average()
+            )
             measured, spare = split_bookable(data.bookable, args)
             run_phases(server, data, measured, Path(tmp), args, result)
             result.load_after = load_average()
@@ -199,7 +213,9 @@ def check_slots(client: httpx.Client, data: Dataset) -> None:
     response.raise_for_status()
     body = response.json()
     if body["next_cursor"] is not None or len(body["items"]) != data.busy_free_slots:
-        raise RuntimeError(f"slots page not complete: {len(body['items'])} items, cursor {body['next_cursor']}")
+        raise RuntimeError(
+            f"slots page not complete: {len(body['items'])} items, cursor {body['next_cursor']}"
+        )
 
 
 def slots_path(data: Dataset) -> str:
@@ -243,7 +259,9 @@ def run_phases(
         measured = run_wrk(url, headers=headers, **wrk_opts)
         cpu = cpu_seconds(pid) - cpu
         wait_idle(pid)
-        result.phases.append(PhaseResult(name, measured, proc_status_kib(pid, "VmHWM"), cpu, _errors_note(measured)))
+        result.phases.append(
+            PhaseResult(name, measured, proc_status_kib(pid, "VmHWM"), cpu, _errors_note(measured))
+        )
         print(f"[{result.kind}] {name}: {measured.rps:.0f} req/s, p50 {measured.p50_ms:.2f} ms, "
               f"p99 {measured.p99_ms:.2f} ms", flush=True)
     warm_bookings(server, data)
@@ -252,8 +270,11 @@ def run_phases(
     booked = run_booking(server, data, bookable, folder, wrk_opts)
     cpu = cpu_seconds(pid) - cpu
     wait_idle(pid)
-    result.phases.append(PhaseResult("book: POST /v1/appointments", booked, proc_status_kib(pid, "VmHWM"), cpu,
-                                     _booking_note(booked)))
+    result.phases.append(
+        PhaseResult(
+            "book: POST /v1/appointments", booked, proc_status_kib(pid, "VmHWM"), cpu, _booking_note(booked)
+        )
+    )
     print(f"[{result.kind}] booking: {booked.rps:.0f} req/s, p50 {booked.p50_ms:.2f} ms, "
           f"p99 {booked.p99_ms:.2f} ms, {booked.statuses}", flush=True)
 
@@ -262,15 +283,21 @@ def warm_bookings(server: RunningServer, data: Dataset) -> None:
     """A few sequential bookings, so the measured run starts with warm code paths."""
     with server.client() as client:
         for index, (staff_id, start) in enumerate(data.bookable[:WARMUP_BOOKINGS]):
-            response = client.post("/v1/appointments", json=booking_body(data, staff_id, start, f"WARM-{index}"))
+            response = client.post(
+                "/v1/appointments", json=booking_body(data, staff_id, start, f"WARM-{index}")
+            )
             if response.status_code != 201:
                 raise RuntimeError(f"warm-up booking refused: {response.status_code} {response.text[:300]}")
 
 
 def booking_body(data: Dataset, staff_id: str, start: str, reference: str) -> dict[str, object]:
     """The same body the Lua script sends."""
-    return {"service_id": data.service_id, "staff_id": staff_id, "start": start,
-            "family": {"reference": reference, "phone": "06 12 34 56 78", "language": "fr", "sms_consent": True}}
+    return {
+        "service_id": data.service_id,
+        "staff_id": staff_id,
+        "start": start,
+        "family": {"reference": reference, "phone": "06 12 34 56 78", "language": "fr", "sms_consent": True},
+    }
 
 
 def run_booking(
@@ -327,13 +354,30 @@ def profile_phases(
     for fmt, suffix in (("flamegraph", "svg"), ("raw", "txt")):
         for phase in ("slots", "booking"):
             out = RESULTS / f"profile-{kind}-{phase}.{suffix}"
-            spy = subprocess.Popen([py_spy, "record", "--pid", str(server.process.pid), "--duration", str(seconds),
-                                    "--rate", "100", "--format", fmt, "-o", str(out)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            spy = subprocess.Popen(
+                [
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(server.process.pid),
+                    "--duration",
+                    str(seconds),
+                    "--rate",
+                    "100",
+                    "--format",
+                    fmt,
+                    "-o",
+                    str(out),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             if phase == "slots":
                 run_wrk(server.base_url + slots_path(data), headers=auth, **wrk_opts)
             else:
-                part = spare[WARMUP_BOOKINGS:][:half] if fmt == "flamegraph" else spare[WARMUP_BOOKINGS:][half:]
+                part = (
+                    spare[WARMUP_BOOKINGS:][:half] if fmt == "flamegraph" else spare[WARMUP_BOOKINGS:][half:]
+                )
                 run_booking(server, data, part, folder, wrk_opts)
             spy.wait(timeout=60)
             wait_idle(server.process.pid)
@@ -427,7 +471,9 @@ def dataset_text(result: DatabaseResult) -> str:
     )
 
 
-def section(results: list[DatabaseResult], info: dict[str, str], args: argparse.Namespace, command: str) -> str:
+def section(
+    results: list[DatabaseResult], info: dict[str, str], args: argparse.Namespace, command: str
+) -> str:
     """The regenerated core section of BENCHMARKS.md."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
@@ -446,7 +492,10 @@ def section(results: list[DatabaseResult], info: dict[str, str], args: argparse.
         parts += [f"### {kind}", "", dataset_text(result), "", table(result), ""]
         if result.profiles:
             profiles = ", ".join(f"`{path}`" for path in result.profiles)
-            parts += [f"Profiles (extra runs, not the measured ones; local files, git-ignored): {profiles}", ""]
+            parts += [
+                f"Profiles (extra runs, not the measured ones; local files, git-ignored): {profiles}",
+                "",
+            ]
     parts.append(END_MARK)
     return "\n".join(parts)
 

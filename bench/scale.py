@@ -194,10 +194,25 @@ def _from_wrk(name: str, result: WrkResult, cpu: float, peak: int, total: int) -
     values = {key: int(value) / 1000 for key, value in (item.split("=") for item in match.group(1).split())}
     timeouts = re.search(r"timeout (\d+)", result.socket_errors)
     errors = [f"{result.non_2xx} non-2xx"] if result.non_2xx else []
-    if result.socket_errors and not re.fullmatch(r"connect 0, read 0, write 0, timeout \d+", result.socket_errors):
+    if result.socket_errors and not re.fullmatch(
+        r"connect 0, read 0, write 0, timeout \d+", result.socket_errors
+    ):
         errors.append(f"socket errors: {result.socket_errors}")
-    return Measure(name, "wrk", result.requests, result.seconds, result.rps, values["p50"], values["p95"],
-                   values["p99"], int(timeouts.group(1)) if timeouts else 0, "; ".join(errors), cpu, peak, total)
+    return Measure(
+        name,
+        "wrk",
+        result.requests,
+        result.seconds,
+        result.rps,
+        values["p50"],
+        values["p95"],
+        values["p99"],
+        int(timeouts.group(1)) if timeouts else 0,
+        "; ".join(errors),
+        cpu,
+        peak,
+        total,
+    )
 
 
 def sequential_measure(name: str, server: RunningServer, path: str, seconds: float) -> Measure:
@@ -260,7 +275,9 @@ def run_server(handle: Any, folder: Path, ids: ScaleIds, workers: int, cache: bo
                 client.get(path).raise_for_status()
         run_wrk(server.base_url + "/health/live", seconds=args.warmup, connections=args.connections,
                 threads=args.threads)
-        run.measures.append(wrk_measure("ceiling: GET /health/live", server, "/health/live", args, args.duration))
+        run.measures.append(
+            wrk_measure("ceiling: GET /health/live", server, "/health/live", args, args.duration)
+        )
         run_wrk(server.base_url + urls["a"], headers={"Authorization": f"Bearer {server.admin_key}"},
                 seconds=args.warmup, connections=args.connections, threads=args.threads)
         wait_idle(pid)
@@ -278,8 +295,12 @@ def run_server(handle: Any, folder: Path, ids: ScaleIds, workers: int, cache: bo
             raise RuntimeError(f"server died:\n{server.log()[-3000:]}")
         kill_tree(server)
     for measure in run.measures:
-        print(f"{label} {measure.name} ({measure.tool}): {measure.rps:,.1f} req/s, p50 {measure.p50_ms:.1f} ms, "
-              f"p95 {measure.p95_ms:.1f} ms, p99 {measure.p99_ms:.1f} ms, timeouts {measure.timeouts}", flush=True)
+        print(
+            f"{label} {measure.name} ({measure.tool}): {measure.rps:,.1f} req/s, "
+            f"p50 {measure.p50_ms:.1f} ms, "
+            f"p95 {measure.p95_ms:.1f} ms, p99 {measure.p99_ms:.1f} ms, timeouts {measure.timeouts}",
+            flush=True,
+        )
     return run
 
 
@@ -292,9 +313,24 @@ def profile(server: RunningServer, kind: str, urls: dict[str, str], args: argpar
     seconds = 6
     for name, connections in (("a", args.connections), ("b", 4)):
         out = RESULTS / f"profile-scale-{kind}-{name}.txt"
-        spy = subprocess.Popen([py_spy, "record", "--pid", str(server.process.pid), "--duration", str(seconds),
-                                "--rate", "100", "--format", "raw", "-o", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spy = subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(server.process.pid),
+                "--duration",
+                str(seconds),
+                "--rate",
+                "100",
+                "--format",
+                "raw",
+                "-o",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         run_wrk(server.base_url + urls[name], headers={"Authorization": f"Bearer {server.admin_key}"},
                 seconds=seconds, connections=connections, threads=min(args.threads, connections))
         spy.wait(timeout=60)
@@ -351,7 +387,10 @@ async def _first_page(session: AsyncSession, calendar: FrenchHolidayCalendar, qu
 
 def measure_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
     """Seed the demo and the département into a fresh database, then run every server configuration."""
-    with tempfile.TemporaryDirectory(prefix=f"creneau-scale-{kind}-") as tmp, database(kind, Path(tmp)) as handle:
+    with (
+        tempfile.TemporaryDirectory(prefix=f"creneau-scale-{kind}-") as tmp,
+        database(kind, Path(tmp)) as handle,
+    ):
         started = time.monotonic()
         fill_demo(handle.url)
         first = datetime.now(PARIS).date() + timedelta(days=1)
@@ -383,18 +422,25 @@ def row(measure: Measure, ceiling: Measure, run: ServerRun) -> str:
     wrk = measure.tool == "wrk"  # the sequential client's figures are not comparable with the ceiling's
     rps_ratio = f"{measure.rps / ceiling.rps:.3f}" if wrk else "–"
     p99_ratio = f"{measure.p99_ms / ceiling.p99_ms:.1f}" if wrk else "–"
-    return (f"| {run.workers} | {'on' if run.cache else 'off'} | {measure.name} | {tool} | {fmt_rps(measure.rps)} | "
-            f"{rps_ratio} | {fmt_ms(measure.p50_ms)} | {fmt_ms(measure.p95_ms)} | {fmt_ms(measure.p99_ms)} | "
-            f"{p99_ratio} | {measure.cpu_seconds / measure.seconds:.2f} core, "
-            f"{fmt_ms(per_request)}/req | {measure.rss_peak_kib / 1024:.0f} / {measure.rss_total_kib / 1024:.0f} MiB "
-            f"| {'; '.join(notes)} |")
+    return (
+        f"| {run.workers} | {'on' if run.cache else 'off'} | {measure.name} | {tool} "
+        f"| {fmt_rps(measure.rps)} | {rps_ratio} "
+        f"| {fmt_ms(measure.p50_ms)} | {fmt_ms(measure.p95_ms)} | {fmt_ms(measure.p99_ms)} | "
+        f"{p99_ratio} | {measure.cpu_seconds / measure.seconds:.2f} core, "
+        f"{fmt_ms(per_request)}/req "
+        f"| {measure.rss_peak_kib / 1024:.0f} / {measure.rss_total_kib / 1024:.0f} MiB "
+        f"| {'; '.join(notes)} |"
+    )
 
 
 def table(result: DatabaseRun) -> str:
     """All server configurations of one database."""
     lines = [
-        ("| workers | cache | measure | tool | req/s | × ceiling | p50 | p95 | p99 | p99 × ceiling | server CPU "
-         "| peak RSS (worker / all) | notes |"),
+        (
+            "| workers | cache | measure | tool | req/s | × ceiling | p50 | p95 | p99 | p99 × ceiling "
+            "| server CPU "
+            "| peak RSS (worker / all) | notes |"
+        ),
         "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for run in result.runs:
@@ -424,7 +470,8 @@ def method_text(args: argparse.Namespace) -> str:
         "wrk's latency histogram through `bench/wrk/percentiles.lua`. Only completed requests are in it: "
         "requests that timed out, and those still in flight when wrk stops (up to 64; with (b) uncached, "
         "most of them), are not, so where few requests completed the percentiles are lower bounds. The "
-        "sequential client's are interpolated between ranks. × ceiling: req/s as a fraction of the same server's ceiling, p99 as a multiple of its p99. "
+        "sequential client's are interpolated between ranks. × ceiling: req/s as a fraction of the same "
+        "server's ceiling, p99 as a multiple of its p99. "
         "Server CPU and RSS cover the server's processes (the supervisor and its workers with 2 workers). "
         "The server is killed after (b) rather than left to drain the requests wrk gave up on."
     )
@@ -434,7 +481,8 @@ def dataset_text(result: DatabaseRun) -> str:
     """The dataset line of a database."""
     d, f = result.dataset, result.in_process
     return (
-        f"Dataset: {d['sites']} sites ({d['offices']} offices, {d['schools']} schools, {d['overseas_sites']} in "
+        f"Dataset: {d['sites']} sites ({d['offices']} offices, {d['schools']} schools, "
+        f"{d['overseas_sites']} in "
         f"Indian/Reunion), {d['staff']} staff, {d['rules']} weekly rules giving {d['openings']:,} half-day "
         f"openings from {d['from']} to {d['to']}, {d['appointments']:,} appointments in {d['holds']:,} holds "
         f"({d['collective_holds']} collective), seeded in {d['seed_seconds']} s (with the demo). "
@@ -450,7 +498,8 @@ def dataset_text(result: DatabaseRun) -> str:
 def _page_text(figures: dict[str, float]) -> str:
     if "b_page_ms" not in figures:  # a scale.json written before the paged search
         return ""
-    return f"; (b)'s first page of {LIMIT} (`find_slot_page`, what `GET /v1/slots` runs) {fmt_ms(figures['b_page_ms'])}"
+    page_ms = fmt_ms(figures["b_page_ms"])
+    return f"; (b)'s first page of {LIMIT} (`find_slot_page`, what `GET /v1/slots` runs) {page_ms}"
 
 
 def section(results: list[DatabaseRun], info: dict[str, str], args: argparse.Namespace, command: str,
@@ -466,7 +515,10 @@ def section(results: list[DatabaseRun], info: dict[str, str], args: argparse.Nam
         profiles = [path for run in result.runs for path in run.profiles]
         if profiles:
             listed = ", ".join(f"`{path}`" for path in profiles)
-            parts += [f"Profiles (py-spy, 1 worker, cache off, extra runs; local files, git-ignored): {listed}", ""]
+            parts += [
+                f"Profiles (py-spy, 1 worker, cache off, extra runs; local files, git-ignored): {listed}",
+                "",
+            ]
     parts.append(END_MARK)
     return "\n".join(parts)
 
@@ -494,8 +546,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="py-spy on the uncached 1-worker server")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite BENCHMARKS.md")
-    parser.add_argument("--report-only", metavar="COMMAND", default="",
-                        help="rewrite the section from bench/results/scale.json; COMMAND: the options of that run")
+    parser.add_argument(
+        "--report-only",
+        metavar="COMMAND",
+        default="",
+        help="rewrite the section from bench/results/scale.json; COMMAND: the options of that run",
+    )
     args, _unknown = parser.parse_known_args(argv)  # bench/run passes the core options too
     return args
 
@@ -505,8 +561,10 @@ def from_json(path: Path) -> tuple[list[DatabaseRun], dict[str, str]]:
     saved = json.loads(path.read_text())
     results = []
     for item in saved["results"]:
-        runs = [ServerRun(run["workers"], run["cache"], [Measure(**m) for m in run["measures"]], run["profiles"])
-                for run in item.pop("runs")]
+        runs = [
+            ServerRun(run["workers"], run["cache"], [Measure(**m) for m in run["measures"]], run["profiles"])
+            for run in item.pop("runs")
+        ]
         results.append(DatabaseRun(**item, runs=runs))
     return results, saved["machine"]
 

@@ -91,8 +91,17 @@ def build_rows(first: date, now: datetime, seed: int = SEED) -> tuple[_Rows, Sca
     s30, s60, scol = new_id(), new_id(), new_id()
     for sid, name, minutes, capacity in ((s30, "Entretien 30 min", 30, 1), (s60, "Bilan 60 min", 60, 1),
                                         (scol, "Atelier collectif", 60, 8)):
-        rows.services.append({"id": sid, "name": f"scale {name}", "duration_minutes": minutes, "capacity": capacity,
-                              "min_notice_minutes": 0, "horizon_days": 120, "created_at": now})
+        rows.services.append(
+            {
+                "id": sid,
+                "name": f"scale {name}",
+                "duration_minutes": minutes,
+                "capacity": capacity,
+                "min_notice_minutes": 0,
+                "horizon_days": 120,
+                "created_at": now,
+            }
+        )
     durations = {s30: 30, s60: 60, scol: 60}
     capacities = {s30: 1, s60: 1, scol: 8}
 
@@ -108,20 +117,37 @@ def build_rows(first: date, now: datetime, seed: int = SEED) -> tuple[_Rows, Sca
             kind = "office" if index < OVERSEAS_SITES + OFFICES else "school"
             tz, school_zone = "Europe/Paris", "ABC"[index % 3]
             (offices if kind == "office" else schools).append(sid)
-        rows.sites.append({"id": sid, "name": f"scale {kind} {index:03d}", "kind": kind,
-                           "address": f"{index} rue du Département", "timezone": tz, "school_zone": school_zone,
-                           "public_label": f"{kind.title()} {index:03d}", "holiday_region": None,
-                           "created_at": now})
+        rows.sites.append(
+            {
+                "id": sid,
+                "name": f"scale {kind} {index:03d}",
+                "kind": kind,
+                "address": f"{index} rue du Département",
+                "timezone": tz,
+                "school_zone": school_zone,
+                "public_label": f"{kind.title()} {index:03d}",
+                "holiday_region": None,
+                "created_at": now,
+            }
+        )
     site_info = {row["id"]: row for row in rows.sites}
 
     weekly: list[rules_mod.WeeklyRule] = []
     collective_staff = set(rng.sample(range(OVERSEAS_STAFF, STAFF), COLLECTIVE_STAFF))
     for index in range(STAFF):
         staff_id = new_id()
-        rows.staff.append({"id": staff_id, "name": f"scale staff {index:03d}",
-                           "role": ("psychologist", "social_worker", "coordinator")[index % 3], "created_at": now})
+        rows.staff.append(
+            {
+                "id": staff_id,
+                "name": f"scale staff {index:03d}",
+                "role": ("psychologist", "social_worker", "coordinator")[index % 3],
+                "created_at": now,
+            }
+        )
         home = overseas[0][0] if index < OVERSEAS_STAFF else offices[index % len(offices)]
-        slots = rng.sample([(weekday, half) for weekday in range(1, 6) for half in HALF_DAYS], rng.randint(2, 4))
+        slots = rng.sample(
+            [(weekday, half) for weekday in range(1, 6) for half in HALF_DAYS], rng.randint(2, 4)
+        )
         for number, (weekday, half) in enumerate(sorted(slots)):
             if index < OVERSEAS_STAFF:
                 site_id = overseas[number % 2][0]
@@ -134,23 +160,52 @@ def build_rows(first: date, now: datetime, seed: int = SEED) -> tuple[_Rows, Sca
                 services.append(scol)
             start, end = HALF_DAYS[half]
             rule_id = new_id()
-            rows.rules.append({"id": rule_id, "staff_id": staff_id, "interpreter_id": None, "site_id": site_id,
-                               "weekday": weekday, "start_time": start, "end_time": end, "valid_from": first,
-                               "valid_until": last, "follows_school_calendar": school, "created_at": now})
+            rows.rules.append(
+                {
+                    "id": rule_id,
+                    "staff_id": staff_id,
+                    "interpreter_id": None,
+                    "site_id": site_id,
+                    "weekday": weekday,
+                    "start_time": start,
+                    "end_time": end,
+                    "valid_from": first,
+                    "valid_until": last,
+                    "follows_school_calendar": school,
+                    "created_at": now,
+                }
+            )
             rows.rule_services += [{"rule_id": rule_id, "service_id": service} for service in services]
-            weekly.append(rules_mod.WeeklyRule(
-                id=rule_id, resource_id=staff_id, site_id=site_id, zone=ZoneInfo(site["timezone"]),
-                weekday=weekday, start_time=start, end_time=end, valid_from=first, valid_until=last,
-                service_ids=frozenset(services), follows_school_calendar=school,
-                holiday_calendar=holiday_calendar_key(None, site["timezone"]), school_zone=site["school_zone"]))
+            weekly.append(
+                rules_mod.WeeklyRule(
+                    id=rule_id,
+                    resource_id=staff_id,
+                    site_id=site_id,
+                    zone=ZoneInfo(site["timezone"]),
+                    weekday=weekday,
+                    start_time=start,
+                    end_time=end,
+                    valid_from=first,
+                    valid_until=last,
+                    service_ids=frozenset(services),
+                    follows_school_calendar=school,
+                    holiday_calendar=holiday_calendar_key(None, site["timezone"]),
+                    school_zone=site["school_zone"],
+                )
+            )
 
     closed = FrenchHolidayCalendar().closed_days(
         {rule.holiday_calendar for rule in weekly},
-        {rule.school_zone for rule in weekly if rule.follows_school_calendar and rule.school_zone}, first, last)
+        {rule.school_zone for rule in weekly if rule.follows_school_calendar and rule.school_zone},
+        first,
+        last,
+    )
     openings = rules_mod.occurrences(weekly, first, last, closed)
 
     # Candidate blocks: walk each opening in 30-minute steps, booking about half of the time.
-    candidates: list[tuple[str, str, str, datetime, datetime, int]] = []  # staff, site, service, start, end, n
+    candidates: list[
+        tuple[str, str, str, datetime, datetime, int]
+    ] = []  # staff, site, service, start, end, n
     for opening in openings:
         moment, closing = opening.interval.start.astimezone(UTC), opening.interval.end.astimezone(UTC)
         while moment + STEP <= closing:
@@ -163,7 +218,9 @@ def build_rows(first: date, now: datetime, seed: int = SEED) -> tuple[_Rows, Sca
             if moment + length > closing:
                 service, length = s30, STEP
             taken = rng.randint(2, 8) if capacities[service] > 1 else 1
-            candidates.append((opening.resource_id, opening.site_id or "", service, moment, moment + length, taken))
+            candidates.append(
+                (opening.resource_id, opening.site_id or "", service, moment, moment + length, taken)
+            )
             moment += length
     rng.shuffle(candidates)
     booked, total = [], 0
@@ -179,18 +236,49 @@ def build_rows(first: date, now: datetime, seed: int = SEED) -> tuple[_Rows, Sca
     per_staff: Counter[str] = Counter()
     for staff_id, site_id, service, begins, ends, taken in sorted(booked, key=lambda c: (c[0], c[3])):
         hold_id = new_id()
-        rows.holds.append({"id": hold_id, "resource_id": staff_id, "resource_kind": "staff", "service_id": service,
-                           "starts_at": begins, "ends_at": ends, "capacity": capacities[service], "taken": taken})
+        rows.holds.append(
+            {
+                "id": hold_id,
+                "resource_id": staff_id,
+                "resource_kind": "staff",
+                "service_id": service,
+                "starts_at": begins,
+                "ends_at": ends,
+                "capacity": capacities[service],
+                "taken": taken,
+            }
+        )
         for _ in range(taken):
             family_id, appointment_id = new_id(), new_id()
             number = len(rows.families)
-            rows.families.append({"id": family_id, "reference": f"DEP-{number:06d}", "phone": f"+3361{number:07d}",
-                                  "language": "fr", "sms_consent": number % 4 != 0, "last_appointment_at": begins,
-                                  "created_at": now, "updated_at": now})
-            rows.appointments.append({"id": appointment_id, "status": "booked", "service_id": service,
-                                      "staff_id": staff_id, "site_id": site_id, "family_id": family_id,
-                                      "starts_at": begins, "ends_at": ends, "staff_hold_id": hold_id, "sequence": 0,
-                                      "created_at": now, "updated_at": now})
+            rows.families.append(
+                {
+                    "id": family_id,
+                    "reference": f"DEP-{number:06d}",
+                    "phone": f"+3361{number:07d}",
+                    "language": "fr",
+                    "sms_consent": number % 4 != 0,
+                    "last_appointment_at": begins,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            rows.appointments.append(
+                {
+                    "id": appointment_id,
+                    "status": "booked",
+                    "service_id": service,
+                    "staff_id": staff_id,
+                    "site_id": site_id,
+                    "family_id": family_id,
+                    "starts_at": begins,
+                    "ends_at": ends,
+                    "staff_hold_id": hold_id,
+                    "sequence": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             per_staff[staff_id] += 1
     _check_no_overlap(rows.holds)
 

@@ -63,9 +63,19 @@ def fill_demo(url: str) -> bool:
 
 def site_and_service(client: httpx.Client) -> tuple[str, str]:
     """A new office and a 30-minute individual service bookable a year ahead."""
-    site = created(client.post("/v1/sites", json={
-        "name": unique("bench-site"), "kind": "office", "address": "1 rue du Banc", "timezone": "Europe/Paris",
-        "school_zone": None, "public_label": "Accueil"}))
+    site = created(
+        client.post(
+            "/v1/sites",
+            json={
+                "name": unique("bench-site"),
+                "kind": "office",
+                "address": "1 rue du Banc",
+                "timezone": "Europe/Paris",
+                "school_zone": None,
+                "public_label": "Accueil",
+            },
+        )
+    )
     service = created(client.post("/v1/services", json={
         "name": unique("bench-service"), "duration_minutes": SLOT_MINUTES, "capacity": 1,
         "min_notice_minutes": 0, "horizon_days": HORIZON_DAYS}))
@@ -83,14 +93,21 @@ def weekday_staff(client: httpx.Client, site_id: str, service_id: str, valid_fro
     return str(staff["id"])
 
 
-def api_free_starts(client: httpx.Client, service_id: str, staff_id: str, first: date, last: date) -> list[str]:
+def api_free_starts(
+    client: httpx.Client, service_id: str, staff_id: str, first: date, last: date
+) -> list[str]:
     """Free slot starts of one staff member between two dates, from the API (cursor pages)."""
     starts: list[str] = []
     window_start = first
     while window_start <= last:
         window_end = min(last, window_start + timedelta(days=WINDOW_DAYS))
-        params: dict[str, Any] = {"service_id": service_id, "staff_id": staff_id, "from": window_start.isoformat(),
-                                  "to": window_end.isoformat(), "limit": 500}
+        params: dict[str, Any] = {
+            "service_id": service_id,
+            "staff_id": staff_id,
+            "from": window_start.isoformat(),
+            "to": window_end.isoformat(),
+            "limit": 500,
+        }
         for _page in range(100):  # bounded
             response = client.get("/v1/slots", params=params)
             response.raise_for_status()
@@ -148,7 +165,9 @@ def build(client: httpx.Client, *, bookings: int, booking_staff: int, weeks: int
     return Dataset(site_id, service_id, busy, booked, remaining, team, bookable, first, last)
 
 
-def check_local_starts(client: httpx.Client, service_id: str, staff_id: str, starts: list[str], first: date) -> None:
+def check_local_starts(
+    client: httpx.Client, service_id: str, staff_id: str, starts: list[str], first: date
+) -> None:
     """The locally computed starts match the API's over the first 92 days."""
     last = first + timedelta(days=WINDOW_DAYS)
     api = api_free_starts(client, service_id, staff_id, first, last)

@@ -1,4 +1,4 @@
-"""The French holiday calendar: public holidays (``holidays``) and school holidays (``vacances-scolaires-france``)."""
+"""French holidays: public ones (``holidays``) and school ones (``vacances-scolaires-france``)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ class FrenchHolidayCalendar:
     cached per calendar and year.
     """
 
-    def closed_days(self, calendars: Iterable[str], zones: Iterable[str], first: date, last: date) -> ClosedDays:
+    def closed_days(
+        self, calendars: Iterable[str], zones: Iterable[str], first: date, last: date
+    ) -> ClosedDays:
         """See ``HolidayCalendar``."""
         years = range(first.year, last.year + 1)
         public = {key: frozenset().union(*(_public(key, y) for y in years)) for key in set(calendars)}

@@ -31,7 +31,9 @@ def normalize_language(code: str) -> str:
 @lru_cache(maxsize=1024)
 def _language_problem(code: str) -> str | None:
     if len(code) == 3 and (code in SPECIAL_CODES or LOCAL_USE[0] <= code <= LOCAL_USE[1]):
-        return f"{code!r} is not a language (ISO 639 special or local-use code): name the language, e.g. 'ar'."
+        return (
+            f"{code!r} is not a language (ISO 639 special or local-use code): name the language, e.g. 'ar'."
+        )
     if len(code) == 2 and pycountry.languages.get(alpha_2=code) is not None:
         return None
     if len(code) == 3:

@@ -42,6 +42,8 @@ def system_monotonic() -> float:
 class HolidayCalendar(Protocol):
     """Turns calendar keys and school zones into the closed days of a range of years."""
 
-    def closed_days(self, calendars: Iterable[str], zones: Iterable[str], first: date, last: date) -> ClosedDays:
+    def closed_days(
+        self, calendars: Iterable[str], zones: Iterable[str], first: date, last: date
+    ) -> ClosedDays:
         """Public holidays of each calendar and school holidays of each zone between two dates."""
         ...

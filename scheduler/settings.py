@@ -1,6 +1,6 @@
 """Typed settings, read once at start-up from the environment and an optional TOML file.
 
-Names follow ``../shared/API.md``: ``CRENEAU_*`` for ours, ``TWILIO_ACCOUNT_SID`` and
+Names follow ``docs/api.md``: ``CRENEAU_*`` for ours, ``TWILIO_ACCOUNT_SID`` and
 ``TWILIO_AUTH_TOKEN`` as Twilio names them. Defaults live in ``config/settings.toml``; a
 file named by ``CRENEAU_SETTINGS_FILE`` overrides them, and the environment overrides both.
 """
@@ -39,7 +39,9 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=AliasChoices("CRENEAU_DATABASE_URL", "database_url"))
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL, validation_alias=AliasChoices("CRENEAU_DATABASE_URL", "database_url")
+    )
     """SQLAlchemy async URL: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://user@host/db``."""
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("CRENEAU_HOST", "host"))
     """Address the HTTP server listens on."""
@@ -47,41 +49,62 @@ class Settings(BaseModel):
     """Port the HTTP server listens on."""
     workers: int = Field(1, ge=1, le=64, validation_alias=AliasChoices("CRENEAU_WORKERS", "workers"))
     """Number of server worker processes."""
-    public_url: str = Field("http://127.0.0.1:8000", validation_alias=AliasChoices("CRENEAU_PUBLIC_URL", "public_url"))
+    public_url: str = Field(
+        "http://127.0.0.1:8000", validation_alias=AliasChoices("CRENEAU_PUBLIC_URL", "public_url")
+    )
     """Public base URL: used in links, feed URLs and to check webhook signatures."""
-    admin_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("CRENEAU_ADMIN_API_KEY", "admin_api_key"))
+    admin_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("CRENEAU_ADMIN_API_KEY", "admin_api_key")
+    )
     """When set, this key is an admin key (all scopes) from start-up."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=AliasChoices("CRENEAU_LOG_LEVEL", "log_level")
     )
     """Log level of the service's loggers."""
-    max_body_bytes: int = Field(65_536, ge=1024, validation_alias=AliasChoices("CRENEAU_MAX_BODY_BYTES", "max_body_bytes"))
+    max_body_bytes: int = Field(
+        65_536, ge=1024, validation_alias=AliasChoices("CRENEAU_MAX_BODY_BYTES", "max_body_bytes")
+    )
     """Largest accepted request body; larger ones get 413."""
 
     sms_backend: Literal["console", "twilio", "memory"] = Field(
         "console", validation_alias=AliasChoices("CRENEAU_SMS_BACKEND", "sms_backend")
     )
     """``console`` logs messages with the number masked; ``twilio`` sends them."""
-    twilio_account_sid: str | None = Field(None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "twilio_account_sid"))
+    twilio_account_sid: str | None = Field(
+        None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "twilio_account_sid")
+    )
     """Twilio account SID (``AC...``)."""
     twilio_auth_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "twilio_auth_token")
     )
     """Twilio auth token; also checks webhook signatures."""
-    twilio_sender: str | None = Field(None, validation_alias=AliasChoices("CRENEAU_TWILIO_SENDER", "twilio_sender"))
+    twilio_sender: str | None = Field(
+        None, validation_alias=AliasChoices("CRENEAU_TWILIO_SENDER", "twilio_sender")
+    )
     """Alphanumeric sender ID, a number, or a Messaging Service SID ``MG...``."""
-    twilio_api_base: str | None = Field(None, validation_alias=AliasChoices("CRENEAU_TWILIO_API_BASE", "twilio_api_base"))
+    twilio_api_base: str | None = Field(
+        None, validation_alias=AliasChoices("CRENEAU_TWILIO_API_BASE", "twilio_api_base")
+    )
     """Base URL of the Twilio API (default Twilio's own; tests point it at a local fake)."""
     dispatch_interval_seconds: float = Field(
-        5.0, gt=0, le=3600, validation_alias=AliasChoices("CRENEAU_DISPATCH_INTERVAL_SECONDS", "dispatch_interval_seconds")
+        5.0,
+        gt=0,
+        le=3600,
+        validation_alias=AliasChoices("CRENEAU_DISPATCH_INTERVAL_SECONDS", "dispatch_interval_seconds"),
     )
     """How often due messages are sent."""
     sms_rate_per_second: float = Field(
-        10.0, gt=0, le=10_000, validation_alias=AliasChoices("CRENEAU_SMS_RATE_PER_SECOND", "sms_rate_per_second")
+        10.0,
+        gt=0,
+        le=10_000,
+        validation_alias=AliasChoices("CRENEAU_SMS_RATE_PER_SECOND", "sms_rate_per_second"),
     )
     """Most messages handed to the provider per second by one process (Twilio meters per sender)."""
     dispatch_lease_seconds: float = Field(
-        60.0, ge=1, le=3600, validation_alias=AliasChoices("CRENEAU_DISPATCH_LEASE_SECONDS", "dispatch_lease_seconds")
+        60.0,
+        ge=1,
+        le=3600,
+        validation_alias=AliasChoices("CRENEAU_DISPATCH_LEASE_SECONDS", "dispatch_lease_seconds"),
     )
     """How long a claimed message belongs to its dispatcher before another one reconciles it; keep it
     well above the provider timeout (10 s)."""
@@ -91,9 +114,13 @@ class Settings(BaseModel):
     """How long a process may answer the same slot search from memory (0: never). A write in the
     process clears it at once; other workers' bookings show within this delay. Booking always
     re-checks in the database."""
-    quiet_hours: str = Field("20:00-08:00", validation_alias=AliasChoices("CRENEAU_QUIET_HOURS", "quiet_hours"))
+    quiet_hours: str = Field(
+        "20:00-08:00", validation_alias=AliasChoices("CRENEAU_QUIET_HOURS", "quiet_hours")
+    )
     """No SMS to families in this window, in the site's zone (empty: none)."""
-    retention_days: int = Field(90, ge=1, validation_alias=AliasChoices("CRENEAU_RETENTION_DAYS", "retention_days"))
+    retention_days: int = Field(
+        90, ge=1, validation_alias=AliasChoices("CRENEAU_RETENTION_DAYS", "retention_days")
+    )
     """Days after a family's last appointment before its phone number is erased."""
     secret_key: SecretStr | None = Field(
         None, min_length=32, validation_alias=AliasChoices("CRENEAU_SECRET_KEY", "secret_key")
@@ -168,7 +195,9 @@ class Settings(BaseModel):
     def _rate_limit_shape(cls, value: str) -> str:
         value = value.replace(" ", "")
         if value and not (_RATE_LIMIT.fullmatch(value) and int(value.split("/")[0]) >= 1):
-            raise ValueError("expected N/second, N/minute, N/hour or N/day (N >= 1), e.g. 600/minute, or empty")
+            raise ValueError(
+                "expected N/second, N/minute, N/hour or N/day (N >= 1), e.g. 600/minute, or empty"
+            )
         return value
 
     @property
@@ -221,7 +250,7 @@ class Settings(BaseModel):
 
     @classmethod
     def accepted_names(cls) -> frozenset[str]:
-        """Every name a setting may be given by: ``CRENEAU_*`` in the environment, the field's name in TOML."""
+        """Every name a setting may have: ``CRENEAU_*`` in the environment, the field's name in TOML."""
         names: set[str] = set()
         for field in cls.model_fields.values():
             if isinstance(field.validation_alias, AliasChoices):
@@ -246,7 +275,9 @@ def _is_time_range(value: str) -> bool:
 
 def _is_hhmm(value: str) -> bool:
     hours, _, minutes = value.partition(":")
-    return hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2
+    return (
+        hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

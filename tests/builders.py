@@ -133,7 +133,9 @@ def service(service_id: str, minutes: int, capacity: int = 1) -> ServiceSpec:
     return ServiceSpec(service_id, timedelta(minutes=minutes), capacity)
 
 
-def collective_session(capacity: int = 8, service_id: str = "groupe-parents", minutes: int = 120) -> ServiceSpec:
+def collective_session(
+    capacity: int = 8, service_id: str = "groupe-parents", minutes: int = 120
+) -> ServiceSpec:
     """A parents' discussion group: several families share one block."""
     return ServiceSpec(service_id, timedelta(minutes=minutes), capacity)
 
@@ -158,4 +160,6 @@ def absence(start: datetime, end: datetime) -> Interval:
 def local_days(first: date, last: date, zone: str = "Europe/Paris") -> Interval:
     """From midnight of ``first`` to midnight after ``last``, in a zone (a query window)."""
     tz = ZoneInfo(zone)
-    return Interval(datetime.combine(first, time(0), tz), datetime.combine(last + timedelta(days=1), time(0), tz))
+    return Interval(
+        datetime.combine(first, time(0), tz), datetime.combine(last + timedelta(days=1), time(0), tz)
+    )

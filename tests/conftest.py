@@ -40,7 +40,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def module_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseHandle]:
+def module_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DatabaseHandle]:
     """A fresh, migrated database of each kind, shared by one module."""
     yield from _database(request.param, tmp_path_factory.mktemp("db"))
 
@@ -54,9 +56,13 @@ def _database(kind: str, folder: Path) -> Iterator[DatabaseHandle]:
 
 
 @pytest.fixture(scope="module")
-def server(module_database: DatabaseHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def server(
+    module_database: DatabaseHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
     """A real `creneau serve` process (one worker) on the module's database."""
-    with start_server(module_database, tmp_path_factory.mktemp("server"), admin_key=secrets.token_urlsafe(24)) as running:
+    with start_server(
+        module_database, tmp_path_factory.mktemp("server"), admin_key=secrets.token_urlsafe(24)
+    ) as running:
         yield running
 
 

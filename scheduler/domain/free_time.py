@@ -45,7 +45,9 @@ def remove(stretches: Sequence[Interval], cuts: Sequence[Interval]) -> list[Inte
 
 def companions_free_for(interval: Interval, free: Mapping[str, Sequence[Interval]]) -> list[str]:
     """The resources whose free time covers the whole interval, in id order."""
-    return sorted(resource for resource, stretches in free.items() if any(s.contains(interval) for s in stretches))
+    return sorted(
+        resource for resource, stretches in free.items() if any(s.contains(interval) for s in stretches)
+    )
 
 
 def with_free_companion(slots: Iterable[Slot], free: Mapping[str, Sequence[Interval]]) -> list[Slot]:

@@ -110,7 +110,9 @@ def _opening(rule: WeeklyRule, day: date) -> OpenStretch | None:
         # March) starts, once moved past the gap, at or after its end: that night the clock
         # never shows its hours, so it opens nothing (an empty Interval would raise).
         return None
-    return OpenStretch(rule.resource_id, rule.site_id, Interval.of_utc(start, end), rule.zone, rule.service_ids)
+    return OpenStretch(
+        rule.resource_id, rule.site_id, Interval.of_utc(start, end), rule.zone, rule.service_ids
+    )
 
 
 @lru_cache(maxsize=8192)

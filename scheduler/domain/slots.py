@@ -6,7 +6,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.domain.intervals import Interval, merge, require_aware
@@ -66,16 +66,10 @@ class Slot:
         object.__setattr__(self, "interval", Interval(self.start, self.end))  # validates awareness and order
 
     @classmethod
-    def _of(cls, interval: Interval, zone: ZoneInfo | tzinfo, service_id: str, resource_id: str,
-            site_id: str | None, remaining: int) -> Slot:
-        # The engine's own constructor: the interval is already UTC and valid, so skip the checks.
-        start, end = interval.start.astimezone(zone), interval.end.astimezone(zone)
-        return cls._local(interval, start, end, service_id, resource_id, site_id, remaining)
-
-    @classmethod
     def _local(cls, interval: Interval, start: datetime, end: datetime, service_id: str, resource_id: str,
                site_id: str | None, remaining: int) -> Slot:
-        # As ``_of``, with the local ends already worked out.
+        # The engine's own constructor: the interval is already UTC and valid and the local ends
+        # are worked out, so skip the checks.
         slot = object.__new__(cls)
         _set(slot, "start", start)
         _set(slot, "end", end)
@@ -239,27 +233,6 @@ def free_slots(
     return to_slots(page(free, after, limit), service)
 
 
-def cut(openings: Iterable[OpenStretch], service: ServiceSpec) -> list[Slot]:
-    """Every slot of the service's duration the openings give, before anything is taken away."""
-    everything = Interval.of_utc(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
-    return to_slots(((start, resource, service.capacity, opening)
-                     for start, resource, opening in grid(openings, service, everything)), service)
-
-
-def apply_holds(slots: Iterable[Slot], holds: Iterable[Hold]) -> list[Slot]:
-    """Remove slots taken by holds; a hold of the same service and time leaves its free places."""
-    index = _hold_indexes(holds)
-    free: list[Slot] = []
-    for slot in slots:
-        own = index.get(slot.resource_id)
-        interval = slot.interval
-        remaining = own.remaining(interval.start, interval.end, slot.service_id, slot.remaining) if own \
-            else slot.remaining
-        if remaining > 0:
-            free.append(_with_remaining(slot, remaining))
-    return free
-
-
 def _hold_indexes(holds: Iterable[Hold]) -> dict[str, _HoldIndex]:
     by_resource: dict[str, list[Hold]] = defaultdict(list)
     for hold in holds:
@@ -294,10 +267,3 @@ class _HoldIndex:
                 return 0
             remaining = min(remaining, hold.capacity) - hold.taken
         return remaining
-
-
-def _with_remaining(slot: Slot, remaining: int) -> Slot:
-    if remaining == slot.remaining:
-        return slot
-    return Slot._of(slot.interval, slot.start.tzinfo or UTC, slot.service_id, slot.resource_id, slot.site_id,
-                    remaining)

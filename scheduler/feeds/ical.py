@@ -368,7 +368,8 @@ def _zoned_text(moment: datetime, zone: str) -> str:
 
 def _basic_format(moment: datetime) -> str:
     # What strftime("%Y%m%dT%H%M%S") gives, in two thirds of its time (three calls per event).
-    return f"{moment.year:04}{moment.month:02}{moment.day:02}T{moment.hour:02}{moment.minute:02}{moment.second:02}"
+    return (f"{moment.year:04}{moment.month:02}{moment.day:02}"
+            f"T{moment.hour:02}{moment.minute:02}{moment.second:02}")
 
 
 def _text(value: str) -> str:

@@ -55,7 +55,9 @@ async def _book(db: Database, clock: FixedClock, prog: seed.SeededProgramme, sta
         prog.service_id, datetime.fromisoformat(start),
         booking.FamilyData(reference, phone, "fr", consent), staff_id=prog.staff_id)
     async with db.write() as session:
-        booked = await booking.book(session, FrenchHolidayCalendar(), MessagePlanner(QUIET), request, clock.now())
+        booked = await booking.book(
+            session, FrenchHolidayCalendar(), MessagePlanner(QUIET), request, clock.now()
+        )
     return booked.appointment.id
 
 
@@ -105,7 +107,11 @@ async def test_a_message_is_sent_once_and_recorded(db: Database) -> None:
     assert (await dispatcher.run_once()).sent == 1
     assert (await dispatcher.run_once()).sent == 0
     booked = (await _messages(db, appointment))["booked"]
-    assert (booked.status, booked.to_masked, booked.body) == ("sent", "+33 6•• ••• •78", sender.outbox[0].body)
+    assert (booked.status, booked.to_masked, booked.body) == (
+        "sent",
+        "+33 6•• ••• •78",
+        sender.outbox[0].body,
+    )
     assert booked.body.startswith("Rendez-vous le mercredi 2 décembre à 9h00")
 
 
@@ -132,7 +138,9 @@ async def test_nothing_is_sent_after_the_appointment_started(db: Database) -> No
     sender = InMemorySmsSender()
     await _dispatcher(db, sender, clock).run_once()
     messages = await _messages(db, appointment)
-    assert {kind: (row.status, row.error_code) for kind, row in messages.items()} == {"booked": ("failed", "expired")}
+    assert {kind: (row.status, row.error_code) for kind, row in messages.items()} == {
+        "booked": ("failed", "expired")
+    }
     assert sender.outbox == []
 
 
@@ -154,18 +162,24 @@ async def test_transient_failures_retry_with_backoff_then_send_once(db: Database
 
 
 @pytest.mark.parametrize("still_queued", [False, True], ids=["sent_at_twilio", "still_queued_at_twilio"])
-async def test_after_a_timeout_the_provider_is_asked_before_any_resend(db: Database, still_queued: bool) -> None:
+async def test_after_a_timeout_the_provider_is_asked_before_any_resend(
+    db: Database, still_queued: bool
+) -> None:
     """Twilio accepted the message but answered too late: the retry finds it and sends nothing,
     also while Twilio still holds it in its queue (no sent date yet)."""
     # The fake stamps messages with the real time, so this test runs on the real time too, and
     # without quiet hours: at night they would defer the message instead of sending it.
     clock = FixedClock(datetime.now(UTC))
     prog = await seed.programme(db)
-    [message_id] = await seed.appointments_with_due_messages(db, prog, 1, clock.now() + timedelta(days=10), clock.now())
+    [message_id] = await seed.appointments_with_due_messages(
+        db, prog, 1, clock.now() + timedelta(days=10), clock.now()
+    )
     with FakeTwilio() as fake:
         if still_queued:
             fake.hold_in_queue()
-        sender = TwilioSmsSender(fake.account_sid, fake.auth_token, "CRENEAU", api_base=fake.base_url, timeout=0.5)
+        sender = TwilioSmsSender(
+            fake.account_sid, fake.auth_token, "CRENEAU", api_base=fake.base_url, timeout=0.5
+        )
         fake.fail_next(PlannedFailure.slow(1.5))
         dispatcher = _dispatcher(db, sender, clock, quiet=None)
         assert (await dispatcher.run_once()).retried == 1
@@ -188,7 +202,9 @@ async def test_after_a_timeout_the_provider_is_asked_before_any_resend(db: Datab
 async def test_a_crashed_claim_is_reconciled_after_its_lease(db: Database) -> None:
     clock = FixedClock(MONDAY_NOON)
     prog = await seed.programme(db)
-    ids = await seed.appointments_with_due_messages(db, prog, 3, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+    ids = await seed.appointments_with_due_messages(
+        db, prog, 3, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now()
+    )
     sender = InMemorySmsSender()
     async with db.write() as session:  # a dispatcher claims...
         claimed = await outbox.claim(session, clock.now(), timedelta(seconds=60), 10)
@@ -212,7 +228,9 @@ async def test_a_crashed_claim_is_reconciled_after_its_lease(db: Database) -> No
 async def test_two_dispatchers_never_claim_the_same_message(db: Database) -> None:
     clock = FixedClock(MONDAY_NOON)
     prog = await seed.programme(db)
-    ids = await seed.appointments_with_due_messages(db, prog, 300, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+    ids = await seed.appointments_with_due_messages(
+        db, prog, 300, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now()
+    )
     senders = [InMemorySmsSender(), InMemorySmsSender()]
     other_db = Database.from_url(str(db.engine.url.render_as_string(hide_password=False)))
     try:
@@ -255,7 +273,9 @@ class HookedSender(InMemorySmsSender):
 async def test_sends_stay_in_flight_and_a_slow_one_holds_back_no_other(db: Database) -> None:
     clock = FixedClock(MONDAY_NOON)
     prog = await seed.programme(db)
-    ids = await seed.appointments_with_due_messages(db, prog, 250, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+    ids = await seed.appointments_with_due_messages(
+        db, prog, 250, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now()
+    )
 
     async def provider_latency(message: OutgoingSms) -> None:
         await anyio.sleep(1.0 if message.reference == ids[0] else 0.005)
@@ -270,14 +290,17 @@ async def test_sends_stay_in_flight_and_a_slow_one_holds_back_no_other(db: Datab
 async def test_a_status_callback_ahead_of_the_recorded_outcome_is_kept(db: Database) -> None:
     clock = FixedClock(MONDAY_NOON)
     prog = await seed.programme(db)
-    [message_id] = await seed.appointments_with_due_messages(db, prog, 1, datetime(2026, 12, 9, 8, tzinfo=UTC),
-                                                             clock.now())
+    [message_id] = await seed.appointments_with_due_messages(
+        db, prog, 1, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now()
+    )
 
     async def delivered_at_once(message: OutgoingSms) -> None:
         # Twilio accepted the message and its "delivered" callback was handled before the
         # send returned: the dispatcher's own outcome ("queued") is older news.
         async with db.write() as session:
-            await outbox.apply_provider_status(session, message.reference, "SM1", "delivered", None, clock.now())
+            await outbox.apply_provider_status(
+                session, message.reference, "SM1", "delivered", None, clock.now()
+            )
 
     assert (await _dispatcher(db, HookedSender(delivered_at_once), clock).run_once()).sent == 1
     async with db.read() as session:
@@ -291,7 +314,9 @@ async def test_a_status_callback_ahead_of_the_recorded_outcome_is_kept(db: Datab
 async def test_a_claim_past_half_its_lease_goes_back_to_the_queue_unsent(db: Database) -> None:
     clock = FixedClock(MONDAY_NOON)
     prog = await seed.programme(db)
-    ids = await seed.appointments_with_due_messages(db, prog, 3, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+    ids = await seed.appointments_with_due_messages(
+        db, prog, 3, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now()
+    )
 
     async def first_send_takes_40_seconds(message: OutgoingSms) -> None:
         if not sender.outbox:
@@ -303,14 +328,18 @@ async def test_a_claim_past_half_its_lease_goes_back_to_the_queue_unsent(db: Dat
     assert (report.sent, report.deferred) == (1, 2)
     async with db.read() as session:
         rows = [await session.get(outbox.OutboxMessage, message_id) for message_id in ids]
-    waiting = [(row.status, row.lease_until, row.attempts) for row in rows if row is not None and row.status != "sent"]
+    waiting = [
+        (row.status, row.lease_until, row.attempts)
+        for row in rows
+        if row is not None and row.status != "sent"
+    ]
     assert waiting == [("pending", None, 0), ("pending", None, 0)]
     assert (await dispatcher.run_once()).sent == 2
     assert sorted(message.reference for message in sender.outbox) == sorted(ids)
 
 
 async def _claimed_by_a_dispatcher_that_dies(db: Database, clock: FixedClock) -> list[str]:
-    """What a dispatcher claims just before it dies (its messages stay in 'sending' until the lease lapses)."""
+    """What a dispatcher claims just before it dies (its messages stay 'sending' until the lease lapses)."""
     async with db.write() as session:
         return [row.id for row in await outbox.claim(session, clock.now(), timedelta(seconds=60), 10)]
 
@@ -353,12 +382,16 @@ async def test_a_notice_claimed_before_a_cancellation_is_cancelled_not_sent(db: 
     assert [message.body[:25] for message in sender.outbox] == ["Votre rendez-vous du merc"]
 
 
-async def test_a_superseded_message_the_provider_took_before_a_crash_is_recorded_as_sent(db: Database) -> None:
+async def test_a_superseded_message_the_provider_took_before_a_crash_is_recorded_as_sent(
+    db: Database,
+) -> None:
     clock = FixedClock(MONDAY_NOON)
     prog = await seed.programme(db, weekday=3, start="14:00", end="17:00")
     appointment = await _book(db, clock, prog, "2026-12-02T14:00:00+01:00")
     sender = InMemorySmsSender()
-    sender.fail_next(TransientSmsError("timeout", code="timeout"))  # Twilio took it but did not answer in time
+    sender.fail_next(
+        TransientSmsError("timeout", code="timeout")
+    )  # Twilio took it but did not answer in time
     assert (await _dispatcher(db, sender, clock).run_once()).retried == 1
     booked = (await _messages(db, appointment))["booked"]
     assert booked.body is not None
@@ -398,7 +431,10 @@ async def test_cancelled_after_its_confirmation_left_the_family_is_told(db: Data
     async with db.write() as session:
         await booking.cancel(session, MessagePlanner(QUIET), appointment, None, clock.now())
     assert (await _dispatcher(db, sender, clock).run_once()).sent == 1
-    assert [message.body[:25] for message in sender.outbox] == ["Rendez-vous le mercredi 9", "Votre rendez-vous du merc"]
+    assert [message.body[:25] for message in sender.outbox] == [
+        "Rendez-vous le mercredi 9",
+        "Votre rendez-vous du merc",
+    ]
 
 
 async def test_moved_before_its_confirmation_left_the_family_is_told_of_the_booking_at_its_new_time(
@@ -417,7 +453,9 @@ async def test_moved_before_its_confirmation_left_the_family_is_told_of_the_book
     assert confirmation.body.startswith("Rendez-vous le mercredi 9 décembre à 10h00")
 
 
-async def test_a_booking_that_withdraws_consent_cancels_the_familys_pending_texts_at_once(db: Database) -> None:
+async def test_a_booking_that_withdraws_consent_cancels_the_familys_pending_texts_at_once(
+    db: Database,
+) -> None:
     clock = FixedClock(MONDAY_NOON)
     prog = await seed.programme(db)
     first = await _book(db, clock, prog, "2026-12-09T09:00:00+01:00")

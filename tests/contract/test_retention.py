@@ -56,7 +56,10 @@ async def test_phones_are_erased_after_the_retention_and_kept_before(db: Databas
     await _family(db, "NEVER-BOOKED-LONG-AGO", None, created=NOW - timedelta(days=120))
     await erase_expired_phones(JobContext(db, FixedClock(NOW), Settings.from_env({})))  # type: ignore[arg-type]
     async with db.read() as session:
-        rows = {row.reference: (row.phone, row.sms_consent) for row in (await session.execute(select(Family))).scalars()}
+        rows = {
+            row.reference: (row.phone, row.sms_consent)
+            for row in (await session.execute(select(Family))).scalars()
+        }
     assert rows == {
         "OLD": (None, False),
         "RECENT": ("+33612345678", True),
@@ -85,7 +88,9 @@ async def test_expired_family_links_are_deleted_and_live_ones_kept(db: Database)
     assert left == {"live"}
 
 
-async def test_retention_counts_from_the_family_s_latest_appointment_whatever_the_booking_order(db: Database) -> None:
+async def test_retention_counts_from_the_family_s_latest_appointment_whatever_the_booking_order(
+    db: Database,
+) -> None:
     # Wednesdays 09:00-12:00 in Paris; 2026-12-02 and 2026-12-16 are Wednesdays, 2026-12-09 too.
     prog = await programme(db, weekday=3)
     family = booking.FamilyData("PRE-RETENTION", "+33612345678", "fr", True)

@@ -64,14 +64,18 @@ class TimedSender(InMemorySmsSender):
 def most_in_one_second(times: list[float]) -> int:
     """The most sends any one-second window holds."""
     ordered = sorted(times)
-    return max(sum(1 for other in ordered[index:] if other < start + 1.0) for index, start in enumerate(ordered))
+    return max(
+        sum(1 for other in ordered[index:] if other < start + 1.0) for index, start in enumerate(ordered)
+    )
 
 
 async def two_dispatchers(db: Database, redis_url: str | None, rate_key: str = "") -> list[float]:
     """Two dispatchers (two database handles, two limiters: two processes' worth) sending side by side."""
     clock = FixedClock(MONDAY_NOON)
     prog = await seed.programme(db)
-    await seed.appointments_with_due_messages(db, prog, MESSAGES, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now())
+    await seed.appointments_with_due_messages(
+        db, prog, MESSAGES, datetime(2026, 12, 9, 8, tzinfo=UTC), clock.now()
+    )
     other_db = Database.from_url(str(db.engine.url.render_as_string(hide_password=False)))
     sent_at: list[float] = []
     dispatchers = [
@@ -120,7 +124,9 @@ async def test_without_an_answer_from_redis_a_process_paces_itself(caplog: pytes
         await limiter.acquire()
     await limiter.aclose()
     assert time.monotonic() - started >= 4 / 20.0 * 0.95
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "Redis unavailable" in r.getMessage()]
+    warnings = [
+        r for r in caplog.records if r.levelno == logging.WARNING and "Redis unavailable" in r.getMessage()
+    ]
     assert len(warnings) == 1
 
 

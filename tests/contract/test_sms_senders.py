@@ -273,7 +273,9 @@ async def test_lookup_asks_by_recipient_and_sender_without_a_sent_date(fake_twil
 
 
 @pytest.mark.parametrize("sender_id", ["CRENEAU", SERVICE_SID])
-async def test_lookup_finds_a_message_twilio_still_holds_in_its_queue(fake_twilio: FakeTwilio, sender_id: str) -> None:
+async def test_lookup_finds_a_message_twilio_still_holds_in_its_queue(
+    fake_twilio: FakeTwilio, sender_id: str
+) -> None:
     sender = twilio_sender(fake_twilio, sender_id)
     since = datetime.now(UTC)
     fake_twilio.hold_in_queue()
@@ -317,7 +319,9 @@ def _list_sids(fake: FakeTwilio, **filters: str) -> list[str]:
         return [message["sid"] for message in json.loads(answer.read())["messages"]]
 
 
-async def test_the_fakes_date_sent_filters_leave_out_queued_messages_as_twilio_does(fake_twilio: FakeTwilio) -> None:
+async def test_the_fakes_date_sent_filters_leave_out_queued_messages_as_twilio_does(
+    fake_twilio: FakeTwilio,
+) -> None:
     sender = twilio_sender(fake_twilio)
     sent = (await sender.send(REMINDER)).provider_id
     fake_twilio.hold_in_queue()
@@ -336,7 +340,9 @@ async def test_the_fakes_date_sent_filters_leave_out_queued_messages_as_twilio_d
     assert [m["status"] for m in fake_twilio.messages] == ["sent", "sent"]
 
 
-async def test_the_fake_in_its_own_process_holds_and_releases_messages(fake_twilio_in_own_process: FakeTwilio) -> None:
+async def test_the_fake_in_its_own_process_holds_and_releases_messages(
+    fake_twilio_in_own_process: FakeTwilio,
+) -> None:
     fake = fake_twilio_in_own_process
     fake.hold_in_queue()
     sender = twilio_sender(fake)
@@ -389,7 +395,9 @@ async def test_sender_can_be_used_again_after_aclose(fake_twilio: FakeTwilio) ->
     assert len(fake_twilio.messages) == 2
 
 
-async def test_the_fake_in_its_own_process_reports_what_it_received(fake_twilio_in_own_process: FakeTwilio) -> None:
+async def test_the_fake_in_its_own_process_reports_what_it_received(
+    fake_twilio_in_own_process: FakeTwilio,
+) -> None:
     fake = fake_twilio_in_own_process
     sender = twilio_sender(fake, status_callback_url=CALLBACK_URL)
     await sender.send(REMINDER)

@@ -8,15 +8,23 @@ import pytest
 from tests.support.api import PROBLEM, at, booking, created, family, programme, slot_starts, upcoming
 from tests.support.server import RunningServer
 
-SITE = {"name": "École Jean-Jaurès", "kind": "school", "address": "3 rue des Écoles", "timezone": "Europe/Paris",
-        "school_zone": "A", "public_label": "École Jean-Jaurès"}
+SITE = {
+    "name": "École Jean-Jaurès",
+    "kind": "school",
+    "address": "3 rue des Écoles",
+    "timezone": "Europe/Paris",
+    "school_zone": "A",
+    "public_label": "École Jean-Jaurès",
+}
 
 
 def test_created_objects_echo_their_fields_with_an_id(server: RunningServer) -> None:
     with server.client() as client:
         site = created(client.post("/v1/sites", json=SITE))
         assert {key: site[key] for key in SITE} == SITE and site["id"]
-        staff = created(client.post("/v1/staff", json={"name": "AS 1", "role": "social_worker", "phone": None}))
+        staff = created(
+            client.post("/v1/staff", json={"name": "AS 1", "role": "social_worker", "phone": None})
+        )
         assert (staff["name"], staff["role"], staff["phone"]) == ("AS 1", "social_worker", None)
         service = created(client.post("/v1/services", json={"name": "Permanence", "duration_minutes": 30}))
         assert (service["capacity"], service["min_notice_minutes"], service["horizon_days"],
@@ -67,8 +75,17 @@ def test_an_absence_removes_the_slots_it_covers(server: RunningServer) -> None:
     with server.client() as client:
         prog = programme(client)
         day = upcoming(3)
-        absence = created(client.post("/v1/absences", json={"staff_id": prog.staff_id, "start": at(day, "09:00"),
-                                                             "end": at(day, "10:30"), "reason": "formation"}))
+        absence = created(
+            client.post(
+                "/v1/absences",
+                json={
+                    "staff_id": prog.staff_id,
+                    "start": at(day, "09:00"),
+                    "end": at(day, "10:30"),
+                    "reason": "formation",
+                },
+            )
+        )
         starts = [item["start"] for item in client.get("/v1/slots", params={
             "service_id": prog.service_id, "from": str(day), "to": str(day)}).json()["items"]]
         assert starts == [at(day, "11:00")]
@@ -130,7 +147,9 @@ def test_a_rule_cannot_end_before_it_starts_by_create_or_patch(server: RunningSe
         _refused(client.patch(f"/v1/availability-rules/{prog.rule_id}", json={"valid_until": "2026-08-31"}))
         assert client.get(f"/v1/availability-rules/{prog.rule_id}").json() == rule
         day = upcoming(3)
-        response = client.get("/v1/slots", params={"service_id": prog.service_id, "from": str(day), "to": str(day)})
+        response = client.get(
+            "/v1/slots", params={"service_id": prog.service_id, "from": str(day), "to": str(day)}
+        )
         assert response.status_code == 200 and len(response.json()["items"]) == 3
         assert client.patch(f"/v1/availability-rules/{prog.rule_id}",
                             json={"valid_until": "2026-09-01"}).status_code == 200
@@ -140,8 +159,12 @@ def test_a_patched_absence_or_opening_must_still_end_after_it_starts(server: Run
     with server.client() as client:
         prog = programme(client)
         day = upcoming(5)
-        absence = created(client.post("/v1/absences", json={"staff_id": prog.staff_id, "start": at(day, "09:00"),
-                                                             "end": at(day, "10:00")}))
+        absence = created(
+            client.post(
+                "/v1/absences",
+                json={"staff_id": prog.staff_id, "start": at(day, "09:00"), "end": at(day, "10:00")},
+            )
+        )
         opening = created(client.post("/v1/openings", json={
             "staff_id": prog.staff_id, "site_id": prog.site_id, "service_ids": [prog.service_id],
             "start": at(day, "14:00"), "end": at(day, "16:00")}))
@@ -154,15 +177,21 @@ def test_a_patched_absence_or_opening_must_still_end_after_it_starts(server: Run
         moved = client.patch(f"/v1/openings/{opening['id']}", json={"end": at(day, "17:00")})
         assert moved.status_code == 200, moved.text
         assert slot_starts(client, prog, day) == [at(day, "14:00"), at(day, "15:00"), at(day, "16:00")]
-        assert client.patch(f"/v1/absences/{absence['id']}", json={"reason": "formation"}).json()["reason"] == \
-            "formation"
-        assert client.patch(f"/v1/openings/{opening['id']}", json={"service_ids": ["nope"]}).status_code == 404
+        assert (
+            client.patch(f"/v1/absences/{absence['id']}", json={"reason": "formation"}).json()["reason"]
+            == "formation"
+        )
+        assert (
+            client.patch(f"/v1/openings/{opening['id']}", json={"service_ids": ["nope"]}).status_code == 404
+        )
 
 
 def test_a_school_needs_its_zone_on_create_and_after_a_patch(server: RunningServer) -> None:
     with server.client() as client:
         _refused(client.post("/v1/sites", json={**SITE, "school_zone": None}))
-        _refused(client.post("/v1/sites", json={key: value for key, value in SITE.items() if key != "school_zone"}))
+        _refused(
+            client.post("/v1/sites", json={key: value for key, value in SITE.items() if key != "school_zone"})
+        )
         school = created(client.post("/v1/sites", json=SITE))
         _refused(client.patch(f"/v1/sites/{school['id']}", json={"school_zone": None}))
         office = created(client.post("/v1/sites", json={**SITE, "kind": "office", "school_zone": None}))
@@ -190,7 +219,10 @@ def test_site_and_staff_phones_are_checked_and_kept_in_e164(server: RunningServe
             assert phone not in response.text
             _refused(client.patch(f"{path}/{row['id']}", json={"phone": phone}), "invalid-phone")
         assert client.get(f"{path}/{row['id']}").json()["phone"] is None
-        assert client.patch(f"{path}/{row['id']}", json={"phone": "01 43 94 33 00"}).json()["phone"] == "+33143943300"
+        assert (
+            client.patch(f"{path}/{row['id']}", json={"phone": "01 43 94 33 00"}).json()["phone"]
+            == "+33143943300"
+        )
 
 
 @pytest.mark.parametrize("code", ["und", "mul", "zxx", "mis", "qaa", "qtz", "QAB"])
@@ -224,7 +256,11 @@ def test_an_api_key_can_be_read_and_changed_but_never_shows_its_secret(server: R
     with server.client() as client:
         made = created(client.post("/v1/api-keys", json={"name": "outil", "scopes": ["slots:read"]}))
         read = client.get(f"/v1/api-keys/{made['id']}")
-        assert read.status_code == 200 and read.json() == {"id": made["id"], "name": "outil", "scopes": ["slots:read"]}
+        assert read.status_code == 200 and read.json() == {
+            "id": made["id"],
+            "name": "outil",
+            "scopes": ["slots:read"],
+        }
         changed = client.patch(f"/v1/api-keys/{made['id']}", json={
             "name": "outil v2", "scopes": ["appointments:write", "slots:read", "slots:read"]})
         assert changed.json() == {"id": made["id"], "name": "outil v2",

@@ -32,7 +32,9 @@ def _assert_problem(response: httpx.Response, status: int, code: str) -> dict[st
 
 
 def _count(client: httpx.Client, prog: Programme) -> int:
-    return len(client.get("/v1/appointments", params={"staff_id": prog.staff_id, "limit": 500}).json()["items"])
+    return len(
+        client.get("/v1/appointments", params={"staff_id": prog.staff_id, "limit": 500}).json()["items"]
+    )
 
 
 BAD_BOOKINGS = {
@@ -48,7 +50,9 @@ BAD_BOOKINGS = {
 
 
 @pytest.mark.parametrize("case", BAD_BOOKINGS)
-def test_malformed_bookings_are_422_and_book_nothing(server: RunningServer, prog: Programme, case: str) -> None:
+def test_malformed_bookings_are_422_and_book_nothing(
+    server: RunningServer, prog: Programme, case: str
+) -> None:
     with server.client() as client:
         before = _count(client, prog)
         body = BAD_BOOKINGS[case](prog, upcoming(3))
@@ -56,8 +60,12 @@ def test_malformed_bookings_are_422_and_book_nothing(server: RunningServer, prog
         assert _count(client, prog) == before
 
 
-@pytest.mark.parametrize("phone", ["06 12 34", "01 42 68 53 00", "+33 9 70 12 34 56", "not a phone", "07 00 12 34 56"])
-def test_invalid_or_non_mobile_phones_are_invalid_phone(server: RunningServer, prog: Programme, phone: str) -> None:
+@pytest.mark.parametrize(
+    "phone", ["06 12 34", "01 42 68 53 00", "+33 9 70 12 34 56", "not a phone", "07 00 12 34 56"]
+)
+def test_invalid_or_non_mobile_phones_are_invalid_phone(
+    server: RunningServer, prog: Programme, phone: str
+) -> None:
     with server.client() as client:
         response = client.post("/v1/appointments", json=booking(prog, at(upcoming(3), "09:00"),
                                                                  family=family(phone=phone)))
@@ -91,7 +99,9 @@ def test_overseas_national_mobile_is_accepted(server: RunningServer, prog: Progr
     ids=["to_before_from", "over_92_days", "not_iso_date", "missing_to", "limit_zero", "limit_over_500",
          "foreign_cursor", "forged_cursor", "unknown_interpreter_language"],
 )
-def test_bad_slot_queries_are_422(server: RunningServer, prog: Programme, params: dict[str, str], code: str) -> None:
+def test_bad_slot_queries_are_422(
+    server: RunningServer, prog: Programme, params: dict[str, str], code: str
+) -> None:
     with server.client() as client:
         response = client.get("/v1/slots", params={"service_id": prog.service_id, **params})
         _assert_problem(response, 422, code)
@@ -106,8 +116,14 @@ def test_unknown_ids_are_404(server: RunningServer, prog: Programme) -> None:
         _assert_problem(client.post("/v1/appointments/nope/cancel"), 404, "not-found")
         _assert_problem(client.post("/v1/appointments", json={**booking(prog, at(upcoming(3), "09:00")),
                                                               "service_id": "nope"}), 404, "not-found")
-        _assert_problem(client.post("/v1/absences", json={"staff_id": "nope", "start": at(upcoming(3), "09:00"),
-                                                          "end": at(upcoming(3), "10:00")}), 404, "not-found")
+        _assert_problem(
+            client.post(
+                "/v1/absences",
+                json={"staff_id": "nope", "start": at(upcoming(3), "09:00"), "end": at(upcoming(3), "10:00")},
+            ),
+            404,
+            "not-found",
+        )
         _assert_problem(client.get("/v1/no-such-thing"), 404, "not-found")
 
 
@@ -120,7 +136,9 @@ def test_wrong_content_type_is_415(server: RunningServer, prog: Programme) -> No
 
 def test_malformed_json_is_422(server: RunningServer) -> None:
     with server.client() as client:
-        response = client.post("/v1/sites", content=b'{"name": ', headers={"Content-Type": "application/json"})
+        response = client.post(
+            "/v1/sites", content=b'{"name": ', headers={"Content-Type": "application/json"}
+        )
         _assert_problem(response, 422, "validation-error")
 
 
@@ -161,7 +179,9 @@ def test_bad_admin_input_is_422(server: RunningServer, prog: Programme) -> None:
         ]
         for path, body in cases:
             _assert_problem(client.post(path, json=body), 422, "validation-error")
-        _assert_problem(client.patch(f"/v1/sites/{prog.site_id}", json={"timezone": None}), 422, "validation-error")
+        _assert_problem(
+            client.patch(f"/v1/sites/{prog.site_id}", json={"timezone": None}), 422, "validation-error"
+        )
 
 
 def test_reschedule_without_offset_is_422_and_moves_nothing(server: RunningServer, prog: Programme) -> None:
@@ -169,8 +189,11 @@ def test_reschedule_without_offset_is_422_and_moves_nothing(server: RunningServe
         day = upcoming(3, weeks_ahead=2)
         appointment = client.post("/v1/appointments", json=booking(prog, at(day, "09:00"))).json()
         naive = (at(day, "10:00"))[:19]
-        _assert_problem(client.post(f"/v1/appointments/{appointment['id']}/reschedule", json={"start": naive}),
-                        422, "validation-error")
+        _assert_problem(
+            client.post(f"/v1/appointments/{appointment['id']}/reschedule", json={"start": naive}),
+            422,
+            "validation-error",
+        )
         assert client.get(f"/v1/appointments/{appointment['id']}").json()["start"] == at(day, "09:00")
 
 

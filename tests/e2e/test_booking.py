@@ -29,7 +29,11 @@ def test_booking_returns_the_appointment_with_the_phone_in_e164(server: RunningS
             prog, at(day, "10:00"), family=family("PRE-2026-014"), note="premier entretien")))
         assert body["status"] == "booked"
         assert (body["start"], body["end"]) == (at(day, "10:00"), at(day, "11:00"))
-        assert (body["service_id"], body["staff_id"], body["site_id"]) == (prog.service_id, prog.staff_id, prog.site_id)
+        assert (body["service_id"], body["staff_id"], body["site_id"]) == (
+            prog.service_id,
+            prog.staff_id,
+            prog.site_id,
+        )
         assert body["family"] == {"reference": "PRE-2026-014", "phone": "+33612345678", "language": "fr",
                                   "sms_consent": True}
         assert body["interpreter"] is None
@@ -52,7 +56,12 @@ def test_times_outside_the_rules_are_not_bookable(server: RunningServer) -> None
     with server.client() as client:
         prog = programme(client)
         day = upcoming(3)
-        for start in (at(day, "08:00"), at(day, "09:30"), at(day, "12:00"), at(day + timedelta(days=1), "09:00")):
+        for start in (
+            at(day, "08:00"),
+            at(day, "09:30"),
+            at(day, "12:00"),
+            at(day + timedelta(days=1), "09:00"),
+        ):
             response = client.post("/v1/appointments", json=booking(prog, start))
             assert (response.status_code, response.json()["code"]) == (409, "slot-unavailable"), start
 
@@ -65,7 +74,9 @@ def test_any_free_staff_member_is_chosen_when_none_is_named(server: RunningServe
             "staff_id": second_staff["id"], "site_id": first.site_id, "service_ids": [first.service_id],
             "weekday": 3, "start_time": "09:00", "end_time": "12:00", "valid_from": "2026-01-01"}))
         start = at(upcoming(3), "09:00")
-        staff = {created(client.post("/v1/appointments", json=booking(first, start)))["staff_id"] for _ in range(2)}
+        staff = {
+            created(client.post("/v1/appointments", json=booking(first, start)))["staff_id"] for _ in range(2)
+        }
         assert staff == {first.staff_id, second_staff["id"]}
         third = client.post("/v1/appointments", json=booking(first, start))
         assert third.status_code == 409
@@ -105,7 +116,9 @@ def test_reschedule_keeps_the_id_and_frees_the_old_time(server: RunningServer) -
         prog = programme(client)
         day = upcoming(3)
         appointment = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"))))
-        moved = client.post(f"/v1/appointments/{appointment['id']}/reschedule", json={"start": at(day, "11:00")})
+        moved = client.post(
+            f"/v1/appointments/{appointment['id']}/reschedule", json={"start": at(day, "11:00")}
+        )
         assert moved.status_code == 200, moved.text
         assert (moved.json()["id"], moved.json()["start"], moved.json()["end"]) == (
             appointment["id"], at(day, "11:00"), at(day, "12:00"))

@@ -20,7 +20,9 @@ CONCURRENT = 50
 
 
 @pytest.fixture(scope="module")
-def two_workers(module_database: DatabaseHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def two_workers(
+    module_database: DatabaseHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
     """A server with two worker processes, so requests really race across processes."""
     with start_server(module_database, tmp_path_factory.mktemp("server"), admin_key=secrets.token_urlsafe(24),
                       workers=2) as running:
@@ -58,13 +60,19 @@ async def test_overlapping_services_of_one_staff_member_never_both_book(two_work
     # sharing a start, which only the database's overlap guard (not a unique index) can refuse.
     with two_workers.client() as client:
         prog = programme(client, duration=60)
-        longer = client.post("/v1/services", json={"name": "long", "duration_minutes": 90, "horizon_days": 365})
+        longer = client.post(
+            "/v1/services", json={"name": "long", "duration_minutes": 90, "horizon_days": 365}
+        )
         client.post("/v1/availability-rules", json={
             "staff_id": prog.staff_id, "site_id": prog.site_id, "service_ids": [longer.json()["id"]],
             "weekday": 3, "start_time": "09:30", "end_time": "12:00", "valid_from": "2026-01-01"})
     day = upcoming(3)
-    bodies = [booking(prog, at(day, "09:00")) if index % 2 else
-              {**booking(prog, at(day, "09:30")), "service_id": longer.json()["id"]} for index in range(CONCURRENT)]
+    bodies = [
+        booking(prog, at(day, "09:00"))
+        if index % 2
+        else {**booking(prog, at(day, "09:30")), "service_id": longer.json()["id"]}
+        for index in range(CONCURRENT)
+    ]
     counts = await _race(two_workers, bodies)
     assert counts == Counter({201: 1, 409: CONCURRENT - 1})
 
@@ -86,13 +94,19 @@ def test_database_itself_refuses_overlapping_holds(module_database: DatabaseHand
     assert outcome == ("first accepted", "second refused", "adjacent accepted", "cancelled block ignored")
 
 
-async def test_fifty_bookings_needing_the_only_arabic_interpreter_give_exactly_one(two_workers: RunningServer) -> None:
+async def test_fifty_bookings_needing_the_only_arabic_interpreter_give_exactly_one(
+    two_workers: RunningServer,
+) -> None:
     # Fifty staff members are free at that time; the one Arabic interpreter (the only interpreter
     # of this module's database) is the bottleneck.
     language = "ar"
     with two_workers.client() as client:
-        site = client.post("/v1/sites", json={"name": "s", "kind": "office", "public_label": "Accueil"}).json()
-        service = client.post("/v1/services", json={"name": "svc", "duration_minutes": 60, "horizon_days": 365}).json()
+        site = client.post(
+            "/v1/sites", json={"name": "s", "kind": "office", "public_label": "Accueil"}
+        ).json()
+        service = client.post(
+            "/v1/services", json={"name": "svc", "duration_minutes": 60, "horizon_days": 365}
+        ).json()
         interpreter = client.post("/v1/interpreters", json={"name": "seul", "languages": [language]}).json()
         client.post("/v1/availability-rules", json={"interpreter_id": interpreter["id"], "weekday": 3,
                                                     "start_time": "09:00", "end_time": "12:00",
@@ -107,6 +121,8 @@ async def test_fifty_bookings_needing_the_only_arabic_interpreter_give_exactly_o
             "family": {"reference": "PRE-X", "language": "ar"}}
     limits = httpx.Limits(max_connections=CONCURRENT, max_keepalive_connections=0)
     async with two_workers.async_client(limits=limits) as client:
-        responses = await asyncio.gather(*(client.post("/v1/appointments", json=body) for _ in range(CONCURRENT)))
+        responses = await asyncio.gather(
+            *(client.post("/v1/appointments", json=body) for _ in range(CONCURRENT))
+        )
     codes = Counter((r.status_code, r.json().get("code")) for r in responses)
     assert codes == Counter({(201, None): 1, (409, "interpreter-unavailable"): CONCURRENT - 1})

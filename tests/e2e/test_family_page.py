@@ -103,7 +103,9 @@ def test_the_arabic_page_reads_right_to_left(page_server: RunningServer, fake_tw
     assert "موعدك" in page and "الأربعاء" in page and "سأحضر" in page
 
 
-def test_an_unknown_language_reads_the_french_page(page_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+def test_an_unknown_language_reads_the_french_page(
+    page_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
     with page_server.client() as client:
         booked = book_and_read_link(client, fake_twilio, public_programme(client), "09:00", language="de")
     with _browser(page_server) as phone:
@@ -186,7 +188,14 @@ def test_a_wrong_expired_or_revoked_link_answers_the_same_404(
         assert time.monotonic() < deadline, "no change notice reached the fake Twilio"
         time.sleep(0.1)
     assert "/r/" not in texts[1] and texts[1].endswith("appelez le 01 43 94 33 00.")
-    paths = [f"/r/{_random_token()}", "/r/short", "/r/" + "a" * 300, "/r/abc%2Fdef%3F.x", expiring.path, revoked.path]
+    paths = [
+        f"/r/{_random_token()}",
+        "/r/short",
+        "/r/" + "a" * 300,
+        "/r/abc%2Fdef%3F.x",
+        expiring.path,
+        revoked.path,
+    ]
     with _browser(page_server) as phone:
         answers = [phone.get(path) for path in paths]
         assert {(answer.status_code, answer.text) for answer in answers} == {(404, answers[0].text)}
@@ -212,7 +221,10 @@ def test_a_form_without_the_link_s_own_csrf_value_is_refused(
                 refused = phone.post(f"{mine.path}/{action}", data=data)
                 assert refused.status_code == 403 and 'lang="fr"' in refused.text
         # A JSON body carries no form value: refused as well.
-        assert phone.post(f"{mine.path}/cancel", json={"csrf": form_key(phone.get(mine.path).text)}).status_code == 403
+        assert (
+            phone.post(f"{mine.path}/cancel", json={"csrf": form_key(phone.get(mine.path).text)}).status_code
+            == 403
+        )
     assert _status(page_server, mine.id) == "booked"
 
 
@@ -220,11 +232,16 @@ def test_requests_are_rate_limited_per_link_and_per_address(
     module_database: DatabaseHandle, fake_twilio: FakeTwilio, secret_key: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    limits = {"CRENEAU_FAMILY_PAGE_PER_TOKEN_PER_MINUTE": "4", "CRENEAU_FAMILY_PAGE_PER_ADDRESS_PER_MINUTE": "10",
-              "CRENEAU_SECRET_KEY": secret_key}
+    limits = {
+        "CRENEAU_FAMILY_PAGE_PER_TOKEN_PER_MINUTE": "4",
+        "CRENEAU_FAMILY_PAGE_PER_ADDRESS_PER_MINUTE": "10",
+        "CRENEAU_SECRET_KEY": secret_key,
+    }
     with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("limits"), **limits) as server:
         with server.client() as client:
-            booked = book_and_read_link(client, fake_twilio, programme(client, start="14:00", end="16:00"), "14:00")
+            booked = book_and_read_link(
+                client, fake_twilio, programme(client, start="14:00", end="16:00"), "14:00"
+            )
         with _browser(server) as phone:
             assert [phone.get(booked.path).status_code for _ in range(5)] == [200, 200, 200, 200, 429]
             limited = phone.get(booked.path)
@@ -236,7 +253,9 @@ def test_requests_are_rate_limited_per_link_and_per_address(
             assert guesses == [404, 404, 404, 404, 429, 429]
 
 
-@pytest.mark.parametrize(("trusted", "expected"), [("", [404, 429, 429, 429]), ("127.0.0.1", [404, 404, 404, 404])])
+@pytest.mark.parametrize(
+    ("trusted", "expected"), [("", [404, 429, 429, 429]), ("127.0.0.1", [404, 404, 404, 404])]
+)
 def test_a_trusted_proxy_gives_each_family_its_own_address_limit(
     module_database: DatabaseHandle, fake_twilio: FakeTwilio, secret_key: str,
     tmp_path_factory: pytest.TempPathFactory, trusted: str, expected: list[int],

@@ -172,7 +172,10 @@ def test_cancel_and_reschedule_keep_uids_and_raise_sequence(server: RunningServe
         before = by_uid(feed_events(feed["url"]))
         assert client.post(f"/v1/appointments/{moved['id']}/reschedule",
                            json={"start": at(day + timedelta(days=7), "11:00")}).status_code == 200
-        assert client.post(f"/v1/appointments/{dropped['id']}/cancel", json={"reason": "malade"}).status_code == 200
+        assert (
+            client.post(f"/v1/appointments/{dropped['id']}/cancel", json={"reason": "malade"}).status_code
+            == 200
+        )
 
     after = by_uid(feed_events(feed["url"]))
     assert set(after) == set(before) == {uid(moved), uid(dropped)}
@@ -197,11 +200,19 @@ def test_two_feeds_of_one_staff_member_give_the_same_uids(server: RunningServer)
     assert [event["uid"] for event in feed_events(first["url"])] == [uid(appointment)]
     assert [event["uid"] for event in feed_events(second["url"])] == [uid(appointment)]
     # Each feed is its own calendar, with its own stable calendar UID.
-    assert read_with_icaljs(fetch(first["url"]).content)["uid"] != read_with_icaljs(fetch(second["url"]).content)["uid"]
-    assert read_with_icaljs(fetch(first["url"]).content)["uid"] == read_with_icaljs(fetch(first["url"]).content)["uid"]
+    assert (
+        read_with_icaljs(fetch(first["url"]).content)["uid"]
+        != read_with_icaljs(fetch(second["url"]).content)["uid"]
+    )
+    assert (
+        read_with_icaljs(fetch(first["url"]).content)["uid"]
+        == read_with_icaljs(fetch(first["url"]).content)["uid"]
+    )
 
 
-def test_cancelled_appointment_leaves_the_feed_thirty_days_after_its_cancellation(server: RunningServer) -> None:
+def test_cancelled_appointment_leaves_the_feed_thirty_days_after_its_cancellation(
+    server: RunningServer,
+) -> None:
     with server.client() as client:
         prog = programme(client)
         appointment = book(client, prog, at(upcoming(3), "09:00"))
@@ -241,7 +252,9 @@ def privacy_fixture(server: RunningServer) -> tuple[dict[str, dict[str, Any]], s
                            note=f"Venir avec le carnet; rappeler la mère au {NOTE_PHONE}")
         service = name_of(client, "services", prog.service_id)
         set_columns(server, appointment["id"], interpreter_language="ar")
-        feeds = {level: new_feed(client, "staff", prog.staff_id, level) for level in ("full", "standard", "busy")}
+        feeds = {
+            level: new_feed(client, "staff", prog.staff_id, level) for level in ("full", "standard", "busy")
+        }
     return feeds, service, reference
 
 
@@ -313,7 +326,10 @@ def test_etag_changes_whenever_an_appointment_in_the_window_changes(server: Runn
         changed(client.patch(f"/v1/sites/{prog.site_id}", json={"address": "2 avenue Foch"}))
         changed(client.patch(f"/v1/staff/{prog.staff_id}", json={"name": "Mme Renommée"}))
     events = feed_events(feed["url"])
-    assert {event["summary"].split(" — ")[0] for event in events} == {"Entretien renommé", "(annulé) Entretien renommé"}
+    assert {event["summary"].split(" — ")[0] for event in events} == {
+        "Entretien renommé",
+        "(annulé) Entretien renommé",
+    }
     assert read_with_icaljs(fetch(feed["url"]).content)["name"] == "Mme Renommée — créneau"
 
 
@@ -366,7 +382,9 @@ def test_revoked_token_answers_exactly_like_an_unknown_one(server: RunningServer
     assert feed["token"] not in revoked.text
 
 
-def test_a_revocation_by_another_process_is_honoured_within_the_token_cache_lag(server: RunningServer) -> None:
+def test_a_revocation_by_another_process_is_honoured_within_the_token_cache_lag(
+    server: RunningServer,
+) -> None:
     with server.client() as client:
         prog = programme(client)
         feed = new_feed(client, "staff", prog.staff_id)
@@ -392,7 +410,9 @@ def test_tokens_carry_at_least_128_random_bits(server: RunningServer) -> None:
 def test_only_admin_keys_create_or_revoke_feeds(server: RunningServer) -> None:
     with server.client() as client:
         prog = programme(client)
-        key = created(client.post("/v1/api-keys", json={"name": "agenda", "scopes": ["appointments:write"]}))["key"]
+        key = created(client.post("/v1/api-keys", json={"name": "agenda", "scopes": ["appointments:write"]}))[
+            "key"
+        ]
         feed = new_feed(client, "staff", prog.staff_id)
     with server.client(key) as client:
         assert client.post(f"/v1/staff/{prog.staff_id}/feeds").status_code == 403
@@ -417,7 +437,9 @@ def test_feed_of_an_unknown_owner_or_privacy_is_refused(server: RunningServer) -
 def test_site_feed_shows_every_staff_member_at_the_site(server: RunningServer) -> None:
     with server.client() as client:
         prog = programme(client, weekday=3)
-        colleague = created(client.post("/v1/staff", json={"name": "M. Collègue", "role": "social_worker"}))["id"]
+        colleague = created(client.post("/v1/staff", json={"name": "M. Collègue", "role": "social_worker"}))[
+            "id"
+        ]
         add_rule(client, prog, 3, staff_id=colleague)
         day = upcoming(3)
         mine = book(client, prog, at(day, "09:00"), staff_id=prog.staff_id)
@@ -511,7 +533,9 @@ def test_overseas_site_uses_its_own_zone(server: RunningServer) -> None:
 def test_interpreter_feed_shows_their_bookings_at_the_standard_level_at_most(server: RunningServer) -> None:
     with server.client() as client:
         prog = programme(client)
-        interpreter = created(client.post("/v1/interpreters", json={"name": "Interprète", "languages": ["wo"]}))
+        interpreter = created(
+            client.post("/v1/interpreters", json={"name": "Interprète", "languages": ["wo"]})
+        )
         created(client.post("/v1/availability-rules", json={
             "interpreter_id": interpreter["id"], "weekday": 3, "start_time": "09:00", "end_time": "12:00",
             "valid_from": "2026-01-01"}))
@@ -547,7 +571,9 @@ def reschedule(client: httpx.Client, appointment: dict[str, Any], start: str) ->
     return moved
 
 
-def test_a_move_to_another_interpreter_cancels_the_event_in_the_first_ones_feed(server: RunningServer) -> None:
+def test_a_move_to_another_interpreter_cancels_the_event_in_the_first_ones_feed(
+    server: RunningServer,
+) -> None:
     with server.client() as client:
         prog = programme(client)
         first = pool_interpreter(client, "ha", "09:00", "10:00")
@@ -557,7 +583,10 @@ def test_a_move_to_another_interpreter_cancels_the_event_in_the_first_ones_feed(
                            family=family("PRE-REL-1", phone=PHONE))
         assert appointment["interpreter"]["interpreter_id"] == first
         service = name_of(client, "services", prog.service_id)
-        first_feed, second_feed = new_feed(client, "interpreters", first), new_feed(client, "interpreters", second)
+        first_feed, second_feed = (
+            new_feed(client, "interpreters", first),
+            new_feed(client, "interpreters", second),
+        )
         before = fetch(first_feed["url"])
         [shown] = parsed_events(before.content)
         assert feed_events(second_feed["url"]) == []
@@ -574,7 +603,11 @@ def test_a_move_to_another_interpreter_cancels_the_event_in_the_first_ones_feed(
     assert (released["uid"], released["start"]) == (uid(appointment), utc(at(day, "09:00")))
     assert FRENCH_PHONE.search(unfolded(after.content)) is None
     [taken] = feed_events(second_feed["url"])
-    assert (taken["uid"], taken["status"], taken["start"]) == (uid(appointment), "CONFIRMED", utc(at(day, "11:00")))
+    assert (taken["uid"], taken["status"], taken["start"]) == (
+        uid(appointment),
+        "CONFIRMED",
+        utc(at(day, "11:00")),
+    )
     assert fetch(first_feed["url"], after.headers["etag"]).status_code == 304
 
 
@@ -590,8 +623,12 @@ def test_a_released_booking_leaves_the_feed_thirty_days_after_its_release(server
     assert [event["status"] for event in feed_events(feed["url"])] == ["CANCELLED"]
     etag = fetch(feed["url"]).headers["etag"]
 
-    write_directly(server, update(InterpreterRelease).where(InterpreterRelease.appointment_id == appointment["id"])
-                   .values(released_at=datetime.now(UTC) - timedelta(days=32)))
+    write_directly(
+        server,
+        update(InterpreterRelease)
+        .where(InterpreterRelease.appointment_id == appointment["id"])
+        .values(released_at=datetime.now(UTC) - timedelta(days=32)),
+    )
     response = fetch(feed["url"], etag)
     assert response.status_code == 200
     assert response.headers["etag"] != etag
@@ -605,14 +642,21 @@ def test_an_interpreter_booked_back_sees_the_booking_once_and_confirmed(server: 
         second = pool_interpreter(client, "ti", "11:00", "12:00")
         day = upcoming(3, weeks_ahead=4)
         appointment = book(client, prog, at(day, "09:00"), interpreter_language="ti")
-        first_feed, second_feed = new_feed(client, "interpreters", first), new_feed(client, "interpreters", second)
+        first_feed, second_feed = (
+            new_feed(client, "interpreters", first),
+            new_feed(client, "interpreters", second),
+        )
         reschedule(client, appointment, at(day, "11:00"))
         [released] = feed_events(first_feed["url"])
         # Back at 09:00, when only the first interpreter is free.
         assert reschedule(client, appointment, at(day, "09:00"))["interpreter"]["interpreter_id"] == first
 
     [back] = feed_events(first_feed["url"])
-    assert (back["uid"], back["status"], back["start"]) == (uid(appointment), "CONFIRMED", utc(at(day, "09:00")))
+    assert (back["uid"], back["status"], back["start"]) == (
+        uid(appointment),
+        "CONFIRMED",
+        utc(at(day, "09:00")),
+    )
     assert back["sequence"] > released["sequence"]
     [off] = feed_events(second_feed["url"])
     assert (off["uid"], off["status"], off["start"]) == (uid(appointment), "CANCELLED", utc(at(day, "11:00")))

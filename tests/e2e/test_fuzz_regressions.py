@@ -1,4 +1,4 @@
-"""What the schema fuzzer found, kept as plain tests: the OpenAPI document must say what the server answers."""
+"""What the schema fuzzer found, kept as plain tests: the OpenAPI document says what the server answers."""
 
 from __future__ import annotations
 
@@ -24,10 +24,14 @@ def _responses(document: dict[str, Any], method: str, path: str) -> dict[str, An
     return responses
 
 
-def test_an_unknown_id_in_a_query_is_a_documented_404(server: RunningServer, document: dict[str, Any]) -> None:
+def test_an_unknown_id_in_a_query_is_a_documented_404(
+    server: RunningServer, document: dict[str, Any]
+) -> None:
     # Found: GET /v1/slots?service_id=0 answered 404, which the document did not declare.
     with server.client() as client:
-        response = client.get("/v1/slots", params={"service_id": "0", "from": "2030-01-01", "to": "2030-01-01"})
+        response = client.get(
+            "/v1/slots", params={"service_id": "0", "from": "2030-01-01", "to": "2030-01-01"}
+        )
     assert (response.status_code, response.json()["code"]) == (404, "not-found")
     assert PROBLEM in _responses(document, "get", "/v1/slots")["404"]["content"]
 

@@ -32,14 +32,35 @@ def _with_language(client: httpx.Client, prog: Programme, day: str, language: st
 
 def test_an_interpreter_is_created_with_normalised_languages_and_phone(server: RunningServer) -> None:
     with server.client() as client:
-        made = created(client.post("/v1/interpreters", json={
-            "name": "M. Haddad", "languages": ["AR", "ber", "fsl"], "mode": "phone", "phone": "06 11 22 33 44"}))
-        assert (made["languages"], made["phone"], made["mode"]) == (["ar", "ber", "fsl"], "+33611223344", "phone")
+        made = created(
+            client.post(
+                "/v1/interpreters",
+                json={
+                    "name": "M. Haddad",
+                    "languages": ["AR", "ber", "fsl"],
+                    "mode": "phone",
+                    "phone": "06 11 22 33 44",
+                },
+            )
+        )
+        assert (made["languages"], made["phone"], made["mode"]) == (
+            ["ar", "ber", "fsl"],
+            "+33611223344",
+            "phone",
+        )
         bad = client.post("/v1/interpreters", json={"name": "x", "languages": ["ara"]})
         assert (bad.status_code, bad.json()["code"]) == (422, "validation-error")
-        rule = client.post("/v1/availability-rules", json={"interpreter_id": made["id"], "site_id": "x",
-                                                           "weekday": 3, "start_time": "09:00", "end_time": "12:00",
-                                                           "valid_from": "2026-01-01"})
+        rule = client.post(
+            "/v1/availability-rules",
+            json={
+                "interpreter_id": made["id"],
+                "site_id": "x",
+                "weekday": 3,
+                "start_time": "09:00",
+                "end_time": "12:00",
+                "valid_from": "2026-01-01",
+            },
+        )
         assert (rule.status_code, rule.json()["code"]) == (422, "validation-error")
 
 
@@ -52,8 +73,16 @@ def test_slots_with_a_language_need_a_free_interpreter_for_the_whole_slot(server
         interpreter = _interpreter(client, [language], start="09:30", end="12:00")
         # 09:00-10:00 is not covered whole (the interpreter starts at 09:30).
         assert _with_language(client, prog, str(day), language) == [at(day, "10:00"), at(day, "11:00")]
-        created(client.post("/v1/absences", json={"interpreter_id": interpreter["id"], "start": at(day, "11:30"),
-                                                  "end": at(day, "13:00")}))
+        created(
+            client.post(
+                "/v1/absences",
+                json={
+                    "interpreter_id": interpreter["id"],
+                    "start": at(day, "11:30"),
+                    "end": at(day, "13:00"),
+                },
+            )
+        )
         assert _with_language(client, prog, str(day), language) == [at(day, "10:00")]
         assert slot_starts(client, prog, day) == [at(day, "09:00"), at(day, "10:00"), at(day, "11:00")]
 
@@ -68,7 +97,9 @@ def test_booking_holds_the_interpreter_and_refuses_a_second_one(server: RunningS
                                                                     interpreter_language=language)))
         assert made["interpreter"] == {"language": language, "interpreter_id": interpreter["id"],
                                        "status": "booked", "agency": None, "reference": None}
-        refused = client.post("/v1/appointments", json=booking(second, at(day, "10:00"), interpreter_language=language))
+        refused = client.post(
+            "/v1/appointments", json=booking(second, at(day, "10:00"), interpreter_language=language)
+        )
         assert (refused.status_code, refused.json()["code"]) == (409, "interpreter-unavailable")
         assert refused.json()["next_available"][:2] == [at(day, "09:00"), at(day, "11:00")]
         # Both or neither: the second staff member's slot was not kept by the refused booking.
@@ -108,7 +139,9 @@ def test_cancel_frees_the_interpreter_and_reschedule_moves_it(server: RunningSer
                                                                      at(day, "11:00")]
 
 
-def test_a_reschedule_that_cannot_keep_an_interpreter_fails_and_changes_nothing(server: RunningServer) -> None:
+def test_a_reschedule_that_cannot_keep_an_interpreter_fails_and_changes_nothing(
+    server: RunningServer,
+) -> None:
     with server.client() as client:
         language = "bn"
         prog, other = programme(client), programme(client)
@@ -116,7 +149,11 @@ def test_a_reschedule_that_cannot_keep_an_interpreter_fails_and_changes_nothing(
         day = upcoming(3, weeks_ahead=6)
         mine = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"),
                                                                     interpreter_language=language)))
-        created(client.post("/v1/appointments", json=booking(other, at(day, "11:00"), interpreter_language=language)))
+        created(
+            client.post(
+                "/v1/appointments", json=booking(other, at(day, "11:00"), interpreter_language=language)
+            )
+        )
         refused = client.post(f"/v1/appointments/{mine['id']}/reschedule", json={"start": at(day, "11:00")})
         assert (refused.status_code, refused.json()["code"]) == (409, "interpreter-unavailable")
         after = client.get(f"/v1/appointments/{mine['id']}").json()
@@ -132,10 +169,17 @@ def test_an_agency_interpreter_can_be_attached_and_is_counted(server: RunningSer
         attached = client.post(f"/v1/appointments/{made['id']}/interpreter", json={
             "language": "so", "agency": "ISM Interprétariat", "reference": "ISM-2026-0042"})
         assert attached.status_code == 200, attached.text
-        assert attached.json()["interpreter"] == {"language": "so", "interpreter_id": None, "status": "external",
-                                                  "agency": "ISM Interprétariat", "reference": "ISM-2026-0042"}
+        assert attached.json()["interpreter"] == {
+            "language": "so",
+            "interpreter_id": None,
+            "status": "external",
+            "agency": "ISM Interprétariat",
+            "reference": "ISM-2026-0042",
+        }
         month = day.strftime("%Y-%m")
-        figures = client.get("/v1/stats/interpreters", params={"from": str(day.replace(day=1)), "to": str(day)})
+        figures = client.get(
+            "/v1/stats/interpreters", params={"from": str(day.replace(day=1)), "to": str(day)}
+        )
         assert figures.status_code == 200
         assert {"language": "so", "month": month, "appointments": 1, "external": 1} in figures.json()["items"]
 
@@ -160,7 +204,11 @@ def test_an_interpreter_is_off_on_the_public_holidays_of_the_zone_they_work_in(s
         prog = programme(client, weekday=holiday.isoweekday(), start="09:00", end="12:00", horizon_days=400)
         _interpreter(client, ["ti"], start="11:00", end="16:00", weekday=holiday.isoweekday(),
                      mode="phone", timezone="Indian/Reunion")
-        assert slot_starts(client, prog, holiday) == [at(holiday, "09:00"), at(holiday, "10:00"), at(holiday, "11:00")]
+        assert slot_starts(client, prog, holiday) == [
+            at(holiday, "09:00"),
+            at(holiday, "10:00"),
+            at(holiday, "11:00"),
+        ]
         assert _with_language(client, prog, str(week_before), "ti") == [
             at(week_before, "09:00"), at(week_before, "10:00"), at(week_before, "11:00")]
         assert _with_language(client, prog, str(holiday), "ti") == []

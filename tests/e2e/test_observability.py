@@ -37,7 +37,9 @@ def test_metrics_count_requests_by_route_bookings_feeds_and_messages(server: Run
     labels = {dict(key[1]).get("route") for key in samples if key[0] == "creneau_http_requests_total"}
     assert {"/v1/sites/{ident}", "/feeds/{filename}", "/v1/appointments"} <= labels
     assert not any(prog.site_id in str(label) or feed["token"] in str(label) for label in labels)
-    messages = {dict(key[1])["status"]: value for key, value in samples.items() if key[0] == "creneau_sms_messages"}
+    messages = {
+        dict(key[1])["status"]: value for key, value in samples.items() if key[0] == "creneau_sms_messages"
+    }
     assert sum(messages.values()) >= 1
     assert ("creneau_sms_dispatch_lag_seconds", frozenset()) in samples
 
@@ -47,13 +49,24 @@ def test_every_answer_carries_a_request_id(server: RunningServer) -> None:
     second = httpx.get(server.base_url + "/health/live")
     assert first.status_code == 404 and len(first.headers["X-Request-ID"]) == 32
     assert second.headers["X-Request-ID"] != first.headers["X-Request-ID"]
-    assert httpx.get(server.base_url + "/health/live", headers={"X-Request-ID": "lb-7f3a"}).headers["X-Request-ID"] == "lb-7f3a"
+    assert (
+        httpx.get(server.base_url + "/health/live", headers={"X-Request-ID": "lb-7f3a"}).headers[
+            "X-Request-ID"
+        ]
+        == "lb-7f3a"
+    )
 
 
 @pytest.fixture
-def no_metrics_server(module_database: DatabaseHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with start_server(module_database, tmp_path_factory.mktemp("nometrics"), admin_key=secrets.token_urlsafe(24),
-                      extra_env={"CRENEAU_METRICS_ENABLED": "false"}) as running:
+def no_metrics_server(
+    module_database: DatabaseHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    with start_server(
+        module_database,
+        tmp_path_factory.mktemp("nometrics"),
+        admin_key=secrets.token_urlsafe(24),
+        extra_env={"CRENEAU_METRICS_ENABLED": "false"},
+    ) as running:
         yield running
 
 

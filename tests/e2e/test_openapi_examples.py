@@ -9,8 +9,22 @@ import pytest
 
 from tests.support.server import RunningServer
 
-MAIN_RESOURCES = ["SiteOut", "StaffOut", "ServiceOut", "RuleOut", "AbsenceOut", "OpeningOut", "InterpreterOut",
-                  "ApiKeyOut", "ApiKeyCreated", "SlotOut", "AppointmentOut", "MessageOut", "ReplyOut", "FeedCreated"]
+MAIN_RESOURCES = [
+    "SiteOut",
+    "StaffOut",
+    "ServiceOut",
+    "RuleOut",
+    "AbsenceOut",
+    "OpeningOut",
+    "InterpreterOut",
+    "ApiKeyOut",
+    "ApiKeyCreated",
+    "SlotOut",
+    "AppointmentOut",
+    "MessageOut",
+    "ReplyOut",
+    "FeedCreated",
+]
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +76,15 @@ def test_responses_carry_the_examples_of_their_schema(document: dict[str, Any]) 
     examples = {
         (method, path): media["examples"]["example"]["value"]
         for method, path, operation in _operations(document)
-        for status, response in operation["responses"].items() if status.startswith("2")
-        for kind, media in response.get("content", {}).items() if kind == "application/json" and "examples" in media
+        for status, response in operation["responses"].items()
+        if status.startswith("2")
+        for kind, media in response.get("content", {}).items()
+        if kind == "application/json" and "examples" in media
     }
     assert examples[("post", "/v1/appointments")]["family"] == {
         "reference": "PRE-2026-014", "phone": "+33612345678", "language": "fr", "sms_consent": True}
     assert examples[("get", "/v1/slots")]["items"][0]["start"] == "2026-11-25T09:00:00+01:00"
-    assert "key" in examples[("post", "/v1/api-keys")] and "key" not in examples[("get", "/v1/api-keys/{key_id}")]
+    assert (
+        "key" in examples[("post", "/v1/api-keys")]
+        and "key" not in examples[("get", "/v1/api-keys/{key_id}")]
+    )

@@ -1,4 +1,4 @@
-"""Rate limits per API key against a real server: counts in memory (one worker) or in Redis (shared by two)."""
+"""Rate limits per API key against a real server: counted in memory (one worker) or in Redis (two)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,13 @@ def limited_server(request: pytest.FixtureRequest, module_database: DatabaseHand
         assert _redis_answers(), f"Redis is not reachable at {REDIS_URL} (set CRENEAU_TEST_REDIS_URL)"
         env["CRENEAU_REDIS_URL"] = REDIS_URL
         workers = 2
-    with start_server(module_database, tmp_path_factory.mktemp("limited"), admin_key=secrets.token_urlsafe(24),
-                      workers=workers, extra_env=env) as running:
+    with start_server(
+        module_database,
+        tmp_path_factory.mktemp("limited"),
+        admin_key=secrets.token_urlsafe(24),
+        workers=workers,
+        extra_env=env,
+    ) as running:
         yield running
 
 
@@ -60,7 +65,10 @@ def test_each_key_has_its_own_limit_then_429_rate_limited(limited_server: Runnin
     assert refused.headers["content-type"].startswith(PROBLEM)
     assert refused.json()["code"] == "rate-limited"
     assert 0 < int(refused.headers["Retry-After"]) <= 60
-    assert refused.headers["RateLimit-Remaining"] == "0" and refused.headers["RateLimit-Policy"] == f"{LIMIT}; w=60"
+    assert (
+        refused.headers["RateLimit-Remaining"] == "0"
+        and refused.headers["RateLimit-Policy"] == f"{LIMIT}; w=60"
+    )
     assert _get(limited_server, "/v1/sites", other).status_code == 200
     for path in ("/health", "/metrics", "/schema/openapi.json"):
         assert _get(limited_server, path, limited_server.admin_key).status_code == 200, path

@@ -18,7 +18,9 @@ from tests.support.server import RunningServer
 def _reply(server: RunningServer, token: str, sender: str, text: str) -> None:
     url = f"{server.base_url}/webhooks/twilio/inbound"
     params = {"MessageSid": "SM" + secrets.token_hex(16), "From": sender, "To": "CRENEAU", "Body": text}
-    response = httpx.post(url, data=params, headers={"X-Twilio-Signature": twilio_signature(url, params, token)})
+    response = httpx.post(
+        url, data=params, headers={"X-Twilio-Signature": twilio_signature(url, params, token)}
+    )
     assert response.status_code == 200, response.text
 
 
@@ -52,7 +54,9 @@ def test_a_free_text_reply_is_kept_for_staff_with_the_number_masked(
         assert kept in listed
         for response in (client.get(f"/v1/appointments/{appointment['id']}/replies"),
                          client.get("/v1/replies", params={"from": today, "to": today})):
-            assert e164 not in response.text and e164[3:] not in response.text and national not in response.text
+            assert (
+                e164 not in response.text and e164[3:] not in response.text and national not in response.text
+            )
 
 
 def test_replies_are_paged_and_filtered_by_date(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
@@ -77,7 +81,11 @@ def test_bad_reply_queries_are_problems(sms_server: RunningServer) -> None:
     with sms_server.client() as client:
         for response, status, code in (
             (client.get("/v1/appointments/nope/replies"), 404, "not-found"),
-            (client.get("/v1/replies", params={"from": "2026-12-10", "to": "2026-12-01"}), 422, "validation-error"),
+            (
+                client.get("/v1/replies", params={"from": "2026-12-10", "to": "2026-12-01"}),
+                422,
+                "validation-error",
+            ),
             (client.get("/v1/replies", params={"from": "10/12/2026"}), 422, "validation-error"),
             (client.get("/v1/replies", params={"cursor": "not-ours"}), 422, "validation-error"),
             (client.get("/v1/replies", params={"limit": "501"}), 422, "validation-error"),

@@ -1,4 +1,4 @@
-"""Nothing personal or secret in the logs: a full scenario against a real server, then its whole output searched.
+"""Nothing personal or secret in the logs: a whole scenario against a real server, then its output searched.
 
 The scenario books with phone numbers (national and international forms) and family
 references, sends SMS through the fake Twilio with status callbacks and a reply, creates,
@@ -75,12 +75,19 @@ def _scenario(server: RunningServer, fake: FakeTwilio, hidden: Secrets) -> None:
             "interpreter_id": interpreter["id"], "weekday": 3, "start_time": "09:00", "end_time": "12:00",
             "valid_from": "2026-01-01"}))
         booked = []
-        for hhmm, form, extra in (("09:00", "national", {}), ("10:00", "e164", {"interpreter_language": "wo"}),
-                                  ("11:00", "compact", {})):
+        for hhmm, form, extra in (
+            ("09:00", "national", {}),
+            ("10:00", "e164", {"interpreter_language": "wo"}),
+            ("11:00", "compact", {}),
+        ):
             phone, reference = hidden.phone(), unique("PRE-2026")
             hidden.add(reference)
-            body = booking(prog, at(upcoming(3, weeks_ahead=3), hhmm),
-                           family=family(reference, phone=phone[form], language="wo" if extra else "fr"), **extra)
+            body = booking(
+                prog,
+                at(upcoming(3, weeks_ahead=3), hhmm),
+                family=family(reference, phone=phone[form], language="wo" if extra else "fr"),
+                **extra,
+            )
             booked.append((created(client.post("/v1/appointments", json=body)), phone))
         _sms_round_trip(server, fake, client, booked)
         _family_pages(server, fake, hidden)
@@ -103,8 +110,15 @@ def _sms_round_trip(server: RunningServer, fake: FakeTwilio, client: httpx.Clien
                                               "To": phone["e164"]}, fake.auth_token) == 204
     phone = booked[0][1]
     url = f"{server.base_url}/webhooks/twilio/inbound"
-    params = {"MessageSid": "SM" + secrets.token_hex(16), "From": phone["e164"], "To": "CRENEAU", "Body": "OUI"}
-    reply = httpx.post(url, data=params, headers={"X-Twilio-Signature": twilio_signature(url, params, fake.auth_token)})
+    params = {
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "From": phone["e164"],
+        "To": "CRENEAU",
+        "Body": "OUI",
+    }
+    reply = httpx.post(
+        url, data=params, headers={"X-Twilio-Signature": twilio_signature(url, params, fake.auth_token)}
+    )
     assert reply.status_code == 200
     assert client.get(f"/v1/appointments/{booked[0][0]['id']}").json()["status"] == "confirmed"
 
@@ -148,7 +162,10 @@ def _keys(server: RunningServer, client: httpx.Client, hidden: Secrets) -> None:
 def _bad_requests(server: RunningServer, client: httpx.Client, prog: Any, hidden: Secrets) -> None:
     wrong_key = "crn_" + secrets.token_urlsafe(32)
     hidden.add(wrong_key)
-    assert httpx.get(server.base_url + "/v1/sites", headers={"Authorization": f"Bearer {wrong_key}"}).status_code == 401
+    assert (
+        httpx.get(server.base_url + "/v1/sites", headers={"Authorization": f"Bearer {wrong_key}"}).status_code
+        == 401
+    )
     phone = hidden.phone()
     bad = booking(prog, at(upcoming(3), "09:00"), family=family(phone=phone["national"][:8]))
     assert client.post("/v1/appointments", json=bad).status_code == 422
@@ -162,7 +179,9 @@ def _bad_requests(server: RunningServer, client: httpx.Client, prog: Any, hidden
 
 
 @pytest.fixture(scope="module")
-def scenario_log(module_database: DatabaseHandle, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Secrets]:
+def scenario_log(
+    module_database: DatabaseHandle, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Secrets]:
     """The server's whole output after the scenario and its shutdown, and what it must not contain."""
     hidden = Secrets()
     with FakeTwilio() as fake:
@@ -207,7 +226,9 @@ def test_logs_are_json_lines_with_request_ids(scenario_log: tuple[str, Secrets])
     requests = [record for record in records if record["logger"] == "creneau.access"]
     assert len(requests) > 30 and all(record["request_id"] for record in requests)
     assert any(record["message"] == "GET /feeds/{filename} 200" for record in requests)
-    assert not any(record["logger"].startswith("apscheduler") and record["level"] == "INFO" for record in records)
+    assert not any(
+        record["logger"].startswith("apscheduler") and record["level"] == "INFO" for record in records
+    )
 
 
 def test_keys_are_stored_hashed(server: RunningServer) -> None:

@@ -50,13 +50,19 @@ def _unique_mobile() -> tuple[str, str]:
     return f"06 12 {digits[:2]} {digits[2:4]} {digits[4:]}", f"+33612{digits}"
 
 
-def _book(client: httpx.Client, prog: Programme, hhmm: str, weeks: int = 1, **family_fields: Any) -> tuple[dict[str, Any], str]:
+def _book(
+    client: httpx.Client, prog: Programme, hhmm: str, weeks: int = 1, **family_fields: Any
+) -> tuple[dict[str, Any], str]:
     national, e164 = _unique_mobile()
-    body = booking(prog, at(upcoming(3, weeks_ahead=weeks), hhmm), family=family(phone=national, **family_fields))
+    body = booking(
+        prog, at(upcoming(3, weeks_ahead=weeks), hhmm), family=family(phone=national, **family_fields)
+    )
     return created(client.post("/v1/appointments", json=body)), e164
 
 
-def test_booking_sends_one_neutral_confirmation_and_queues_reminders(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+def test_booking_sends_one_neutral_confirmation_and_queues_reminders(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
     with sms_server.client() as client:
         prog = programme(client)
         appointment, number = _book(client, prog, "10:00", weeks=3)
@@ -66,8 +72,13 @@ def test_booking_sends_one_neutral_confirmation_and_queues_reminders(sms_server:
         assert body.startswith("Rendez-vous le ") and "10h00" in body and "Accueil" in body
         for word in ("psycholog", "social", "PRE", "écoute", "staff"):
             assert word.lower() not in body.lower()
-        messages = _wait_for(lambda: [m for m in _messages(client, appointment["id"]) if m["status"] == "sent"]
-                             and _messages(client, appointment["id"]), "the message list")
+        messages = _wait_for(
+            lambda: (
+                [m for m in _messages(client, appointment["id"]) if m["status"] == "sent"]
+                and _messages(client, appointment["id"])
+            ),
+            "the message list",
+        )
         kinds = {m["kind"]: m for m in messages}
         assert kinds["booked"]["status"] == "sent"
         assert kinds["booked"]["to"].startswith("+33 6") and number[-8:-2] not in kinds["booked"]["to"]
@@ -100,7 +111,9 @@ def test_the_family_language_picks_the_texts(sms_server: RunningServer, fake_twi
         assert any("\u0600" <= char <= "\u06ff" for char in body)
 
 
-def test_cancelling_sends_a_notice_and_cancels_the_reminders(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+def test_cancelling_sends_a_notice_and_cancels_the_reminders(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
     with sms_server.client() as client:
         prog = programme(client)
         appointment, number = _book(client, prog, "09:00", weeks=3)
@@ -116,13 +129,20 @@ def test_cancelling_sends_a_notice_and_cancels_the_reminders(sms_server: Running
         assert len(_sent_to(fake_twilio, number)) == 2
 
 
-def test_moving_sends_a_change_notice_and_re_times_reminders(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+def test_moving_sends_a_change_notice_and_re_times_reminders(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
     with sms_server.client() as client:
         prog = programme(client)
         appointment, number = _book(client, prog, "09:00", weeks=3)
         _wait_for(lambda: _sent_to(fake_twilio, number), "the confirmation")
         new_start = at(upcoming(3, weeks_ahead=4), "11:00")
-        assert client.post(f"/v1/appointments/{appointment['id']}/reschedule", json={"start": new_start}).status_code == 200
+        assert (
+            client.post(
+                f"/v1/appointments/{appointment['id']}/reschedule", json={"start": new_start}
+            ).status_code
+            == 200
+        )
         notices = _wait_for(lambda: len(_sent_to(fake_twilio, number)) >= 2 and _sent_to(fake_twilio, number),
                             "the change notice")
         assert "déplacé" in notices[1]["body"] and "11h00" in notices[1]["body"]
@@ -130,13 +150,19 @@ def test_moving_sends_a_change_notice_and_re_times_reminders(sms_server: Running
         assert statuses["reminder-2880@0"] == "cancelled" and statuses["reminder-2880@1"] == "pending"
 
 
-def test_a_permanent_twilio_error_is_recorded_and_not_retried(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+def test_a_permanent_twilio_error_is_recorded_and_not_retried(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
     with sms_server.client() as client:
         prog = programme(client)
-        fake_twilio.fail_next(PlannedFailure.twilio(21610, message="Attempt to send to unsubscribed recipient"))
+        fake_twilio.fail_next(
+            PlannedFailure.twilio(21610, message="Attempt to send to unsubscribed recipient")
+        )
         appointment, number = _book(client, prog, "10:00", weeks=2)
-        failed = _wait_for(lambda: [m for m in _messages(client, appointment["id"]) if m["status"] == "failed"],
-                           "the failure")
+        failed = _wait_for(
+            lambda: [m for m in _messages(client, appointment["id"]) if m["status"] == "failed"],
+            "the failure",
+        )
         assert failed[0]["kind"] == "booked" and failed[0]["error_code"] == "21610"
         time.sleep(1)
         assert _sent_to(fake_twilio, number) == []
@@ -146,7 +172,9 @@ def _callback_url(server: RunningServer, message_id: str) -> str:
     return f"{server.base_url}/webhooks/twilio/status?ref={message_id}"
 
 
-def test_status_callbacks_move_forward_only_and_need_a_signature(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+def test_status_callbacks_move_forward_only_and_need_a_signature(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
     with sms_server.client() as client:
         prog = programme(client)
         appointment, number = _book(client, prog, "11:00", weeks=2)
@@ -155,14 +183,21 @@ def test_status_callbacks_move_forward_only_and_need_a_signature(sms_server: Run
         url = _callback_url(sms_server, booked["id"])
         token = fake_twilio.auth_token
         for status in ("delivered", "sent", "delivered"):
-            assert send_status_callback(url, {"MessageSid": sent["sid"], "MessageStatus": status}, token) == 204
+            assert (
+                send_status_callback(url, {"MessageSid": sent["sid"], "MessageStatus": status}, token) == 204
+            )
         after = next(m for m in _messages(client, appointment["id"]) if m["kind"] == "booked")
         assert (after["status"], after["provider_status"]) == ("delivered", "delivered")
-        forged = send_status_callback(url, {"MessageSid": sent["sid"], "MessageStatus": "failed"}, "wrong-token")
+        forged = send_status_callback(
+            url, {"MessageSid": sent["sid"], "MessageStatus": "failed"}, "wrong-token"
+        )
         assert forged == 403
         unsigned = httpx.post(url, data={"MessageSid": sent["sid"], "MessageStatus": "failed"})
         assert (unsigned.status_code, unsigned.json()["code"]) == (403, "forbidden")
-        assert next(m for m in _messages(client, appointment["id"]) if m["kind"] == "booked")["status"] == "delivered"
+        assert (
+            next(m for m in _messages(client, appointment["id"]) if m["kind"] == "booked")["status"]
+            == "delivered"
+        )
 
 
 def _reply(server: RunningServer, token: str, sender: str, text: str) -> httpx.Response:
@@ -180,7 +215,9 @@ def test_replies_confirm_cancel_and_stop(sms_server: RunningServer, fake_twilio:
         assert client.get(f"/v1/appointments/{appointment['id']}").json()["status"] == "confirmed"
         assert _reply(sms_server, token, number, "Annuler").status_code == 200
         assert client.get(f"/v1/appointments/{appointment['id']}").json()["status"] == "cancelled"
-        assert at(upcoming(3, weeks_ahead=2), "09:00") in slot_starts(client, prog, upcoming(3, weeks_ahead=2))
+        assert at(upcoming(3, weeks_ahead=2), "09:00") in slot_starts(
+            client, prog, upcoming(3, weeks_ahead=2)
+        )
         other, other_number = _book(client, prog, "10:00", weeks=3)
         assert _reply(sms_server, token, other_number, "STOP").status_code == 200
         statuses = {m["kind"]: m["status"] for m in _messages(client, other["id"])}
@@ -190,7 +227,9 @@ def test_replies_confirm_cancel_and_stop(sms_server: RunningServer, fake_twilio:
         assert _reply(sms_server, "wrong", number, "OUI").status_code == 403
 
 
-def test_the_interpreter_is_texted_in_french_when_booked_and_cancelled(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+def test_the_interpreter_is_texted_in_french_when_booked_and_cancelled(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
     with sms_server.client() as client:
         prog = programme(client)
         _, interpreter_phone = _unique_mobile()
@@ -218,19 +257,27 @@ def test_the_interpreter_is_texted_in_french_when_booked_and_cancelled(sms_serve
         assert {("interpreter", "booked"), ("interpreter", "cancelled"), ("family", "booked")} <= kinds
 
 
-def test_an_interpreter_working_by_phone_is_told_how_not_where(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+def test_an_interpreter_working_by_phone_is_told_how_not_where(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
     with sms_server.client() as client:
         prog = programme(client)
         _, interpreter_phone = _unique_mobile()
-        interpreter = created(client.post("/v1/interpreters", json={"name": "I", "languages": ["ln"], "mode": "phone",
-                                                                    "phone": interpreter_phone}))
+        interpreter = created(
+            client.post(
+                "/v1/interpreters",
+                json={"name": "I", "languages": ["ln"], "mode": "phone", "phone": interpreter_phone},
+            )
+        )
         created(client.post("/v1/availability-rules", json={"interpreter_id": interpreter["id"], "weekday": 3,
                                                             "start_time": "09:00", "end_time": "12:00",
                                                             "valid_from": "2026-01-01"}))
         created(client.post("/v1/appointments", json=booking(prog, at(upcoming(3, weeks_ahead=5), "09:00"),
                                                              interpreter_language="ln")))
         [text] = _wait_for(lambda: _sent_to(fake_twilio, interpreter_phone), "the interpreter's SMS")
-    assert text["body"].startswith("Interprétariat réservé le ") and ": Accueil, par téléphone." in text["body"]
+    assert (
+        text["body"].startswith("Interprétariat réservé le ") and ": Accueil, par téléphone." in text["body"]
+    )
     assert "rue de la Paix" not in text["body"]
 
 
@@ -239,7 +286,9 @@ def test_an_interpreter_replaced_by_a_move_or_an_agency_is_told_and_the_new_one_
 ) -> None:
     def pool_interpreter(client: httpx.Client, end: str) -> tuple[str, str]:
         _, phone = _unique_mobile()
-        made = created(client.post("/v1/interpreters", json={"name": "I", "languages": ["ff"], "phone": phone}))
+        made = created(
+            client.post("/v1/interpreters", json={"name": "I", "languages": ["ff"], "phone": phone})
+        )
         created(client.post("/v1/availability-rules", json={"interpreter_id": made["id"], "weekday": 3,
                                                             "start_time": "09:00", "end_time": end,
                                                             "valid_from": "2026-01-01"}))
@@ -257,8 +306,10 @@ def test_an_interpreter_replaced_by_a_move_or_an_agency_is_told_and_the_new_one_
         moved = client.post(f"/v1/appointments/{made['id']}/reschedule", json={"start": at(day, "11:00")})
         assert moved.status_code == 200, moved.text
         assert moved.json()["interpreter"]["interpreter_id"] == second_id
-        told = _wait_for(lambda: len(_sent_to(fake_twilio, first_phone)) >= 2 and _sent_to(fake_twilio, first_phone),
-                         "the first interpreter's cancellation")
+        told = _wait_for(
+            lambda: len(_sent_to(fake_twilio, first_phone)) >= 2 and _sent_to(fake_twilio, first_phone),
+            "the first interpreter's cancellation",
+        )
         # The first interpreter hears of the time they were booked for, not of the new one.
         assert told[1]["body"].startswith("Interprétariat du ") and "annulé" in told[1]["body"]
         assert "9h00" in told[1]["body"] and "11h00" not in told[1]["body"]
@@ -277,7 +328,9 @@ def test_an_interpreter_replaced_by_a_move_or_an_agency_is_told_and_the_new_one_
     assert len(_sent_to(fake_twilio, first_phone)) == 2 and len(_sent_to(fake_twilio, second_phone)) == 2
 
 
-def test_the_outbox_keeps_the_text_without_the_family_s_link(sms_server: RunningServer, fake_twilio: FakeTwilio) -> None:
+def test_the_outbox_keeps_the_text_without_the_family_s_link(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
     with sms_server.client() as client:
         appointment, number = _book(client, programme(client), "09:00", weeks=5)
         sent = _wait_for(lambda: _sent_to(fake_twilio, number), "the confirmation")[0]["body"]

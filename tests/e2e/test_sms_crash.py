@@ -1,4 +1,4 @@
-"""Exactly once from our side: SIGKILL the dispatching processes at random points, restart, count at Twilio."""
+"""Exactly once from our side: SIGKILL the dispatchers at random points, restart, count at Twilio."""
 
 from __future__ import annotations
 
@@ -51,15 +51,21 @@ def _env(database: DatabaseHandle, fake: FakeTwilio) -> dict[str, str]:
 def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     port_env = {**env, "CRENEAU_PORT": str(free_port())}
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "scheduler.cli", "serve", "--no-migrate"], env=port_env,
-                                stdout=out, stderr=out)
+        return subprocess.Popen(
+            [sys.executable, "-m", "scheduler.cli", "serve", "--no-migrate"],
+            env=port_env,
+            stdout=out,
+            stderr=out,
+        )
 
 
 async def _count(url: str, *statuses: str) -> int:
     db = Database.from_url(url)
     try:
         async with db.read() as session:
-            statement = select(func.count()).select_from(outbox.TABLE).where(outbox.TABLE.c.status.in_(statuses))
+            statement = (
+                select(func.count()).select_from(outbox.TABLE).where(outbox.TABLE.c.status.in_(statuses))
+            )
             return int((await session.execute(statement)).scalar_one())
     finally:
         await db.dispose()
@@ -82,7 +88,9 @@ async def _seed(url: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_killed_dispatchers_send_every_message_exactly_once(module_database: DatabaseHandle, tmp_path: Path) -> None:
+def test_killed_dispatchers_send_every_message_exactly_once(
+    module_database: DatabaseHandle, tmp_path: Path
+) -> None:
     # SQLite has one writer, so one dispatching process; PostgreSQL runs two side by side.
     processes = 1 if module_database.kind == "sqlite" else 2
     ids = asyncio.run(_seed(module_database.url))
@@ -105,7 +113,10 @@ def test_killed_dispatchers_send_every_message_exactly_once(module_database: Dat
         running = [_spawn(env, log) for _ in range(processes)]
         try:
             deadline = time.monotonic() + FINISH_SECONDS
-            while asyncio.run(_count(module_database.url, outbox.PENDING, outbox.SENDING)) and time.monotonic() < deadline:
+            while (
+                asyncio.run(_count(module_database.url, outbox.PENDING, outbox.SENDING))
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.5)
         finally:
             for process in running:
@@ -114,9 +125,12 @@ def test_killed_dispatchers_send_every_message_exactly_once(module_database: Dat
         delivered = Counter(fake.references())
     duplicates = {ref: count for ref, count in delivered.items() if count > 1}
     lost = set(ids) - set(delivered)
-    print(f"\ncrash proof [{module_database.kind}]: {KILLS} kills x {processes} process(es), {MESSAGES} messages, "
-          f"{len(delivered)} delivered once or more, {len(duplicates)} duplicated, {len(lost)} lost, "
-          f"{caught_sending} caught in 'sending' by a kill")
+    print(
+        f"\ncrash proof [{module_database.kind}]: {KILLS} kills x {processes} process(es), "
+        f"{MESSAGES} messages, "
+        f"{len(delivered)} delivered once or more, {len(duplicates)} duplicated, {len(lost)} lost, "
+        f"{caught_sending} caught in 'sending' by a kill"
+    )
     assert caught_sending > 0, "no kill landed between a claim and its record: the proof proved nothing"
     assert duplicates == {}
     assert lost == set()

@@ -15,7 +15,9 @@ def prog(server: RunningServer) -> Programme:
 
 
 @pytest.mark.parametrize("field", ["staff_id", "site_id"])
-def test_slots_of_an_unknown_staff_member_or_site_are_404(server: RunningServer, prog: Programme, field: str) -> None:
+def test_slots_of_an_unknown_staff_member_or_site_are_404(
+    server: RunningServer, prog: Programme, field: str
+) -> None:
     day = str(upcoming(3))
     with server.client() as client:
         response = client.get("/v1/slots", params={"service_id": prog.service_id, "from": day, "to": day,
@@ -38,10 +40,20 @@ def test_booking_with_an_unknown_staff_member_or_site_is_404_and_books_nothing(
         assert client.post("/v1/appointments", json=booking(prog, start)).status_code == 201
 
 
-def test_a_known_staff_member_with_no_free_slot_is_an_empty_page(server: RunningServer, prog: Programme) -> None:
+def test_a_known_staff_member_with_no_free_slot_is_an_empty_page(
+    server: RunningServer, prog: Programme
+) -> None:
     sunday = str(upcoming(7))
     with server.client() as client:
-        response = client.get("/v1/slots", params={"service_id": prog.service_id, "from": sunday, "to": sunday,
-                                                   "staff_id": prog.staff_id, "site_id": prog.site_id})
+        response = client.get(
+            "/v1/slots",
+            params={
+                "service_id": prog.service_id,
+                "from": sunday,
+                "to": sunday,
+                "staff_id": prog.staff_id,
+                "site_id": prog.site_id,
+            },
+        )
     assert response.status_code == 200, response.text
     assert response.json() == {"items": [], "next_cursor": None}

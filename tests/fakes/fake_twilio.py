@@ -179,7 +179,9 @@ class FakeTwilio:
     @property
     def messages(self) -> list[dict[str, Any]]:
         """Every accepted message, as Twilio now shows it, oldest first (a copy)."""
-        return [{k: v for k, v in m.items() if k != "status_callback"} for m in self._messages_with_callbacks()]
+        return [
+            {k: v for k, v in m.items() if k != "status_callback"} for m in self._messages_with_callbacks()
+        ]
 
     def references(self) -> list[str]:
         """The ``ref`` of the status callback of every accepted message: our message ids, with repeats."""
@@ -239,7 +241,7 @@ class FakeTwilio:
             return [_with_callback(message, self._state) for message in self._state.messages]
 
     def _catch_up(self) -> None:
-        """Fetch what a separate process holds now (messages change status: all of them; requests only grow)."""
+        """Fetch what a separate process holds now (messages change status: all of them; requests grow)."""
         if not isinstance(self._serving, _ServingProcess) or not self._serving.running:
             return
         self._seen_messages = list(self._serving.control("GET", "messages"))
@@ -496,7 +498,9 @@ def _create(state: _State, form: Mapping[str, str]) -> tuple[int, object]:
     with state.lock:
         # Twilio hands the message to the carrier a moment later (at once here, unless held):
         # only then does it get a sent date, which the DateSent filters need.
-        stored = dict(answer) if state.hold else {**answer, "status": "sent", "date_sent": format_datetime(now)}
+        stored = (
+            dict(answer) if state.hold else {**answer, "status": "sent", "date_sent": format_datetime(now)}
+        )
         state.messages.append(stored)
         state.callbacks[sid] = form.get("StatusCallback", "")
     return 201, answer

@@ -1,5 +1,6 @@
 // Parse an iCalendar feed from stdin with ical.js (Thunderbird's parser) and print its events as JSON.
-// Used by tests/unit/test_feed_ical.py as a parser independent of the Python code that wrote the feed.
+// Used by tests/contract/test_feed_ical_parsers.py and tests/e2e as a parser independent of the
+// Python code that wrote the feed.
 import ICAL from "ical.js";
 
 const chunks = [];

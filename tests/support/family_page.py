@@ -69,8 +69,9 @@ def texting_server(
     Servers sharing a database must share ``CRENEAU_SECRET_KEY`` (pass it in ``extra``): any of
     their dispatchers may write a link that another one's page must recognise.
     """
-    with start_server(database, folder, admin_key=secrets.token_urlsafe(24), extra_env=twilio_env(fake, **extra)) \
-            as running:
+    with start_server(
+        database, folder, admin_key=secrets.token_urlsafe(24), extra_env=twilio_env(fake, **extra)
+    ) as running:
         yield running
 
 

@@ -14,7 +14,9 @@ from scheduler.db.tables import HoldRecord
 T = HoldRecord.__table__  # type: ignore[attr-defined]
 
 
-def _row(ident: str, start_hour: int, end_hour: int, taken: int = 1, service: str = "svc") -> dict[str, object]:
+def _row(
+    ident: str, start_hour: int, end_hour: int, taken: int = 1, service: str = "svc"
+) -> dict[str, object]:
     return {"id": ident, "resource_id": "staff-raw", "resource_kind": "staff", "service_id": service,
             "starts_at": datetime(2031, 1, 8, start_hour, tzinfo=UTC),
             "ends_at": datetime(2031, 1, 8, end_hour, tzinfo=UTC), "capacity": 1, "taken": taken}

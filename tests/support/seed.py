@@ -35,8 +35,16 @@ class SeededProgramme:
 
 
 async def programme(
-    db: Database, *, weekday: int = 3, start: str = "09:00", end: str = "12:00", duration: int = 60,
-    capacity: int = 1, zone: str = "Europe/Paris", reminder_offsets: list[int] | None = None, site_kind: str = "office",
+    db: Database,
+    *,
+    weekday: int = 3,
+    start: str = "09:00",
+    end: str = "12:00",
+    duration: int = 60,
+    capacity: int = 1,
+    zone: str = "Europe/Paris",
+    reminder_offsets: list[int] | None = None,
+    site_kind: str = "office",
 ) -> SeededProgramme:
     """A site, a staff member, a service and one weekly rule."""
     ids = SeededProgramme(new_id(), new_id(), new_id())
@@ -47,13 +55,31 @@ async def programme(
             public_label="Accueil", created_at=EPOCH))
         await session.execute(insert(Staff).values(id=ids.staff_id, name="Staff", role="psychologist",
                                                    created_at=EPOCH))
-        await session.execute(insert(Service).values(
-            id=ids.service_id, name="Service", duration_minutes=duration, capacity=capacity, min_notice_minutes=0,
-            horizon_days=730, reminder_offsets_minutes=reminder_offsets, created_at=EPOCH))
-        await session.execute(insert(AvailabilityRule).values(
-            id=rule_id, staff_id=ids.staff_id, site_id=ids.site_id, weekday=weekday,
-            start_time=time.fromisoformat(start), end_time=time.fromisoformat(end), valid_from=date(2026, 1, 1),
-            follows_school_calendar=False, created_at=EPOCH))
+        await session.execute(
+            insert(Service).values(
+                id=ids.service_id,
+                name="Service",
+                duration_minutes=duration,
+                capacity=capacity,
+                min_notice_minutes=0,
+                horizon_days=730,
+                reminder_offsets_minutes=reminder_offsets,
+                created_at=EPOCH,
+            )
+        )
+        await session.execute(
+            insert(AvailabilityRule).values(
+                id=rule_id,
+                staff_id=ids.staff_id,
+                site_id=ids.site_id,
+                weekday=weekday,
+                start_time=time.fromisoformat(start),
+                end_time=time.fromisoformat(end),
+                valid_from=date(2026, 1, 1),
+                follows_school_calendar=False,
+                created_at=EPOCH,
+            )
+        )
         await session.execute(insert(RuleService).values(rule_id=rule_id, service_id=ids.service_id))
     return ids
 
@@ -64,7 +90,12 @@ def mobile(index: int) -> str:
 
 
 async def appointments_with_due_messages(
-    db: Database, prog: SeededProgramme, count: int, first_start: datetime, now: datetime, kind: str = "booked"
+    db: Database,
+    prog: SeededProgramme,
+    count: int,
+    first_start: datetime,
+    now: datetime,
+    kind: str = "booked",
 ) -> list[str]:
     """``count`` booked appointments one hour apart, each family consenting, each with one due message."""
     holds: list[dict[str, Any]] = []
@@ -74,18 +105,51 @@ async def appointments_with_due_messages(
     for index in range(count):
         start = first_start + timedelta(hours=index)
         hold_id, family_id, appointment_id = new_id(), new_id(), new_id()
-        holds.append({"id": hold_id, "resource_id": prog.staff_id, "resource_kind": "staff",
-                      "service_id": prog.service_id, "starts_at": start, "ends_at": start + timedelta(hours=1),
-                      "capacity": 1, "taken": 1})
+        holds.append(
+            {
+                "id": hold_id,
+                "resource_id": prog.staff_id,
+                "resource_kind": "staff",
+                "service_id": prog.service_id,
+                "starts_at": start,
+                "ends_at": start + timedelta(hours=1),
+                "capacity": 1,
+                "taken": 1,
+            }
+        )
         families.append({"id": family_id, "reference": f"REF-{appointment_id[:12]}", "phone": mobile(index),
                          "language": "fr", "sms_consent": True, "created_at": now, "updated_at": now})
-        appointments.append({"id": appointment_id, "status": "booked", "service_id": prog.service_id,
-                             "staff_id": prog.staff_id, "site_id": prog.site_id, "family_id": family_id,
-                             "starts_at": start, "ends_at": start + timedelta(hours=1), "staff_hold_id": hold_id,
-                             "sequence": 0, "created_at": now, "updated_at": now})
-        messages.append({"id": new_id(), "appointment_id": appointment_id, "recipient": "family", "kind": kind,
-                         "status": outbox.PENDING, "due_at": now, "expires_at": start, "attempts": 0,
-                         "needs_lookup": False, "created_at": now, "updated_at": now})
+        appointments.append(
+            {
+                "id": appointment_id,
+                "status": "booked",
+                "service_id": prog.service_id,
+                "staff_id": prog.staff_id,
+                "site_id": prog.site_id,
+                "family_id": family_id,
+                "starts_at": start,
+                "ends_at": start + timedelta(hours=1),
+                "staff_hold_id": hold_id,
+                "sequence": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        messages.append(
+            {
+                "id": new_id(),
+                "appointment_id": appointment_id,
+                "recipient": "family",
+                "kind": kind,
+                "status": outbox.PENDING,
+                "due_at": now,
+                "expires_at": start,
+                "attempts": 0,
+                "needs_lookup": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     async with db.write() as session:
         for table, rows in ((HoldRecord, holds), (Family, families), (Appointment, appointments),
                             (outbox.OutboxMessage, messages)):

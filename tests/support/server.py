@@ -34,10 +34,13 @@ class RunningServer:
         """A synchronous client, authenticated with ``key`` (the admin key by default)."""
         return httpx.Client(base_url=self.base_url, headers=_auth(key or self.admin_key), timeout=timeout)
 
-    def async_client(self, key: str | None = None, timeout: float = 60.0, **kwargs: object) -> httpx.AsyncClient:
+    def async_client(
+        self, key: str | None = None, timeout: float = 60.0, **kwargs: object
+    ) -> httpx.AsyncClient:
         """An async client, authenticated with ``key`` (the admin key by default)."""
-        return httpx.AsyncClient(base_url=self.base_url, headers=_auth(key or self.admin_key), timeout=timeout,
-                                 **kwargs)  # type: ignore[arg-type]
+        return httpx.AsyncClient(
+            base_url=self.base_url, headers=_auth(key or self.admin_key), timeout=timeout, **kwargs
+        )  # type: ignore[arg-type]
 
     def log(self) -> str:
         """Everything the process wrote so far."""
@@ -58,7 +61,12 @@ def free_port() -> int:
 
 @contextmanager
 def start_server(
-    database: DatabaseHandle, folder: Path, *, admin_key: str, workers: int = 1, extra_env: dict[str, str] | None = None
+    database: DatabaseHandle,
+    folder: Path,
+    *,
+    admin_key: str,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[RunningServer]:
     """Run `creneau serve` until the block ends; fails loudly if it does not become healthy."""
     port = free_port()

@@ -102,7 +102,9 @@ def test_christmas_holidays_2026_are_common_to_all_zones(zone: str) -> None:
 
 
 def test_a_year_beyond_the_bundled_data_falls_back_to_extrapolated_dates() -> None:
-    holidays_2030 = FrenchHolidayCalendar().closed_days([], ["A"], date(2030, 1, 1), date(2030, 12, 31)).school["A"]
+    holidays_2030 = (
+        FrenchHolidayCalendar().closed_days([], ["A"], date(2030, 1, 1), date(2030, 12, 31)).school["A"]
+    )
 
     assert holidays_2030
     assert {day.year for day in holidays_2030} == {2030}
@@ -126,7 +128,9 @@ def test_the_published_summer_of_the_last_bundled_year_is_kept() -> None:
 
 
 def test_closed_days_answer_per_calendar_and_zone() -> None:
-    closed = ClosedDays(public={"FR": frozenset({date(2026, 11, 11)})}, school={"A": frozenset({date(2026, 12, 21)})})
+    closed = ClosedDays(
+        public={"FR": frozenset({date(2026, 11, 11)})}, school={"A": frozenset({date(2026, 12, 21)})}
+    )
 
     assert closed.is_public_holiday("FR", date(2026, 11, 11))
     assert not closed.is_public_holiday("FR-974", date(2026, 11, 11))

@@ -21,7 +21,9 @@ from scheduler.phones import normalize_phone
 def test_a_rule_may_end_the_day_it_starts_but_not_before() -> None:
     assert validity_problem(date(2026, 9, 1), None) is None
     assert validity_problem(date(2026, 9, 1), date(2026, 9, 1)) is None
-    assert validity_problem(date(2026, 9, 1), date(2026, 8, 31)) == "valid_until must not be before valid_from"
+    assert (
+        validity_problem(date(2026, 9, 1), date(2026, 8, 31)) == "valid_until must not be before valid_from"
+    )
 
 
 def test_an_interval_must_end_after_it_starts() -> None:
@@ -37,7 +39,9 @@ def test_an_interval_must_end_after_it_starts() -> None:
     ("school", None, "FR-974", False),
     ("office", None, "FR", False),
 ], ids=["metropolitan_school", "moselle_school", "zoned_school", "reunion_school", "office"])
-def test_a_metropolitan_school_needs_a_zone(kind: str, zone: str | None, calendar: str, refused: bool) -> None:
+def test_a_metropolitan_school_needs_a_zone(
+    kind: str, zone: str | None, calendar: str, refused: bool
+) -> None:
     assert (school_zone_problem(kind, zone, calendar) is not None) is refused
 
 
@@ -53,8 +57,15 @@ def test_languages_around_the_local_use_range_are_still_checked() -> None:
     assert normalize_language("ber") == "ber"
 
 
-@pytest.mark.parametrize(("raw", "e164"), [("01 43 94 33 00", "+33143943300"), ("0262 40 00 00", "+262262400000"),
-                                          ("0044 20 7946 0958", "+442079460958"), ("06 12 34 56 78", "+33612345678")])
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("01 43 94 33 00", "+33143943300"),
+        ("0262 40 00 00", "+262262400000"),
+        ("0044 20 7946 0958", "+442079460958"),
+        ("06 12 34 56 78", "+33612345678"),
+    ],
+)
 def test_any_valid_phone_is_kept_in_e164(raw: str, e164: str) -> None:
     assert normalize_phone(raw) == e164
 

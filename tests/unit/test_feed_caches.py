@@ -29,11 +29,22 @@ def row(appointment_id: str, hours: int = 0, **overrides: Any) -> Any:
     """An event row as the store reads it on SQLite: times as stored UTC text."""
     start = START + timedelta(hours=hours)
     fields: dict[str, Any] = {
-        "id": appointment_id, "status": "booked", "starts_at": _stored(start),
-        "ends_at": _stored(start + timedelta(hours=1)), "sequence": 0, "updated_at": _stored(START - timedelta(days=1)),
-        "note": "Venir avec le carnet de santé", "interpreter_language": None, "staff_hold_id": f"hold-{appointment_id}",
-        "site_id": "site-1", "reference": f"PRE-{appointment_id}", "service_name": "Entretien psychologue",
-        "capacity": 1, "site_name": "CCAS Centre", "kind": "office", "address": "1 place de la Mairie",
+        "id": appointment_id,
+        "status": "booked",
+        "starts_at": _stored(start),
+        "ends_at": _stored(start + timedelta(hours=1)),
+        "sequence": 0,
+        "updated_at": _stored(START - timedelta(days=1)),
+        "note": "Venir avec le carnet de santé",
+        "interpreter_language": None,
+        "staff_hold_id": f"hold-{appointment_id}",
+        "site_id": "site-1",
+        "reference": f"PRE-{appointment_id}",
+        "service_name": "Entretien psychologue",
+        "capacity": 1,
+        "site_name": "CCAS Centre",
+        "kind": "office",
+        "address": "1 place de la Mairie",
         "timezone": "Europe/Paris",
     }
     return store.EventRow(**(fields | overrides))
@@ -96,7 +107,9 @@ def test_a_collective_session_is_rendered_once_and_reused_while_unchanged() -> N
     first = render_events(spec(), group, {})
     assert list(first) == ["session-hold-group-site-1"]
 
-    assert render_events(spec(), group, first)["session-hold-group-site-1"] is first["session-hold-group-site-1"]
+    assert (
+        render_events(spec(), group, first)["session-hold-group-site-1"] is first["session-hold-group-site-1"]
+    )
     joined = render_events(spec(), [*group, row("7", capacity=8, staff_hold_id="hold-group")], first)
     assert b"(4 participants)" in joined["session-hold-group-site-1"][1].vevent
 

@@ -1,76 +1,32 @@
-"""iCalendar feed builder, read back by two independent parsers (vobject and ical.js)."""
+"""iCalendar feed builder, read back by vobject, a parser independent of the code that wrote it.
+
+tests/contract/test_feed_ical_parsers.py checks that ical.js (Thunderbird's parser, on Node.js)
+reads the same feeds exactly as vobject does.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.feeds.ical import (
-    FeedEvent,
-    FeedSpec,
-    Privacy,
-    build_feed,
-    etag_for,
-    group_collective,
+from scheduler.feeds.ical import Privacy, build_feed, etag_for, group_collective
+from tests.support.feed_events import (
+    NOTE,
+    appointment,
+    feed_spec,
+    parents_group,
+    special_characters_feed_events,
+    special_characters_notes,
 )
-from tests.support.ical import parsed_events, read_with_icaljs, unfolded
+from tests.support.ical import read_calendar_with_vobject, read_with_vobject, unfolded
 
 PARIS = ZoneInfo("Europe/Paris")
-STAMP = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-NOTE = "Première venue avec la grand-mère; parler du harcèlement"
 # Independent of the builder's own pattern: a French number, national or international form.
 FRENCH_PHONE = re.compile(r"(?:\+33|0033|\b0)\s*\(?0?\)?\s*[1-9](?:[\s.\-]*\d{2}){4}")
-
-
-def feed_spec(privacy: Privacy = "standard", **overrides: Any) -> FeedSpec:
-    fields: dict[str, Any] = {
-        "calendar_uid": "feed-7@creneau",
-        "name": "Mme Durand — Point Écoute",
-        "colour": "steelblue",
-        "privacy": privacy,
-        "source_url": "https://creneau.example/feeds/tok3n.ics",
-        "domain": "creneau.local",
-    }
-    return FeedSpec(**(fields | overrides))
-
-
-def appointment(appointment_id: str = "101", start: datetime | None = None, **overrides: Any) -> FeedEvent:
-    """A one-hour psychologist interview at the CCAS office, booked on 1 March 2026."""
-    start = start or datetime(2026, 3, 31, 7, 0, tzinfo=UTC)
-    fields: dict[str, Any] = {
-        "appointment_id": appointment_id,
-        "start": start,
-        "end": start + timedelta(hours=1),
-        "zone": "Europe/Paris",
-        "status": "confirmed",
-        "sequence": 0,
-        "last_modified": STAMP,
-        "service_name": "Entretien psychologue",
-        "site_kind": "office",
-        "site_label": "CCAS Centre",
-        "site_address": "1 place de la Mairie 59000 Lille",
-        "family_reference": "PRE-2026-0042",
-    }
-    return FeedEvent(**(fields | overrides))
-
-
-def parents_group(appointment_id: str, status: str = "booked", **overrides: Any) -> FeedEvent:
-    """One family's booking in the Wednesday 14:00 parents' discussion group."""
-    start = datetime(2026, 4, 8, 12, 0, tzinfo=UTC)
-    return appointment(
-        appointment_id,
-        start=start,
-        end=start + timedelta(hours=2),
-        status=status,
-        service_name="Groupe de parole parents",
-        family_reference=f"PRE-2026-{appointment_id:0>4}",
-        **overrides,
-    )
 
 
 def test_paris_spring_gap_week() -> None:
@@ -82,7 +38,7 @@ def test_paris_spring_gap_week() -> None:
     ]
     body = build_feed(feed_spec(), events)
 
-    assert [(e["start"], e["end"]) for e in parsed_events(body)] == [
+    assert [(e["start"], e["end"]) for e in read_with_vobject(body)] == [
         ("2026-03-27T08:00:00Z", "2026-03-27T09:00:00Z"),
         ("2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z"),
         ("2026-03-31T07:00:00Z", "2026-03-31T08:00:00Z"),
@@ -103,7 +59,7 @@ def test_paris_autumn_fold_week() -> None:
     ]
     body = build_feed(feed_spec(), events)
 
-    assert [(e["start"], e["end"]) for e in parsed_events(body)] == [
+    assert [(e["start"], e["end"]) for e in read_with_vobject(body)] == [
         ("2026-10-23T12:00:00Z", "2026-10-23T13:00:00Z"),
         ("2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z"),
         ("2026-10-25T13:00:00Z", "2026-10-25T14:00:00Z"),
@@ -132,10 +88,10 @@ def test_paris_autumn_fold_week() -> None:
 def test_overseas_zone_has_its_vtimezone(zone: str, local_nine: datetime, expected_start: str) -> None:
     body = build_feed(feed_spec(), [appointment(start=local_nine, zone=zone)])
 
-    [event] = parsed_events(body)
+    [event] = read_with_vobject(body)
     assert event["start"] == expected_start
     assert f"DTSTART;TZID={zone}:20260610T090000\r\n" in body.decode()
-    assert read_with_icaljs(body)["timezones"] == [zone]
+    assert read_calendar_with_vobject(body)["timezones"] == [zone]
 
 
 def test_one_vtimezone_per_zone_used() -> None:
@@ -147,7 +103,11 @@ def test_one_vtimezone_per_zone_used() -> None:
     ]
     body = build_feed(feed_spec(), events)
 
-    assert read_with_icaljs(body)["timezones"] == ["Europe/Paris", "Indian/Reunion", "Pacific/Noumea"]
+    assert read_calendar_with_vobject(body)["timezones"] == [
+        "Europe/Paris",
+        "Indian/Reunion",
+        "Pacific/Noumea",
+    ]
     assert body.count(b"BEGIN:VTIMEZONE") == 3
 
 
@@ -168,7 +128,7 @@ def test_feed_spanning_years_keeps_each_summer_offset() -> None:
     ]
     body = build_feed(feed_spec(), events)
 
-    assert [(e["start"], e["end"]) for e in parsed_events(body)] == [
+    assert [(e["start"], e["end"]) for e in read_with_vobject(body)] == [
         ("2026-07-01T07:00:00Z", "2026-07-01T08:00:00Z"),
         ("2028-07-05T07:00:00Z", "2028-07-05T08:00:00Z"),
         ("2028-12-31T22:30:00Z", "2028-12-31T23:30:00Z"),
@@ -186,7 +146,7 @@ def test_feed_spanning_years_keeps_each_summer_offset() -> None:
     ],
 )
 def test_status_maps_to_icalendar_status(status: str, expected: str) -> None:
-    [event] = parsed_events(build_feed(feed_spec(), [appointment(status=status)]))
+    [event] = read_with_vobject(build_feed(feed_spec(), [appointment(status=status)]))
 
     assert event["status"] == expected
 
@@ -200,7 +160,7 @@ def test_status_maps_to_icalendar_status(status: str, expected: str) -> None:
     ],
 )
 def test_cancelled_event_is_marked_in_every_level(privacy: Privacy, summary: str) -> None:
-    [event] = parsed_events(build_feed(feed_spec(privacy), [appointment(status="cancelled")]))
+    [event] = read_with_vobject(build_feed(feed_spec(privacy), [appointment(status="cancelled")]))
 
     assert (event["status"], event["summary"]) == ("CANCELLED", summary)
 
@@ -208,7 +168,7 @@ def test_cancelled_event_is_marked_in_every_level(privacy: Privacy, summary: str
 def test_full_level_shows_reference_interpreter_and_note() -> None:
     body = build_feed(feed_spec("full"), [appointment(interpreter_language="arabe", note=NOTE)])
 
-    [event] = parsed_events(body)
+    [event] = read_with_vobject(body)
     assert event["summary"] == "Entretien psychologue — PRE-2026-0042"
     assert event["location"] == "CCAS Centre, 1 place de la Mairie 59000 Lille"
     assert event["description"] == f"Interprète : arabe\nNote interne : {NOTE}"
@@ -217,7 +177,7 @@ def test_full_level_shows_reference_interpreter_and_note() -> None:
 def test_standard_level_hides_note_and_interpreter() -> None:
     body = build_feed(feed_spec("standard"), [appointment(interpreter_language="arabe", note=NOTE)])
 
-    [event] = parsed_events(body)
+    [event] = read_with_vobject(body)
     assert event["summary"] == "Entretien psychologue — PRE-2026-0042"
     assert event["location"] == "CCAS Centre, 1 place de la Mairie 59000 Lille"
     assert event["description"] is None
@@ -228,7 +188,7 @@ def test_standard_level_hides_note_and_interpreter() -> None:
 def test_busy_level_shows_only_busy_and_times() -> None:
     body = build_feed(feed_spec("busy"), [appointment(interpreter_language="arabe", note=NOTE)])
 
-    [event] = parsed_events(body)
+    [event] = read_with_vobject(body)
     assert (event["summary"], event["location"], event["description"]) == ("Occupé", None, None)
     assert (event["start"], event["end"]) == ("2026-03-31T07:00:00Z", "2026-03-31T08:00:00Z")
     for secret in ("PRE-2026-0042", "CCAS Centre", "Mairie", "Entretien", "harcèlement", "arabe"):
@@ -243,7 +203,7 @@ def test_no_level_shows_a_phone_number(privacy: Privacy) -> None:
     text = unfolded(body).replace("\\", "")
     assert FRENCH_PHONE.search(text) is None, FRENCH_PHONE.search(text)
     if privacy == "full":
-        [event] = parsed_events(body)
+        [event] = read_with_vobject(body)
         assert event["description"].count("[numéro masqué]") == 3
 
 
@@ -259,7 +219,7 @@ def test_location_by_site_kind(site_kind: str, address: str | None, expected: st
     for privacy in ("full", "standard"):
         body = build_feed(feed_spec(privacy), [appointment(site_kind=site_kind, site_address=address)])
 
-        [event] = parsed_events(body)
+        [event] = read_with_vobject(body)
         assert event["location"] == expected
     assert "Lilas" not in unfolded(body)
 
@@ -270,12 +230,12 @@ def test_collective_session_is_one_event_with_its_participants() -> None:
     sessions = group_collective(bookings)
     body = build_feed(feed_spec("full"), [*sessions, appointment("99")])
 
-    assert [(e["uid"], e["summary"], e["status"]) for e in parsed_events(body)] == [
+    assert [(e["uid"], e["summary"], e["status"]) for e in read_with_vobject(body)] == [
         ("appt-99@creneau.local", "Entretien psychologue — PRE-2026-0042", "CONFIRMED"),
         ("appt-session-7@creneau.local", "Groupe de parole parents (2 participants)", "CONFIRMED"),
     ]
     assert [(s.appointment_id, s.participants) for s in sessions] == [("session-7", 2)]
-    [_, standard] = parsed_events(build_feed(feed_spec("standard"), [*sessions, appointment("99")]))
+    [_, standard] = read_with_vobject(build_feed(feed_spec("standard"), [*sessions, appointment("99")]))
     assert standard["summary"] == "Groupe de parole parents"
 
 
@@ -285,15 +245,15 @@ def test_collective_session_is_cancelled_only_when_every_booking_is() -> None:
 
     assert [(s.status, s.participants) for s in one_left] == [("booked", 1)]
     assert [(s.status, s.participants) for s in none_left] == [("cancelled", 0)]
-    [event] = parsed_events(build_feed(feed_spec("full"), none_left))
+    [event] = read_with_vobject(build_feed(feed_spec("full"), none_left))
     assert (event["status"], event["summary"]) == ("CANCELLED", "(annulé) Groupe de parole parents")
 
 
 def test_collective_session_keeps_its_uid_and_bumps_sequence_when_a_family_joins() -> None:
-    before = parsed_events(
+    before = read_with_vobject(
         build_feed(feed_spec(), group_collective([parents_group("7"), parents_group("12")]))
     )
-    after = parsed_events(
+    after = read_with_vobject(
         build_feed(
             feed_spec(), group_collective([parents_group("7"), parents_group("12"), parents_group("31")])
         )
@@ -310,7 +270,7 @@ def test_collective_session_shows_no_single_family_and_merges_interpreters() -> 
     ]
 
     [session] = group_collective(bookings)
-    [event] = parsed_events(build_feed(feed_spec("full"), [session]))
+    [event] = read_with_vobject(build_feed(feed_spec("full"), [session]))
 
     assert session.family_reference is None
     assert "PRE-2026-00" not in event["summary"]
@@ -327,7 +287,7 @@ def test_same_inputs_give_identical_bytes_whatever_the_order() -> None:
 
     assert build_feed(feed_spec("full"), events) == first
     assert build_feed(feed_spec("full"), list(reversed(events))) == first
-    starts_then_uids = [(e["start"], e["uid"]) for e in parsed_events(first)]
+    starts_then_uids = [(e["start"], e["uid"]) for e in read_with_vobject(first)]
     assert starts_then_uids == sorted(starts_then_uids)
 
 
@@ -358,8 +318,10 @@ def test_uids_and_sequences_are_stable_across_rebuilds() -> None:
         sequence=1,
     )
 
-    before = {e["uid"]: e["sequence"] for e in parsed_events(build_feed(feed_spec(), events))}
-    after = {e["uid"]: e["sequence"] for e in parsed_events(build_feed(feed_spec(), [rebooked, events[1]]))}
+    before = {e["uid"]: e["sequence"] for e in read_with_vobject(build_feed(feed_spec(), events))}
+    after = {
+        e["uid"]: e["sequence"] for e in read_with_vobject(build_feed(feed_spec(), [rebooked, events[1]]))
+    }
 
     assert before == {"appt-1@creneau.local": 0, "appt-2@creneau.local": 3}
     assert after == {"appt-1@creneau.local": 1, "appt-2@creneau.local": 3}
@@ -382,7 +344,7 @@ def test_calendar_carries_identity_and_refresh_hints_without_method() -> None:
     ):
         assert expected in lines
     assert not [line for line in lines if line.startswith(("METHOD", "ORGANIZER"))]
-    parsed = read_with_icaljs(body)
+    parsed = read_calendar_with_vobject(body)
     assert (parsed["uid"], parsed["name"]) == ("feed-7@creneau", "Mme Durand — Point Écoute")
 
 
@@ -391,27 +353,15 @@ def test_feed_without_source_url_has_no_source() -> None:
 
     assert b"SOURCE" not in body
     assert b"X-PUBLISHED-TTL:PT30M\r\n" in body
-    assert len(parsed_events(body)) == 1
+    assert len(read_with_vobject(body)) == 1
 
 
-def test_special_characters_and_long_lines_survive_both_parsers() -> None:
-    # Each prefix length shifts the 1- to 4-octet characters across the 75-octet fold boundary.
-    notes = {
-        str(k): "x" * k + 'é€😀;,\\ C:\\notes "guillemets"\nligne deux\r\ntrois\rbip\x07' * 6
-        for k in range(4)
-    }
-    events = [
-        appointment(
-            k,
-            start=datetime(2026, 5, 4 + int(k), 7, 0, tzinfo=UTC),
-            note=note,
-            family_reference=f"Réf, n°{k}; \\ fin",
-        )
-        for k, note in notes.items()
-    ]
+def test_special_characters_and_long_lines_survive_a_round_trip() -> None:
+    notes = special_characters_notes()
+    events = special_characters_feed_events(notes)
     body = build_feed(feed_spec("full"), events)
 
-    for event, k in zip(parsed_events(body), notes, strict=True):
+    for event, k in zip(read_with_vobject(body), notes, strict=True):
         assert event["summary"] == f"Entretien psychologue — Réf, n°{k}; \\ fin"
         expected_note = "x" * int(k) + 'é€😀;,\\ C:\\notes "guillemets"\nligne deux\ntrois\nbip' * 6
         assert event["description"] == "Note interne : " + expected_note
@@ -425,8 +375,8 @@ def test_special_characters_and_long_lines_survive_both_parsers() -> None:
 def test_empty_feed_is_a_valid_calendar() -> None:
     body = build_feed(feed_spec(), [])
 
-    assert parsed_events(body) == []
-    assert read_with_icaljs(body) == {
+    assert read_with_vobject(body) == []
+    assert read_calendar_with_vobject(body) == {
         "uid": "feed-7@creneau",
         "name": "Mme Durand — Point Écoute",
         "timezones": [],

@@ -163,43 +163,97 @@ def test_time_exists(wall: datetime, exists: bool) -> None:
 @pytest.mark.parametrize(
     ("day", "at", "zone", "expected"),
     [
-        pytest.param(date(2026, 11, 25), time(9, 0), "Europe/Paris", "2026-11-25T09:00:00+01:00", id="paris_winter"),
-        pytest.param(date(2026, 7, 1), time(9, 0), "Europe/Paris", "2026-07-01T09:00:00+02:00", id="paris_summer"),
         pytest.param(
-            date(2026, 3, 29), time(1, 59), "Europe/Paris", "2026-03-29T01:59:00+01:00", id="paris_before_spring_gap"
+            date(2026, 11, 25), time(9, 0), "Europe/Paris", "2026-11-25T09:00:00+01:00", id="paris_winter"
         ),
         pytest.param(
-            date(2026, 3, 29), time(2, 0), "Europe/Paris", "2026-03-29T03:00:00+02:00", id="paris_spring_gap_start"
-        ),
-        pytest.param(date(2026, 3, 29), time(2, 30), "Europe/Paris", "2026-03-29T03:30:00+02:00", id="paris_spring_gap"),
-        pytest.param(
-            date(2026, 3, 29), time(3, 0), "Europe/Paris", "2026-03-29T03:00:00+02:00", id="paris_after_spring_gap"
+            date(2026, 7, 1), time(9, 0), "Europe/Paris", "2026-07-01T09:00:00+02:00", id="paris_summer"
         ),
         pytest.param(
-            date(2026, 10, 25), time(2, 30), "Europe/Paris", "2026-10-25T02:30:00+02:00", id="paris_autumn_fold"
+            date(2026, 3, 29),
+            time(1, 59),
+            "Europe/Paris",
+            "2026-03-29T01:59:00+01:00",
+            id="paris_before_spring_gap",
         ),
         pytest.param(
-            date(2026, 10, 25), time(3, 0), "Europe/Paris", "2026-10-25T03:00:00+01:00", id="paris_after_autumn_fold"
+            date(2026, 3, 29),
+            time(2, 0),
+            "Europe/Paris",
+            "2026-03-29T03:00:00+02:00",
+            id="paris_spring_gap_start",
         ),
         pytest.param(
-            date(2027, 3, 28), time(2, 30), "Europe/Paris", "2027-03-28T03:30:00+02:00", id="paris_spring_gap_2027"
+            date(2026, 3, 29), time(2, 30), "Europe/Paris", "2026-03-29T03:30:00+02:00", id="paris_spring_gap"
         ),
         pytest.param(
-            date(2027, 10, 31), time(2, 30), "Europe/Paris", "2027-10-31T02:30:00+02:00", id="paris_autumn_fold_2027"
+            date(2026, 3, 29),
+            time(3, 0),
+            "Europe/Paris",
+            "2026-03-29T03:00:00+02:00",
+            id="paris_after_spring_gap",
         ),
         pytest.param(
-            date(2026, 3, 29), time(2, 30), "Indian/Reunion", "2026-03-29T02:30:00+04:00", id="reunion_no_dst_spring"
+            date(2026, 10, 25),
+            time(2, 30),
+            "Europe/Paris",
+            "2026-10-25T02:30:00+02:00",
+            id="paris_autumn_fold",
         ),
         pytest.param(
-            date(2026, 10, 25), time(2, 30), "Indian/Reunion", "2026-10-25T02:30:00+04:00", id="reunion_no_dst_autumn"
+            date(2026, 10, 25),
+            time(3, 0),
+            "Europe/Paris",
+            "2026-10-25T03:00:00+01:00",
+            id="paris_after_autumn_fold",
         ),
-        pytest.param(date(2026, 3, 29), time(2, 30), "America/Cayenne", "2026-03-29T02:30:00-03:00", id="cayenne"),
-        pytest.param(date(2026, 10, 25), time(2, 30), "Pacific/Noumea", "2026-10-25T02:30:00+11:00", id="noumea"),
         pytest.param(
-            date(2026, 3, 8), time(2, 30), "America/Miquelon", "2026-03-08T03:30:00-02:00", id="miquelon_spring_gap"
+            date(2027, 3, 28),
+            time(2, 30),
+            "Europe/Paris",
+            "2027-03-28T03:30:00+02:00",
+            id="paris_spring_gap_2027",
         ),
         pytest.param(
-            date(2026, 11, 1), time(1, 30), "America/Miquelon", "2026-11-01T01:30:00-02:00", id="miquelon_autumn_fold"
+            date(2027, 10, 31),
+            time(2, 30),
+            "Europe/Paris",
+            "2027-10-31T02:30:00+02:00",
+            id="paris_autumn_fold_2027",
+        ),
+        pytest.param(
+            date(2026, 3, 29),
+            time(2, 30),
+            "Indian/Reunion",
+            "2026-03-29T02:30:00+04:00",
+            id="reunion_no_dst_spring",
+        ),
+        pytest.param(
+            date(2026, 10, 25),
+            time(2, 30),
+            "Indian/Reunion",
+            "2026-10-25T02:30:00+04:00",
+            id="reunion_no_dst_autumn",
+        ),
+        pytest.param(
+            date(2026, 3, 29), time(2, 30), "America/Cayenne", "2026-03-29T02:30:00-03:00", id="cayenne"
+        ),
+        pytest.param(
+            date(2026, 10, 25), time(2, 30), "Pacific/Noumea", "2026-10-25T02:30:00+11:00", id="noumea"
+        ),
+        pytest.param(
+            date(2026, 3, 8),
+            time(2, 30),
+            "America/Miquelon",
+            "2026-03-08T03:30:00-02:00",
+            id="miquelon_spring_gap",
+        ),
+        pytest.param(
+            date(2026, 11, 1),
+            time(1, 30),
+            "America/Miquelon",
+            "2026-11-01T01:30:00-02:00",
+            id="miquelon_autumn_fold",
         ),
     ],
 )

@@ -63,7 +63,9 @@ def test_ids_times_and_masked_numbers_stay_readable(text: str) -> None:
 
 
 def test_a_record_is_masked_in_its_arguments_and_extras_and_carries_the_request_id() -> None:
-    record = logging.LogRecord("creneau.test", logging.INFO, __file__, 1, "booked for %s", ("06 12 34 56 78",), None)
+    record = logging.LogRecord(
+        "creneau.test", logging.INFO, __file__, 1, "booked for %s", ("06 12 34 56 78",), None
+    )
     record.phone = "+33612345678"
     token = REQUEST_ID.set("req-1")
     try:

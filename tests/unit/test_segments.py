@@ -60,7 +60,11 @@ def test_surrogate_pair_never_split_across_segments() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("Maison des Familles — Françoise Dolto", "Maison des Familles - Francoise Dolto", id="em-dash-c-cedilla"),
+        pytest.param(
+            "Maison des Familles — Françoise Dolto",
+            "Maison des Familles - Francoise Dolto",
+            id="em-dash-c-cedilla",
+        ),
         pytest.param("l’Hôtel « Cœur » – île", 'l\'Hotel " Coeur " - ile', id="quotes-oe-circumflex"),
         pytest.param("Bâtiment B\u202f: 3e étage…", "Batiment B : 3e étage...", id="narrow-space-ellipsis"),
         pytest.param("Ça, à É è ù Ñ ü [1]", "Ça, à É è ù Ñ ü [1]", id="gsm7-kept-as-is"),

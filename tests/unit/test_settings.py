@@ -13,7 +13,11 @@ def test_defaults_need_no_environment() -> None:
     settings = Settings.from_env({})
     assert settings.database_url == "sqlite+aiosqlite:///./creneau.db"
     assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, 1)
-    assert (settings.sms_backend, settings.quiet_hours, settings.retention_days) == ("console", "20:00-08:00", 90)
+    assert (settings.sms_backend, settings.quiet_hours, settings.retention_days) == (
+        "console",
+        "20:00-08:00",
+        90,
+    )
 
 
 def test_environment_wins_over_the_settings_file(tmp_path: Path) -> None:
@@ -76,7 +80,9 @@ def test_a_misspelt_setting_is_refused_with_the_name_it_resembles() -> None:
 def test_an_unknown_key_in_the_settings_file_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "creneau.toml"
     file.write_text("retention_day = 30\n")
-    with pytest.raises(SettingsError, match=r"retention_day: not a setting \(did you mean retention_days\?\)"):
+    with pytest.raises(
+        SettingsError, match=r"retention_day: not a setting \(did you mean retention_days\?\)"
+    ):
         Settings.from_env({"CRENEAU_SETTINGS_FILE": str(file)})
 
 

@@ -10,7 +10,7 @@ import pytest
 from scheduler.domain.calendars import ClosedDays
 from scheduler.domain.intervals import Interval
 from scheduler.domain.rules import WeeklyRule, days, local_dates, occurrences
-from scheduler.domain.slots import Hold, ServiceSpec, Slot, apply_holds, cut, free_slots
+from scheduler.domain.slots import Hold, ServiceSpec, Slot, free_slots
 from scheduler.french_calendar import FrenchHolidayCalendar
 from tests.builders import (
     FRIDAY,
@@ -68,9 +68,19 @@ def test_psychologist_receives_in_one_hour_slots_on_wednesday_morning() -> None:
     slots = find([wednesday_rule()], date(2026, 11, 23), date(2026, 11, 29), one_hour_service(),
                  now=paris(2026, 11, 20, 8, 0))
 
-    assert starts(slots) == ["2026-11-25T09:00:00+01:00", "2026-11-25T10:00:00+01:00", "2026-11-25T11:00:00+01:00"]
-    assert ends(slots) == ["2026-11-25T10:00:00+01:00", "2026-11-25T11:00:00+01:00", "2026-11-25T12:00:00+01:00"]
-    assert {(s.resource_id, s.site_id, s.service_id, s.remaining) for s in slots} == {("psy", "ccas", "point-ecoute", 1)}
+    assert starts(slots) == [
+        "2026-11-25T09:00:00+01:00",
+        "2026-11-25T10:00:00+01:00",
+        "2026-11-25T11:00:00+01:00",
+    ]
+    assert ends(slots) == [
+        "2026-11-25T10:00:00+01:00",
+        "2026-11-25T11:00:00+01:00",
+        "2026-11-25T12:00:00+01:00",
+    ]
+    assert {(s.resource_id, s.site_id, s.service_id, s.remaining) for s in slots} == {
+        ("psy", "ccas", "point-ecoute", 1)
+    }
 
 
 def test_no_slot_on_armistice_day() -> None:
@@ -79,7 +89,11 @@ def test_no_slot_on_armistice_day() -> None:
     slots = find([wednesday_rule()], date(2026, 11, 9), date(2026, 11, 18), one_hour_service(),
                  now=paris(2026, 11, 2, 8, 0), closed=armistice)
 
-    assert starts(slots) == ["2026-11-18T09:00:00+01:00", "2026-11-18T10:00:00+01:00", "2026-11-18T11:00:00+01:00"]
+    assert starts(slots) == [
+        "2026-11-18T09:00:00+01:00",
+        "2026-11-18T10:00:00+01:00",
+        "2026-11-18T11:00:00+01:00",
+    ]
 
 
 def test_no_slot_on_armistice_day_from_the_real_french_calendar() -> None:
@@ -118,8 +132,14 @@ def test_good_friday_closes_moselle_but_not_the_mainland() -> None:
 
 def test_reunion_closes_on_the_abolition_of_slavery_day() -> None:
     first, last = date(2027, 12, 20), date(2027, 12, 27)  # two Mondays
-    saint_denis = weekly_rule(resource="as-974", weekday=MONDAY, start="08:00", end="09:00", zone="Indian/Reunion",
-                              calendar="FR-974")
+    saint_denis = weekly_rule(
+        resource="as-974",
+        weekday=MONDAY,
+        start="08:00",
+        end="09:00",
+        zone="Indian/Reunion",
+        calendar="FR-974",
+    )
     closed = FrenchHolidayCalendar().closed_days(["FR-974"], [], first, last)
 
     slots = find([saint_denis], first, last, one_hour_service(), now=paris(2027, 12, 1, 8, 0), closed=closed,
@@ -164,22 +184,38 @@ def test_school_holidays_of_another_zone_do_not_close_the_permanence() -> None:
     slots = find([school_permanence(zone_letter="A")], date(2027, 2, 8), date(2027, 2, 8),
                  one_hour_service("entretien-social"), now=paris(2027, 2, 1, 8, 0), closed=zone_c_only)
 
-    assert starts(slots) == ["2027-02-08T08:30:00+01:00", "2027-02-08T09:30:00+01:00", "2027-02-08T10:30:00+01:00"]
+    assert starts(slots) == [
+        "2027-02-08T08:30:00+01:00",
+        "2027-02-08T09:30:00+01:00",
+        "2027-02-08T10:30:00+01:00",
+    ]
 
 
 def test_a_permanence_at_a_site_without_zone_closes_only_on_public_holidays() -> None:
     closed = ClosedDays(school={"A": frozenset({date(2027, 2, 15)})})
 
-    slots = find([school_permanence(zone_letter=None, half_day="afternoon")], date(2027, 2, 15), date(2027, 2, 15),
-                 one_hour_service("entretien-social"), now=paris(2027, 2, 1, 8, 0), closed=closed)
+    slots = find(
+        [school_permanence(zone_letter=None, half_day="afternoon")],
+        date(2027, 2, 15),
+        date(2027, 2, 15),
+        one_hour_service("entretien-social"),
+        now=paris(2027, 2, 1, 8, 0),
+        closed=closed,
+    )
 
-    assert starts(slots) == ["2027-02-15T13:30:00+01:00", "2027-02-15T14:30:00+01:00", "2027-02-15T15:30:00+01:00"]
+    assert starts(slots) == [
+        "2027-02-15T13:30:00+01:00",
+        "2027-02-15T14:30:00+01:00",
+        "2027-02-15T15:30:00+01:00",
+    ]
 
 
 def test_a_rule_gives_nothing_before_it_starts_or_after_it_ends() -> None:
     rule = wednesday_rule(end="10:00", valid_from=date(2026, 11, 18), valid_until=date(2026, 11, 25))
 
-    slots = find([rule], date(2026, 11, 9), date(2026, 12, 6), one_hour_service(), now=paris(2026, 11, 2, 8, 0))
+    slots = find(
+        [rule], date(2026, 11, 9), date(2026, 12, 6), one_hour_service(), now=paris(2026, 11, 2, 8, 0)
+    )
 
     assert starts(slots) == ["2026-11-18T09:00:00+01:00", "2026-11-25T09:00:00+01:00"]
 
@@ -187,7 +223,10 @@ def test_a_rule_gives_nothing_before_it_starts_or_after_it_ends() -> None:
 def test_a_rule_for_other_services_gives_no_slot() -> None:
     rule = wednesday_rule(services=("entretien-social",))
 
-    assert find([rule], date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=paris(2026, 11, 20)) == []
+    assert (
+        find([rule], date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=paris(2026, 11, 20))
+        == []
+    )
 
 
 def test_a_rule_offers_only_its_own_services() -> None:
@@ -238,7 +277,11 @@ def test_absence_of_another_resource_or_ending_at_the_slot_start_changes_nothing
     slots = find([wednesday_rule()], date(2026, 11, 25), date(2026, 11, 25), one_hour_service(),
                  now=paris(2026, 11, 20, 8, 0), busy=busy)
 
-    assert starts(slots) == ["2026-11-25T09:00:00+01:00", "2026-11-25T10:00:00+01:00", "2026-11-25T11:00:00+01:00"]
+    assert starts(slots) == [
+        "2026-11-25T09:00:00+01:00",
+        "2026-11-25T10:00:00+01:00",
+        "2026-11-25T11:00:00+01:00",
+    ]
 
 
 def test_a_long_absence_removes_every_slot_it_spans() -> None:
@@ -265,7 +308,11 @@ def test_a_fully_cancelled_hold_frees_its_slot_again() -> None:
     slots = find([wednesday_rule()], date(2026, 11, 25), date(2026, 11, 25), one_hour_service(),
                  now=paris(2026, 11, 20, 8, 0), holds=holds)
 
-    assert starts(slots) == ["2026-11-25T09:00:00+01:00", "2026-11-25T10:00:00+01:00", "2026-11-25T11:00:00+01:00"]
+    assert starts(slots) == [
+        "2026-11-25T09:00:00+01:00",
+        "2026-11-25T10:00:00+01:00",
+        "2026-11-25T11:00:00+01:00",
+    ]
 
 
 def test_a_hold_of_another_resource_does_not_block() -> None:
@@ -280,9 +327,19 @@ def test_a_hold_of_another_resource_does_not_block() -> None:
 def _parents_group(taken: int) -> list[Slot]:
     group = collective_session(capacity=8)
     rule = weekly_rule(resource="educ", weekday=THURSDAY, start="14:00", end="16:00", services=[group.id])
-    holds = [hold(paris(2026, 11, 26, 14, 0), paris(2026, 11, 26, 16, 0), resource="educ", service_id=group.id,
-                  taken=taken, capacity=8)]
-    return find([rule], date(2026, 11, 26), date(2026, 12, 3), group, now=paris(2026, 11, 20, 8, 0), holds=holds)
+    holds = [
+        hold(
+            paris(2026, 11, 26, 14, 0),
+            paris(2026, 11, 26, 16, 0),
+            resource="educ",
+            service_id=group.id,
+            taken=taken,
+            capacity=8,
+        )
+    ]
+    return find(
+        [rule], date(2026, 11, 26), date(2026, 12, 3), group, now=paris(2026, 11, 20, 8, 0), holds=holds
+    )
 
 
 def test_collective_session_shows_its_remaining_places() -> None:
@@ -328,25 +385,40 @@ def test_a_session_booked_under_a_smaller_capacity_keeps_that_capacity() -> None
     # invent places in a room set up for 6.
     group = collective_session(capacity=8)
     rule = weekly_rule(resource="educ", weekday=THURSDAY, start="14:00", end="16:00", services=[group.id])
-    holds = [hold(paris(2026, 11, 26, 14, 0), paris(2026, 11, 26, 16, 0), resource="educ", service_id=group.id,
-                  taken=2, capacity=6)]
+    holds = [
+        hold(
+            paris(2026, 11, 26, 14, 0),
+            paris(2026, 11, 26, 16, 0),
+            resource="educ",
+            service_id=group.id,
+            taken=2,
+            capacity=6,
+        )
+    ]
 
-    slots = find([rule], date(2026, 11, 26), date(2026, 11, 26), group, now=paris(2026, 11, 20, 8, 0), holds=holds)
+    slots = find(
+        [rule], date(2026, 11, 26), date(2026, 11, 26), group, now=paris(2026, 11, 20, 8, 0), holds=holds
+    )
 
     assert [s.remaining for s in slots] == [4]
 
 
 def test_an_earlier_long_hold_still_blocks_past_a_shorter_later_one() -> None:
     # Corrupt or legacy data: two overlapping blocking holds. The long one must still be seen.
-    slot_at_ten = cut(occurrences([wednesday_rule(start="10:00", end="11:00")], date(2026, 11, 25),
-                                  date(2026, 11, 25), ClosedDays()), one_hour_service())
+    # Without the holds, the rule gives the 10:00 slot; with them, the 08:00-12:00 hold takes it
+    # even though the 09:00-09:30 hold, which starts later, ends before 10:00.
     holds = [
         hold(paris(2026, 11, 25, 8, 0), paris(2026, 11, 25, 12, 0), service_id="reunion-equipe"),
         hold(paris(2026, 11, 25, 9, 0), paris(2026, 11, 25, 9, 30), service_id="reunion-equipe"),
     ]
+    rule = wednesday_rule(start="10:00", end="11:00")
+    now = paris(2026, 11, 20, 8, 0)
 
-    assert len(slot_at_ten) == 1
-    assert apply_holds(slot_at_ten, holds) == []
+    free = find([rule], date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=now)
+    held = find([rule], date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=now, holds=holds)
+
+    assert starts(free) == ["2026-11-25T10:00:00+01:00"]
+    assert held == []
 
 
 # ---------------------------------------------------------------------------- notice, horizon, window
@@ -356,7 +428,9 @@ def test_slots_inside_the_minimum_notice_are_hidden() -> None:
     # Current time: Monday 23 November 2026, 10:00; 48 hours' notice reaches Wednesday 10:00.
     spec = one_hour_service(min_notice=timedelta(hours=48))
 
-    slots = find([wednesday_rule()], date(2026, 11, 25), date(2026, 11, 25), spec, now=paris(2026, 11, 23, 10, 0))
+    slots = find(
+        [wednesday_rule()], date(2026, 11, 25), date(2026, 11, 25), spec, now=paris(2026, 11, 23, 10, 0)
+    )
 
     assert starts(slots) == ["2026-11-25T10:00:00+01:00", "2026-11-25T11:00:00+01:00"]
 
@@ -365,7 +439,9 @@ def test_slots_past_the_horizon_are_hidden() -> None:
     # Current time: Wednesday 25 November 2026, 09:00; a 7-day horizon reaches 2 December 09:00.
     spec = one_hour_service(horizon=timedelta(days=7))
 
-    slots = find([wednesday_rule()], date(2026, 11, 25), date(2026, 12, 9), spec, now=paris(2026, 11, 25, 9, 0))
+    slots = find(
+        [wednesday_rule()], date(2026, 11, 25), date(2026, 12, 9), spec, now=paris(2026, 11, 25, 9, 0)
+    )
 
     assert starts(slots) == [
         "2026-11-25T09:00:00+01:00",
@@ -405,18 +481,30 @@ def test_only_slots_starting_inside_the_window_are_returned() -> None:
 def test_spring_forward_sunday_slots_last_one_real_hour() -> None:
     rule = weekly_rule(resource="astreinte", weekday=SUNDAY, start="01:00", end="05:00")
 
-    slots = find([rule], date(2026, 3, 29), date(2026, 3, 29), one_hour_service(), now=paris(2026, 3, 20, 8, 0))
+    slots = find(
+        [rule], date(2026, 3, 29), date(2026, 3, 29), one_hour_service(), now=paris(2026, 3, 20, 8, 0)
+    )
 
     # 01:00 -> 05:00 on the wall is three real hours that night.
-    assert starts(slots) == ["2026-03-29T01:00:00+01:00", "2026-03-29T03:00:00+02:00", "2026-03-29T04:00:00+02:00"]
-    assert ends(slots) == ["2026-03-29T03:00:00+02:00", "2026-03-29T04:00:00+02:00", "2026-03-29T05:00:00+02:00"]
+    assert starts(slots) == [
+        "2026-03-29T01:00:00+01:00",
+        "2026-03-29T03:00:00+02:00",
+        "2026-03-29T04:00:00+02:00",
+    ]
+    assert ends(slots) == [
+        "2026-03-29T03:00:00+02:00",
+        "2026-03-29T04:00:00+02:00",
+        "2026-03-29T05:00:00+02:00",
+    ]
     assert [s.interval.duration for s in slots] == [timedelta(hours=1)] * 3
 
 
 def test_autumn_fold_sunday_slots_last_one_real_hour() -> None:
     rule = weekly_rule(resource="astreinte", weekday=SUNDAY, start="01:00", end="05:00")
 
-    slots = find([rule], date(2026, 10, 25), date(2026, 10, 25), one_hour_service(), now=paris(2026, 10, 20, 8, 0))
+    slots = find(
+        [rule], date(2026, 10, 25), date(2026, 10, 25), one_hour_service(), now=paris(2026, 10, 20, 8, 0)
+    )
 
     # 01:00 -> 05:00 on the wall is five real hours that night; 02:00 happens twice.
     assert starts(slots) == [
@@ -432,17 +520,25 @@ def test_autumn_fold_sunday_slots_last_one_real_hour() -> None:
 def test_a_rule_starting_in_the_autumn_fold_starts_at_the_first_half_past_two() -> None:
     rule = weekly_rule(resource="astreinte", weekday=SUNDAY, start="02:30", end="03:00", services=["veille"])
 
-    slots = find([rule], date(2026, 10, 25), date(2026, 10, 25), service("veille", 30), now=paris(2026, 10, 20, 8, 0))
+    slots = find(
+        [rule], date(2026, 10, 25), date(2026, 10, 25), service("veille", 30), now=paris(2026, 10, 20, 8, 0)
+    )
 
     # 02:30 (+02:00) to 03:00 (+01:00) is an hour and a half of real time: three 30-minute slots.
-    assert starts(slots) == ["2026-10-25T02:30:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T02:30:00+01:00"]
+    assert starts(slots) == [
+        "2026-10-25T02:30:00+02:00",
+        "2026-10-25T02:00:00+01:00",
+        "2026-10-25T02:30:00+01:00",
+    ]
 
 
 def test_a_rule_wholly_inside_the_spring_gap_gives_no_slot_that_night() -> None:
     # 02:15-03:00 never shows on a Paris clock on 29 March 2026; the week after it does.
     rule = weekly_rule(resource="astreinte", weekday=SUNDAY, start="02:15", end="03:00", services=["veille"])
 
-    slots = find([rule], date(2026, 3, 29), date(2026, 4, 5), service("veille", 45), now=paris(2026, 3, 20, 8, 0))
+    slots = find(
+        [rule], date(2026, 3, 29), date(2026, 4, 5), service("veille", 45), now=paris(2026, 3, 20, 8, 0)
+    )
 
     assert starts(slots) == ["2026-04-05T02:15:00+02:00"]
 
@@ -451,8 +547,14 @@ def test_reunion_rule_gives_slots_in_reunion_time() -> None:
     rule = wednesday_rule(resource="psy-974", site="ccas-saint-denis", start="08:00", end="10:00",
                           zone="Indian/Reunion", calendar="FR-974", valid_from=date(2026, 1, 1))
 
-    slots = find([rule], date(2026, 3, 25), date(2026, 4, 1), one_hour_service(), now=paris(2026, 3, 20, 8, 0),
-                 zone="Indian/Reunion")
+    slots = find(
+        [rule],
+        date(2026, 3, 25),
+        date(2026, 4, 1),
+        one_hour_service(),
+        now=paris(2026, 3, 20, 8, 0),
+        zone="Indian/Reunion",
+    )
 
     # No DST in La Réunion: the same +04:00 either side of the Paris change.
     assert starts(slots) == [
@@ -469,20 +571,30 @@ def test_reunion_rule_gives_slots_in_reunion_time() -> None:
 def test_two_overlapping_rules_of_one_resource_do_not_duplicate_slots() -> None:
     rules = [wednesday_rule(start="09:00", end="12:00"), wednesday_rule(start="10:00", end="12:00")]
 
-    slots = find(rules, date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=paris(2026, 11, 20, 8, 0))
+    slots = find(
+        rules, date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=paris(2026, 11, 20, 8, 0)
+    )
 
-    assert starts(slots) == ["2026-11-25T09:00:00+01:00", "2026-11-25T10:00:00+01:00", "2026-11-25T11:00:00+01:00"]
+    assert starts(slots) == [
+        "2026-11-25T09:00:00+01:00",
+        "2026-11-25T10:00:00+01:00",
+        "2026-11-25T11:00:00+01:00",
+    ]
 
 
 def test_slots_are_ordered_by_real_start_then_resource() -> None:
     rules = [
         wednesday_rule(resource="psy-b", start="09:00", end="10:00"),
         wednesday_rule(resource="psy-a", start="09:00", end="10:00"),
-        wednesday_rule(resource="psy-974", start="11:00", end="12:00", zone="Indian/Reunion", calendar="FR-974"),
+        wednesday_rule(
+            resource="psy-974", start="11:00", end="12:00", zone="Indian/Reunion", calendar="FR-974"
+        ),
         wednesday_rule(resource="psy-c", start="08:00", end="09:00"),
     ]
 
-    slots = find(rules, date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=paris(2026, 11, 20, 8, 0))
+    slots = find(
+        rules, date(2026, 11, 25), date(2026, 11, 25), one_hour_service(), now=paris(2026, 11, 20, 8, 0)
+    )
 
     # 11:00 in La Réunion is 08:00 in Paris.
     assert [(s.resource_id, s.start.isoformat()) for s in slots] == [

@@ -104,7 +104,11 @@ def grid(week: Week) -> Iterator[tuple[WeeklyRule, datetime]]:
 
 
 def blocking_overlaps(week: Week, resource: str, start: datetime, end: datetime) -> list[Hold]:
-    return [h for h in week.holds if h.resource_id == resource and h.taken > 0 and overlaps(start, end, h.interval)]
+    return [
+        h
+        for h in week.holds
+        if h.resource_id == resource and h.taken > 0 and overlaps(start, end, h.interval)
+    ]
 
 
 def expected(week: Week) -> set[tuple[str, datetime, int]]:
@@ -195,7 +199,9 @@ def local_midnight(day: date, zone: str) -> datetime:
 @st.composite
 def intervals_around(draw: st.DrawFn, origin: datetime, hours: int, longest: timedelta) -> Interval:
     start = origin + timedelta(minutes=draw(st.integers(-24 * 60, hours * 60)))
-    return Interval(start, start + timedelta(minutes=draw(st.integers(1, int(longest.total_seconds() // 60)))))
+    return Interval(
+        start, start + timedelta(minutes=draw(st.integers(1, int(longest.total_seconds() // 60))))
+    )
 
 
 @st.composite
@@ -250,17 +256,24 @@ def weeks(draw: st.DrawFn) -> Week:
     dst_night = draw(st.booleans())
     if dst_night:  # a week around a night the Paris clock changes
         sunday = draw(st.sampled_from(DST_SUNDAYS))
-        first, last = sunday - timedelta(days=draw(st.integers(0, 6))), sunday + timedelta(days=draw(st.integers(0, 7)))
+        first, last = (
+            sunday - timedelta(days=draw(st.integers(0, 6))),
+            sunday + timedelta(days=draw(st.integers(0, 7))),
+        )
     else:
         first = draw(st.dates(date(2026, 1, 1), date(2027, 12, 10)))
         last = first + timedelta(days=draw(st.integers(0, 20)))
     rules = draw(st.lists(weekly_rules(first, last, dst_night), min_size=1, max_size=4))
     zones = {rule.zone.key for rule in rules} | {"Europe/Paris"}
     window = Interval(
-        min(local_midnight(first, z) for z in zones), max(local_midnight(last, z) + UNTIL_MIDNIGHT for z in zones)
+        min(local_midnight(first, z) for z in zones),
+        max(local_midnight(last, z) + UNTIL_MIDNIGHT for z in zones),
     )
     around = [first + timedelta(days=n) for n in range(-1, (last - first).days + 2)]
-    public_masks, school_masks = st.integers(0, 2 ** (3 * len(around))), st.integers(0, 2 ** (2 * len(around)))
+    public_masks, school_masks = (
+        st.integers(0, 2 ** (3 * len(around))),
+        st.integers(0, 2 ** (2 * len(around))),
+    )
     closed = ClosedDays(
         public={key: some_days(draw(public_masks), around, 3) for key in ZONES.values()},
         school={z: some_days(draw(school_masks), around, 2) for z in SCHOOL_ZONES},
@@ -274,7 +287,9 @@ def weeks(draw: st.DrawFn) -> Week:
     )
     hours = (last - first).days * 24 + 24
     # Mostly before the first day (a family looking ahead), sometimes in the middle of the range.
-    now = window.start + timedelta(minutes=draw(st.one_of(st.integers(-72 * 60, 0), st.integers(0, hours * 60))))
+    now = window.start + timedelta(
+        minutes=draw(st.one_of(st.integers(-72 * 60, 0), st.integers(0, hours * 60)))
+    )
     now = now.astimezone(draw(st.sampled_from([UTC, ZoneInfo("Europe/Paris"), ZoneInfo("Indian/Reunion")])))
     week = Week(rules, closed, spec, first, last, window, now, {}, [])
     busy = draw(absences_for(week, hours))
