@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,3 +71,22 @@ async def page(
         )
     statement = statement.order_by(Appointment.starts_at, Appointment.id).limit(limit + 1)
     return [AppointmentView(*row) for row in (await session.execute(statement)).all()]
+
+
+appointment_table = Appointment.__table__  # type: ignore[attr-defined]
+# A prebuilt INSERT rather than the ORM's unit of work: a new appointment needs none of its
+# bookkeeping, and the object is only read afterwards (every booking runs it).
+INSERT: Final = appointment_table.insert()
+
+
+async def insert(session: AsyncSession, appointment: Appointment) -> None:
+    """Write a new appointment row, every column from the object."""
+    await session.execute(INSERT, {column.name: getattr(appointment, column.name)
+                                   for column in appointment_table.columns})
+
+
+async def locked(session: AsyncSession, appointment_id: str) -> Appointment | None:
+    """The appointment, locked for the rest of the transaction (PostgreSQL; SQLite is serialised)."""
+    statement = select(Appointment).where(col(Appointment.id) == appointment_id).with_for_update()
+    appointment: Appointment | None = (await session.execute(statement)).scalar_one_or_none()
+    return appointment

@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from notifications.outbox import PENDING, TABLE
+from scheduler.db.dialect import as_utc
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,12 +45,7 @@ class OutboxSnapshot:
         oldest = await session.scalar(
             select(func.min(TABLE.c.due_at)).where(TABLE.c.status == PENDING, TABLE.c.due_at <= now)
         )
-        self.lag_seconds = max(0.0, (now - _aware(oldest, now)).total_seconds()) if oldest else 0.0
-
-
-def _aware(value: datetime, like: datetime) -> datetime:
-    # SQLite may hand back a naive UTC datetime from an aggregate.
-    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)
+        self.lag_seconds = max(0.0, (now - as_utc(oldest)).total_seconds()) if oldest else 0.0
 
 
 class _ScrapeTime(Collector):
