@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -90,3 +91,35 @@ async def locked(session: AsyncSession, appointment_id: str) -> Appointment | No
     statement = select(Appointment).where(col(Appointment.id) == appointment_id).with_for_update()
     appointment: Appointment | None = (await session.execute(statement)).scalar_one_or_none()
     return appointment
+
+
+async def interpreted_between(
+    session: AsyncSession, start: datetime, end: datetime, statuses: Sequence[str]
+) -> list[Any]:
+    """Appointments in [start, end) with a pool or agency interpreter, in one of ``statuses``.
+
+    Rows of (interpreter_language, interpreter_status, starts_at, timezone: their site's zone).
+    """
+    statement = (
+        select(col(Appointment.interpreter_language), col(Appointment.interpreter_status),
+               col(Appointment.starts_at), col(Site.timezone))
+        .join(Site, col(Site.id) == Appointment.site_id)
+        .where(
+            col(Appointment.interpreter_language).is_not(None),
+            col(Appointment.interpreter_status).in_(("booked", "external")),
+            col(Appointment.status).in_(statuses),
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
+        )
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def any_to_come(session: AsyncSession, column: Any, ident: str, statuses: Sequence[str], now: datetime) -> bool:
+    """Whether an appointment in one of ``statuses`` whose ``column`` is ``ident`` ends after ``now``."""
+    future = select(col(Appointment.id)).where(
+        column == ident,
+        col(Appointment.status).in_(statuses),
+        col(Appointment.ends_at) > now,
+    )
+    return (await session.execute(future.limit(1))).first() is not None

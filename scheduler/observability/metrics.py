@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
-from notifications.outbox import PENDING, TABLE
-from scheduler.db.dialect import as_utc
+from scheduler.db import outbox_figures
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,12 +38,9 @@ class OutboxSnapshot:
 
     async def read(self, session: AsyncSession, now: datetime) -> None:
         """Two aggregate queries (``ix_outbox_status_due`` answers the second)."""
-        rows = await session.execute(select(TABLE.c.status, func.count()).group_by(TABLE.c.status))
-        self.by_status = {status: int(count) for status, count in rows.all()}
-        oldest = await session.scalar(
-            select(func.min(TABLE.c.due_at)).where(TABLE.c.status == PENDING, TABLE.c.due_at <= now)
-        )
-        self.lag_seconds = max(0.0, (now - as_utc(oldest)).total_seconds()) if oldest else 0.0
+        self.by_status = await outbox_figures.count_by_status(session)
+        oldest = await outbox_figures.oldest_due_pending(session, now)
+        self.lag_seconds = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
 
 
 class _ScrapeTime(Collector):
