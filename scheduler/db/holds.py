@@ -144,5 +144,5 @@ async def blocking_holds(
 def as_hold(row: Any) -> Hold:
     """The engine's view of a ``BLOCKING`` row."""
     # Rows hold UTC instants in order (a CHECK constraint): no need to validate them again.
-    return Hold(row.resource_id, Interval.of_utc(row.starts_at, row.ends_at), row.service_id, row.taken,
-                row.capacity)
+    resource_id, service_id, starts_at, ends_at, taken, capacity = row
+    return Hold(resource_id, Interval.of_utc(starts_at, ends_at), service_id, taken, capacity)

@@ -16,9 +16,6 @@ from scheduler.domain.calendars import holiday_calendar_key
 from scheduler.domain.rules import WeeklyRule
 from scheduler.domain.zones import zone
 
-# Which of the optional filters a statement applies: (by staff member, by site).
-Filters = tuple[bool, bool]
-
 
 def _of_service_statement(by_staff: bool, by_site: bool) -> Select[*tuple[Any, ...]]:
     rule = AvailabilityRule
@@ -43,7 +40,7 @@ def _of_service_statement(by_staff: bool, by_site: bool) -> Select[*tuple[Any, .
     return statement
 
 
-# Built once per filter combination, with bound parameters: every booking runs them, and
+# Built once per filter combination (by staff member, by site), with bound parameters: every booking runs them, and
 # building and cache-keying a statement cost more Python than running it.
 FILTERS: Final = [(by_staff, by_site) for by_staff in (False, True) for by_site in (False, True)]
 OF_SERVICE: Final = {key: _of_service_statement(*key) for key in FILTERS}

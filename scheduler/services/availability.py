@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +20,7 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.free_time import with_free_companion
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
-from scheduler.domain.slots import Hold, Position, ServiceSpec, Slot, bookable_starts, free_slots
+from scheduler.domain.slots import Position, ServiceSpec, Slot, bookable_starts, free_slots
 from scheduler.domain.zones import PARIS
 from scheduler.ports import HolidayCalendar
 from scheduler.services import interpreters
@@ -191,14 +190,8 @@ async def _slots_in(
     openings += [o for o in search.extra if o.interval.start < stretch.end and o.interval.end > stretch.start]
     # Slots starting in the stretch may end up to one duration after it.
     reach = Interval.of_utc(stretch.start, stretch.end + spec.duration)
-    holds = [_hold(row) for row in await hold_store.blocking_holds(session, search.staff_ids, reach)]
+    holds = [hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, search.staff_ids, reach)]
     return free_slots(openings, holds, search.busy, spec, stretch, now, after=after, limit=limit)
-
-
-def _hold(row: Any) -> Hold:
-    # Rows hold UTC instants in order (a CHECK constraint): no need to validate them again.
-    resource_id, service_id, starts_at, ends_at, taken, capacity = row
-    return Hold(resource_id, Interval.of_utc(starts_at, ends_at), service_id, taken, capacity)
 
 
 def _window(first: date, last: date, zones: set[ZoneInfo]) -> Interval:
