@@ -11,14 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
-from sqlalchemy import and_, or_, update
-from sqlmodel import col
 
 from scheduler.collaborators import Collaborators
-from scheduler.db import family_links, interpreter_releases
-from scheduler.db.tables import Family
 from scheduler.services import idempotency
-from scheduler.services.feeds import CANCELLED_KEPT
+from scheduler.services import retention as retention_service
 
 log = logging.getLogger("creneau.jobs")
 DISPATCH_JOB = "dispatch-sms"
@@ -65,21 +61,9 @@ async def dispatch_due(services: Collaborators) -> None:
 
 async def erase_expired_phones(services: Collaborators) -> None:
     """Erase the phone of families whose last appointment is older than the retention (RGPD)."""
-    now = services.clock.now()
-    limit = now - timedelta(days=services.settings.retention_days)
+    retention = timedelta(days=services.settings.retention_days)
     async with services.db.write() as session:
-        result = await session.execute(
-            update(Family)
-            .where(
-                col(Family.phone).is_not(None),
-                # A family is kept while an appointment is recent or to come; one never booked
-                # (its booking rolled back) is measured from its creation.
-                or_(col(Family.last_appointment_at) < limit,
-                    and_(col(Family.last_appointment_at).is_(None), col(Family.created_at) < limit)),
-            )
-            .values(phone=None, sms_consent=False, updated_at=now)
-        )
-    erased = int(getattr(result, "rowcount", 0) or 0)
+        erased = await retention_service.erase_expired_phones(session, services.clock.now(), retention)
     log.info("retention: erased the phone of %d families", erased)
 
 
@@ -94,15 +78,14 @@ async def purge_idempotency_records(services: Collaborators) -> None:
 async def purge_expired_family_links(services: Collaborators) -> None:
     """Delete the family page links past their expiry: they answer 404 already, keep nothing."""
     async with services.db.write() as session:
-        removed = await family_links.purge_expired(session, services.clock.now())
+        removed = await retention_service.purge_expired_family_links(session, services.clock.now())
     if removed:
         log.info("retention: deleted %d expired family page links", removed)
 
 
 async def purge_interpreter_releases(services: Collaborators) -> None:
     """Delete interpreter releases older than the time a cancelled event stays in a feed."""
-    before = services.clock.now() - CANCELLED_KEPT
     async with services.db.write() as session:
-        removed = await interpreter_releases.purge_older_than(session, before)
+        removed = await retention_service.purge_interpreter_releases(session, services.clock.now())
     if removed:
         log.info("retention: deleted %d interpreter releases", removed)
