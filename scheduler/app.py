@@ -40,6 +40,8 @@ from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
 from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
 from scheduler.french_calendar import FrenchHolidayCalendar
+from scheduler.http.headers import SecurityHeaders
+from scheduler.http.json_depth import refuse_deep_json
 from scheduler.jobs import Jobs
 from scheduler.observability.metrics import Metrics
 from scheduler.observability.middleware import RequestObserver
@@ -108,6 +110,7 @@ def create_app(
     )
     # Outside the router, so that unknown paths get a request id and are counted too.
     app.asgi_handler = RequestObserver(app.asgi_handler, metrics, access_log=settings.access_log)
+    app.asgi_handler = SecurityHeaders(app.asgi_handler, https=settings.public_url.startswith("https://"))
     return app
 
 
@@ -120,6 +123,7 @@ async def _require_json(request: Request[Any, Any, Any]) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise HTTPException(status_code=415, detail="Send the body as application/json.")
+    refuse_deep_json(await request.body())
 
 
 def _openapi() -> OpenAPIConfig:
