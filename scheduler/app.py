@@ -62,7 +62,7 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, calendar: HolidayCalendar | None = None
 ) -> Litestar:
     """The application for ``settings``; tests may pass a fixed clock."""
-    db = Database.from_url(settings.database_url)
+    db = Database.from_url(settings.database_url, timeout=settings.database_timeout_seconds)
     clock = clock or SystemClock()
     sender = build_sender(settings)
     quiet = QuietHours.parse(settings.quiet_hours)
