@@ -81,7 +81,7 @@ def create_app(
     limits = rate_limit_store(settings)
     state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
                    "family_page": FamilyPage.from_settings(settings, links), "feed_bodies": bodies,
-                   "slot_pages": SlotPageCache(settings.slots_cache_seconds),
+                   "slot_pages": SlotPageCache(settings.slots_cache_seconds, settings.slots_cache_bytes),
                    "metrics": metrics})
     app = Litestar(
         route_handlers=[

@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import socket
 
-import asyncpg.exceptions as pg
+import asyncpg.exceptions as pg  # type: ignore[import-untyped]  # asyncpg ships no types
 import sqlalchemy.exc as sa
 
 RETRY_AFTER_SECONDS = 5
