@@ -40,6 +40,7 @@ from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
 from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
 from scheduler.french_calendar import FrenchHolidayCalendar
+from scheduler.http import api_docs
 from scheduler.http.headers import SecurityHeaders
 from scheduler.http.json_depth import refuse_deep_json
 from scheduler.jobs import Jobs
@@ -90,7 +91,7 @@ def create_app(
             MessageController, ReplyController, FamilyLinkController, TwilioWebhookController, InterpreterController, ExternalInterpreterController,
             StatsController,
             FeedAdminController, FeedController, FamilyPageController,
-            *([MetricsController] if settings.metrics_enabled else []),
+            *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),
         state=state,
@@ -138,6 +139,7 @@ def _openapi() -> OpenAPIConfig:
         ),
         security=[{"apiKey": []}],
         use_handler_docstrings=True,
+        render_plugins=api_docs.render_plugins(),
     )
 
 

@@ -105,6 +105,6 @@ def _immutable_switch(folder: Path) -> Iterator[tuple[Callable[[], None], Callab
 
 def test_sqlite_unwritable_is_503_then_recovers(tmp_path: Path) -> None:
     database = sqlite_database(tmp_path)
-    with start_server(database, tmp_path, admin_key=secrets.token_urlsafe(24), extra_env=ENV) as server:
-        with _immutable_switch(tmp_path) as (cut, restore):
-            _outage_and_recovery(server, cut, restore, reads_fail=False)
+    with (start_server(database, tmp_path, admin_key=secrets.token_urlsafe(24), extra_env=ENV) as server,
+          _immutable_switch(tmp_path) as (cut, restore)):
+        _outage_and_recovery(server, cut, restore, reads_fail=False)
