@@ -6,18 +6,43 @@ decides what is due (outbox claims are safe across processes), and every job re-
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from scheduler.collaborators import Collaborators
+from scheduler.db.outage import is_database_outage
 from scheduler.services import idempotency
 from scheduler.services import retention as retention_service
 
 log = logging.getLogger("creneau.jobs")
 DISPATCH_JOB = "dispatch-sms"
+
+
+JobFunction = Callable[[Collaborators], Awaitable[None]]
+
+
+def skips_database_outages(job: JobFunction) -> JobFunction:
+    """While the database is unreachable, a run is skipped with one WARNING line, not an error with a traceback.
+
+    The next tick tries again; a traceback per tick would bury the log during an outage (and
+    a driver's message may quote SQL parameters).
+    """
+
+    @functools.wraps(job)
+    async def run(services: Collaborators) -> None:
+        try:
+            await job(services)
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning("%s skipped: database unavailable (%s)", job.__name__, type(exc).__name__)
+
+    return run
 
 
 class Jobs:
@@ -54,11 +79,13 @@ class Jobs:
             self.scheduler.shutdown(wait=False)
 
 
+@skips_database_outages
 async def dispatch_due(services: Collaborators) -> None:
     """Send the SMS that are due."""
     await services.dispatcher.run_once()
 
 
+@skips_database_outages
 async def erase_expired_phones(services: Collaborators) -> None:
     """Erase the phone of families whose last appointment is older than the retention (RGPD)."""
     retention = timedelta(days=services.settings.retention_days)
@@ -67,6 +94,7 @@ async def erase_expired_phones(services: Collaborators) -> None:
     log.info("retention: erased the phone of %d families", erased)
 
 
+@skips_database_outages
 async def purge_idempotency_records(services: Collaborators) -> None:
     """Forget idempotency records older than 24 h."""
     async with services.db.write() as session:
@@ -75,6 +103,7 @@ async def purge_idempotency_records(services: Collaborators) -> None:
         log.info("purged %d idempotency records", removed)
 
 
+@skips_database_outages
 async def purge_expired_family_links(services: Collaborators) -> None:
     """Delete the family page links past their expiry: they answer 404 already, keep nothing."""
     async with services.db.write() as session:
@@ -83,6 +112,7 @@ async def purge_expired_family_links(services: Collaborators) -> None:
         log.info("retention: deleted %d expired family page links", removed)
 
 
+@skips_database_outages
 async def purge_interpreter_releases(services: Collaborators) -> None:
     """Delete interpreter releases older than the time a cancelled event stays in a feed."""
     async with services.db.write() as session:
