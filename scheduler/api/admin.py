@@ -8,14 +8,11 @@ from typing import Any
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import Parameter
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, create_idempotently
-from scheduler.db.tables import Appointment, Interpreter, Service, Site, Staff
-from scheduler.services import admin
+from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
+from scheduler.services import catalogue
 
 
 def crud_controller(
@@ -23,15 +20,13 @@ def crud_controller(
     path: str,
     kind: str,
     noun: str,
-    table: type[SQLModel],
     create_schema: type[BaseModel],
     update_schema: type[BaseModel],
     out_schema: type[BaseModel],
-    appointment_column: Any,
 ) -> type[Controller]:
     """A controller with create, list, read, patch and delete for one admin table."""
 
-    def out(row: SQLModel) -> BaseModel:
+    def out(row: Any) -> BaseModel:
         return out_schema.model_validate(row, from_attributes=True)
 
     class Crud(Controller):
@@ -43,37 +38,27 @@ def crud_controller(
             self, request: Request[Principal, Any, Any], data: create_schema, svc: Collaborators,  # type: ignore[valid-type]
             idempotency_key: IdempotencyKey = None,
         ) -> out_schema:  # type: ignore[valid-type]
-            async def operation(session: AsyncSession) -> BaseModel:
-                row = table(**data.model_dump(), created_at=svc.clock.now())  # type: ignore[attr-defined]
-                return out(await admin.create(session, row))
-
-            return await create_idempotently(request, svc, data, idempotency_key, operation)
+            request_key = idempotent(request, data, idempotency_key)
+            return created(await catalogue.create(svc, kind, data.model_dump(), request_key, out))  # type: ignore[attr-defined]
 
         @get("/", operation_id=f"list_{kind}", summary=f"List {noun}s")
         async def list_rows(self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None) -> s.Page[out_schema]:  # type: ignore[valid-type]
-            async with svc.db.read() as session:
-                found = await admin.page(session, table, cursor, limit)
+            found = await catalogue.page(svc, kind, cursor, limit)
             return s.Page(items=[out(row) for row in found.rows], next_cursor=found.next_cursor)
 
         @get("/{ident:str}", operation_id=f"get_{kind}", summary=f"Read a {noun}")
         async def read(self, svc: Collaborators, ident: str = Parameter(max_length=64)) -> out_schema:  # type: ignore[valid-type]
-            async with svc.db.read() as session:
-                return out(await admin.get(session, table, ident, noun))
+            return out(await catalogue.read(svc, kind, ident))
 
         @patch("/{ident:str}", operation_id=f"update_{kind}", summary=f"Change a {noun}")
         async def update(
             self, data: update_schema, svc: Collaborators, ident: str = Parameter(max_length=64)  # type: ignore[valid-type]
         ) -> out_schema:  # type: ignore[valid-type]
-            async with svc.db.write() as session:
-                row = await admin.get(session, table, ident, noun)
-                admin.apply_changes(row, data.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
-                await session.flush()
-                return out(row)
+            return out(await catalogue.update(svc, kind, ident, data.model_dump(exclude_unset=True)))  # type: ignore[attr-defined]
 
         @delete("/{ident:str}", operation_id=f"delete_{kind}", summary=f"Delete a {noun}", status_code=204)
         async def remove(self, svc: Collaborators, ident: str = Parameter(max_length=64)) -> None:
-            async with svc.db.write() as session:
-                await admin.delete_referenced(session, table, ident, noun, appointment_column, svc.clock.now())
+            await catalogue.delete(svc, kind, ident)
 
     Crud.path = path
     Crud.__name__ = Crud.__qualname__ = f"{kind.title()}Controller"
@@ -81,20 +66,19 @@ def crud_controller(
 
 
 SiteController = crud_controller(
-    path="/v1/sites", kind="site", noun="site", table=Site, create_schema=s.SiteCreate,
-    update_schema=s.SiteUpdate, out_schema=s.SiteOut, appointment_column=Appointment.site_id,
+    path="/v1/sites", kind="site", noun="site", create_schema=s.SiteCreate,
+    update_schema=s.SiteUpdate, out_schema=s.SiteOut,
 )
 StaffController = crud_controller(
-    path="/v1/staff", kind="staff", noun="staff member", table=Staff, create_schema=s.StaffCreate,
-    update_schema=s.StaffUpdate, out_schema=s.StaffOut, appointment_column=Appointment.staff_id,
+    path="/v1/staff", kind="staff", noun="staff member", create_schema=s.StaffCreate,
+    update_schema=s.StaffUpdate, out_schema=s.StaffOut,
 )
 ServiceController = crud_controller(
-    path="/v1/services", kind="service", noun="service", table=Service, create_schema=s.ServiceCreate,
-    update_schema=s.ServiceUpdate, out_schema=s.ServiceOut, appointment_column=Appointment.service_id,
+    path="/v1/services", kind="service", noun="service", create_schema=s.ServiceCreate,
+    update_schema=s.ServiceUpdate, out_schema=s.ServiceOut,
 )
 
 InterpreterController = crud_controller(
-    path="/v1/interpreters", kind="interpreter", noun="interpreter", table=Interpreter,
+    path="/v1/interpreters", kind="interpreter", noun="interpreter",
     create_schema=s.InterpreterCreate, update_schema=s.InterpreterUpdate, out_schema=s.InterpreterOut,
-    appointment_column=Appointment.interpreter_id,
 )

@@ -7,20 +7,19 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import Parameter
-from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, create_idempotently
-from scheduler.db.tables import Absence, AvailabilityRule, Interpreter, Opening, Service, Site, Staff
-from scheduler.services import admin
+from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
+from scheduler.services import catalogue, weekly_rules
+from scheduler.services.weekly_rules import RuleView
 
 
-def rule_out(rule: AvailabilityRule, service_ids: list[str]) -> s.RuleOut:
+def rule_out(found: RuleView) -> s.RuleOut:
     """The API view of a rule."""
+    rule = found.rule
     return s.RuleOut(
-        id=rule.id, staff_id=rule.staff_id, interpreter_id=rule.interpreter_id, site_id=rule.site_id, service_ids=service_ids, weekday=rule.weekday,
+        id=rule.id, staff_id=rule.staff_id, interpreter_id=rule.interpreter_id, site_id=rule.site_id, service_ids=found.service_ids, weekday=rule.weekday,
         start_time=_hhmm(rule.start_time), end_time=_hhmm(rule.end_time), valid_from=rule.valid_from,
         valid_until=rule.valid_until, follows_school_calendar=rule.follows_school_calendar,
     )
@@ -28,6 +27,16 @@ def rule_out(rule: AvailabilityRule, service_ids: list[str]) -> s.RuleOut:
 
 def _hhmm(value: time) -> str:
     return value.strftime("%H:%M")
+
+
+def absence_out(row: Any) -> s.AbsenceOut:
+    """The API view of an absence."""
+    return s.AbsenceOut.model_validate(row, from_attributes=True)
+
+
+def opening_out(row: Any) -> s.OpeningOut:
+    """The API view of an extra opening."""
+    return s.OpeningOut.model_validate(row, from_attributes=True)
 
 
 class RuleController(Controller):
@@ -42,17 +51,11 @@ class RuleController(Controller):
         self, request: Request[Principal, Any, Any], data: s.RuleCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
     ) -> s.RuleOut:
-        async def operation(session: AsyncSession) -> BaseModel:
-            start, end = data.times()
-            rule = AvailabilityRule(
-                staff_id=data.staff_id, interpreter_id=data.interpreter_id, site_id=data.site_id, weekday=data.weekday, start_time=start,
-                end_time=end, valid_from=data.valid_from, valid_until=data.valid_until,
-                follows_school_calendar=data.follows_school_calendar, created_at=svc.clock.now(),
-            )
-            await admin.create_rule(session, rule, data.service_ids)
-            return rule_out(rule, list(dict.fromkeys(data.service_ids)))
-
-        return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
+        start, end = data.times()
+        fields = {**data.model_dump(exclude={"service_ids"}), "start_time": start, "end_time": end}
+        answer = await weekly_rules.create(svc, fields, data.service_ids, idempotent(request, data, idempotency_key),
+                                           rule_out)
+        return created(answer)  # type: ignore[return-value]
 
     @get("/", operation_id="list_availability_rules", summary="List weekly rules")
     async def list_rules(
@@ -60,32 +63,21 @@ class RuleController(Controller):
         staff_id: str | None = Parameter(default=None, max_length=64),
         interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.RuleOut]:
-        where = [column == value for column, value in ((AvailabilityRule.staff_id, staff_id),
-                                                       (AvailabilityRule.interpreter_id, interpreter_id)) if value]
-        async with svc.db.read() as session:
-            found = await admin.page(session, AvailabilityRule, cursor, limit, *where)
-            services = await admin.rule_services(session, [rule.id for rule in found.rows])
-        return s.Page(items=[rule_out(r, services[r.id]) for r in found.rows], next_cursor=found.next_cursor)
+        found = await weekly_rules.page(svc, cursor, limit, staff_id, interpreter_id)
+        return s.Page(items=[rule_out(rule) for rule in found.rows], next_cursor=found.next_cursor)
 
     @get("/{rule_id:str}", operation_id="get_availability_rule", summary="Read a weekly rule")
     async def read(self, svc: Collaborators, rule_id: str = Parameter(max_length=64)) -> s.RuleOut:
-        async with svc.db.read() as session:
-            rule = await admin.get(session, AvailabilityRule, rule_id, "availability rule")
-            return rule_out(rule, (await admin.rule_services(session, [rule.id]))[rule.id])
+        return rule_out(await weekly_rules.read(svc, rule_id))
 
     @patch("/{rule_id:str}", operation_id="update_availability_rule", summary="End or change a weekly rule")
     async def update(self, data: s.RuleUpdate, svc: Collaborators, rule_id: str = Parameter(max_length=64)) -> s.RuleOut:
-        async with svc.db.write() as session:
-            rule = await admin.get(session, AvailabilityRule, rule_id, "availability rule")
-            admin.apply_changes(rule, data.model_dump(exclude_unset=True))
-            await session.flush()
-            return rule_out(rule, (await admin.rule_services(session, [rule.id]))[rule.id])
+        return rule_out(await weekly_rules.update(svc, rule_id, data.model_dump(exclude_unset=True)))
 
     @delete("/{rule_id:str}", operation_id="delete_availability_rule", summary="Delete a weekly rule",
             status_code=204)
     async def remove(self, svc: Collaborators, rule_id: str = Parameter(max_length=64)) -> None:
-        async with svc.db.write() as session:
-            await admin.delete_rule(session, rule_id)
+        await weekly_rules.delete(svc, rule_id)
 
 
 class AbsenceController(Controller):
@@ -100,15 +92,8 @@ class AbsenceController(Controller):
         self, request: Request[Principal, Any, Any], data: s.AbsenceCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
     ) -> s.AbsenceOut:
-        async def operation(session: AsyncSession) -> BaseModel:
-            if data.staff_id is not None:
-                await admin.require(session, Staff, data.staff_id, "staff member")
-            if data.interpreter_id is not None:
-                await admin.require(session, Interpreter, data.interpreter_id, "interpreter")
-            row = Absence(**data.model_dump(), created_at=svc.clock.now())
-            return s.AbsenceOut.model_validate(await admin.create(session, row), from_attributes=True)
-
-        return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
+        request_key = idempotent(request, data, idempotency_key)
+        return created(await catalogue.create(svc, "absence", data.model_dump(), request_key, absence_out))  # type: ignore[return-value]
 
     @get("/", operation_id="list_absences", summary="List absences")
     async def list_absences(
@@ -116,32 +101,21 @@ class AbsenceController(Controller):
         staff_id: str | None = Parameter(default=None, max_length=64),
         interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.AbsenceOut]:
-        where = [column == value for column, value in ((Absence.staff_id, staff_id),
-                                                       (Absence.interpreter_id, interpreter_id)) if value]
-        async with svc.db.read() as session:
-            found = await admin.page(session, Absence, cursor, limit, *where)
-        items = [s.AbsenceOut.model_validate(row, from_attributes=True) for row in found.rows]
-        return s.Page(items=items, next_cursor=found.next_cursor)
+        found = await catalogue.page(svc, "absence", cursor, limit, staff_id=staff_id, interpreter_id=interpreter_id)
+        return s.Page(items=[absence_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
     @get("/{absence_id:str}", operation_id="get_absence", summary="Read an absence")
     async def read(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
-        async with svc.db.read() as session:
-            row = await admin.get(session, Absence, absence_id, "absence")
-        return s.AbsenceOut.model_validate(row, from_attributes=True)
+        return absence_out(await catalogue.read(svc, "absence", absence_id))
 
     @patch("/{absence_id:str}", operation_id="update_absence", summary="Change an absence")
     async def update(self, data: s.AbsenceUpdate, svc: Collaborators,
                      absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
-        async with svc.db.write() as session:
-            row = admin.apply_changes(await admin.get(session, Absence, absence_id, "absence"),
-                                      data.model_dump(exclude_unset=True))
-            await session.flush()
-            return s.AbsenceOut.model_validate(row, from_attributes=True)
+        return absence_out(await catalogue.update(svc, "absence", absence_id, data.model_dump(exclude_unset=True)))
 
     @delete("/{absence_id:str}", operation_id="delete_absence", summary="Delete an absence", status_code=204)
     async def remove(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> None:
-        async with svc.db.write() as session:
-            await session.delete(await admin.get(session, Absence, absence_id, "absence"))
+        await catalogue.delete(svc, "absence", absence_id)
 
 
 class OpeningController(Controller):
@@ -156,44 +130,23 @@ class OpeningController(Controller):
         self, request: Request[Principal, Any, Any], data: s.OpeningCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
     ) -> s.OpeningOut:
-        async def operation(session: AsyncSession) -> BaseModel:
-            await admin.require(session, Staff, data.staff_id, "staff member")
-            await admin.require(session, Site, data.site_id, "site")
-            for service_id in data.service_ids:
-                await admin.require(session, Service, service_id, "service")
-            row = Opening(**data.model_dump(), created_at=svc.clock.now())
-            return s.OpeningOut.model_validate(await admin.create(session, row), from_attributes=True)
-
-        return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
+        request_key = idempotent(request, data, idempotency_key)
+        return created(await catalogue.create(svc, "opening", data.model_dump(), request_key, opening_out))  # type: ignore[return-value]
 
     @get("/", operation_id="list_openings", summary="List extra openings")
     async def list_openings(self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None) -> s.Page[s.OpeningOut]:
-        async with svc.db.read() as session:
-            found = await admin.page(session, Opening, cursor, limit)
-        items = [s.OpeningOut.model_validate(row, from_attributes=True) for row in found.rows]
-        return s.Page(items=items, next_cursor=found.next_cursor)
+        found = await catalogue.page(svc, "opening", cursor, limit)
+        return s.Page(items=[opening_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
     @get("/{opening_id:str}", operation_id="get_opening", summary="Read an extra opening")
     async def read(self, svc: Collaborators, opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
-        async with svc.db.read() as session:
-            row = await admin.get(session, Opening, opening_id, "opening")
-        return s.OpeningOut.model_validate(row, from_attributes=True)
+        return opening_out(await catalogue.read(svc, "opening", opening_id))
 
     @patch("/{opening_id:str}", operation_id="update_opening", summary="Change an extra opening")
     async def update(self, data: s.OpeningUpdate, svc: Collaborators,
                      opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
-        changes = data.model_dump(exclude_unset=True)
-        if changes.get("service_ids"):
-            changes["service_ids"] = list(dict.fromkeys(changes["service_ids"]))
-        async with svc.db.write() as session:
-            row = await admin.get(session, Opening, opening_id, "opening")
-            for service_id in changes.get("service_ids") or ():
-                await admin.require(session, Service, service_id, "service")
-            admin.apply_changes(row, changes)
-            await session.flush()
-            return s.OpeningOut.model_validate(row, from_attributes=True)
+        return opening_out(await catalogue.update(svc, "opening", opening_id, data.model_dump(exclude_unset=True)))
 
     @delete("/{opening_id:str}", operation_id="delete_opening", summary="Delete an extra opening", status_code=204)
     async def remove(self, svc: Collaborators, opening_id: str = Parameter(max_length=64)) -> None:
-        async with svc.db.write() as session:
-            await session.delete(await admin.get(session, Opening, opening_id, "opening"))
+        await catalogue.delete(svc, "opening", opening_id)

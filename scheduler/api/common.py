@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.params import HeaderParameter, Parameter
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api.auth import Principal
 from scheduler.collaborators import Collaborators
-from scheduler.domain.errors import ConflictError
 from scheduler.services import idempotency
+from scheduler.services.idempotency import IdempotentRequest, StoredResponse
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size, at most 500.")]
 Cursor = Annotated[str | None, Parameter(max_length=200, description="next_cursor of the previous page.")]
@@ -26,7 +23,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-__all__ = ["Collaborators", "Cursor", "IdempotencyKey", "Limit", "create_idempotently", "services"]
+__all__ = ["Collaborators", "Cursor", "IdempotencyKey", "Limit", "created", "idempotent", "services"]
 
 
 def services(state: State) -> Collaborators:
@@ -35,31 +32,16 @@ def services(state: State) -> Collaborators:
     return found
 
 
-Operation = Callable[[AsyncSession], Awaitable[BaseModel]]
-
-
-async def create_idempotently(
-    request: Request[Principal, Any, Any], svc: Collaborators, body: BaseModel, key: str | None, operation: Operation
-) -> Response[Any]:
-    """Run a create in one transaction, remembering its response under the Idempotency-Key."""
+def idempotent(request: Request[Principal, Any, Any], body: BaseModel, key: str | None) -> IdempotentRequest | None:
+    """The Idempotency-Key of a create with what it asks, or None when the client sent no key."""
     if not key:
-        async with svc.db.write() as session:
-            created = await operation(session)
-        return Response(created, status_code=201)
-    principal = request.user
+        return None
     digest = idempotency.request_hash(request.method, request.url.path, body.model_dump(mode="json"))
-    now = svc.clock.now()
-    try:
-        async with svc.db.write() as session:
-            stored = await idempotency.replay(session, principal.key_id, key, digest, now)
-            if stored is None:
-                created = await operation(session)
-                stored = idempotency.StoredResponse(201, created.model_dump_json())
-                await idempotency.remember(session, principal.key_id, key, digest, stored, now)
-    except (IntegrityError, ConflictError):
-        # A concurrent request with the same key may have won: answer as it did.
-        async with svc.db.read() as session:
-            stored = await idempotency.replay(session, principal.key_id, key, digest, now)
-        if stored is None:
-            raise
-    return Response(stored.body.encode(), status_code=stored.status_code, media_type="application/json")
+    return IdempotentRequest(request.user.key_id, key, digest)
+
+
+def created(answer: BaseModel | StoredResponse) -> Response[Any]:
+    """The response of a create: the fresh schema, or the stored JSON of an idempotent one."""
+    if isinstance(answer, StoredResponse):
+        return Response(answer.body.encode(), status_code=answer.status_code, media_type="application/json")
+    return Response(answer, status_code=201)

@@ -11,9 +11,7 @@ from litestar.params import Parameter
 
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators
-from scheduler.db import family_links as store
-from scheduler.db.tables import Appointment
-from scheduler.services import admin
+from scheduler.services import appointments
 
 
 class FamilyLinkController(Controller):
@@ -25,6 +23,4 @@ class FamilyLinkController(Controller):
 
     @delete("/", operation_id="revoke_family_link", summary="Revoke the family's page link")
     async def revoke(self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)) -> None:
-        async with svc.db.write() as session:
-            await admin.get(session, Appointment, appointment_id, "appointment")
-            await store.revoke(session, appointment_id, svc.clock.now())
+        await appointments.revoke_family_link(svc, appointment_id)

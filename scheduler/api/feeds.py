@@ -10,12 +10,11 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators, IdempotencyKey, create_idempotently
-from scheduler.services import feeds
-from scheduler.services.feeds import FeedBodies, FeedNotFound, LiveFeeds, OwnerKind
+from scheduler.api.common import Collaborators, IdempotencyKey, created, idempotent
+from scheduler.services import feed_subscriptions
+from scheduler.services.feeds import CreatedFeed, FeedBodies, FeedNotFound, LiveFeeds, OwnerKind
 
 # Litestar appends "; charset=utf-8" to every text/* media type.
 CALENDAR_MEDIA_TYPE = "text/calendar"
@@ -100,20 +99,20 @@ class FeedAdminController(Controller):
 
     @delete("/feeds/{token:str}", operation_id="revoke_feed", summary="Revoke a calendar feed", status_code=204)
     async def revoke(self, svc: Collaborators, token: Token) -> None:
-        async with svc.db.write() as session:
-            await feeds.revoke(session, token, svc.clock.now())
+        await feed_subscriptions.revoke(svc, token)
 
 
 async def _create(
     request: Request[Principal, Any, Any], svc: Collaborators, owner_kind: OwnerKind, owner_id: str,
     data: FeedCreate, idempotency_key: str | None,
 ) -> FeedCreated:
-    async def operation(session: AsyncSession) -> BaseModel:
-        created = await feeds.create(session, owner_kind, owner_id, data.privacy, svc.clock.now())
-        url = f"{svc.settings.public_url}/feeds/{created.token}{FEED_SUFFIX}"
-        return FeedCreated(token=created.token, url=url, privacy=created.privacy, name=data.name)
+    def render(feed: CreatedFeed) -> FeedCreated:
+        url = f"{svc.settings.public_url}/feeds/{feed.token}{FEED_SUFFIX}"
+        return FeedCreated(token=feed.token, url=url, privacy=feed.privacy, name=data.name)
 
-    return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
+    request_key = idempotent(request, data, idempotency_key)
+    answer = await feed_subscriptions.create(svc, owner_kind, owner_id, data.privacy, request_key, render)
+    return created(answer)  # type: ignore[return-value]
 
 
 class FeedController(Controller):
@@ -134,10 +133,8 @@ class FeedController(Controller):
         """The feed's iCalendar body; 304 when ``If-None-Match`` names the current ETag."""
         if not filename.endswith(FEED_SUFFIX):
             raise FeedNotFound()  # the same 404 as an unknown token
-        async with svc.db.read() as session:
-            served = await feeds.serve(session, live, bodies, filename.removesuffix(FEED_SUFFIX),
-                                       svc.settings.public_url, request.headers.get("if-none-match"),
-                                       svc.clock.now())
+        served = await feed_subscriptions.serve(svc, live, bodies, filename.removesuffix(FEED_SUFFIX),
+                                                request.headers.get("if-none-match"))
         headers = {
             "ETag": served.version.etag,
             "Last-Modified": format_datetime(served.version.last_modified, usegmt=True),

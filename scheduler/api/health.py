@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import __version__
 from scheduler.api import schemas as s
 from scheduler.api.common import Collaborators
+from scheduler.services.operations import database_answers
 
 
 class HealthController(Controller):
@@ -21,7 +20,7 @@ class HealthController(Controller):
 
     @get("/", operation_id="health", summary="Service health", exclude_from_auth=True, cache=False)
     async def health(self, request: Request[Any, Any, Any], svc: Collaborators) -> Response[s.HealthOut]:
-        database = await _database_answers(svc)
+        database = await database_answers(svc)
         dispatcher = request.app.state.jobs.running
         ok = database and dispatcher
         body = s.HealthOut(
@@ -38,11 +37,3 @@ class HealthController(Controller):
         """200 ``{"status": "ok"}`` while the process serves HTTP; also the benchmarks' HTTP ceiling."""
         return {"status": "ok"}
 
-
-async def _database_answers(svc: Collaborators) -> bool:
-    try:
-        async with svc.db.read() as session:
-            await session.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError):
-        return False
-    return True

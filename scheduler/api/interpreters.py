@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from litestar import Controller, get, post
@@ -12,10 +12,8 @@ from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators
 from scheduler.api.views import appointment_out
-from scheduler.db import appointments as store
-from scheduler.domain.errors import InvalidInput, NotFound
-from scheduler.domain.zones import PARIS
-from scheduler.services import booking, stats
+from scheduler.domain.errors import InvalidInput
+from scheduler.services import appointments, stats
 
 
 class ExternalInterpreterController(Controller):
@@ -30,12 +28,8 @@ class ExternalInterpreterController(Controller):
     async def attach(
         self, data: s.ExternalInterpreterIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
-        async with svc.db.write() as session:
-            await booking.attach_external_interpreter(session, svc.planner, appointment_id, data.language,
-                                                      data.agency, data.reference, svc.clock.now())
-            found = await store.view(session, appointment_id)
-        if found is None:
-            raise NotFound("appointment", appointment_id)
+        found = await appointments.attach_external_interpreter(svc, appointment_id, data.language, data.agency,
+                                                               data.reference)
         return appointment_out(found)
 
 
@@ -54,10 +48,7 @@ class StatsController(Controller):
     ) -> s.Page[s.InterpreterUseOut]:
         if to < from_ or to - from_ > timedelta(days=3 * 366):
             raise InvalidInput("`to` must be after `from` and within 3 years of it.")
-        start = datetime.combine(from_, time(0), PARIS)
-        end = datetime.combine(to + timedelta(days=1), time(0), PARIS)
-        async with svc.db.read() as session:
-            rows = await stats.interpreter_use(session, start, end)
+        rows = await stats.interpreter_use_in(svc, from_, to)
         items = [s.InterpreterUseOut(language=language, month=month, appointments=count, external=external)
                  for language, month, count, external in rows]
         return s.Page(items=items, next_cursor=None)

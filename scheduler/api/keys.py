@@ -6,14 +6,28 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import Parameter
-from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api import schemas as s
-from scheduler.api.auth import KeyRing, Principal, hash_key, new_key, requires
-from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, create_idempotently
-from scheduler.db.tables import ApiKey
-from scheduler.services import admin
+from scheduler.api.auth import KeyRing, Principal, requires
+from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
+from scheduler.services import api_keys
+from scheduler.services.api_keys import NewKey
+
+
+def key_out(row: Any) -> s.ApiKeyOut:
+    """A key as its owner may read it: never the key itself."""
+    return s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes)
+
+
+def key_created(found: NewKey) -> s.ApiKeyCreated:
+    """A created key, shown in clear this once."""
+    return s.ApiKeyCreated(id=found.row.id, name=found.row.name, scopes=found.row.scopes, key=found.key)
+
+
+def keyring(request: Request[Principal, Any, Any]) -> KeyRing:
+    """This application's key ring."""
+    found: KeyRing = request.app.state.keyring
+    return found
 
 
 class ApiKeyController(Controller):
@@ -28,42 +42,24 @@ class ApiKeyController(Controller):
         self, request: Request[Principal, Any, Any], data: s.ApiKeyCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
     ) -> s.ApiKeyCreated:
-        async def operation(session: AsyncSession) -> BaseModel:
-            key = new_key()
-            scopes: list[str] = sorted(set(data.scopes))
-            row = ApiKey(name=data.name, scopes=scopes, key_hash=hash_key(key), created_at=svc.clock.now())
-            await admin.create(session, row)
-            return s.ApiKeyCreated(id=row.id, name=row.name, scopes=scopes, key=key)
-
-        return await create_idempotently(request, svc, data, idempotency_key, operation)  # type: ignore[return-value]
+        request_key = idempotent(request, data, idempotency_key)
+        return created(await api_keys.create(svc, data.name, data.scopes, request_key, key_created))  # type: ignore[return-value]
 
     @get("/", operation_id="list_api_keys", summary="List active API keys")
     async def list_keys(self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None) -> s.Page[s.ApiKeyOut]:
-        async with svc.db.read() as session:
-            found = await admin.page(session, ApiKey, cursor, limit, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
-        items = [s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes) for row in found.rows]
-        return s.Page(items=items, next_cursor=found.next_cursor)
+        found = await api_keys.page(svc, cursor, limit)
+        return s.Page(items=[key_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
     @get("/{key_id:str}", operation_id="get_api_key", summary="Read an API key (never the key itself)")
     async def read(self, svc: Collaborators, key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
-        async with svc.db.read() as session:
-            row = await admin.active_key(session, key_id)
-        return s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes)
+        return key_out(await api_keys.read(svc, key_id))
 
     @patch("/{key_id:str}", operation_id="update_api_key", summary="Rename an API key or change its scopes")
     async def update(self, request: Request[Principal, Any, Any], data: s.ApiKeyUpdate, svc: Collaborators,
                      key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
-        async with svc.db.write() as session:
-            row = await admin.update_key(session, key_id, data.model_dump(exclude_unset=True))
-            found = s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes)
-        keyring: KeyRing = request.app.state.keyring
-        keyring.forget()  # the new scopes apply from the next request in this process
-        return found
+        return key_out(await api_keys.update(svc, keyring(request), key_id, data.model_dump(exclude_unset=True)))
 
     @delete("/{key_id:str}", operation_id="revoke_api_key", summary="Revoke an API key", status_code=204)
     async def revoke(self, request: Request[Principal, Any, Any], svc: Collaborators,
                      key_id: str = Parameter(max_length=64)) -> None:
-        async with svc.db.write() as session:
-            await admin.revoke_key(session, key_id, svc.clock.now())
-        keyring: KeyRing = request.app.state.keyring
-        keyring.forget()
+        await api_keys.revoke(svc, keyring(request), key_id)

@@ -22,8 +22,7 @@ class MessageController(Controller):
     async def list_messages(
         self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.Page[s.MessageOut]:
-        async with svc.db.read() as session:
-            views = await messages.of_appointment(session, appointment_id)
+        views = await messages.appointment_messages(svc, appointment_id)
         items = [
             s.MessageOut(id=view.message.id, recipient=view.message.recipient, kind=view.message.kind,
                          status=view.message.status, due_at=view.due_at, to=view.to, segments=view.message.segments,

@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get
 
 from scheduler.api.common import Collaborators
 from scheduler.observability.metrics import CONTENT_TYPE, Metrics
+from scheduler.services.operations import read_outbox_figures
 
 
 class MetricsController(Controller):
@@ -21,6 +22,5 @@ class MetricsController(Controller):
     async def metrics(self, request: Request[Any, Any, Any], svc: Collaborators) -> Response[bytes]:
         """Requests, bookings, SMS by status, dispatch lag and feed builds, in the text exposition format."""
         metrics: Metrics = request.app.state.metrics
-        async with svc.db.read() as session:
-            await metrics.outbox.read(session, svc.clock.now())
+        await read_outbox_figures(svc, metrics)
         return Response(metrics.exposition(), media_type=CONTENT_TYPE)

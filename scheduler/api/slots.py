@@ -16,8 +16,9 @@ from scheduler.api.slot_cache import SlotPageCache
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.slots import Position
 from scheduler.languages import normalize_language
-from scheduler.services import admin
-from scheduler.services.availability import SlotPage, SlotQuery, find_slot_page
+from scheduler.services.availability import SlotPage, SlotQuery
+from scheduler.services.paging import after_instant, encode_cursor
+from scheduler.services.slot_search import slot_page
 
 MAX_RANGE_DAYS = 92
 
@@ -51,12 +52,10 @@ class SlotController(Controller):
         language = normalize_language(interpreter_language) if interpreter_language is not None else None
         query = SlotQuery(service_id, from_, to, staff_id, site_id, language)
         cache: SlotPageCache = svc_cache(request)
-        after = _after(cursor) if cursor else None
+        after: Position | None = after_instant(cursor)
 
         async def compute() -> bytes:
-            async with svc.db.read() as session:
-                page = await find_slot_page(session, svc.calendar, query, svc.clock.now(), after, limit)
-            return page_json(page)
+            return page_json(await slot_page(svc, query, after, limit))
 
         body = await cache.get_or_compute((query, limit, cursor), svc.db.generation, compute)
         return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
@@ -68,12 +67,6 @@ def svc_cache(request: Request[Any, Any, Any]) -> SlotPageCache:
     return cache
 
 
-def _after(cursor: str) -> Position:
-    """Where the previous page stopped: (UTC start, staff id) of its last slot."""
-    start, staff = admin.decode_cursor(cursor, 2)
-    return admin.cursor_instant(start), staff
-
-
 def page_json(page: SlotPage) -> bytes:
     """The page as ``Page[SlotOut]`` would serialise it, without one pydantic model per slot.
 
@@ -81,7 +74,7 @@ def page_json(page: SlotPage) -> bytes:
     search's time. ``test_slot_page_json_is_what_pydantic_writes`` keeps the two identical.
     """
     last = page.slots[-1] if page.more else None
-    next_cursor = admin.encode_cursor(last.interval.start.isoformat(), last.resource_id) if last else None
+    next_cursor = encode_cursor(last.interval.start.isoformat(), last.resource_id) if last else None
     items = [{"start": _instant(slot.start), "end": _instant(slot.end), "service_id": slot.service_id,
               "staff_id": slot.resource_id, "site_id": slot.site_id, "remaining": slot.remaining}
              for slot in page.slots]

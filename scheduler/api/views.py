@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from scheduler.api import schemas as s
-from scheduler.db.appointments import AppointmentView
+from scheduler.services.appointments import AppointmentView
 
 
 def appointment_out(found: AppointmentView) -> s.AppointmentOut:

@@ -8,11 +8,10 @@ from litestar import Controller, Request, Response, post
 from litestar.exceptions import PermissionDeniedException
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from notifications import outbox
 from scheduler.api.common import Collaborators
 from scheduler.domain.errors import InvalidPhone
 from scheduler.phones import normalize_mobile
-from scheduler.services.replies import handle_reply
+from scheduler.services import twilio_webhooks
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -44,9 +43,7 @@ class TwilioWebhookController(Controller):
         sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
         if not reference or not sid or not status:
             return
-        async with svc.db.write() as session:
-            await outbox.apply_provider_status(session, reference, sid, status, form.get("ErrorCode") or None,
-                                               svc.clock.now())
+        await twilio_webhooks.record_status(svc, reference, sid, status, form.get("ErrorCode") or None)
 
     @post("/inbound", operation_id="twilio_inbound_sms", summary="A family's SMS reply",
           status_code=200, exclude_from_auth=True)
@@ -57,7 +54,5 @@ class TwilioWebhookController(Controller):
         except InvalidPhone:
             phone = None
         if phone and form.get("MessageSid"):
-            async with svc.db.write() as session:
-                await handle_reply(session, svc.planner, form["MessageSid"], phone, form.get("Body", ""),
-                                   svc.clock.now())
+            await twilio_webhooks.receive_reply(svc, form["MessageSid"], phone, form.get("Body", ""))
         return Response(EMPTY_TWIML, media_type="text/xml")

@@ -22,7 +22,7 @@ from scheduler.api.common import Collaborators
 from scheduler.family_page.ratelimit import WindowCounter
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
 from scheduler.family_page.view import appointment_view
-from scheduler.services import family_links
+from scheduler.services import family_page as use_cases
 from scheduler.services.family_links import LinkMaker, token_hash, well_formed
 from scheduler.settings import Settings
 
@@ -120,8 +120,7 @@ async def _appointment_page(
     if limited is not None:
         return limited
     now = svc.clock.now()
-    async with svc.db.read() as session:
-        row = await family_links.find(session, token, now)
+    row = await use_cases.shown(svc, token, now)
     if row is None:
         return _not_found(request, page)
     texts = page.catalog.get(row.language)
@@ -177,7 +176,9 @@ class FamilyPageController(Controller):
         return await _act(request, svc, page, token, "cancel")
 
 
-async def _act(request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str, action: str) -> Response[Any]:
+async def _act(
+    request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str, action: use_cases.Action
+) -> Response[Any]:
     """Rate limit, CSRF, the use case, then Post/Redirect/Get."""
     limited = _too_many(request, page, token)
     if limited is not None:
@@ -185,12 +186,6 @@ async def _act(request: Request[Any, Any, Any], svc: Collaborators, page: Family
     if not await _form_key_ok(request, page, token):
         back = f"/r/{token}" if well_formed(token) else None
         return _message(request, page, 403, "refused", back=back)
-    now = svc.clock.now()
-    async with svc.db.write() as session:
-        if action == "confirm":
-            found = await family_links.confirm(session, token, now)
-        else:
-            found = await family_links.cancel(session, svc.planner, token, now)
-    if not found:
+    if not await use_cases.act(svc, token, action):
         return _not_found(request, page)
     return Redirect(f"/r/{token}", status_code=303, headers=HEADERS)

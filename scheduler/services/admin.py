@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -33,45 +31,10 @@ from scheduler.domain.consistency import (
     validity_problem,
 )
 from scheduler.domain.errors import InUse, InvalidInput, NotFound
+from scheduler.services.paging import PageOf, cut, decode_cursor
 
 Row = TypeVar("Row", bound=SQLModel)
 MAX_LIMIT = 500
-
-
-@dataclass(frozen=True, slots=True)
-class PageOf:
-    """Rows of a page and the cursor of the next one."""
-
-    rows: Sequence[Any]
-    next_cursor: str | None
-
-
-def encode_cursor(*parts: str) -> str:
-    """An opaque cursor."""
-    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, count: int) -> list[str]:
-    """The parts of a cursor, or InvalidInput."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        parts = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The cursor is not one this service gave.") from None
-    if len(parts) != count:
-        raise InvalidInput("The cursor is not one this service gave.")
-    return parts
-
-
-def cursor_instant(text: str) -> datetime:
-    """The aware instant a cursor carries, or InvalidInput (a forged cursor is bad input, not a bug)."""
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("The cursor is not one this service gave.") from None
-    if instant.tzinfo is None:
-        raise InvalidInput("The cursor is not one this service gave.")
-    return instant
 
 
 async def get(session: AsyncSession, table: type[Row], ident: str, kind: str) -> Row:
@@ -82,12 +45,10 @@ async def get(session: AsyncSession, table: type[Row], ident: str, kind: str) ->
     return row
 
 
-async def page(session: AsyncSession, table: type[Row], cursor: str | None, limit: int, *where: Any) -> PageOf:
+async def page(session: AsyncSession, table: type[Row], cursor: str | None, limit: int, *where: Any) -> PageOf[Row]:
     """A page of rows ordered by id (ids are opaque, the order merely stable)."""
     rows = await setup_rows.page_by_id(session, table, decode_cursor(cursor, 1)[0] if cursor else None, limit, *where)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return PageOf(rows, encode_cursor(rows[-1].id) if more else None)  # type: ignore[attr-defined]
+    return cut(rows, limit, lambda row: (row.id,))  # type: ignore[attr-defined]
 
 
 async def create(session: AsyncSession, row: Row) -> Row:

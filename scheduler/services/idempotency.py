@@ -4,17 +4,42 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import idempotency_records as records
 from scheduler.db.tables import IdempotencyRecord
-from scheduler.domain.errors import IdempotencyKeyReused
+from scheduler.domain.errors import ConflictError, IdempotencyKeyReused
+
+if TYPE_CHECKING:
+    from scheduler.db.engine import Database
 
 RETENTION = timedelta(hours=24)
+CREATED = 201
+
+
+class Answer(Protocol):
+    """What a create answers: a response schema, which can write itself as JSON."""
+
+    def model_dump_json(self) -> str: ...  # pragma: no cover - a protocol
+
+
+Created = TypeVar("Created", bound=Answer)
+Operation = Callable[[AsyncSession], Awaitable[Created]]
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """A create sent with an Idempotency-Key: whose key, which key, and a digest of the request."""
+
+    key_id: str
+    key: str
+    digest: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +84,28 @@ async def remember(
 async def purge(session: AsyncSession, now: datetime) -> int:
     """Forget records older than the retention; the number removed."""
     return await records.purge_older_than(session, now - RETENTION)
+
+
+async def create(
+    db: Database, request: IdempotentRequest | None, operation: Operation[Created], now: datetime
+) -> Created | StoredResponse:
+    """Run a create in one transaction, remembering its answer under the Idempotency-Key.
+
+    Without a key, the fresh answer; with one, the stored answer (the first one, on a retry).
+    """
+    if request is None:
+        async with db.write() as session:
+            return await operation(session)
+    try:
+        async with db.write() as session:
+            stored = await replay(session, request.key_id, request.key, request.digest, now)
+            if stored is None:
+                stored = StoredResponse(CREATED, (await operation(session)).model_dump_json())
+                await remember(session, request.key_id, request.key, request.digest, stored, now)
+    except (IntegrityError, ConflictError):
+        # A concurrent request with the same key may have won: answer as it did.
+        async with db.read() as session:
+            stored = await replay(session, request.key_id, request.key, request.digest, now)
+        if stored is None:
+            raise
+    return stored

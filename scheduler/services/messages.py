@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +13,9 @@ from notifications.masking import mask_phone
 from scheduler.db.tables import Appointment, Family, Interpreter, Site
 from scheduler.domain.zones import DEFAULT_TIMEZONE, zone
 from scheduler.services import admin
+
+if TYPE_CHECKING:
+    from scheduler.collaborators import Collaborators
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +26,12 @@ class MessageView:
     to: str | None
     due_at: datetime
     sent_at: datetime | None
+
+
+async def appointment_messages(deps: Collaborators, appointment_id: str) -> list[MessageView]:
+    """The appointment's texts, oldest first, read in one transaction; NotFound for an unknown appointment."""
+    async with deps.db.read() as session:
+        return await of_appointment(session, appointment_id)
 
 
 async def of_appointment(session: AsyncSession, appointment_id: str) -> list[MessageView]:

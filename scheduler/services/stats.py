@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import appointments
+from scheduler.services.periods import start_of
+
+if TYPE_CHECKING:
+    from scheduler.collaborators import Collaborators
 
 COUNTED = ("booked", "confirmed", "attended", "no_show")
 
@@ -27,3 +32,9 @@ async def interpreter_use(
         total[key] += 1
         external[key] += row.interpreter_status == "external"
     return [(language, month, count, external[(language, month)]) for (language, month), count in sorted(total.items())]
+
+
+async def interpreter_use_in(deps: Collaborators, first: date, last: date) -> list[tuple[str, str, int, int]]:
+    """``interpreter_use`` from ``first`` to ``last``, local dates of mainland France."""
+    async with deps.db.read() as session:
+        return await interpreter_use(session, start_of(first), start_of(last + timedelta(days=1)))

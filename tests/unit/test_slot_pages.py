@@ -18,7 +18,7 @@ from scheduler.api import schemas as s
 from scheduler.api.slots import page_json
 from scheduler.domain.rules import occurrences
 from scheduler.domain.slots import ServiceSpec, Slot, free_slots
-from scheduler.services import admin
+from scheduler.services import paging
 from scheduler.services.availability import SlotPage
 from tests.unit.test_slots_properties import PROPERTY, Week, weeks
 
@@ -73,7 +73,7 @@ def test_slot_page_json_is_what_pydantic_writes(zone: str, more: bool) -> None:
                              slot(datetime(2026, 7, 1, 9, 0, 5, 120, tzinfo=UTC), zone, site_id=None)]
     page = SlotPage(list(slots), more, HALF_HOUR)
     last = slots[-1]
-    cursor = admin.encode_cursor(last.interval.start.isoformat(), last.resource_id) if more else None
+    cursor = paging.encode_cursor(last.interval.start.isoformat(), last.resource_id) if more else None
     items = [s.SlotOut(start=one.start, end=one.end, service_id=one.service_id, staff_id=one.resource_id,
                        site_id=one.site_id, remaining=one.remaining) for one in slots]
 

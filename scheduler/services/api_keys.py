@@ -1,0 +1,149 @@
+"""API keys: created (shown in clear once), stored as SHA-256, looked up per request, revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from scheduler.db.tables import ApiKey
+from scheduler.services import admin, idempotency
+from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
+from scheduler.services.paging import PageOf
+
+if TYPE_CHECKING:
+    from scheduler.collaborators import Collaborators
+    from scheduler.db.engine import Database
+
+KEY_PREFIX = "crn_"
+# A key looked up in the database is trusted for this long in each process: it keeps the hot
+# paths at one query less, and bounds how long a revoked key still works on another worker.
+CACHE_SECONDS = 5.0
+CACHE_ENTRIES = 10_000
+SETTINGS_ADMIN_ID = "settings-admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an API key's id, name and scopes."""
+
+    key_id: str
+    name: str
+    scopes: frozenset[str]
+
+    def allows(self, scope: str) -> bool:
+        """Admin keys hold every scope."""
+        return "admin" in self.scopes or scope in self.scopes
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A created key: its row, and the key in clear (never stored)."""
+
+    row: ApiKey
+    key: str
+
+
+def new_key() -> str:
+    """A fresh API key: 256 random bits."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyRing:
+    """Finds the principal behind a key: the settings' admin key, or a stored key."""
+
+    def __init__(self, db: Database, admin_key: str | None, cache_entries: int = CACHE_ENTRIES) -> None:
+        self._db = db
+        self._cache_entries = cache_entries
+        self._admin_hash = hash_key(admin_key) if admin_key else None
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+
+    async def principal(self, key: str) -> Principal | None:
+        """The principal for ``key``, or None for an unknown or revoked key."""
+        digest = hash_key(key)
+        if self._admin_hash and hmac.compare_digest(digest, self._admin_hash):
+            return Principal(SETTINGS_ADMIN_ID, "CRENEAU_ADMIN_API_KEY", frozenset({"admin"}))
+        cached = self._cache.get(digest)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        found = await self._lookup(digest)
+        self._remember(digest, found)
+        return found
+
+    def _remember(self, digest: str, found: Principal | None) -> None:
+        # Wrong keys are remembered too (a flood of them costs no query each), so the cache is
+        # bounded: past the bound, expired entries go, and if that frees nothing, all of them.
+        now = time.monotonic()
+        if len(self._cache) >= self._cache_entries:
+            self._cache = {key: entry for key, entry in self._cache.items() if entry[0] > now}
+            if len(self._cache) >= self._cache_entries:
+                self._cache.clear()
+        self._cache[digest] = (now + CACHE_SECONDS, found)
+
+    async def _lookup(self, digest: str) -> Principal | None:
+        # Lookup by the hash's index; the hash of a 256-bit key leaks nothing to a timing probe.
+        async with self._db.read() as session:
+            statement = select(ApiKey).where(col(ApiKey.key_hash) == digest)
+            row = (await session.execute(statement)).scalar_one_or_none()
+        if row is None or row.revoked_at is not None:
+            return None
+        return Principal(row.id, row.name, frozenset(row.scopes))
+
+    def forget(self) -> None:
+        """Drop cached look-ups (after a revocation in this process)."""
+        self._cache.clear()
+
+
+async def create(
+    deps: Collaborators, name: str, scopes: Sequence[str], request: IdempotentRequest | None,
+    render: Callable[[NewKey], Created],
+) -> Created | StoredResponse:
+    """A new key holding ``scopes`` (stored sorted, without repeats), answered with ``render`` of it."""
+    now = deps.clock.now()
+
+    async def operation(session: AsyncSession) -> Created:
+        key = new_key()
+        row = ApiKey(name=name, scopes=sorted(set(scopes)), key_hash=hash_key(key), created_at=now)
+        return render(NewKey(await admin.create(session, row), key))
+
+    return await idempotency.create(deps.db, request, operation, now)
+
+
+async def page(deps: Collaborators, cursor: str | None, limit: int) -> PageOf[ApiKey]:
+    """A page of the keys not revoked."""
+    async with deps.db.read() as session:
+        return await admin.page(session, ApiKey, cursor, limit, col(ApiKey.revoked_at).is_(None))
+
+
+async def read(deps: Collaborators, key_id: str) -> ApiKey:
+    """A key not revoked, or NotFound."""
+    async with deps.db.read() as session:
+        return await admin.active_key(session, key_id)
+
+
+async def update(deps: Collaborators, keyring: KeyRing, key_id: str, changes: dict[str, Any]) -> ApiKey:
+    """Rename a key or change its scopes; they apply from the next request in this process."""
+    async with deps.db.write() as session:
+        row = await admin.update_key(session, key_id, changes)
+    keyring.forget()
+    return row
+
+
+async def revoke(deps: Collaborators, keyring: KeyRing, key_id: str) -> None:
+    """Revoke a key; revoking twice is harmless."""
+    async with deps.db.write() as session:
+        await admin.revoke_key(session, key_id, deps.clock.now())
+    keyring.forget()

@@ -1,0 +1,28 @@
+"""What operators ask the service: whether the database answers, and the outbox figures to scrape."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+if TYPE_CHECKING:
+    from scheduler.collaborators import Collaborators
+    from scheduler.observability.metrics import Metrics
+
+
+async def database_answers(deps: Collaborators) -> bool:
+    """True when the database runs a trivial query; False when it is down or unreachable."""
+    try:
+        async with deps.db.read() as session:
+            await session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        return False
+    return True
+
+
+async def read_outbox_figures(deps: Collaborators, metrics: Metrics) -> None:
+    """Refresh the scraped outbox figures (messages by status, dispatch lag) from the database."""
+    async with deps.db.read() as session:
+        await metrics.outbox.read(session, deps.clock.now())
