@@ -11,8 +11,8 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from scheduler.db.outage import RETRY_AFTER_SECONDS, is_database_outage
 from scheduler.domain.errors import DomainError
+from scheduler.services.operations import RETRY_AFTER_SECONDS, is_database_outage
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://creneau.fr/problems/"

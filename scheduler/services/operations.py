@@ -7,9 +7,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from scheduler.db.outage import RETRY_AFTER_SECONDS, is_database_outage
+
 if TYPE_CHECKING:
     from scheduler.collaborators import Collaborators
     from scheduler.observability.metrics import Metrics
+
+
+__all__ = ["RETRY_AFTER_SECONDS", "database_answers", "is_database_outage", "read_outbox_figures"]
 
 
 async def database_answers(deps: Collaborators) -> bool:
