@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, create_idempotently
+from scheduler.api.inputs import ApiDate
 from scheduler.api.views import appointment_out
 from scheduler.db import appointments as store
 from scheduler.domain.errors import InvalidInput, NotFound
@@ -73,8 +74,8 @@ class AppointmentController(Controller):
         svc: Collaborators,
         staff_id: Annotated[str | None, Parameter(max_length=64)] = None,
         site_id: Annotated[str | None, Parameter(max_length=64)] = None,
-        from_: Annotated[date | None, Parameter(query="from", description="First local date.")] = None,
-        to: Annotated[date | None, Parameter(description="Last local date.")] = None,
+        from_: Annotated[ApiDate | None, Parameter(query="from", description="First local date.")] = None,
+        to: Annotated[ApiDate | None, Parameter(description="Last local date.")] = None,
         status: s.AppointmentStatus | None = None,
         limit: Limit = 100,
         cursor: Cursor = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from litestar import Controller, get
@@ -12,6 +12,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Cursor, Limit
+from scheduler.api.inputs import ApiDate
 from scheduler.db.tables import Appointment
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.zones import PARIS
@@ -56,9 +57,9 @@ class ReplyController(Controller):
     @get("/replies", operation_id="list_replies", summary="List the SMS replies kept for staff, by reception date")
     async def in_period(
         self, svc: Collaborators,
-        from_: Annotated[date | None, Parameter(query="from", description="First date (mainland French time).")]
+        from_: Annotated[ApiDate | None, Parameter(query="from", description="First date (mainland French time).")]
         = None,
-        to: Annotated[date | None, Parameter(description="Last date (mainland French time).")] = None,
+        to: Annotated[ApiDate | None, Parameter(description="Last date (mainland French time).")] = None,
         limit: Limit = 100, cursor: Cursor = None,
     ) -> s.Page[s.ReplyOut]:
         if from_ and to and to < from_:

@@ -33,6 +33,7 @@ from scheduler.domain.consistency import (
     validity_problem,
 )
 from scheduler.domain.errors import InUse, InvalidInput, NotFound
+from scheduler.domain.input_rules import instant_problem
 
 Row = TypeVar("Row", bound=SQLModel)
 MAX_LIMIT = 500
@@ -69,7 +70,8 @@ def cursor_instant(text: str) -> datetime:
         instant = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput("The cursor is not one this service gave.") from None
-    if instant.tzinfo is None:
+    # An instant out of the service's window (a forged cursor) would overflow date arithmetic.
+    if instant_problem(instant) is not None:
         raise InvalidInput("The cursor is not one this service gave.")
     return instant
 
