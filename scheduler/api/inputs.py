@@ -9,7 +9,7 @@ a 422 ``validation-error`` naming the field.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -81,6 +81,7 @@ ExactBool = Annotated[bool, BeforeValidator(_exact_bool)]
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
 
 
 class ApiDate(date):
@@ -100,7 +101,21 @@ class ApiDate(date):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(cls.parse, handler(date))
+        return core_schema.no_info_before_validator_function(
+            _written_date, core_schema.no_info_after_validator_function(cls.parse, handler(date)))
+
+
+# Lax pydantic reads a number as a Unix time (0 is 1970-01-01): only the written form gets through.
+def _written_date(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def _written_instant(value: Any) -> Any:
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_INSTANT.match(value)):
+        return value
+    raise ValueError("must be an ISO 8601 date and time with its UTC offset")
 
 
 def _instant(value: Any) -> Any:
@@ -108,22 +123,25 @@ def _instant(value: Any) -> Any:
     return value
 
 
-ApiDateTime = Annotated[AwareDatetime, AfterValidator(_instant)]
+ApiDateTime = Annotated[AwareDatetime, BeforeValidator(_written_instant), AfterValidator(_instant)]
 """An ISO 8601 instant with its UTC offset, its local date between 1900 and 2999."""
 
 
 # --- the URL guard -----------------------------------------------------------------------------
 
+API_PREFIX = "/v1/"
+
 
 def control_character_fields(scope: Scope) -> list[str]:
-    """The path parameters and query parameters whose decoded text holds a control character."""
-    fields = [f"query.{name}" if not has_control_character(name) else "query"
+    """The path and query parameters whose decoded text holds a control character, named as
+    Litestar names a parameter it refuses ("query" or "path" when the name itself is at fault)."""
+    fields = [name if not has_control_character(name) else "query"
               for name, value in parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"),
                                            keep_blank_values=True)
               if has_control_character(name) or has_control_character(value)]
     if has_control_character(scope.get("path", "")):
         params = scope.get("path_params") or {}
-        named = [f"path.{name}" for name, value in params.items() if has_control_character(str(value))]
+        named = [name for name, value in params.items() if has_control_character(str(value))]
         fields = (named or ["path"]) + fields
     return list(dict.fromkeys(fields))
 
@@ -132,11 +150,15 @@ def url_guard(app: ASGIApp) -> ASGIApp:
     """Middleware: a NUL or other control character in the path or query string is a 422.
 
     PostgreSQL refuses NUL in text (a 500 there) where SQLite stores it; refusing every control
-    character here makes both databases answer alike, before any handler reads an id.
+    character here makes both databases answer alike, before any handler reads an id. Only the
+    API's paths: the family page, feeds and webhooks look nothing up by raw URL text (their
+    tokens and references are checked against a signature or a hash first), and answer an
+    unknown token in their own way.
     """
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and (fields := control_character_fields(scope)):
+        if (scope["type"] == ScopeType.HTTP and scope["path"].startswith(API_PREFIX)
+                and (fields := control_character_fields(scope))):
             raise InvalidInput(
                 "; ".join(f"{field}: must not contain control characters" for field in fields),
                 errors=[{"field": field, "message": "must not contain control characters"} for field in fields],
@@ -160,5 +182,4 @@ class InputsPlugin(InitPluginProtocol, OpenAPISchemaPlugin):
         return value is ApiDate
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
-        return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, examples=["2026-11-25"],
-                      description="A date between 1900-01-01 and 2999-12-31.")
+        return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, examples=["2026-11-25"])

@@ -33,7 +33,7 @@ from scheduler.domain.consistency import (
     validity_problem,
 )
 from scheduler.domain.errors import InUse, InvalidInput, NotFound
-from scheduler.domain.input_rules import instant_problem
+from scheduler.domain.input_rules import has_control_character, instant_problem
 
 Row = TypeVar("Row", bound=SQLModel)
 MAX_LIMIT = 500
@@ -59,7 +59,8 @@ def decode_cursor(cursor: str, count: int) -> list[str]:
         parts = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("The cursor is not one this service gave.") from None
-    if len(parts) != count:
+    # A forged part holding NUL would reach PostgreSQL, which refuses it in text (a 500).
+    if len(parts) != count or any(has_control_character(part) for part in parts):
         raise InvalidInput("The cursor is not one this service gave.")
     return parts
 

@@ -133,6 +133,10 @@ def test_forged_cursors_holding_extreme_or_naive_instants_are_422(client: httpx.
     for path, params in paths.items():
         for forged_cursor in forged:
             assert_problem(client.get(path, params={**params, "cursor": forged_cursor}))
+    # One-part cursors carry an id: NUL in it would reach PostgreSQL.
+    for path in LISTS:
+        for forged_id in ["\x00", "a\x00b", "\x1b", "\n"]:
+            assert_problem(client.get(path, params={"cursor": cursor(forged_id)}))
 
 
 # --- control characters and surrogates -----------------------------------------------------------
@@ -236,6 +240,9 @@ def test_control_characters_in_paths_are_422_naming_the_parameter(client: httpx.
         assert_problem(client.get(f"/v1/appointments/{control}/replies"), field="appointment_id")
     # Invalid UTF-8 is read as U+FFFD, no control character: an unknown id.
     assert_problem(client.get("/v1/appointments/%ED%A0%80"), "not-found", 404)
+    # Outside the API, tokens are hashed before any look-up: an unknown token, on both databases.
+    assert client.get("/r/a%00b").status_code == 404
+    assert_problem(client.get("/feeds/a%00b.ics"), "not-found", 404)
     assert snapshot(client) == before
 
 

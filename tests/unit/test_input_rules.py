@@ -71,6 +71,7 @@ class Body(BaseModel):
     ("field", "value"),
     [("name", "a\nb"), ("note", "a\rb"), ("count", False), ("count", "3"), ("count", 30.5), ("flag", 0),
      ("flag", "true"), ("day", "0001-01-01"), ("day", "20260101"), ("day", "2026-W01-1"),
+     ("day", 0), ("day", 1764547200), ("day", "1764547200"), ("at", 1764547200), ("at", "1764547200"),
      ("at", "2026-01-01T09:00:00"), ("at", "9999-12-31T23:30:00+00:00"), ("at", "0001-01-01T00:00:00+14:00")],
 )
 def test_request_fields_refuse_what_their_type_forbids_even_in_lax_mode(field: str, value: object) -> None:
