@@ -26,6 +26,7 @@ from scheduler.api.common import services
 from scheduler.api.family_links import FamilyLinkController
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
+from scheduler.api.inputs import InputsPlugin
 from scheduler.api.interpreters import ExternalInterpreterController, StatsController
 from scheduler.api.keys import ApiKeyController
 from scheduler.api.messages import MessageController
@@ -99,6 +100,8 @@ def create_app(
         # The limiter runs first: a caller over its limit costs no key lookup.
         middleware=[*rate_limiting(settings), DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS)],
         stores={STORE: limits},
+        # ApiDate parameters, and the 422 on a control character in a URL (after the key check).
+        plugins=[InputsPlugin()],
         before_request=_require_json,
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[jobs.start, document_errors, document_examples, gc_tuning.settle_after_start_up],

@@ -50,6 +50,9 @@ def dialable(stored: str) -> str:
 def _valid_number(raw: str) -> phonenumbers.PhoneNumber:
     for region in NATIONAL_REGIONS:
         number = _parse(raw, region)
+        if number is not None and number.extension:
+            # "+33 1 23 45 67 89 ext. 12": E.164 has no extension, so it would be silently lost.
+            raise InvalidPhone("The phone number has an extension, which cannot be stored or texted.")
         if number is not None and phonenumbers.is_valid_number(number):
             return number
         if raw.strip().startswith(("+", "00")):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -11,6 +10,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
+from scheduler.api.inputs import ApiDate
 from scheduler.api.views import appointment_out
 from scheduler.domain.errors import InvalidInput
 from scheduler.phones import normalize_mobile
@@ -58,8 +58,8 @@ class AppointmentController(Controller):
         svc: Collaborators,
         staff_id: Annotated[str | None, Parameter(max_length=64)] = None,
         site_id: Annotated[str | None, Parameter(max_length=64)] = None,
-        from_: Annotated[date | None, Parameter(query="from", description="First local date.")] = None,
-        to: Annotated[date | None, Parameter(description="Last local date.")] = None,
+        from_: Annotated[ApiDate | None, Parameter(query="from", description="First local date.")] = None,
+        to: Annotated[ApiDate | None, Parameter(description="Last local date.")] = None,
         status: s.AppointmentStatus | None = None,
         limit: Limit = 100,
         cursor: Cursor = None,

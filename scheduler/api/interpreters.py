@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from litestar import Controller, get, post
@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators
+from scheduler.api.inputs import ApiDate
 from scheduler.api.views import appointment_out
 from scheduler.domain.errors import InvalidInput
 from scheduler.services import appointments, stats
@@ -43,8 +44,8 @@ class StatsController(Controller):
     @get("/interpreters", operation_id="interpreter_use", summary="Interpreter use per language and month")
     async def interpreter_use(
         self, svc: Collaborators,
-        from_: Annotated[date, Parameter(query="from", description="First local date.")],
-        to: Annotated[date, Parameter(description="Last local date (at most 3 years after `from`).")],
+        from_: Annotated[ApiDate, Parameter(query="from", description="First local date.")],
+        to: Annotated[ApiDate, Parameter(description="Last local date (at most 3 years after `from`).")],
     ) -> s.Page[s.InterpreterUseOut]:
         if to < from_ or to - from_ > timedelta(days=3 * 366):
             raise InvalidInput("`to` must be after `from` and within 3 years of it.")

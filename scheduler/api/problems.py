@@ -53,7 +53,9 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
 def _field_error(item: dict[str, Any]) -> dict[str, str]:
     # Litestar reports "key" (field path) and "message"; pydantic's message never holds the
     # value except in "input", which is dropped here: it could be a phone number.
-    return {"field": str(item.get("key") or ""), "message": str(item.get("message", "invalid"))}
+    # A parameter named after a Python keyword ("from_" for the query's "from") is named as sent.
+    field = str(item.get("key") or "").removesuffix("_")
+    return {"field": field, "message": str(item.get("message", "invalid"))}
 
 
 def _safe_detail(exc: HTTPException) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get
@@ -11,6 +10,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Cursor, Limit
+from scheduler.api.inputs import ApiDate
 from scheduler.domain.errors import InvalidInput
 from scheduler.services import staff_replies
 from scheduler.services.paging import PageOf
@@ -41,9 +41,9 @@ class ReplyController(Controller):
     @get("/replies", operation_id="list_replies", summary="List the SMS replies kept for staff, by reception date")
     async def in_period(
         self, svc: Collaborators,
-        from_: Annotated[date | None, Parameter(query="from", description="First date (mainland French time).")]
+        from_: Annotated[ApiDate | None, Parameter(query="from", description="First date (mainland French time).")]
         = None,
-        to: Annotated[date | None, Parameter(description="Last date (mainland French time).")] = None,
+        to: Annotated[ApiDate | None, Parameter(description="Last date (mainland French time).")] = None,
         limit: Limit = 100, cursor: Cursor = None,
     ) -> s.Page[s.ReplyOut]:
         if from_ and to and to < from_:

@@ -6,8 +6,9 @@ from datetime import date, datetime, time
 from typing import Annotated, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scheduler.api.inputs import MULTI_LINE, ONE_LINE, ApiDate, ApiDateTime, ExactBool, ExactInt
 from scheduler.domain.calendars import holiday_calendar_key
 from scheduler.domain.consistency import (
     interpreter_rule_problem,
@@ -18,8 +19,11 @@ from scheduler.domain.consistency import (
 from scheduler.languages import normalize_language
 from scheduler.phones import normalize_mobile, normalize_phone
 
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-Ident = Annotated[str, Field(min_length=1, max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
+Ident = Annotated[str, Field(min_length=1, max_length=64), ONE_LINE]
+Zone = Annotated[str, Field(max_length=64), ONE_LINE]
+Label = Annotated[str, Field(min_length=1, max_length=120), ONE_LINE]
+Address = Annotated[str, Field(max_length=300), MULTI_LINE]
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])]
 SiteKind = Literal["office", "school", "home", "online"]
 Role = Literal["psychologist", "social_worker", "coordinator", "other"]
@@ -52,7 +56,8 @@ def _phone(value: str | None) -> str | None:
     return None if value is None else normalize_phone(value)
 
 
-PhoneText = Annotated[str, Field(max_length=32, examples=["01 43 94 33 00"])]
+PhoneText = Annotated[str, Field(max_length=32, examples=["01 43 94 33 00"]), ONE_LINE]
+MobileText = Annotated[str, Field(max_length=32), ONE_LINE]
 
 
 def _check_zone(value: str) -> str:
@@ -71,10 +76,10 @@ class SiteCreate(Strict):
 
     name: Text
     kind: SiteKind
-    address: Annotated[str, Field(max_length=300)] | None = None
-    timezone: Annotated[str, Field(max_length=64)] = "Europe/Paris"
+    address: Address | None = None
+    timezone: Zone = "Europe/Paris"
     school_zone: Literal["A", "B", "C"] | None = None
-    public_label: Annotated[str, Field(min_length=1, max_length=120)]
+    public_label: Label
     holiday_region: Literal["57", "6AE", "971", "972", "973", "974", "976"] | None = Field(
         None, description="Regional public holidays: 57 Moselle, 6AE Alsace, 97x overseas (default from the zone)."
     )
@@ -98,10 +103,10 @@ class SiteUpdate(Strict):
 
     name: Text | None = None
     kind: SiteKind | None = None
-    address: Annotated[str, Field(max_length=300)] | None = None
-    timezone: Annotated[str, Field(max_length=64)] | None = None
+    address: Address | None = None
+    timezone: Zone | None = None
     school_zone: Literal["A", "B", "C"] | None = None
-    public_label: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    public_label: Label | None = None
     holiday_region: Literal["57", "6AE", "971", "972", "973", "974", "976"] | None = None
     phone: PhoneText | None = None
 
@@ -162,7 +167,7 @@ class StaffOut(BaseModel):
 
 # --- interpreters ---------------------------------------------------------------------------
 
-Language = Annotated[str, Field(min_length=2, max_length=3)]
+Language = Annotated[str, Field(min_length=2, max_length=3), ONE_LINE]
 Mode = Literal["on_site", "phone", "video"]
 
 
@@ -180,8 +185,8 @@ class InterpreterCreate(Strict):
     name: Text
     languages: Annotated[list[Language], Field(min_length=1, max_length=20)]
     mode: Mode = "on_site"
-    phone: Annotated[str, Field(max_length=32)] | None = None
-    timezone: Annotated[str, Field(max_length=64)] = "Europe/Paris"
+    phone: MobileText | None = None
+    timezone: Zone = "Europe/Paris"
 
     _languages = field_validator("languages")(_languages)
     _phone = field_validator("phone")(_mobile)
@@ -195,7 +200,7 @@ class InterpreterUpdate(Strict):
     name: Text | None = None
     languages: Annotated[list[Language], Field(min_length=1, max_length=20)] | None = None
     mode: Mode | None = None
-    phone: Annotated[str, Field(max_length=32)] | None = None
+    phone: MobileText | None = None
 
     @field_validator("languages")
     @classmethod
@@ -220,8 +225,8 @@ class ExternalInterpreterIn(Strict):
     """An interpreting agency booked by phone, for when the pool has nobody."""
 
     language: Language
-    agency: Annotated[str, Field(min_length=1, max_length=120)]
-    reference: Annotated[str, Field(min_length=1, max_length=120)]
+    agency: Label
+    reference: Label
 
     @field_validator("language")
     @classmethod
@@ -245,14 +250,14 @@ class ServiceCreate(Strict):
     """A kind of appointment."""
 
     name: Text
-    duration_minutes: Annotated[int, Field(ge=5, le=720)]
-    capacity: Annotated[int, Field(ge=1, le=200)] = 1
-    min_notice_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 60)] = 0
-    horizon_days: Annotated[int, Field(ge=1, le=730)] = 92
-    reminder_offsets_minutes: list[Annotated[int, Field(ge=1, le=60 * 24 * 30)]] | None = Field(
+    duration_minutes: Annotated[ExactInt, Field(ge=5, le=720)]
+    capacity: Annotated[ExactInt, Field(ge=1, le=200)] = 1
+    min_notice_minutes: Annotated[ExactInt, Field(ge=0, le=60 * 24 * 60)] = 0
+    horizon_days: Annotated[ExactInt, Field(ge=1, le=730)] = 92
+    reminder_offsets_minutes: list[Annotated[ExactInt, Field(ge=1, le=60 * 24 * 30)]] | None = Field(
         None, max_length=5, description="Minutes before the start of each reminder; omitted: the default policy."
     )
-    bring: Annotated[str, Field(min_length=1, max_length=300)] | None = Field(
+    bring: Annotated[str, Field(min_length=1, max_length=300), ONE_LINE] | None = Field(
         None, description="What the family should bring, shown on its page (public wording).",
         examples=["Le carnet de santé de l'enfant"],
     )
@@ -263,12 +268,12 @@ class ServiceUpdate(Strict):
     """Fields to change on a service (duration and capacity apply to new bookings)."""
 
     name: Text | None = None
-    duration_minutes: Annotated[int, Field(ge=5, le=720)] | None = None
-    capacity: Annotated[int, Field(ge=1, le=200)] | None = None
-    min_notice_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 60)] | None = None
-    horizon_days: Annotated[int, Field(ge=1, le=730)] | None = None
-    reminder_offsets_minutes: list[Annotated[int, Field(ge=1, le=60 * 24 * 30)]] | None = Field(None, max_length=5)
-    bring: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    duration_minutes: Annotated[ExactInt, Field(ge=5, le=720)] | None = None
+    capacity: Annotated[ExactInt, Field(ge=1, le=200)] | None = None
+    min_notice_minutes: Annotated[ExactInt, Field(ge=0, le=60 * 24 * 60)] | None = None
+    horizon_days: Annotated[ExactInt, Field(ge=1, le=730)] | None = None
+    reminder_offsets_minutes: list[Annotated[ExactInt, Field(ge=1, le=60 * 24 * 30)]] | None = Field(None, max_length=5)
+    bring: Annotated[str, Field(min_length=1, max_length=300), ONE_LINE] | None = None
 
 
 class ServiceOut(BaseModel):
@@ -298,12 +303,12 @@ class RuleCreate(Strict):
     interpreter_id: Ident | None = None
     site_id: Ident | None = None
     service_ids: Annotated[list[Ident], Field(max_length=50)] = Field(default_factory=list)
-    weekday: Annotated[int, Field(ge=1, le=7, description="1 = Monday ... 7 = Sunday")]
+    weekday: Annotated[ExactInt, Field(ge=1, le=7, description="1 = Monday ... 7 = Sunday")]
     start_time: HHMM
     end_time: HHMM
-    valid_from: date
-    valid_until: date | None = None
-    follows_school_calendar: bool = False
+    valid_from: ApiDate
+    valid_until: ApiDate | None = None
+    follows_school_calendar: ExactBool = False
 
 
     @model_validator(mode="after")
@@ -344,8 +349,8 @@ class RuleOut(BaseModel):
 class RuleUpdate(Strict):
     """Fields to change on a rule (typically ``valid_until`` to end it)."""
 
-    valid_until: date | None = None
-    follows_school_calendar: bool | None = None
+    valid_until: ApiDate | None = None
+    follows_school_calendar: ExactBool | None = None
 
 
 class AbsenceCreate(Strict):
@@ -353,9 +358,9 @@ class AbsenceCreate(Strict):
 
     staff_id: Ident | None = None
     interpreter_id: Ident | None = None
-    start: AwareDatetime
-    end: AwareDatetime
-    reason: Annotated[str, Field(max_length=200)] | None = None
+    start: ApiDateTime
+    end: ApiDateTime
+    reason: Annotated[str, Field(max_length=200), ONE_LINE] | None = None
 
 
     @model_validator(mode="after")
@@ -380,9 +385,9 @@ class AbsenceOut(BaseModel):
 class AbsenceUpdate(Strict):
     """Fields to change on an absence; the merged absence must still end after it starts."""
 
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
-    reason: Annotated[str, Field(max_length=200)] | None = None
+    start: ApiDateTime | None = None
+    end: ApiDateTime | None = None
+    reason: Annotated[str, Field(max_length=200), ONE_LINE] | None = None
 
 
 class OpeningCreate(Strict):
@@ -391,8 +396,8 @@ class OpeningCreate(Strict):
     staff_id: Ident
     site_id: Ident
     service_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)]
-    start: AwareDatetime
-    end: AwareDatetime
+    start: ApiDateTime
+    end: ApiDateTime
 
     @model_validator(mode="after")
     def _order(self) -> OpeningCreate:
@@ -415,8 +420,8 @@ class OpeningUpdate(Strict):
     """Fields to change on an extra opening; the merged opening must still end after it starts."""
 
     service_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)] | None = None
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: ApiDateTime | None = None
+    end: ApiDateTime | None = None
 
 
 # --- API keys --------------------------------------------------------------------------------
@@ -470,9 +475,9 @@ class FamilyIn(Strict):
     """The family: a reference (never a name), and how and whether to text it."""
 
     reference: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")]
-    phone: Annotated[str, Field(max_length=32)] | None = None
-    language: Annotated[str, Field(min_length=2, max_length=3)] = "fr"
-    sms_consent: bool = False
+    phone: MobileText | None = None
+    language: Language = "fr"
+    sms_consent: ExactBool = False
 
     @field_validator("language")
     @classmethod
@@ -493,12 +498,12 @@ class AppointmentCreate(Strict):
     """A booking request."""
 
     service_id: Ident
-    start: AwareDatetime
+    start: ApiDateTime
     staff_id: Ident | None = None
     site_id: Ident | None = None
     family: FamilyIn
-    interpreter_language: Annotated[str, Field(min_length=2, max_length=3)] | None = None
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    interpreter_language: Language | None = None
+    note: Annotated[str, Field(max_length=2000), MULTI_LINE] | None = None
 
 
     @field_validator("interpreter_language")
@@ -536,13 +541,13 @@ class AppointmentOut(BaseModel):
 class CancelIn(Strict):
     """Why the appointment is cancelled (optional)."""
 
-    reason: Annotated[str, Field(max_length=500)] | None = None
+    reason: Annotated[str, Field(max_length=500), MULTI_LINE] | None = None
 
 
 class RescheduleIn(Strict):
     """Where to move the appointment."""
 
-    start: AwareDatetime
+    start: ApiDateTime
     staff_id: Ident | None = None
 
 

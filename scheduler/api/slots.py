@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -12,6 +12,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Cursor, Limit
+from scheduler.api.inputs import ApiDate
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.slots import Position
@@ -36,8 +37,8 @@ class SlotController(Controller):
         request: Request[Any, Any, Any],
         svc: Collaborators,
         service_id: Annotated[str, Parameter(max_length=64)],
-        from_: Annotated[date, Parameter(query="from", description="First local date (YYYY-MM-DD).")],
-        to: Annotated[date, Parameter(description="Last local date, at most 92 days after `from`.")],
+        from_: Annotated[ApiDate, Parameter(query="from", description="First local date (YYYY-MM-DD).")],
+        to: Annotated[ApiDate, Parameter(description="Last local date, at most 92 days after `from`.")],
         staff_id: str | None = Parameter(default=None, max_length=64),
         site_id: str | None = Parameter(default=None, max_length=64),
         interpreter_language: str | None = Parameter(default=None, max_length=3),

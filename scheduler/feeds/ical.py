@@ -29,7 +29,10 @@ _CRLF: Final = b"\r\n"
 _END_CALENDAR: Final = b"END:VCALENDAR\r\n"
 _MAX_LINE_OCTETS: Final = 75
 # RFC 5545 TEXT forbids control characters other than HTAB (and newlines, which we escape).
-_CONTROL_CHARS: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Also dropped: C1 controls and U+2028/U+2029, which some parsers read as line ends, and
+# unpaired surrogates, which cannot be encoded in UTF-8. The API refuses all of them; this
+# keeps rows written by other means (or before the API refused them) from breaking a feed.
+_CONTROL_CHARS: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 # 9 to 15 digits with optional separators: every French (10) or E.164 (<= 15) number. It also
 # catches other long identifiers (a NIR, an IBAN run), which must not reach a calendar either.
 _PHONE_LIKE: Final = re.compile(r"\+?\d(?:[ .\-]?\d){8,14}")
@@ -234,7 +237,6 @@ def _envelope(spec: FeedSpec, events: Sequence[RenderedEvent]) -> bytes:
     calendar = Calendar.new(
         prodid=PRODID,
         uid=spec.calendar_uid,  # without it icalendar 7 invents a random UID on every build
-        name=spec.name,
         color=spec.colour,
         refresh_interval=spec.refresh,
         source=spec.source_url,
@@ -249,7 +251,11 @@ def _envelope(spec: FeedSpec, events: Sequence[RenderedEvent]) -> bytes:
     for timezone in _timezones(events):
         calendar.add_component(timezone)
     envelope: bytes = calendar.to_ical()
-    return envelope
+    # The name is the owner's, typed by an administrator: it goes through the one TEXT escape
+    # like every event's text. icalendar writes NAME unescaped and refuses a line feed in it.
+    begin, _, rest = envelope.partition(_CRLF)
+    names = [_fold(f"{prop}:{_text(spec.name)}") for prop in ("NAME", "X-WR-CALNAME")]
+    return b"".join([begin, _CRLF, *names, rest])
 
 
 def _timezones(events: Sequence[RenderedEvent]) -> list[Timezone]:

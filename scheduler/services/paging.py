@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from scheduler.domain.errors import InvalidInput
+from scheduler.domain.input_rules import has_control_character, instant_problem
 
 Item = TypeVar("Item")
 FORGED = "The cursor is not one this service gave."
@@ -34,7 +35,8 @@ def decode_cursor(cursor: str, count: int) -> list[str]:
         parts = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput(FORGED) from None
-    if len(parts) != count:
+    # A forged part holding NUL would reach PostgreSQL, which refuses it in text (a 500).
+    if len(parts) != count or any(has_control_character(part) for part in parts):
         raise InvalidInput(FORGED)
     return parts
 
@@ -45,7 +47,8 @@ def cursor_instant(text: str) -> datetime:
         instant = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(FORGED) from None
-    if instant.tzinfo is None:
+    # An instant out of the service's window (a forged cursor) would overflow date arithmetic.
+    if instant_problem(instant) is not None:
         raise InvalidInput(FORGED)
     return instant
 

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import vobject  # type: ignore[import-untyped]
+from icalendar import Calendar
 
 from scheduler.feeds.ical import Privacy, build_feed, etag_for, group_collective
 from tests.support.feed_events import (
@@ -370,6 +372,28 @@ def test_special_characters_and_long_lines_survive_a_round_trip() -> None:
     physical = body.split(b"\r\n")
     assert physical[-1] == b"" and b"\n" not in b"".join(physical) and b"\r" not in b"".join(physical)
     assert max(len(line) for line in physical) <= 75
+
+
+def test_a_name_with_line_breaks_stays_one_escaped_property_and_injects_no_event() -> None:
+    # Bare CRs once became line ends in vobject: this name was read as two more VEVENTs.
+    injected = "École 🎒\rEND:VCALENDAR\rBEGIN:VEVENT\rUID:x\rSUMMARY:INJECTED\rDTSTART:20260101T000000Z\rEND:VEVENT"
+    name = f"Mme Durand\nbis; a,b \\ {injected}\x00\x1b\u2028\ud800 fin"
+    body = build_feed(feed_spec(name=name), [appointment()])
+
+    shown = "Mme Durand\nbis; a,b \\ " + "\n".join(injected.split("\r")) + " fin"
+    escaped = shown.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    read = vobject.readOne(body.decode())
+    assert (read.contents["name"][0].value, read.contents["x-wr-calname"][0].value) == (shown, shown)
+    # icalendar and ical.js leave these two properties' values raw: each sees one escaped line.
+    calendar = Calendar.from_ical(body)
+    assert (str(calendar["NAME"]), str(calendar["X-WR-CALNAME"])) == (escaped, escaped)
+    assert read_with_icaljs(body)["name"] == escaped
+    assert [event["uid"] for event in parsed_events(body)] == ["appt-101@creneau.local"]
+    assert [event["UID"] for event in calendar.walk("VEVENT")] == ["appt-101@creneau.local"]
+    lines = unfolded(body).split("\r\n")
+    assert [line for line in lines if line.startswith(("NAME", "X-WR-CALNAME"))] == [
+        "NAME:" + escaped, "X-WR-CALNAME:" + escaped]
+    assert b"\r" not in body.replace(b"\r\n", b"") and b"\n" not in body.replace(b"\r\n", b"")
 
 
 def test_empty_feed_is_a_valid_calendar() -> None:
