@@ -105,21 +105,24 @@ def test_series_are_ordered_by_first_start_then_staff_and_paged() -> None:
     rest = pathway_series(slots, Spacing(2, 7), date(2026, 11, 18), date(2026, 11, 18),
                           after=first[-1].position)
 
-    assert [(series.staff_id, series.slots[0].start.hour) for series in whole] == [("a", 9), ("b", 9), ("a", 10)]
+    assert [(series.staff_id, series.slots[0].start.hour) for series in whole] == [
+        ("a", 9), ("b", 9), ("a", 10)]
     assert first + rest == whole
 
 
 @pytest.mark.parametrize(("sessions", "every_days", "tolerance_days"),
                          [(1, 7, 0), (3, 0, 0), (3, 7, -1), (3, 7, 7), (3, 1, 1)],
-                         ids=["one_session", "no_spacing", "negative_tolerance", "tolerance_as_wide_as_spacing",
-                              "same_day_possible"])
-def test_a_spacing_that_makes_no_series_is_refused(sessions: int, every_days: int, tolerance_days: int) -> None:
+                         ids=["one_session", "no_spacing", "negative_tolerance",
+                              "tolerance_as_wide_as_spacing", "same_day_possible"])
+def test_a_spacing_that_makes_no_series_is_refused(sessions: int, every_days: int,
+                                                   tolerance_days: int) -> None:
     with pytest.raises(ValueError):
         Spacing(sessions, every_days, tolerance_days)
 
 
 # ------------------------------------------------------------------ properties against brute force
 
+Case = tuple[list[Slot], Spacing, date, date]
 FIRST_DAY = date(2026, 10, 12)  # two weeks before the Paris autumn clock change
 DAYS = 35
 WALL_TIMES = (time(9), time(10), time(14))
@@ -128,7 +131,7 @@ PLACES = (("psy-1", "ecole", PARIS), ("psy-1", "cmp", PARIS), ("psy-2", "ecole",
 
 
 @st.composite
-def programmes(draw: st.DrawFn) -> tuple[list[Slot], Spacing, date, date]:
+def programmes(draw: st.DrawFn) -> Case:
     """Random free slots of a few staff members and sites, a spacing, and a range of first days."""
     every = draw(st.integers(1, 10))
     spacing = Spacing(draw(st.integers(2, 4)), every, draw(st.integers(0, min(2, every - 1))))
@@ -182,13 +185,13 @@ def brute_force(slots: list[Slot], spacing: Spacing, first: date, last: date) ->
 
 
 def flat(found: list[Series]) -> list[tuple[str, ...]]:
-    return [(series.staff_id, series.site_id or "", *(one.start.astimezone(UTC).isoformat() for one in series.slots))
-            for series in found]
+    return [(series.staff_id, series.site_id or "",
+             *(one.start.astimezone(UTC).isoformat() for one in series.slots)) for series in found]
 
 
 @settings(max_examples=200, deadline=None)
 @given(programmes())
-def test_the_series_are_exactly_those_a_brute_force_search_finds(case: tuple[list[Slot], Spacing, date, date]) -> None:
+def test_the_series_are_exactly_those_a_brute_force_search_finds(case: Case) -> None:
     slots, spacing, first, last = case
 
     assert flat(pathway_series(slots, spacing, first, last)) == brute_force(slots, spacing, first, last)
@@ -196,7 +199,7 @@ def test_the_series_are_exactly_those_a_brute_force_search_finds(case: tuple[lis
 
 @settings(max_examples=200, deadline=None)
 @given(programmes())
-def test_every_series_is_made_of_given_slots_spaced_as_asked(case: tuple[list[Slot], Spacing, date, date]) -> None:
+def test_every_series_is_made_of_given_slots_spaced_as_asked(case: Case) -> None:
     slots, spacing, first, last = case
     given_slots = {(one.resource_id, one.site_id, one.start) for one in slots}
 
@@ -213,7 +216,7 @@ def test_every_series_is_made_of_given_slots_spaced_as_asked(case: tuple[list[Sl
 @settings(max_examples=150, deadline=None)
 @given(programmes(), st.integers(1, 4))
 def test_pages_followed_one_after_another_give_every_series_once(
-    case: tuple[list[Slot], Spacing, date, date], limit: int
+    case: Case, limit: int
 ) -> None:
     slots, spacing, first, last = case
     pages: list[Series] = []
