@@ -21,11 +21,11 @@ def _holidays(first: date) -> holidays.HolidayBase:
 
 
 def _quiet_wednesday() -> date:
-    """A Wednesday at least a week ahead whose next two Wednesdays are working days too."""
+    """A Wednesday at least a week ahead whose next three Wednesdays are working days too."""
     day = datetime.now(PARIS).date() + WEEK
     day += timedelta(days=(3 - day.isoweekday()) % 7)
     closed = _holidays(day)
-    while any(day + k * WEEK in closed for k in range(3)):
+    while any(day + k * WEEK in closed for k in range(4)):
         day += WEEK
     return day
 
@@ -135,3 +135,27 @@ def test_bad_searches_are_refused_with_a_problem(server: RunningServer) -> None:
         assert (response.status_code, response.json()["code"]) == (422, "validation-error"), name
         assert response.headers["content-type"].startswith(PROBLEM), name
     assert (unknown.status_code, unknown.json()["code"]) == (404, "not-found")
+
+
+def test_a_search_without_staff_member_pages_through_the_same_series(server: RunningServer) -> None:
+    # Without staff_id or site_id the search reads growing stretches of first days (one day, two,
+    # four...); with staff_id, the whole range at once. Both give the same series.
+    wednesday = _quiet_wednesday()
+    first, last = wednesday - timedelta(days=3), wednesday + timedelta(days=12)
+    with server.client() as client:
+        prog = programme(client, weekday=3, start="09:00", end="11:00")
+        whole = _starts(_series(client, prog, first, last))
+        paged: list[list[str]] = []
+        cursor = None
+        while True:
+            response = client.get("/v1/pathway-slots", params={
+                "service_id": prog.service_id, "sessions": 3, "every_days": 7, "from": first.isoformat(),
+                "to": last.isoformat(), "limit": 1, **({"cursor": cursor} if cursor else {})})
+            paged += _starts(response)
+            cursor = response.json()["next_cursor"]
+            if cursor is None:
+                break
+
+    assert [series[0] for series in whole] == [at(day, hhmm) for day in (wednesday, wednesday + WEEK)
+                                               for hhmm in ("09:00", "10:00")]
+    assert paged == whole
