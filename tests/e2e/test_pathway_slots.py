@@ -16,8 +16,8 @@ PARIS = ZoneInfo("Europe/Paris")
 WEEK = timedelta(days=7)
 
 
-def _holidays(first: date) -> holidays.HolidayBase:
-    return holidays.France(years=range(first.year, first.year + 3))
+def _holidays(first: date) -> set[date]:
+    return set(holidays.France(years=range(first.year, first.year + 3)))
 
 
 def _quiet_wednesday() -> date:
