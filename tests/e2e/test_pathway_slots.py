@@ -159,3 +159,25 @@ def test_a_search_without_staff_member_pages_through_the_same_series(server: Run
     assert [series[0] for series in whole] == [at(day, hhmm) for day in (wednesday, wednesday + WEEK)
                                                for hhmm in ("09:00", "10:00")]
     assert paged == whole
+
+
+def test_every_session_needs_a_free_interpreter(server: RunningServer) -> None:
+    wednesday = _quiet_wednesday()
+    with server.client() as client:
+        prog = programme(client, weekday=3, start="09:00", end="11:00")
+        interpreter = created(client.post("/v1/interpreters", json={
+            "name": "Interprète", "languages": ["ps"], "mode": "on_site"}))
+        created(client.post("/v1/availability-rules", json={
+            "interpreter_id": interpreter["id"], "weekday": 3, "start_time": "09:00", "end_time": "12:00",
+            "valid_from": "2026-01-01"}))
+        before = _starts(_series(client, prog, wednesday, interpreter_language="ps"))
+        created(client.post("/v1/absences", json={
+            "interpreter_id": interpreter["id"], "start": at(wednesday + WEEK, "09:00"),
+            "end": at(wednesday + WEEK, "10:00"), "reason": None}))
+        after = _starts(_series(client, prog, wednesday, interpreter_language="ps"))
+        without = _starts(_series(client, prog, wednesday))
+
+    weeks = [wednesday + k * WEEK for k in range(3)]
+    assert before == [[at(day, "09:00") for day in weeks], [at(day, "10:00") for day in weeks]]
+    assert after == [[at(day, "10:00") for day in weeks]]
+    assert without == before
