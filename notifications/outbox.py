@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Index, Text, UniqueConstraint, and_, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, col
 
-from scheduler.db.engine import dialect_name
+from scheduler.db.dialect import PerDialect, insert_for
 from scheduler.db.tables import Appointment, new_id
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
@@ -89,10 +88,7 @@ class Planned:
     """The text, when it must be written now (it speaks of a time the appointment no longer has)."""
 
 
-ENQUEUE: Final = {
-    "postgresql": postgresql.insert(TABLE).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(TABLE).on_conflict_do_nothing(),
-}
+ENQUEUE: Final = PerDialect(lambda dialect: insert_for(dialect, TABLE).on_conflict_do_nothing())
 
 
 async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: datetime) -> None:
@@ -106,7 +102,7 @@ async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: dateti
         for p in planned
     ]
     # One statement built once per database, run for all the rows at once (executemany).
-    await session.execute(ENQUEUE[dialect_name(session)], rows)
+    await session.execute(ENQUEUE.of(session), rows)
 
 
 async def cancel_pending(

@@ -41,6 +41,9 @@ from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
 from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
 from scheduler.french_calendar import FrenchHolidayCalendar
+from scheduler.http import api_docs
+from scheduler.http.headers import SecurityHeaders
+from scheduler.http.json_depth import refuse_deep_json
 from scheduler.jobs import Jobs
 from scheduler.observability.metrics import Metrics
 from scheduler.observability.middleware import RequestObserver
@@ -61,7 +64,7 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, calendar: HolidayCalendar | None = None
 ) -> Litestar:
     """The application for ``settings``; tests may pass a fixed clock."""
-    db = Database.from_url(settings.database_url)
+    db = Database.from_url(settings.database_url, timeout=settings.database_timeout_seconds)
     clock = clock or SystemClock()
     sender = build_sender(settings)
     quiet = QuietHours.parse(settings.quiet_hours)
@@ -80,7 +83,7 @@ def create_app(
     limits = rate_limit_store(settings)
     state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
                    "family_page": FamilyPage.from_settings(settings, links), "feed_bodies": bodies,
-                   "slot_pages": SlotPageCache(settings.slots_cache_seconds),
+                   "slot_pages": SlotPageCache(settings.slots_cache_seconds, settings.slots_cache_bytes),
                    "metrics": metrics})
     app = Litestar(
         route_handlers=[
@@ -90,7 +93,7 @@ def create_app(
             InterpreterController, ExternalInterpreterController, StatsController,
             FeedAdminController, FeedController, FamilyPageController,
             PathwaySlotController,
-            *([MetricsController] if settings.metrics_enabled else []),
+            *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),
         state=state,
@@ -111,6 +114,7 @@ def create_app(
     )
     # Outside the router, so that unknown paths get a request id and are counted too.
     app.asgi_handler = RequestObserver(app.asgi_handler, metrics, access_log=settings.access_log)
+    app.asgi_handler = SecurityHeaders(app.asgi_handler, https=settings.public_url.startswith("https://"))
     return app
 
 
@@ -123,6 +127,7 @@ async def _require_json(request: Request[Any, Any, Any]) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise HTTPException(status_code=415, detail="Send the body as application/json.")
+    refuse_deep_json(await request.body())
 
 
 def _openapi() -> OpenAPIConfig:
@@ -137,6 +142,7 @@ def _openapi() -> OpenAPIConfig:
         ),
         security=[{"apiKey": []}],
         use_handler_docstrings=True,
+        render_plugins=api_docs.render_plugins(),
     )
 
 

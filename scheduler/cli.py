@@ -9,12 +9,14 @@ import logging.config
 import os
 import secrets
 import sys
+from functools import partial
 
 import uvicorn
 
 from scheduler.db.engine import Database
 from scheduler.db.migrate import upgrade
 from scheduler.demo import create_demo_key, fill_if_empty
+from scheduler.http.connection import ConnectionLimits, GuardedHttpToolsProtocol
 from scheduler.observability.logs import logging_config
 from scheduler.ports import SystemClock
 from scheduler.settings import Settings, SettingsError
@@ -69,6 +71,9 @@ def _serve(settings: Settings, *, demo: bool, migrate: bool) -> int:
         # Applied again in every worker process, so each logs as this one does.
         log_config=logging_config(settings.log_level, settings.log_format),
         access_log=False,
+        # Slow or oversized request heads and slow bodies are cut off where the bytes arrive.
+        http=partial(GuardedHttpToolsProtocol, limits=ConnectionLimits(  # type: ignore[arg-type]
+            settings.header_timeout_seconds, settings.body_timeout_seconds, settings.max_header_bytes)),
         # Behind a reverse proxy, the family page's and API's per-address limits need the
         # client's address, which only a trusted proxy may state.
         proxy_headers=bool(settings.forwarded_allow_ips),

@@ -6,22 +6,43 @@ decides what is due (outbox claims are safe across processes), and every job re-
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
-from sqlalchemy import and_, or_, update
-from sqlmodel import col
 
 from scheduler.collaborators import Collaborators
-from scheduler.db import family_links, interpreter_releases
-from scheduler.db.tables import Family
+from scheduler.db.outage import is_database_outage
 from scheduler.services import idempotency
-from scheduler.services.feeds import CANCELLED_KEPT
+from scheduler.services import retention as retention_service
 
 log = logging.getLogger("creneau.jobs")
 DISPATCH_JOB = "dispatch-sms"
+
+
+JobFunction = Callable[[Collaborators], Awaitable[None]]
+
+
+def skips_database_outages(job: JobFunction) -> JobFunction:
+    """While the database is unreachable, a run is skipped with one WARNING line, not an error with a traceback.
+
+    The next tick tries again; a traceback per tick would bury the log during an outage (and
+    a driver's message may quote SQL parameters).
+    """
+
+    @functools.wraps(job)
+    async def run(services: Collaborators) -> None:
+        try:
+            await job(services)
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            log.warning("%s skipped: database unavailable (%s)", job.__name__, type(exc).__name__)
+
+    return run
 
 
 class Jobs:
@@ -58,31 +79,22 @@ class Jobs:
             self.scheduler.shutdown(wait=False)
 
 
+@skips_database_outages
 async def dispatch_due(services: Collaborators) -> None:
     """Send the SMS that are due."""
     await services.dispatcher.run_once()
 
 
+@skips_database_outages
 async def erase_expired_phones(services: Collaborators) -> None:
     """Erase the phone of families whose last appointment is older than the retention (RGPD)."""
-    now = services.clock.now()
-    limit = now - timedelta(days=services.settings.retention_days)
+    retention = timedelta(days=services.settings.retention_days)
     async with services.db.write() as session:
-        result = await session.execute(
-            update(Family)
-            .where(
-                col(Family.phone).is_not(None),
-                # A family is kept while an appointment is recent or to come; one never booked
-                # (its booking rolled back) is measured from its creation.
-                or_(col(Family.last_appointment_at) < limit,
-                    and_(col(Family.last_appointment_at).is_(None), col(Family.created_at) < limit)),
-            )
-            .values(phone=None, sms_consent=False, updated_at=now)
-        )
-    erased = int(getattr(result, "rowcount", 0) or 0)
+        erased = await retention_service.erase_expired_phones(session, services.clock.now(), retention)
     log.info("retention: erased the phone of %d families", erased)
 
 
+@skips_database_outages
 async def purge_idempotency_records(services: Collaborators) -> None:
     """Forget idempotency records older than 24 h."""
     async with services.db.write() as session:
@@ -91,18 +103,19 @@ async def purge_idempotency_records(services: Collaborators) -> None:
         log.info("purged %d idempotency records", removed)
 
 
+@skips_database_outages
 async def purge_expired_family_links(services: Collaborators) -> None:
     """Delete the family page links past their expiry: they answer 404 already, keep nothing."""
     async with services.db.write() as session:
-        removed = await family_links.purge_expired(session, services.clock.now())
+        removed = await retention_service.purge_expired_family_links(session, services.clock.now())
     if removed:
         log.info("retention: deleted %d expired family page links", removed)
 
 
+@skips_database_outages
 async def purge_interpreter_releases(services: Collaborators) -> None:
     """Delete interpreter releases older than the time a cancelled event stays in a feed."""
-    before = services.clock.now() - CANCELLED_KEPT
     async with services.db.write() as session:
-        removed = await interpreter_releases.purge_older_than(session, before)
+        removed = await retention_service.purge_interpreter_releases(session, services.clock.now())
     if removed:
         log.info("retention: deleted %d interpreter releases", removed)

@@ -65,6 +65,25 @@ class Settings(BaseModel):
         65_536, ge=1024, validation_alias=AliasChoices("CRENEAU_MAX_BODY_BYTES", "max_body_bytes")
     )
     """Largest accepted request body; larger ones get 413."""
+    max_header_bytes: int = Field(
+        32_768, ge=1024, le=1_048_576, validation_alias=AliasChoices("CRENEAU_MAX_HEADER_BYTES", "max_header_bytes")
+    )
+    """Largest accepted request line plus headers; larger ones get 431 and the connection is closed."""
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, validation_alias=AliasChoices("CRENEAU_HEADER_TIMEOUT_SECONDS", "header_timeout_seconds")
+    )
+    """How long a client may take to send a request's line and headers; then the connection is closed."""
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, validation_alias=AliasChoices("CRENEAU_BODY_TIMEOUT_SECONDS", "body_timeout_seconds")
+    )
+    """How long a client may take to send a request's body after its headers; then 408 and the
+    connection is closed."""
+    database_timeout_seconds: float = Field(
+        5.0, gt=0, le=120,
+        validation_alias=AliasChoices("CRENEAU_DATABASE_TIMEOUT_SECONDS", "database_timeout_seconds"),
+    )
+    """How long a request waits to connect to PostgreSQL, or for a free pooled connection, before
+    it is answered 503 ``service-unavailable``."""
 
     sms_backend: Literal["console", "twilio", "memory"] = Field(
         "console", validation_alias=AliasChoices("CRENEAU_SMS_BACKEND", "sms_backend")
@@ -114,6 +133,11 @@ class Settings(BaseModel):
     """How long a process may answer the same slot search from memory (0: never). A write in the
     process clears it at once; other workers' bookings show within this delay. Booking always
     re-checks in the database."""
+    slots_cache_bytes: int = Field(
+        8_388_608, ge=0, le=1_073_741_824,
+        validation_alias=AliasChoices("CRENEAU_SLOTS_CACHE_BYTES", "slots_cache_bytes"),
+    )
+    """Most bytes of slot pages one process keeps in memory (the least recently used go first)."""
     quiet_hours: str = Field(
         "20:00-08:00", validation_alias=AliasChoices("CRENEAU_QUIET_HOURS", "quiet_hours")
     )

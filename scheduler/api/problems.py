@@ -11,6 +11,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from scheduler.db.outage import RETRY_AFTER_SECONDS, is_database_outage
 from scheduler.domain.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -76,11 +77,23 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     Neither the message nor the traceback is logged: a database error's message carries the
     SQL and its parameters, which may include a phone number.
     """
+    if is_database_outage(exc):
+        return database_unavailable(request, exc)
     log.error("unhandled %s at %s on %s %s", type(exc).__name__, _where(exc), request.method, request.url.path)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
         "The service failed to answer; the error was logged.",
     )
+
+
+def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """The database cannot be reached or written now: 503, to be retried, logged by type only."""
+    log.warning("database unavailable (%s at %s) on %s %s", type(exc).__name__, _where(exc), request.method,
+                request.url.path)
+    response = problem(503, "service-unavailable", "Service unavailable",
+                       "The database does not answer; try again shortly.")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _where(exc: BaseException) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,3 +72,54 @@ async def page(
         )
     statement = statement.order_by(Appointment.starts_at, Appointment.id).limit(limit + 1)
     return [AppointmentView(*row) for row in (await session.execute(statement)).all()]
+
+
+appointment_table = Appointment.__table__  # type: ignore[attr-defined]
+# A prebuilt INSERT rather than the ORM's unit of work: a new appointment needs none of its
+# bookkeeping, and the object is only read afterwards (every booking runs it).
+INSERT: Final = appointment_table.insert()
+
+
+async def insert(session: AsyncSession, appointment: Appointment) -> None:
+    """Write a new appointment row, every column from the object."""
+    await session.execute(INSERT, {column.name: getattr(appointment, column.name)
+                                   for column in appointment_table.columns})
+
+
+async def locked(session: AsyncSession, appointment_id: str) -> Appointment | None:
+    """The appointment, locked for the rest of the transaction (PostgreSQL; SQLite is serialised)."""
+    statement = select(Appointment).where(col(Appointment.id) == appointment_id).with_for_update()
+    appointment: Appointment | None = (await session.execute(statement)).scalar_one_or_none()
+    return appointment
+
+
+async def interpreted_between(
+    session: AsyncSession, start: datetime, end: datetime, statuses: Sequence[str]
+) -> list[Any]:
+    """Appointments in [start, end) with a pool or agency interpreter, in one of ``statuses``.
+
+    Rows of (interpreter_language, interpreter_status, starts_at, timezone: their site's zone).
+    """
+    statement = (
+        select(col(Appointment.interpreter_language), col(Appointment.interpreter_status),
+               col(Appointment.starts_at), col(Site.timezone))
+        .join(Site, col(Site.id) == Appointment.site_id)
+        .where(
+            col(Appointment.interpreter_language).is_not(None),
+            col(Appointment.interpreter_status).in_(("booked", "external")),
+            col(Appointment.status).in_(statuses),
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
+        )
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def any_to_come(session: AsyncSession, column: Any, ident: str, statuses: Sequence[str], now: datetime) -> bool:
+    """Whether an appointment in one of ``statuses`` whose ``column`` is ``ident`` ends after ``now``."""
+    future = select(col(Appointment.id)).where(
+        column == ident,
+        col(Appointment.status).in_(statuses),
+        col(Appointment.ends_at) > now,
+    )
+    return (await session.execute(future.limit(1))).first() is not None

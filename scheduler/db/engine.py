@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 # How long a SQLite writer waits for the lock before giving up: booking bursts queue up
 # behind BEGIN IMMEDIATE, and a few seconds is far more than one booking transaction takes.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+DEFAULT_TIMEOUT_SECONDS = 5.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -20,13 +21,20 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10,
+                  timeout: float = DEFAULT_TIMEOUT_SECONDS) -> AsyncEngine:
+    """An async engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``).
+
+    ``timeout`` bounds the wait for a PostgreSQL connection and for a free pooled one, so that
+    an unreachable server makes requests fail fast (503) instead of queueing for a minute
+    (asyncpg's own connect timeout is 60 s, SQLAlchemy's pool timeout 30 s).
+    """
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                               pool_timeout=timeout, connect_args={"timeout": timeout})
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -8,8 +8,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db.engine import dialect_name
-from scheduler.db.holds import dialect_insert_for
+from scheduler.db.dialect import PerDialect, insert_for
 from scheduler.db.tables import Appointment, Family, FamilyLink, Service, Site
 
 link = FamilyLink.__table__  # type: ignore[attr-defined]
@@ -27,7 +26,7 @@ PAGE_COLUMNS: Final = (
 
 
 def _remember_statement(dialect: str) -> Any:
-    statement = dialect_insert_for(dialect, link).values(
+    statement = insert_for(dialect, link).values(
         token_hash=bindparam("token_hash"), appointment_id=bindparam("appointment_id"),
         expires_at=bindparam("expires_at"), created_at=bindparam("created_at"),
     )
@@ -39,14 +38,14 @@ def _remember_statement(dialect: str) -> Any:
 
 
 # Built once per database (every booking and move runs it).
-REMEMBER: Final = {dialect: _remember_statement(dialect) for dialect in ("sqlite", "postgresql")}
+REMEMBER: Final = PerDialect(_remember_statement)
 
 
 async def remember(
     session: AsyncSession, token_hash: str, appointment_id: str, expires_at: datetime, now: datetime
 ) -> None:
     """Store (or refresh) the appointment's link: one per appointment, its hash and expiry."""
-    await session.execute(REMEMBER[dialect_name(session)], {
+    await session.execute(REMEMBER.of(session), {
         "token_hash": token_hash, "appointment_id": appointment_id, "expires_at": expires_at, "created_at": now})
 
 

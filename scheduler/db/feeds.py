@@ -13,7 +13,7 @@ rows with UNION ALL, so a conditional request is still one statement.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, NamedTuple
 
 from sqlalchemy import (
@@ -69,7 +69,7 @@ def _as_stored(column: Column[Any], name: str | None = None) -> Label[Any]:
     """A time column as the driver returns it: UTC text on SQLite, an aware datetime on PostgreSQL.
 
     UTCDateTime's conversion of every value cost about as much as the rest of the query (three
-    times per row); the event rows compare the stored values and convert, with ``stored_utc``,
+    times per row); the event rows compare the stored values and convert, with ``scheduler.db.dialect.as_utc``,
     only those of the few events rendered again.
     """
     return type_coerce(column, NullType()).label(name or column.name)
@@ -96,7 +96,7 @@ RELEASED_EVENT_COLUMNS: Final[tuple[Any, ...]] = (
 
 
 class EventRow(NamedTuple):
-    """One row of ``EVENT_COLUMNS``, in their order; the times as stored (read with ``stored_utc``).
+    """One row of ``EVENT_COLUMNS``, in their order; the times as stored (read with ``scheduler.db.dialect.as_utc``).
 
     A plain tuple: equal rows compare equal, and reading a field costs ~20 times less than
     on SQLAlchemy's Row, which counts at 20,000 rows.
@@ -119,13 +119,6 @@ class EventRow(NamedTuple):
     kind: str
     address: str | None
     timezone: str
-
-
-def stored_utc(value: str | datetime) -> datetime:
-    """A time of an event row as an aware UTC datetime, exactly as UTCDateTime reads it."""
-    if isinstance(value, str):  # SQLite: UTC as naive ISO 8601 text
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.astimezone(UTC) if value.utcoffset() is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,28 +5,16 @@ from __future__ import annotations
 from typing import Any, Final
 
 from sqlalchemy import Insert, and_, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler.db.dialect import PerDialect, UpsertInsert, insert_for
 from scheduler.db.engine import dialect_name
 from scheduler.db.tables import HoldRecord, new_id
 from scheduler.domain.intervals import Interval
+from scheduler.domain.slots import Hold
 
 hold_table = HoldRecord.__table__  # type: ignore[attr-defined]
-
-
-UpsertInsert = postgresql.Insert | sqlite.Insert
-
-
-def dialect_insert(session: AsyncSession, table: Any) -> UpsertInsert:
-    """An INSERT that knows ON CONFLICT for the session's database."""
-    return dialect_insert_for(dialect_name(session), table)
-
-
-def dialect_insert_for(dialect: str, table: Any) -> UpsertInsert:
-    """An INSERT that knows ON CONFLICT for ``sqlite`` or ``postgresql``."""
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 BLOCK_KEY: Final = ["resource_id", "service_id", "starts_at"]
@@ -34,7 +22,7 @@ BLOCK_KEY: Final = ["resource_id", "service_id", "starts_at"]
 
 def _new_block(dialect: str, taken: int) -> UpsertInsert:
     """A block row for the bound resource, service and times, with ``taken`` places taken."""
-    return dialect_insert_for(dialect, hold_table).values(
+    return insert_for(dialect, hold_table).values(
         id=bindparam("id"), resource_id=bindparam("resource_id"), resource_kind=bindparam("kind"),
         service_id=bindparam("service_id"), starts_at=bindparam("starts_at"), ends_at=bindparam("ends_at"),
         capacity=bindparam("capacity"), taken=taken,
@@ -56,10 +44,8 @@ def _one_place_statement(dialect: str) -> Insert:
 # Statements built once per database, with bound parameters: a booking spends nothing on
 # building and cache-keying them (measured: about a third of each statement's Python cost).
 ONE_PLACE_SQLITE: Final = _one_place_statement("sqlite")
-NEW_BLOCK: Final = {
-    dialect: _new_block(dialect, taken=0).on_conflict_do_nothing(index_elements=BLOCK_KEY)
-    for dialect in ("sqlite", "postgresql")
-}
+NEW_BLOCK: Final = PerDialect(lambda dialect: _new_block(dialect, taken=0).on_conflict_do_nothing(
+    index_elements=BLOCK_KEY))
 TAKE_PLACE: Final = (
     update(hold_table)
     .where(
@@ -114,6 +100,16 @@ async def try_acquire(
         return None
 
 
+async def acquire_or_none(
+    session: AsyncSession, resource_id: str, kind: str, service_id: str, interval: Interval, capacity: int
+) -> str | None:
+    """``acquire`` without a savepoint: after None the transaction must end (PostgreSQL aborted it)."""
+    try:
+        return await acquire(session, resource_id, kind, service_id, interval, capacity)
+    except IntegrityError:
+        return None
+
+
 async def release(session: AsyncSession, hold_id: str) -> None:
     """Give back one place of a hold."""
     await session.execute(
@@ -143,3 +139,10 @@ async def blocking_holds(
     rows = await session.execute(BLOCKING, {"ids": resource_ids, "window_start": window.start,
                                             "window_end": window.end})
     return list(rows.all())
+
+
+def as_hold(row: Any) -> Hold:
+    """The engine's view of a ``BLOCKING`` row."""
+    # Rows hold UTC instants in order (a CHECK constraint): no need to validate them again.
+    resource_id, service_id, starts_at, ends_at, taken, capacity = row
+    return Hold(resource_id, Interval.of_utc(starts_at, ends_at), service_id, taken, capacity)

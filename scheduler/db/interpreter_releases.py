@@ -15,8 +15,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db import holds as hold_store
-from scheduler.db.engine import dialect_name
+from scheduler.db.dialect import PerDialect, insert_for
 from scheduler.db.tables import Appointment, InterpreterRelease, new_id
 
 release_table = InterpreterRelease.__table__  # type: ignore[attr-defined]
@@ -50,7 +49,7 @@ class Release:
 
 
 def _record_statement(dialect: str) -> Any:
-    insert = hold_store.dialect_insert_for(dialect, release_table).values(
+    insert = insert_for(dialect, release_table).values(
         id=bindparam("id"), appointment_id=bindparam("appointment_id"), interpreter_id=bindparam("interpreter_id"),
         **{name: bindparam(name) for name in SNAPSHOT},
     )
@@ -60,7 +59,7 @@ def _record_statement(dialect: str) -> Any:
     )
 
 
-RECORD: Final = {dialect: _record_statement(dialect) for dialect in ("sqlite", "postgresql")}
+RECORD: Final = PerDialect(_record_statement)
 
 
 async def record(session: AsyncSession, release: Release, now: datetime) -> None:
@@ -70,7 +69,7 @@ async def record(session: AsyncSession, release: Release, now: datetime) -> None
     the cancellation as newer. Released again (booked back, then off again), the row is
     replaced: its sequence only grows, since the appointment's did in between.
     """
-    await session.execute(RECORD[dialect_name(session)], {
+    await session.execute(RECORD.of(session), {
         "id": new_id(), "appointment_id": release.appointment_id, "interpreter_id": release.interpreter_id,
         "starts_at": release.starts_at, "ends_at": release.ends_at, "site_id": release.site_id,
         "staff_hold_id": release.staff_hold_id, "sequence": release.sequence + 1, "released_at": now,

@@ -102,14 +102,25 @@ class TextFormatter(logging.Formatter):
         return redact(super().formatException(ei))
 
 
+# Libraries that log SQL with its parameters (aiosqlite at DEBUG, SQLAlchemy's engine at INFO),
+# request URLs, headers and bodies (httpx at INFO, httpcore and hpack at DEBUG, twilio's client
+# at INFO: the texted number and the text), or connection details: family references, notes,
+# idempotency keys and phone numbers in forms the mask cannot know. They are held at WARNING
+# whatever CRENEAU_LOG_LEVEL says; their warnings and errors still go through the mask.
+QUIET_LIBRARIES = ("aiosqlite", "sqlalchemy", "asyncpg", "httpx", "httpcore", "hpack", "h11", "twilio",
+                   "urllib3", "redis", "multipart", "python_multipart", "apscheduler")
+
+
 def logging_config(level: str, fmt: LogFormat) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for the CLI and every server worker.
 
     Uvicorn applies it again in each worker process it spawns, so workers log the same way.
     Uvicorn's own loggers propagate to the root handler (one format for everything), and
-    APScheduler's per-run INFO lines ("Running job ...", one per tick) are silenced.
+    APScheduler's per-run INFO lines ("Running job ...", one per tick) are silenced, and so is
+    anything below WARNING from the libraries in ``QUIET_LIBRARIES``.
     """
     formatter = "json" if fmt == "json" else "text"
+    library_level = "ERROR" if level == "ERROR" else "WARNING"
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -134,6 +145,6 @@ def logging_config(level: str, fmt: LogFormat) -> dict[str, Any]:
             "uvicorn": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
-            "apscheduler": {"level": "WARNING", "handlers": [], "propagate": True},
+            **{name: {"level": library_level, "handlers": [], "propagate": True} for name in QUIET_LIBRARIES},
         },
     }

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
-from notifications.outbox import PENDING, TABLE
+from scheduler.db import outbox_figures
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,17 +38,9 @@ class OutboxSnapshot:
 
     async def read(self, session: AsyncSession, now: datetime) -> None:
         """Two aggregate queries (``ix_outbox_status_due`` answers the second)."""
-        rows = await session.execute(select(TABLE.c.status, func.count()).group_by(TABLE.c.status))
-        self.by_status = {status: int(count) for status, count in rows.all()}
-        oldest = await session.scalar(
-            select(func.min(TABLE.c.due_at)).where(TABLE.c.status == PENDING, TABLE.c.due_at <= now)
-        )
-        self.lag_seconds = max(0.0, (now - _aware(oldest, now)).total_seconds()) if oldest else 0.0
-
-
-def _aware(value: datetime, like: datetime) -> datetime:
-    # SQLite may hand back a naive UTC datetime from an aggregate.
-    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)
+        self.by_status = await outbox_figures.count_by_status(session)
+        oldest = await outbox_figures.oldest_due_pending(session, now)
+        self.lag_seconds = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
 
 
 class _ScrapeTime(Collector):

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel, col
+from sqlmodel import SQLModel
 
+from scheduler.db import appointments
+from scheduler.db import rows as setup_rows
+from scheduler.db import rules as rule_store
 from scheduler.db.tables import (
     Absence,
     ApiKey,
-    Appointment,
     AvailabilityRule,
     Interpreter,
     Opening,
@@ -84,11 +84,7 @@ async def get(session: AsyncSession, table: type[Row], ident: str, kind: str) ->
 
 async def page(session: AsyncSession, table: type[Row], cursor: str | None, limit: int, *where: Any) -> PageOf:
     """A page of rows ordered by id (ids are opaque, the order merely stable)."""
-    column = table.id  # type: ignore[attr-defined]
-    statement = select(table).where(*where).order_by(column).limit(limit + 1)
-    if cursor:
-        statement = statement.where(column > decode_cursor(cursor, 1)[0])
-    rows = list((await session.execute(statement)).scalars().all())
+    rows = await setup_rows.page_by_id(session, table, decode_cursor(cursor, 1)[0] if cursor else None, limit, *where)
     more = len(rows) > limit
     rows = rows[:limit]
     return PageOf(rows, encode_cursor(rows[-1].id) if more else None)  # type: ignore[attr-defined]
@@ -168,21 +164,13 @@ async def create_rule(session: AsyncSession, rule: AvailabilityRule, service_ids
 
 async def rule_services(session: AsyncSession, rule_ids: Sequence[str]) -> dict[str, list[str]]:
     """The service ids of each rule."""
-    found: dict[str, list[str]] = {rule_id: [] for rule_id in rule_ids}
-    if rule_ids:
-        statement = select(col(RuleService.rule_id), col(RuleService.service_id)).where(
-            col(RuleService.rule_id).in_(rule_ids)
-        )
-        for row in (await session.execute(statement)).all():
-            found[row.rule_id].append(row.service_id)
-    return found
+    return await rule_store.services_of(session, rule_ids)
 
 
 async def delete_rule(session: AsyncSession, rule_id: str) -> None:
     """Delete a rule; booked appointments stay booked."""
     await get(session, AvailabilityRule, rule_id, "availability rule")
-    await session.execute(delete(RuleService).where(RuleService.rule_id == rule_id))  # type: ignore[arg-type]
-    await session.execute(delete(AvailabilityRule).where(AvailabilityRule.id == rule_id))  # type: ignore[arg-type]
+    await rule_store.delete_with_services(session, rule_id)
 
 
 async def delete_referenced(
@@ -190,21 +178,11 @@ async def delete_referenced(
 ) -> None:
     """Delete a site, staff member or service unless a future appointment needs it."""
     row = await get(session, table, ident, kind)
-    future = select(col(Appointment.id)).where(
-        column == ident,
-        col(Appointment.status).in_(("booked", "confirmed")),
-        col(Appointment.ends_at) > now,
-    )
-    if (await session.execute(future.limit(1))).first() is not None:
+    if await appointments.any_to_come(session, column, ident, ("booked", "confirmed"), now):
         raise InUse(f"This {kind} is needed by future appointments; cancel or move them first.")
-    try:
-        async with session.begin_nested():
-            await session.delete(row)
-            await session.flush()
-    except IntegrityError:
+    if not await setup_rows.delete_unreferenced(session, row):
         raise InUse(
-            f"This {kind} is still referenced by weekly rules or past appointments; end its rules instead."
-        ) from None
+            f"This {kind} is still referenced by weekly rules or past appointments; end its rules instead.")
 
 
 async def active_key(session: AsyncSession, key_id: str) -> ApiKey:

@@ -5,27 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
+from scheduler.db import absences, service_specs
 from scheduler.db import holds as hold_store
-from scheduler.db.tables import AvailabilityRule, Opening, RuleService, Service, Site, Staff
+from scheduler.db import openings as opening_store
+from scheduler.db import rules as rule_store
+from scheduler.db.tables import Site, Staff
 from scheduler.domain import rules as rules_mod
-from scheduler.domain.calendars import ClosedDays, holiday_calendar_key
+from scheduler.domain.calendars import ClosedDays
 from scheduler.domain.errors import NotFound
 from scheduler.domain.free_time import with_free_companion
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
-from scheduler.domain.slots import Hold, Position, ServiceSpec, Slot, bookable_starts, free_slots
-from scheduler.domain.zones import PARIS, zone
+from scheduler.domain.slots import Position, ServiceSpec, Slot, bookable_starts, free_slots
+from scheduler.domain.zones import PARIS
 from scheduler.ports import HolidayCalendar
 from scheduler.services import interpreters
-from scheduler.services.resources import absences
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,31 +38,12 @@ class SlotQuery:
     interpreter_language: str | None = None
 
 
-SERVICE: Final = select(
-    col(Service.id), col(Service.duration_minutes), col(Service.capacity), col(Service.min_notice_minutes),
-    col(Service.horizon_days),
-).where(col(Service.id) == bindparam("service_id"))
-
-
-@lru_cache(maxsize=1024)
-def service_spec(service_id: str, duration_minutes: int, capacity: int, min_notice_minutes: int,
-                 horizon_days: int) -> ServiceSpec:
-    """The engine's view of a service row (kept per content: an edited service is another entry)."""
-    return ServiceSpec(
-        id=service_id,
-        duration=timedelta(minutes=duration_minutes),
-        capacity=capacity,
-        min_notice=timedelta(minutes=min_notice_minutes),
-        horizon=timedelta(days=horizon_days),
-    )
-
-
 async def get_service(session: AsyncSession, service_id: str) -> ServiceSpec:
     """The service's spec, or NotFound."""
-    row = (await session.execute(SERVICE, {"service_id": service_id})).first()
-    if row is None:
+    spec = await service_specs.spec(session, service_id)
+    if spec is None:
         raise NotFound("service", service_id)
-    return service_spec(*row)
+    return spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +126,11 @@ def _still_wanted(wanted: int | None, found: list[Slot]) -> int | None:
 async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery) -> _Search:
     """The service, rules, extra openings, closed days and absences of a search."""
     spec = await get_service(session, query.service_id)
-    weekly = await _weekly_rules(session, query)
+    weekly = await rule_store.of_service(session, query.service_id, query.first, query.last, query.staff_id,
+                                         query.site_id)
     zones = {rule.zone for rule in weekly} or {PARIS}
     window = _window(query.first, query.last, zones)
-    extra = await _extra_openings(session, query, window)
+    extra = await opening_store.of_service(session, query.service_id, window, query.staff_id, query.site_id)
     staff_ids = sorted({rule.resource_id for rule in weekly} | {o.resource_id for o in extra})
     closed = calendar.closed_days(
         {rule.holiday_calendar for rule in weekly},
@@ -158,7 +138,7 @@ async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQ
         query.first,
         query.last,
     )
-    busy = await absences(session, staff_ids, window)
+    busy = await absences.overlapping(session, staff_ids, window)
     return _Search(query, spec, weekly, extra, window, staff_ids, closed, busy)
 
 
@@ -210,106 +190,11 @@ async def _slots_in(
     openings += [o for o in search.extra if o.interval.start < stretch.end and o.interval.end > stretch.start]
     # Slots starting in the stretch may end up to one duration after it.
     reach = Interval.of_utc(stretch.start, stretch.end + spec.duration)
-    holds = [_hold(row) for row in await hold_store.blocking_holds(session, search.staff_ids, reach)]
+    holds = [hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, search.staff_ids, reach)]
     return free_slots(openings, holds, search.busy, spec, stretch, now, after=after, limit=limit)
-
-
-def _hold(row: Any) -> Hold:
-    # Rows hold UTC instants in order (a CHECK constraint): no need to validate them again.
-    resource_id, service_id, starts_at, ends_at, taken, capacity = row
-    return Hold(resource_id, Interval.of_utc(starts_at, ends_at), service_id, taken, capacity)
 
 
 def _window(first: date, last: date, zones: set[ZoneInfo]) -> Interval:
     starts = [resolve_local(first, time(0), z) for z in zones]
     ends = [resolve_local(last + timedelta(days=1), time(0), z) for z in zones]
     return Interval(min(starts), max(ends))
-
-
-def _rules_statement(by_staff: bool, by_site: bool) -> Select[*tuple[Any, ...]]:
-    rule = AvailabilityRule
-    statement = (
-        select(*map(col, (
-            rule.id, rule.staff_id, rule.site_id, rule.weekday, rule.start_time, rule.end_time,
-            rule.valid_from, rule.valid_until, rule.follows_school_calendar,
-            Site.timezone, Site.school_zone, Site.holiday_region,
-        )))
-        .join(RuleService, col(RuleService.rule_id) == col(rule.id))
-        .join(Site, col(Site.id) == col(rule.site_id))
-        .where(
-            col(RuleService.service_id) == bindparam("service_id"),
-            col(rule.valid_from) <= bindparam("last"),
-            or_(col(rule.valid_until).is_(None), col(rule.valid_until) >= bindparam("first")),
-        )
-    )
-    if by_staff:
-        statement = statement.where(col(rule.staff_id) == bindparam("staff_id"))
-    if by_site:
-        statement = statement.where(col(rule.site_id) == bindparam("site_id"))
-    return statement
-
-
-def _openings_statement(by_staff: bool, by_site: bool) -> Select[*tuple[Any, ...]]:
-    statement = (
-        select(col(Opening.staff_id), col(Opening.site_id), col(Opening.service_ids), col(Opening.start),
-               col(Opening.end), col(Site.timezone))
-        .join(Site, col(Site.id) == col(Opening.site_id))
-        .where(col(Opening.start) < bindparam("window_end"), col(Opening.end) > bindparam("window_start"))
-    )
-    if by_staff:
-        statement = statement.where(col(Opening.staff_id) == bindparam("staff_id"))
-    if by_site:
-        statement = statement.where(col(Opening.site_id) == bindparam("site_id"))
-    return statement
-
-
-# Built once per filter combination, with bound parameters: every booking runs them, and
-# building and cache-keying a statement cost more Python than running it.
-FILTERS: Final = [(by_staff, by_site) for by_staff in (False, True) for by_site in (False, True)]
-RULES: Final = {key: _rules_statement(*key) for key in FILTERS}
-OPENINGS: Final = {key: _openings_statement(*key) for key in FILTERS}
-
-
-def _filters(query: SlotQuery) -> tuple[tuple[bool, bool], dict[str, Any]]:
-    return (bool(query.staff_id), bool(query.site_id)), {"staff_id": query.staff_id, "site_id": query.site_id}
-
-
-async def _weekly_rules(session: AsyncSession, query: SlotQuery) -> list[WeeklyRule]:
-    key, parameters = _filters(query)
-    parameters |= {"service_id": query.service_id, "first": query.first, "last": query.last}
-    rows = (await session.execute(RULES[key], parameters)).all()
-    return [_weekly_rule(tuple(row), query.service_id) for row in rows]
-
-
-@lru_cache(maxsize=16384)
-def _weekly_rule(row: tuple[Any, ...], service_id: str) -> WeeklyRule:
-    # Keyed by the row's whole content, so an edited rule is simply another entry: the cache
-    # saves rebuilding (and validating) the same rules on every search, and is never stale.
-    (rule_id, staff_id, site_id, weekday, start_time, end_time, valid_from, valid_until,
-     follows_school_calendar, timezone, school_zone, holiday_region) = row
-    return WeeklyRule(
-        id=rule_id,
-        resource_id=staff_id,
-        site_id=site_id,
-        zone=zone(timezone),
-        weekday=weekday,
-        start_time=start_time,
-        end_time=end_time,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        service_ids=frozenset({service_id}),
-        follows_school_calendar=follows_school_calendar,
-        holiday_calendar=holiday_calendar_key(holiday_region, timezone),
-        school_zone=school_zone,
-    )
-
-
-async def _extra_openings(session: AsyncSession, query: SlotQuery, window: Interval) -> list[rules_mod.OpenStretch]:
-    key, parameters = _filters(query)
-    parameters |= {"window_start": window.start, "window_end": window.end}
-    return [
-        rules_mod.OpenStretch(row.staff_id, row.site_id, Interval(row.start, row.end), zone(row.timezone),
-                          frozenset(row.service_ids))
-        for row in (await session.execute(OPENINGS[key], parameters)).all()
-        if query.service_id in row.service_ids
-    ]

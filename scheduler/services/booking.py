@@ -9,20 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from notifications import outbox
+from scheduler.db import appointments, families, interpreter_releases
 from scheduler.db import holds as hold_store
-from scheduler.db import interpreter_releases
 from scheduler.db.appointments import AppointmentView
-from scheduler.db.engine import dialect_name
-from scheduler.db.tables import Appointment, Family, new_id
+from scheduler.db.tables import Appointment, Family
 from scheduler.domain.errors import ConflictError, NotFound, SlotUnavailable
 from scheduler.domain.intervals import Interval, utc
 from scheduler.domain.slots import Slot
@@ -104,21 +99,11 @@ async def _take_slot(
     for slot in candidates:
         # With one candidate, a refusal ends the transaction anyway: no savepoint is needed
         # (two statements fewer on the usual path, where the caller names the staff member).
-        take = hold_store.try_acquire if len(candidates) > 1 else _acquire_or_none
+        take = hold_store.try_acquire if len(candidates) > 1 else hold_store.acquire_or_none
         hold_id = await take(session, slot.resource_id, "staff", slot.service_id, slot.interval, capacity)
         if hold_id is not None:
             return slot, hold_id
     raise SlotUnavailable(f"No free slot of this service starts at {request.start.isoformat()}.")
-
-
-async def _acquire_or_none(
-    session: AsyncSession, resource_id: str, kind: str, service_id: str, interval: Interval, capacity: int
-) -> str | None:
-    """``acquire`` without a savepoint: after None the transaction must end (PostgreSQL aborted it)."""
-    try:
-        return await hold_store.acquire(session, resource_id, kind, service_id, interval, capacity)
-    except IntegrityError:
-        return None
 
 
 async def _take_interpreter(
@@ -168,44 +153,10 @@ async def _candidate_slots(
     return page.service.capacity, sorted(matching, key=lambda slot: (load[slot.resource_id], slot.resource_id))
 
 
-family_table = Family.__table__  # type: ignore[attr-defined]
-appointment_table = Appointment.__table__  # type: ignore[attr-defined]
-APPOINTMENT_INSERT: Final = appointment_table.insert()
-
-
-def _family_upsert_statement(dialect: str) -> Any:
-    values: dict[str, Any] = {name: bindparam(name) for name in ("phone", "language", "sms_consent", "updated_at")}
-    insert = hold_store.dialect_insert_for(dialect, family_table).values(
-        id=bindparam("id"), reference=bindparam("reference"), created_at=bindparam("updated_at"),
-        last_appointment_at=bindparam("starts_at"), **values,
-    )
-    last = family_table.c.last_appointment_at
-    # The latest booking states the family's current phone, language and consent; retention
-    # counts from its latest appointment, which a new one can only push later.
-    latest = case((or_(last.is_(None), last < insert.excluded.last_appointment_at),
-                   insert.excluded.last_appointment_at), else_=last)
-    return insert.on_conflict_do_update(
-        index_elements=["reference"], set_={**values, "last_appointment_at": latest}
-    ).returning(family_table.c.id)
-
-
-FAMILY_UPSERT: Final = {dialect: _family_upsert_statement(dialect) for dialect in ("sqlite", "postgresql")}
-
-
 async def _upsert_family(session: AsyncSession, family: FamilyData, starts_at: datetime, now: datetime) -> str:
     """The family's id, its row created or brought up to date by this booking."""
-    statement = FAMILY_UPSERT[dialect_name(session)]
-    family_id: str = (await session.execute(statement, {
-        "id": new_id(), "reference": family.reference, "phone": family.phone, "language": family.language,
-        "sms_consent": family.sms_consent, "updated_at": now, "starts_at": starts_at,
-    })).scalar_one()
-    return family_id
-
-
-async def _touch_last_appointment(session: AsyncSession, family_id: str) -> None:
-    """Retention counts from the family's latest appointment; recomputed on every change (one UPDATE)."""
-    latest = select(func.max(Appointment.starts_at)).where(col(Appointment.family_id) == family_id).scalar_subquery()
-    await session.execute(update(Family).where(Family.id == family_id).values(last_appointment_at=latest))  # type: ignore[arg-type]
+    return await families.upsert_for_booking(session, family.reference, family.phone, family.language,
+                                             family.sms_consent, starts_at, now)
 
 
 async def _insert(
@@ -229,17 +180,13 @@ async def _insert(
         created_at=now,
         updated_at=now,
     )
-    # Written with a prebuilt INSERT rather than the ORM's unit of work: the new row needs none
-    # of its bookkeeping, and the object is only read afterwards.
-    await session.execute(APPOINTMENT_INSERT, {column.name: getattr(appointment, column.name)
-                                               for column in appointment_table.columns})
+    await appointments.insert(session, appointment)
     return appointment
 
 
 async def get_for_update(session: AsyncSession, appointment_id: str) -> Appointment:
     """The appointment row, locked for the rest of the transaction (PostgreSQL; SQLite is serialised)."""
-    statement = select(Appointment).where(col(Appointment.id) == appointment_id).with_for_update()
-    appointment = (await session.execute(statement)).scalar_one_or_none()
+    appointment = await appointments.locked(session, appointment_id)
     if appointment is None:
         raise NotFound("appointment", appointment_id)
     return appointment
@@ -294,7 +241,7 @@ async def reschedule(
     _move(appointment, slot, hold_id, now)
     if interpreter is not None:
         appointment.interpreter_id, appointment.interpreter_hold_id = interpreter
-    await _touch_last_appointment(session, appointment.family_id)
+    await families.touch_last_appointment(session, appointment.family_id)
     # The pool may give the new time to another interpreter: the first one is told it is off.
     switched = previous is not None and previous.interpreter_id != appointment.interpreter_id
     await planner.moved(session, appointment, now, new_interpreter=switched)

@@ -20,7 +20,7 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,7 @@ from notifications.senders.base import (
     TransientSmsError,
 )
 from notifications.texts import MessageContext, TextCatalog, interpreter_place
+from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
 from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, Site
 from scheduler.phones import dialable
@@ -420,12 +421,7 @@ def _superseded(job: Job) -> bool:
     """
     if job.kind.startswith("cancelled") or job.expires_at is None:
         return False
-    return _as_utc(job.expires_at) != _as_utc(job.start)
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """SQLite gives back naive UTC datetimes, PostgreSQL aware ones."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(job.expires_at) != as_utc(job.start)
 
 
 def _without_link(job: Job) -> str | None:

@@ -34,6 +34,7 @@ from typing import Any, Final, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import feeds as store
+from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
 from scheduler.db.tables import Feed, Interpreter, Site, Staff
 from scheduler.domain.errors import DomainError, InvalidInput, NotFound
@@ -392,12 +393,12 @@ def _sessions(rows: Sequence[store.EventRow]) -> list[FeedEvent]:
 def _event(row: store.EventRow) -> FeedEvent:
     return FeedEvent(
         appointment_id=row.id,
-        start=store.stored_utc(row.starts_at),
-        end=store.stored_utc(row.ends_at),
+        start=as_utc(row.starts_at),
+        end=as_utc(row.ends_at),
         zone=row.timezone,
         status=row.status,
         sequence=row.sequence,
-        last_modified=store.stored_utc(row.updated_at),
+        last_modified=as_utc(row.updated_at),
         service_name=row.service_name,
         site_kind=row.kind,
         site_label=row.site_name,

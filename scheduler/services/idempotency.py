@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
+from scheduler.db import idempotency_records as records
 from scheduler.db.tables import IdempotencyRecord
 from scheduler.domain.errors import IdempotencyKeyReused
 
@@ -36,15 +35,11 @@ async def replay(
     session: AsyncSession, key_id: str, key: str, digest: str, now: datetime
 ) -> StoredResponse | None:
     """The stored response for this key, None if there is none, or IdempotencyKeyReused."""
-    statement = select(IdempotencyRecord).where(
-        col(IdempotencyRecord.api_key_id) == key_id, col(IdempotencyRecord.key) == key
-    )
-    record = (await session.execute(statement)).scalar_one_or_none()
+    record = await records.find(session, key_id, key)
     if record is None:
         return None
     if record.created_at < now - RETENTION:
-        await session.delete(record)
-        await session.flush()
+        await records.forget(session, record)
         return None
     if record.request_hash != digest:
         raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
@@ -55,18 +50,12 @@ async def remember(
     session: AsyncSession, key_id: str, key: str, digest: str, response: StoredResponse, now: datetime
 ) -> None:
     """Keep the response in the same transaction as the create it answers."""
-    session.add(
-        IdempotencyRecord(
-            api_key_id=key_id, key=key, request_hash=digest, status_code=response.status_code,
-            response_body=response.body, created_at=now,
-        )
-    )
-    await session.flush()
+    await records.keep(session, IdempotencyRecord(
+        api_key_id=key_id, key=key, request_hash=digest, status_code=response.status_code,
+        response_body=response.body, created_at=now,
+    ))
 
 
 async def purge(session: AsyncSession, now: datetime) -> int:
     """Forget records older than the retention; the number removed."""
-    result = await session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - RETENTION)  # type: ignore[arg-type]
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await records.purge_older_than(session, now - RETENTION)

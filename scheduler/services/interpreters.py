@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
+from scheduler.db import absences
 from scheduler.db import holds as hold_store
-from scheduler.db.tables import AvailabilityRule, Interpreter
+from scheduler.db import interpreters as interpreter_store
+from scheduler.db import rules as rule_store
 from scheduler.domain import rules as rules_mod
 from scheduler.domain.calendars import holiday_calendar_key
 from scheduler.domain.errors import InterpreterUnavailable
@@ -21,7 +21,6 @@ from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
 from scheduler.domain.zones import zone
 from scheduler.ports import HolidayCalendar
-from scheduler.services.resources import absences, hold_of
 
 INTERPRETING = "interpreting"  # the hold's service: an interpreter's bookings all block alike
 ANY_SERVICE = frozenset({INTERPRETING})
@@ -41,10 +40,8 @@ class Pool:
 
 
 async def pool(session: AsyncSession, language: str) -> Pool:
-    """Every interpreter of ``language`` (the pool is small: the filter runs in Python on a JSON list)."""
-    statement = select(col(Interpreter.id), col(Interpreter.languages), col(Interpreter.timezone))
-    rows = (await session.execute(statement)).all()
-    return Pool(language, {row.id: row.timezone for row in rows if language in row.languages})
+    """Every interpreter of ``language``."""
+    return Pool(language, await interpreter_store.zones_of_speakers(session, language))
 
 
 async def free_time_of(
@@ -57,8 +54,8 @@ async def free_time_of(
     closed = calendar.closed_days({rule.holiday_calendar for rule in weekly}, set(), first, last)
     openings = rules_mod.occurrences(weekly, first, last, closed)
     window = _window(first, last)
-    holds = [hold_of(row) for row in await hold_store.blocking_holds(session, interpreters.ids, window)]
-    return free_time(openings, holds, await absences(session, interpreters.ids, window))
+    holds = [hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, interpreters.ids, window)]
+    return free_time(openings, holds, await absences.overlapping(session, interpreters.ids, window))
 
 
 def _window(first: date, last: date) -> Interval:
@@ -68,16 +65,8 @@ def _window(first: date, last: date) -> Interval:
 
 
 async def _rules(session: AsyncSession, interpreters: Pool, first: date, last: date) -> list[WeeklyRule]:
-    rule = AvailabilityRule
-    statement = select(
-        col(rule.id), col(rule.interpreter_id), col(rule.weekday), col(rule.start_time), col(rule.end_time),
-        col(rule.valid_from), col(rule.valid_until),
-    ).where(
-        col(rule.interpreter_id).in_(interpreters.ids),
-        col(rule.valid_from) <= last,
-        or_(col(rule.valid_until).is_(None), col(rule.valid_until) >= first),
-    )
-    return [_weekly_rule(row, interpreters) for row in (await session.execute(statement)).all()]
+    rows = await rule_store.of_interpreters(session, interpreters.ids, first, last)
+    return [_weekly_rule(row, interpreters) for row in rows]
 
 
 def _weekly_rule(row: Any, interpreters: Pool) -> WeeklyRule:

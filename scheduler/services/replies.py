@@ -14,7 +14,7 @@ from sqlmodel import col
 from notifications import outbox
 from notifications.inbox import Action, InboundMessage, reply_words
 from notifications.masking import mask_phone
-from scheduler.db.holds import dialect_insert
+from scheduler.db.dialect import insert_for
 from scheduler.db.tables import Appointment, Family, Site, new_id
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
@@ -80,7 +80,7 @@ async def _record(
     text: str, now: datetime,
 ) -> bool:
     table = InboundMessage.__table__  # type: ignore[attr-defined]
-    statement = dialect_insert(session, table).values(
+    statement = insert_for(session, table).values(
         id=new_id(), provider_id=provider_id, family_id=family_id,
         appointment_id=appointment.id if appointment else None, action=action,
         # Keywords are acted upon; only other replies are kept, for staff to read.

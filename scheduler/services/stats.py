@@ -6,11 +6,9 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from scheduler.db.tables import Appointment, Site
+from scheduler.db import appointments
 
 COUNTED = ("booked", "confirmed", "attended", "no_show")
 
@@ -22,21 +20,9 @@ async def interpreter_use(
 
     The month is the appointment's month in its site's zone.
     """
-    statement = (
-        select(col(Appointment.interpreter_language), col(Appointment.interpreter_status),
-               col(Appointment.starts_at), col(Site.timezone))
-        .join(Site, col(Site.id) == Appointment.site_id)
-        .where(
-            col(Appointment.interpreter_language).is_not(None),
-            col(Appointment.interpreter_status).in_(("booked", "external")),
-            col(Appointment.status).in_(COUNTED),
-            col(Appointment.starts_at) >= start,
-            col(Appointment.starts_at) < end,
-        )
-    )
     total: Counter[tuple[str, str]] = Counter()
     external: Counter[tuple[str, str]] = Counter()
-    for row in (await session.execute(statement)).all():
+    for row in await appointments.interpreted_between(session, start, end, COUNTED):
         key = (row.interpreter_language, row.starts_at.astimezone(ZoneInfo(row.timezone)).strftime("%Y-%m"))
         total[key] += 1
         external[key] += row.interpreter_status == "external"

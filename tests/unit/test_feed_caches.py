@@ -12,6 +12,7 @@ import pytest
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from scheduler.db import feeds as store
+from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
 from scheduler.feeds.ical import FeedSpec, Privacy, assemble_feed, build_feed
 from scheduler.services import feeds as service
@@ -135,9 +136,9 @@ def test_the_store_reads_stored_times_exactly_as_utc_datetime_does() -> None:
     processed = UTCDateTime().process_result_value
     paris = datetime(2026, 10, 25, 0, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
     for stored in (datetime(2026, 3, 29, 1, 30, 15, 250), paris):
-        assert store.stored_utc(stored) == processed(stored, None)  # type: ignore[arg-type]
-        assert store.stored_utc(stored).tzinfo is UTC
-    assert store.stored_utc("2026-03-29 01:30:15.000250") == datetime(2026, 3, 29, 1, 30, 15, 250, tzinfo=UTC)
+        assert as_utc(stored) == processed(stored, None)  # type: ignore[arg-type]
+        assert as_utc(stored).tzinfo is UTC
+    assert as_utc("2026-03-29 01:30:15.000250") == datetime(2026, 3, 29, 1, 30, 15, 250, tzinfo=UTC)
 
 
 def test_event_rows_name_the_columns_of_the_statement_in_order() -> None:

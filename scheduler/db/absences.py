@@ -1,9 +1,9 @@
-"""Queries every resource (staff member or interpreter) shares: zones, holds and absences."""
+"""Absences of staff members and interpreters: what a slot search subtracts from their openings."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,15 +11,6 @@ from sqlmodel import col
 
 from scheduler.db.tables import Absence
 from scheduler.domain.intervals import Interval
-from scheduler.domain.slots import Hold
-
-
-def hold_of(row: Any) -> Hold:
-    """The engine's view of a hold row."""
-    # Rows hold UTC instants in order (a CHECK constraint): no need to validate them again.
-    return Hold(row.resource_id, Interval.of_utc(row.starts_at, row.ends_at), row.service_id, row.taken,
-                row.capacity)
-
 
 # Built once, with bound parameters (the ids as one expanding IN): every slot search and every
 # booking runs it, and building a statement cost more Python than running it.
@@ -34,7 +25,7 @@ ABSENCES: Final = select(
 )
 
 
-async def absences(session: AsyncSession, resource_ids: list[str], window: Interval) -> dict[str, list[Interval]]:
+async def overlapping(session: AsyncSession, resource_ids: list[str], window: Interval) -> dict[str, list[Interval]]:
     """Per staff member or interpreter, the absences that overlap the window."""
     if not resource_ids:
         return {}

@@ -1,0 +1,69 @@
+"""Family rows: written by each booking, kept up to date by moves, their phones erased after retention."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from scheduler.db.dialect import PerDialect, insert_for
+from scheduler.db.tables import Appointment, Family, new_id
+
+family_table = Family.__table__  # type: ignore[attr-defined]
+
+
+def _upsert_statement(dialect: str) -> Any:
+    values: dict[str, Any] = {name: bindparam(name) for name in ("phone", "language", "sms_consent", "updated_at")}
+    insert = insert_for(dialect, family_table).values(
+        id=bindparam("id"), reference=bindparam("reference"), created_at=bindparam("updated_at"),
+        last_appointment_at=bindparam("starts_at"), **values,
+    )
+    last = family_table.c.last_appointment_at
+    # The latest booking states the family's current phone, language and consent; retention
+    # counts from its latest appointment, which a new one can only push later.
+    latest = case((or_(last.is_(None), last < insert.excluded.last_appointment_at),
+                   insert.excluded.last_appointment_at), else_=last)
+    return insert.on_conflict_do_update(
+        index_elements=["reference"], set_={**values, "last_appointment_at": latest}
+    ).returning(family_table.c.id)
+
+
+# Built once per database, with bound parameters: every booking runs it.
+UPSERT: Final = PerDialect(_upsert_statement)
+
+
+async def upsert_for_booking(
+    session: AsyncSession, reference: str, phone: str | None, language: str, sms_consent: bool,
+    starts_at: datetime, now: datetime,
+) -> str:
+    """The family's id, its row created or brought up to date by a booking starting at ``starts_at``."""
+    family_id: str = (await session.execute(UPSERT.of(session), {
+        "id": new_id(), "reference": reference, "phone": phone, "language": language,
+        "sms_consent": sms_consent, "updated_at": now, "starts_at": starts_at,
+    })).scalar_one()
+    return family_id
+
+
+async def touch_last_appointment(session: AsyncSession, family_id: str) -> None:
+    """Recompute the family's latest appointment start (retention counts from it): one UPDATE."""
+    latest = select(func.max(Appointment.starts_at)).where(col(Appointment.family_id) == family_id).scalar_subquery()
+    await session.execute(update(Family).where(Family.id == family_id).values(last_appointment_at=latest))  # type: ignore[arg-type]
+
+
+async def erase_phones_unseen_since(session: AsyncSession, limit: datetime, now: datetime) -> int:
+    """Erase the phone (and consent) of families with no appointment since ``limit``; how many."""
+    result = await session.execute(
+        update(Family)
+        .where(
+            col(Family.phone).is_not(None),
+            # A family is kept while an appointment is recent or to come; one never booked
+            # (its booking rolled back) is measured from its creation.
+            or_(col(Family.last_appointment_at) < limit,
+                and_(col(Family.last_appointment_at).is_(None), col(Family.created_at) < limit)),
+        )
+        .values(phone=None, sms_consent=False, updated_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
