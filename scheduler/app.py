@@ -32,6 +32,7 @@ from scheduler.api.keys import ApiKeyController
 from scheduler.api.messages import MessageController
 from scheduler.api.metrics import MetricsController
 from scheduler.api.openapi import document_errors, document_examples
+from scheduler.api.pathway_slots import PathwaySlotController
 from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.replies import ReplyController
 from scheduler.api.slot_cache import SlotPageCache
@@ -92,6 +93,7 @@ def create_app(
             MessageController, ReplyController, FamilyLinkController, TwilioWebhookController,
             InterpreterController, ExternalInterpreterController, StatsController,
             FeedAdminController, FeedController, FamilyPageController,
+            PathwaySlotController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),

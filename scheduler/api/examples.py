@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from scheduler.api import feeds
+from scheduler.api import pathway_schemas as ps
 from scheduler.api import schemas as s
 
 SITE_ID = "9a1e5c0f2b7d4e68a3c1f0d2b4e6a8c0"
@@ -92,6 +93,8 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     feeds.FeedCreate: {"privacy": "standard", "name": "Agenda de Mme Leroy"},
     feeds.FeedCreated: {"token": "Xk3v9QmZ2bH7tLw5sN4pR6uE", "privacy": "standard", "name": "Agenda de Mme Leroy",
                         "url": "https://creneau.example.fr/feeds/Xk3v9QmZ2bH7tLw5sN4pR6uE.ics"},
+    ps.PathwaySeriesOut: {"staff_id": STAFF_ID, "site_id": SITE_ID,
+                          "starts": [START, "2026-12-02T09:00:00+01:00", "2026-12-09T09:00:00+01:00"]},
 }
 
 

@@ -28,7 +28,6 @@ NOT_YET_SERVED = {
     "GET /v1/appointments/{id}/events",
     "GET /v1/audit",
     "GET /v1/events",
-    "GET /v1/pathway-slots",
     "GET /v1/pathways",
     "GET /v1/pathways/{id}",
     "GET /v1/sites/{id}/feeds",

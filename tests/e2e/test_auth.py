@@ -13,6 +13,8 @@ from tests.support.server import RunningServer
 # (method, path) of each protected endpoint and the scope it needs.
 ENDPOINTS = [
     ("GET", "/v1/slots?service_id=x&from=2026-12-01&to=2026-12-02", "slots:read"),
+    ("GET", "/v1/pathway-slots?service_id=x&sessions=3&every_days=7&from=2026-12-01&to=2026-12-02",
+     "slots:read"),
     ("POST", "/v1/appointments", "appointments:write"),
     ("GET", "/v1/appointments", "appointments:write"),
     ("GET", "/v1/appointments/x", "appointments:write"),
