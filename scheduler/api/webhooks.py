@@ -8,8 +8,8 @@ from litestar import Controller, Request, Response, post
 from litestar.exceptions import PermissionDeniedException
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from notifications import outbox
 from scheduler.api.common import Collaborators
+from scheduler.db import outbox
 from scheduler.domain.errors import InvalidPhone
 from scheduler.phones import normalize_mobile
 from scheduler.services.replies import handle_reply

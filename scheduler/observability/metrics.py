@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from notifications.outbox import PENDING, TABLE
+from scheduler.db.outbox import PENDING, TABLE
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

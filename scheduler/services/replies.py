@@ -11,10 +11,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from notifications import outbox
-from notifications.inbox import Action, InboundMessage, reply_words
+from notifications.inbox import Action, reply_words
 from notifications.masking import mask_phone
+from scheduler.db import outbox
 from scheduler.db.holds import dialect_insert
+from scheduler.db.inbox import InboundMessage
 from scheduler.db.tables import Appointment, Family, Site, new_id
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner

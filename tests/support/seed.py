@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from notifications import outbox
+from notifications.outbox import Event
+from scheduler.db import outbox
 from scheduler.db.engine import Database
 from scheduler.db.tables import (
     Appointment,
@@ -64,7 +65,7 @@ def mobile(index: int) -> str:
 
 
 async def appointments_with_due_messages(
-    db: Database, prog: SeededProgramme, count: int, first_start: datetime, now: datetime, kind: str = "booked"
+    db: Database, prog: SeededProgramme, count: int, first_start: datetime, now: datetime, event: Event = "booked"
 ) -> list[str]:
     """``count`` booked appointments one hour apart, each family consenting, each with one due message."""
     holds: list[dict[str, Any]] = []
@@ -83,7 +84,7 @@ async def appointments_with_due_messages(
                              "staff_id": prog.staff_id, "site_id": prog.site_id, "family_id": family_id,
                              "starts_at": start, "ends_at": start + timedelta(hours=1), "staff_hold_id": hold_id,
                              "sequence": 0, "created_at": now, "updated_at": now})
-        messages.append({"id": new_id(), "appointment_id": appointment_id, "recipient": "family", "kind": kind,
+        messages.append({"id": new_id(), "appointment_id": appointment_id, "recipient": "family", "kind": event, "event": event,
                          "status": outbox.PENDING, "due_at": now, "expires_at": start, "attempts": 0,
                          "needs_lookup": False, "created_at": now, "updated_at": now})
     async with db.write() as session:
