@@ -58,10 +58,7 @@ async def released_interpreter(
     )).first()
     if row is None:
         return None
-    facts = AppointmentFacts(starts_at=starts_at, zone=ZoneInfo(row.timezone), site_label=row.public_label,
-                             site_address=row.address, site_kind=row.kind,
-                             site_phone=dialable(row.phone) if row.phone else None, interpreter_mode=row.mode)
-    return facts, row.interpreter_phone
+    return _facts(starts_at, row, row.phone, row.mode), row.interpreter_phone
 
 
 async def for_messages(session: AsyncSession, claimed: Sequence[Claimed]) -> dict[str, MessageData]:
@@ -87,11 +84,14 @@ async def for_messages(session: AsyncSession, claimed: Sequence[Claimed]) -> dic
 
 
 def _message_data(row: Any) -> MessageData:
-    facts = AppointmentFacts(
-        starts_at=as_utc(row.starts_at), zone=ZoneInfo(row.timezone), site_label=row.public_label,
-        site_address=row.address, site_kind=row.kind,
-        site_phone=dialable(row.site_phone) if row.site_phone else None, interpreter_mode=row.interpreter_mode,
-    )
+    facts = _facts(as_utc(row.starts_at), row, row.site_phone, row.interpreter_mode)
     return MessageData(status=row.status, facts=facts, family_phone=row.phone, family_consent=row.sms_consent,
                        family_language=row.language, interpreter_phone=row.interpreter_phone,
                        link_revoked=row.link_revoked is not None)
+
+
+def _facts(starts_at: datetime, site: Any, site_phone: str | None, interpreter_mode: str | None) -> AppointmentFacts:
+    """The facts of an appointment at ``starts_at`` on ``site`` (a row with its timezone, label, address, kind)."""
+    return AppointmentFacts(starts_at=starts_at, zone=ZoneInfo(site.timezone), site_label=site.public_label,
+                            site_address=site.address, site_kind=site.kind,
+                            site_phone=dialable(site_phone) if site_phone else None, interpreter_mode=interpreter_mode)

@@ -62,10 +62,9 @@ class MessagePlanner:
         """Drop pending texts; a cancellation notice to each recipient who may have heard of it."""
         told = await outbox.recipients_told(session, appointment.id, appointment.interpreter_id)
         await outbox.cancel_pending(session, appointment.id, now)
-        subject = _subject(appointment)
-        if subject.starts_at > now and told:
-            contacts = await message_data.contacts(session, appointment.id)
-            await outbox.enqueue(session, planner.cancellation_notices(subject, contacts, told, self.quiet, now), now)
+        contacts = await message_data.contacts(session, appointment.id)
+        await outbox.enqueue(session, planner.cancellation_notices(_subject(appointment), contacts, told, self.quiet,
+                                                                   now), now)
 
     async def interpreter_released(
         self, session: AsyncSession, appointment: Appointment, was: Booked, now: datetime
