@@ -27,7 +27,8 @@ from notifications import outbox
 from notifications.compose import AppointmentFacts, compose
 from notifications.masking import mask_phone
 from notifications.outbox import Event, Recipient
-from notifications.policy import QuietHours, next_allowed_send
+from notifications.planner import still_to_send
+from notifications.policy import QuietHours
 from notifications.ports import Change, Claimed, Clock, MessageData, OutboxStore, OutboxTransaction, PageLinks
 from notifications.send_rate import RateLimiter
 from notifications.senders.base import (
@@ -284,18 +285,15 @@ class Dispatcher:
         Decided afresh from the rows read in the claim's transaction, so a cancellation or a move
         committed since the message was queued (or claimed by a dispatcher that died) wins.
         """
-        if job.status not in ("booked", "confirmed") and job.event != "cancelled":
-            return "cancelled", {"status": outbox.CANCELLED, "error_code": "appointment-closed", "updated_at": now}
-        if _superseded(job):
-            return "cancelled", {"status": outbox.CANCELLED, "error_code": "appointment-moved", "updated_at": now}
-        if not job.consent or not job.phone:
-            return "cancelled", {"status": outbox.CANCELLED, "error_code": "no-consent", "updated_at": now}
-        if job.expires_at is not None and now >= job.expires_at:
-            return "failed", {"status": outbox.FAILED, "error_code": "expired", "updated_at": now}
-        allowed = next_allowed_send(now, job.facts.zone, self.quiet)
-        if allowed > now:
-            return "deferred", {"status": outbox.PENDING, "due_at": allowed, "lease_until": None, "updated_at": now}
-        return None
+        verdict = still_to_send(job.event, job.status, job.expires_at, job.facts, job.consent and bool(job.phone),
+                                self.quiet, now)
+        if verdict is None:
+            return None
+        if isinstance(verdict, datetime):
+            return "deferred", {"status": outbox.PENDING, "due_at": verdict, "lease_until": None, "updated_at": now}
+        if verdict == "expired":
+            return "failed", {"status": outbox.FAILED, "error_code": verdict, "updated_at": now}
+        return "cancelled", {"status": outbox.CANCELLED, "error_code": verdict, "updated_at": now}
 
     def _render(self, job: Job) -> Job:
         if job.body is not None:
@@ -357,19 +355,6 @@ def _job(claim: Claimed, data: MessageData, lease_until: datetime, links: PageLi
         consent=True if interpreter else data.family_consent, language=data.family_language, facts=data.facts,
         link=link, body=claim.body, lease_until=lease_until,
     )
-
-
-def _superseded(job: Job) -> bool:
-    """A notice or reminder queued for another time than the appointment's: it moved since.
-
-    Every message but a cancellation notice expires when the appointment it was queued for
-    starts (``MessagePlanner``), so a different start means a move (whose own notice and
-    reminders, with its ``sequence``, were queued with it). The sequence itself cannot tell: a
-    confirmation or an interpreter change raises it too, and leaves the reminders valid.
-    """
-    if job.event == "cancelled" or job.expires_at is None:
-        return False
-    return job.expires_at != job.facts.starts_at
 
 
 def _without_link(job: Job) -> str | None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+from notifications.compose import AppointmentFacts
 from notifications.outbox import Event, Planned, Recipient
 from notifications.policy import QuietHours, may_text, next_allowed_send, plan_reminders
 
@@ -18,6 +20,8 @@ RECIPIENTS: tuple[Recipient, ...] = ("family", "interpreter")
 
 Notice = tuple[Event, int | None]
 """A notice's event, and the appointment's sequence it names (None: the first booking's)."""
+Dropped = Literal["appointment-closed", "appointment-moved", "no-consent", "expired"]
+"""Why a queued message is not sent after all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +126,46 @@ def plan(
                                                quiet, now)
             ]
     return planned
+
+
+def still_to_send(
+    event: Event, status: str, expires_at: datetime | None, facts: AppointmentFacts, reachable: bool,
+    quiet: QuietHours | None, now: datetime,
+) -> Dropped | datetime | None:
+    """Whether a queued message goes now (None), never (why), or later (when quiet hours end).
+
+    Decided afresh when it is about to be sent, from its appointment as it is then (``status``,
+    ``facts``): a cancellation or a move committed since the message was queued wins.
+
+    Args:
+        event: The message's event; a cancellation notice outlives its appointment.
+        status: The appointment's status.
+        expires_at: When the message stops being useful: the start it was queued for.
+        facts: The appointment as it is now (its start, its site's zone).
+        reachable: The recipient consents and has a number.
+        quiet: The site's quiet hours.
+        now: The current instant.
+    """
+    if status not in ("booked", "confirmed") and event != "cancelled":
+        return "appointment-closed"
+    if _superseded(event, expires_at, facts.starts_at):
+        return "appointment-moved"
+    if not reachable:
+        return "no-consent"
+    if expires_at is not None and now >= expires_at:
+        return "expired"
+    allowed = next_allowed_send(now, facts.zone, quiet)
+    return allowed if allowed > now else None
+
+
+def _superseded(event: Event, expires_at: datetime | None, starts_at: datetime) -> bool:
+    """A notice or reminder queued for another time than the appointment's: it moved since.
+
+    Every message but a cancellation notice expires when the appointment it was queued for
+    starts (``plan``), so a different start means a move (whose own notice and reminders, with
+    its ``sequence``, were queued with it). The sequence itself cannot tell: a confirmation or
+    an interpreter change raises it too, and leaves the reminders valid.
+    """
+    if event == "cancelled" or expires_at is None:
+        return False
+    return expires_at != starts_at

@@ -14,6 +14,7 @@ from notifications.planner import (
     cancellation_notices,
     move_notices,
     release_notice,
+    still_to_send,
 )
 from notifications.policy import QuietHours
 from notifications.texts import default_catalog
@@ -91,3 +92,24 @@ def test_a_home_visit_text_never_gives_the_address_and_an_interpreter_text_never
     interpreter = compose(default_catalog(), "booked", "interpreter", facts, "ar", link="https://rdv.exemple.fr/r/abc")
     assert "3 rue des Lilas" not in family.body and "https://rdv.exemple.fr/r/abc" in family.body
     assert "https://rdv.exemple.fr/r/abc" not in interpreter.body and interpreter.language == "fr"
+
+
+FACTS = AppointmentFacts(starts_at=APPOINTMENT.starts_at, zone=PARIS, site_label="Accueil", site_address=None,
+                         site_kind="office", site_phone=None)
+
+
+def test_a_reminder_goes_now_unless_the_appointment_closed_moved_or_started() -> None:
+    queued_for = APPOINTMENT.starts_at
+    assert still_to_send("reminder", "booked", queued_for, FACTS, True, QUIET, NOW) is None
+    assert still_to_send("reminder", "cancelled", queued_for, FACTS, True, QUIET, NOW) == "appointment-closed"
+    assert still_to_send("reminder", "booked", datetime(2026, 12, 4, 9, tzinfo=UTC), FACTS, True, QUIET,
+                         NOW) == "appointment-moved"
+    assert still_to_send("reminder", "booked", queued_for, FACTS, False, QUIET, NOW) == "no-consent"
+    assert still_to_send("reminder", "booked", queued_for, FACTS, True, QUIET, queued_for) == "expired"
+
+
+def test_a_cancellation_notice_outlives_its_appointment_and_waits_for_the_morning() -> None:
+    evening = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
+    earlier = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    wait = still_to_send("cancelled", "cancelled", earlier, FACTS, True, QUIET, evening)
+    assert isinstance(wait, datetime) and wait.astimezone(PARIS).isoformat() == "2026-12-01T08:00:00+01:00"
