@@ -7,29 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Index, Text, UniqueConstraint, and_, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, col
 
-from notifications.outbox import (
-    CANCELLED,
-    DELIVERED,
-    FAILED,
-    FINAL_FROM_PROVIDER,
-    MAY_HAVE_REACHED,
-    PENDING,
-    PROVIDER_RANK,
-    SENDING,
-    SENT,
-    UNDELIVERED,
-    Planned,
-    provider_update,
-)
+from notifications.outbox import CANCELLED, MAY_HAVE_REACHED, PENDING, SENDING, SENT, Planned, provider_update
+from scheduler.db.dialect import insert_for
 from scheduler.db.engine import dialect_name
 from scheduler.db.tables import Appointment, new_id
 
-__all__ = ["CANCELLED", "DELIVERED", "FAILED", "FINAL_FROM_PROVIDER", "PENDING", "PROVIDER_RANK", "SENDING", "SENT",
-           "UNDELIVERED", "OutboxMessage", "Planned"]
+# The states callers read here with the rows (messages shown to staff, metrics, tests).
+__all__ = ["CANCELLED", "PENDING", "SENDING", "SENT", "OutboxMessage", "Planned"]
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -79,10 +66,7 @@ class OutboxMessage(SQLModel, table=True):
 TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
-ENQUEUE: Final = {
-    "postgresql": postgresql.insert(TABLE).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(TABLE).on_conflict_do_nothing(),
-}
+ENQUEUE: Final = {name: insert_for(name, TABLE).on_conflict_do_nothing() for name in ("postgresql", "sqlite")}
 
 
 async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: datetime) -> None:
