@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select
 
-from notifications import outbox
 from notifications.senders.base import OutgoingSms
 from notifications.senders.twilio import TwilioSmsSender
+from scheduler.db import outbox
 from scheduler.db.engine import Database
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.support import seed

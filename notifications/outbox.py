@@ -1,28 +1,23 @@
-"""The durable outbox: one row per message to send, and every state transition it may take.
+"""The outbox's rules: a message's states, what it is about, and how a provider's word moves it.
 
 A message is written in the transaction of the change that causes it (booking, move,
-cancellation), so it exists exactly when that change does; ``UNIQUE(appointment_id, recipient,
-kind)`` keeps it from being queued twice. States::
+cancellation), so it exists exactly when that change does; one message per appointment,
+recipient and kind (``Planned.kind``) keeps it from being queued twice. States::
 
     pending ──claim──> sending ──provider accepted──> sent ──callbacks──> delivered | undelivered | failed
        ^                  │ transient error (retry with backoff, look up before resending)
        └──────────────────┘
     pending | sending ──permanent error, no consent, too late──> failed | cancelled
+
+The rows themselves, and the statements that move them, live with the application's database
+(``scheduler/db/outbox.py``); this module holds only what does not depend on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Final
-
-from sqlalchemy import Index, Text, UniqueConstraint, and_, bindparam, case, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Column, Field, SQLModel, col
-
-from scheduler.db.dialect import PerDialect, insert_for
-from scheduler.db.tables import Appointment, new_id
+from datetime import datetime
+from typing import Any, Final, Literal
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 DELIVERED, UNDELIVERED, FAILED, CANCELLED = "delivered", "undelivered", "failed", "cancelled"
@@ -32,45 +27,11 @@ PROVIDER_RANK = {
     "delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5, "read": 6,
 }
 FINAL_FROM_PROVIDER = {"delivered": DELIVERED, "undelivered": UNDELIVERED, "failed": FAILED, "read": DELIVERED}
+# A message in these states may have reached its recipient: they know of the appointment.
+MAY_HAVE_REACHED: Final = (SENDING, SENT, DELIVERED)
 
-
-class OutboxMessage(SQLModel, table=True):
-    """One SMS to send to a family or an interpreter about an appointment."""
-
-    __tablename__ = "outbox_message"
-
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    appointment_id: str = Field(max_length=32, index=True)
-    recipient: str = Field(default="family", max_length=16)
-    interpreter_id: str | None = Field(default=None, max_length=32)
-    """The interpreter an interpreter's message is for; None: the appointment's current one."""
-    kind: str = Field(max_length=40)
-    status: str = Field(default=PENDING, max_length=16)
-    due_at: datetime
-    expires_at: datetime | None = None
-    attempts: int = 0
-    needs_lookup: bool = False
-    lease_until: datetime | None = None
-    claimed_at: datetime | None = None
-    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    to_masked: str | None = Field(default=None, max_length=32)
-    segments: int | None = None
-    encoding: str | None = Field(default=None, max_length=8)
-    provider_id: str | None = Field(default=None, max_length=64, index=True)
-    provider_status: str | None = Field(default=None, max_length=20)
-    error_code: str | None = Field(default=None, max_length=40)
-    error_detail: str | None = Field(default=None, max_length=300)
-    sent_at: datetime | None = None
-    created_at: datetime
-    updated_at: datetime
-
-    __table_args__ = (
-        UniqueConstraint("appointment_id", "recipient", "kind", name="uq_outbox_once"),
-        Index("ix_outbox_status_due", "status", "due_at"),
-    )
-
-
-TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+Event = Literal["booked", "moved", "reminder", "cancelled"]
+Recipient = Literal["family", "interpreter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,164 +39,48 @@ class Planned:
     """A message to queue: for whom, which event, when, and until when it is still useful."""
 
     appointment_id: str
-    kind: str
+    event: Event
     due_at: datetime
     expires_at: datetime | None = None
-    recipient: str = "family"
+    recipient: Recipient = "family"
     interpreter_id: str | None = None
     """For an interpreter's message: which interpreter (one released from the appointment, say)."""
     body: str | None = None
     """The text, when it must be written now (it speaks of a time the appointment no longer has)."""
+    offset_minutes: int | None = None
+    """A reminder's lead time in minutes; None for the default policy's morning reminder."""
+    sequence: int | None = None
+    """The appointment's sequence the message was queued at; None for the first booking notice."""
+
+    @property
+    def kind(self) -> str:
+        """The message's name among the appointment's (``booked``, ``reminder-2880@3``): one of each."""
+        return kind_of(self.event, self.offset_minutes, self.sequence)
 
 
-ENQUEUE: Final = PerDialect(lambda dialect: insert_for(dialect, TABLE).on_conflict_do_nothing())
+def kind_of(event: str, offset_minutes: int | None, sequence: int | None) -> str:
+    """The kind a message is shown and kept unique by, written from its event, lead time and sequence."""
+    name = event
+    if event == "reminder":
+        name += f"-{offset_minutes}" if offset_minutes is not None else "-morning"
+    return name if sequence is None else f"{name}@{sequence}"
 
 
-async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: datetime) -> None:
-    """Queue messages; one already queued for the same appointment, recipient and kind is kept."""
-    if not planned:
-        return
-    rows = [
-        {"id": new_id(), "appointment_id": p.appointment_id, "recipient": p.recipient, "kind": p.kind,
-         "interpreter_id": p.interpreter_id, "body": p.body, "status": PENDING, "due_at": p.due_at, "expires_at": p.expires_at, "attempts": 0,
-         "needs_lookup": False, "created_at": now, "updated_at": now}
-        for p in planned
-    ]
-    # One statement built once per database, run for all the rows at once (executemany).
-    await session.execute(ENQUEUE.of(session), rows)
+def provider_update(
+    status: str, current_status: str, current_provider_status: str | None, error_code: str | None, provider_id: str,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The fields a status callback sets, or None when it would move the message backwards (or not at all).
 
-
-async def cancel_pending(
-    session: AsyncSession, appointment_id: str, now: datetime, recipient: str | None = None,
-    interpreter_id: str | None = None,
-) -> int:
-    """Cancel the messages of an appointment that were not handed to the provider yet.
-
-    ``interpreter_id`` keeps to that interpreter's messages (and those queued before messages
-    named their interpreter, which went to the appointment's interpreter of the time).
+    Idempotent: the provider's statuses are ranked, and a late ``sent`` keeps ``delivered``.
     """
-    where = [TABLE.c.appointment_id == appointment_id, TABLE.c.status == PENDING]
-    if recipient:
-        where.append(TABLE.c.recipient == recipient)
-    if interpreter_id:
-        where.append(or_(TABLE.c.interpreter_id == interpreter_id, TABLE.c.interpreter_id.is_(None)))
-    result = await session.execute(update(TABLE).where(*where).values(status=CANCELLED, updated_at=now))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def cancel_pending_for_families(session: AsyncSession, family_ids: Sequence[str], now: datetime) -> int:
-    """Cancel every text not yet handed to the provider for these families (consent withdrawn)."""
-    appointments = select(col(Appointment.id)).where(col(Appointment.family_id).in_(family_ids))
-    result = await session.execute(
-        update(TABLE)
-        .where(TABLE.c.appointment_id.in_(appointments), TABLE.c.recipient == "family", TABLE.c.status == PENDING)
-        .values(status=CANCELLED, error_code="no-consent", updated_at=now)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-# A message in these states may have reached its recipient: they know of the appointment.
-MAY_HAVE_REACHED: Final = (SENDING, SENT, DELIVERED)
-
-
-async def recipients_told(session: AsyncSession, appointment_id: str, interpreter_id: str | None) -> set[str]:
-    """Who may have had a text about the appointment: ``family``, and ``interpreter`` when the
-    interpreter booked now (``interpreter_id``) had one (or one queued before texts named theirs)."""
-    interpreter = or_(TABLE.c.interpreter_id == interpreter_id, TABLE.c.interpreter_id.is_(None))
-    statement = select(TABLE.c.recipient).distinct().where(
-        TABLE.c.appointment_id == appointment_id,
-        TABLE.c.status.in_(MAY_HAVE_REACHED),
-        or_(TABLE.c.recipient == "family", and_(TABLE.c.recipient == "interpreter", interpreter)),
-    )
-    return set((await session.execute(statement)).scalars())
-
-
-async def claim(session: AsyncSession, now: datetime, lease: timedelta, batch: int) -> list[Any]:
-    """Take up to ``batch`` due messages for this worker, safely across processes.
-
-    Due means pending and due, or stuck in ``sending`` past its lease (a crashed worker): those
-    come back with ``needs_lookup`` so the provider is asked before anything is resent. On
-    PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so concurrent workers never
-    claim the same row; SQLite serialises writers (BEGIN IMMEDIATE) and ignores the clause.
-    """
-    due = or_(
-        and_(TABLE.c.status == PENDING, TABLE.c.due_at <= now),
-        and_(TABLE.c.status == SENDING, TABLE.c.lease_until < now),
-    )
-    pick = select(TABLE.c.id).where(due).order_by(TABLE.c.due_at).limit(batch).with_for_update(skip_locked=True)
-    stuck = TABLE.c.status == SENDING
-    statement = (
-        update(TABLE)
-        .where(TABLE.c.id.in_(pick.scalar_subquery()))
-        # claimed_at keeps the first claim: a lookup before a resend searches from there on.
-        .values(status=SENDING, lease_until=now + lease, claimed_at=func.coalesce(TABLE.c.claimed_at, now),
-                attempts=TABLE.c.attempts + 1,
-                needs_lookup=or_(TABLE.c.needs_lookup, stuck), updated_at=now)
-        .returning(TABLE.c.id, TABLE.c.appointment_id, TABLE.c.recipient, TABLE.c.kind, TABLE.c.attempts,
-                   TABLE.c.needs_lookup, TABLE.c.body, TABLE.c.expires_at, TABLE.c.claimed_at)
-    )
-    return list((await session.execute(statement)).all())
-
-
-async def record(session: AsyncSession, message_id: str, **values: Any) -> None:
-    """Set fields of one message (a state transition decided by the dispatcher)."""
-    await session.execute(update(TABLE).where(TABLE.c.id == message_id).values(**values))
-
-
-# What a status callback writes (apply_provider_status): the provider's word on these is newer
-# than the dispatcher's once the message has left 'sending'.
-_CALLBACK_FIELDS = frozenset({"status", "provider_status", "provider_id", "error_code", "error_detail"})
-
-
-async def record_claimed(session: AsyncSession, changes: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-    """Set fields of many claimed messages: one executemany UPDATE per set of fields changed.
-
-    A message changes only where a status callback has not been first: once the provider
-    accepted a message, its callback may be handled before the dispatcher records the answer
-    to the send, and moves the message out of ``sending`` (to ``sent`` or further). The fields
-    a callback writes then keep its values; the others (segments, send time...) are still set.
-    """
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for message_id, values in changes:
-        groups.setdefault(tuple(sorted(values)), []).append(
-            {"_id": message_id, **{f"_{name}": value for name, value in values.items()}})
-    for fields, rows in groups.items():
-        await session.execute(_record_statement(fields), rows)
-
-
-def _record_statement(fields: Sequence[str]) -> Any:
-    still_sending = TABLE.c.status == SENDING
-    values = {
-        name: case((still_sending, bindparam(f"_{name}")), else_=TABLE.c[name])
-        if name in _CALLBACK_FIELDS else bindparam(f"_{name}")
-        for name in fields
-    }
-    return update(TABLE).where(TABLE.c.id == bindparam("_id")).values(values)
-
-
-async def apply_provider_status(
-    session: AsyncSession, reference: str, provider_id: str, status: str, error_code: str | None, now: datetime
-) -> bool:
-    """Apply a status callback: idempotent, and never backwards (a late 'sent' keeps 'delivered')."""
-    row = (await session.execute(
-        select(TABLE.c.id, TABLE.c.provider_status, TABLE.c.status).where(TABLE.c.id == reference).with_for_update()
-    )).first()
-    if row is None or PROVIDER_RANK.get(status, 0) <= PROVIDER_RANK.get(row.provider_status or "", 0):
-        return False
+    if PROVIDER_RANK.get(status, 0) <= PROVIDER_RANK.get(current_provider_status or "", 0):
+        return None
     values: dict[str, Any] = {"provider_status": status, "provider_id": provider_id, "updated_at": now}
     if status in FINAL_FROM_PROVIDER:
         values["status"] = FINAL_FROM_PROVIDER[status]
-    elif row.status in (PENDING, SENDING):
+    elif current_status in (PENDING, SENDING):
         values["status"] = SENT
     if error_code:
         values["error_code"] = error_code
-    await record(session, reference, **values)
-    return True
-
-
-async def for_appointment(session: AsyncSession, appointment_id: str) -> list[OutboxMessage]:
-    """An appointment's messages, oldest first."""
-    statement = select(OutboxMessage).where(col(OutboxMessage.appointment_id) == appointment_id).order_by(
-        OutboxMessage.created_at, OutboxMessage.due_at  # type: ignore[arg-type]
-    )
-    return list((await session.execute(statement)).scalars().all())
+    return values

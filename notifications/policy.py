@@ -8,15 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.domain.intervals import require_aware, resolve_local
-
 DEFAULT_REMINDER_OFFSETS_MINUTES: tuple[int, ...] = (2880,)
 """Reminders of the default policy, in minutes before the start: two days."""
 MORNING_REMINDER_AT = time(8, 30)
 """The default policy also reminds on the morning of the day, at this local time..."""
 MORNING_REMINDER_FROM = time(12, 0)
 """...for appointments starting at or after this local time (a morning one is too close)."""
-MORNING_KIND = "reminder-morning"
 QUIET_MARGIN = timedelta(minutes=15)
 """A reminder moved out of quiet hours is sent this long before they begin (19:45 for 20:00)."""
 MINUTES_PER_DAY = 24 * 60
@@ -79,10 +76,15 @@ class QuietHours:
 
 @dataclass(frozen=True, slots=True)
 class PlannedReminder:
-    """One reminder to send: its kind (``reminder-2880``, ``reminder-morning``) and when (UTC)."""
+    """One reminder to send: how long before the start (None: the morning reminder) and when (UTC)."""
 
-    kind: str
+    offset_minutes: int | None
     due_at: datetime
+
+    @property
+    def kind(self) -> str:
+        """``reminder-2880``, ``reminder-morning``."""
+        return f"reminder-{'morning' if self.offset_minutes is None else self.offset_minutes}"
 
 
 def plan_reminders(
@@ -110,10 +112,10 @@ def plan_reminders(
     Raises:
         ValueError: A datetime is naive, or an offset is not positive.
     """
-    local_start = require_aware(start, "start").astimezone(zone)
-    require_aware(now, "now")
+    local_start = _require_aware(start, "start").astimezone(zone)
+    _require_aware(now, "now")
     candidates = _candidates(local_start, zone, offsets_minutes)
-    moved = [PlannedReminder(kind, _before_quiet(due, zone, quiet)) for kind, due in candidates]
+    moved = [PlannedReminder(offset, _before_quiet(due, zone, quiet)) for offset, due in candidates]
     upcoming = [reminder for reminder in moved if now <= reminder.due_at < start]
     return _one_per_instant(upcoming)
 
@@ -124,10 +126,10 @@ def next_allowed_send(at: datetime, zone: ZoneInfo, quiet: QuietHours | None) ->
     Returns ``at`` itself outside quiet hours, else the end of the quiet window (08:00 the
     next morning for ``20:00-08:00``).
     """
-    local = require_aware(at, "at").astimezone(zone)
+    local = _require_aware(at, "at").astimezone(zone)
     if quiet is None or not quiet.contains(local):
         return at.astimezone(UTC)
-    return resolve_local(quiet.ends_on(local), quiet.end, zone).astimezone(UTC)
+    return _resolve_local(quiet.ends_on(local), quiet.end, zone).astimezone(UTC)
 
 
 def may_text(phone_e164: str | None, sms_consent: bool) -> bool:
@@ -137,11 +139,12 @@ def may_text(phone_e164: str | None, sms_consent: bool) -> bool:
 
 def _candidates(
     local_start: datetime, zone: ZoneInfo, offsets_minutes: Sequence[int] | None
-) -> list[tuple[str, datetime]]:
+) -> list[tuple[int | None, datetime]]:
     offsets = DEFAULT_REMINDER_OFFSETS_MINUTES if offsets_minutes is None else offsets_minutes
-    found = [(f"reminder-{minutes}", _minutes_before(local_start, zone, minutes)) for minutes in offsets]
+    found: list[tuple[int | None, datetime]] = [
+        (minutes, _minutes_before(local_start, zone, minutes)) for minutes in offsets]
     if offsets_minutes is None and local_start.time() >= MORNING_REMINDER_FROM:
-        found.append((MORNING_KIND, resolve_local(local_start.date(), MORNING_REMINDER_AT, zone)))
+        found.append((None, _resolve_local(local_start.date(), MORNING_REMINDER_AT, zone)))
     return found
 
 
@@ -150,7 +153,7 @@ def _minutes_before(local_start: datetime, zone: ZoneInfo, minutes: int) -> date
         raise ValueError(f"a reminder offset must be a positive number of minutes, not {minutes}")
     days, rest = divmod(minutes, MINUTES_PER_DAY)
     if rest == 0:
-        return resolve_local(local_start.date() - timedelta(days=days), local_start.time(), zone)
+        return _resolve_local(local_start.date() - timedelta(days=days), local_start.time(), zone)
     return (local_start.astimezone(UTC) - timedelta(minutes=minutes)).astimezone(zone)
 
 
@@ -158,7 +161,7 @@ def _before_quiet(due: datetime, zone: ZoneInfo, quiet: QuietHours | None) -> da
     """``due`` in UTC, moved earlier to just before the quiet window it falls in, if any."""
     if quiet is None or not quiet.contains(due):
         return due.astimezone(UTC)
-    window_start = resolve_local(quiet.began_on(due), quiet.start, zone)
+    window_start = _resolve_local(quiet.began_on(due), quiet.start, zone)
     return window_start.astimezone(UTC) - QUIET_MARGIN
 
 
@@ -168,3 +171,20 @@ def _one_per_instant(reminders: list[PlannedReminder]) -> list[PlannedReminder]:
     for reminder in sorted(reminders, key=lambda r: r.due_at):
         kept.setdefault(reminder.due_at, reminder)
     return list(kept.values())
+
+
+def _require_aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must carry a UTC offset: {value.isoformat()}")
+    return value
+
+
+def _resolve_local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The instant a wall time on a day means in a zone, in that zone.
+
+    The same rule as the slot engine's ``resolve_local`` (this package does not depend on the
+    scheduler's): in an autumn fold the earlier instant (``fold=0``); in a spring gap the wall
+    time pushed forward by the gap, which a round trip through UTC gives (zoneinfo reads a gap
+    time with the offset from before it), and which leaves a wall time that exists unchanged.
+    """
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC).astimezone(zone)

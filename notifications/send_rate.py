@@ -127,3 +127,9 @@ class RedisRateLimiter:
                                           socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
             self._script = self._client.register_script(_RESERVE)
         return int(await self._script(keys=[self._key], args=[f"{self._interval_us:.3f}"]))
+
+
+def rate_limiter(rate: float, redis_url: str | None = None, key: str = REDIS_KEY) -> RateLimiter:
+    """The limiter for a deployment: with ``redis_url`` (``CRENEAU_REDIS_URL``) ``rate`` is shared by every
+    process using that Redis and ``key``; without it, each process sends at ``rate`` on its own."""
+    return RedisRateLimiter(redis_url, rate, key) if redis_url else ProcessRateLimiter(rate)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -15,7 +16,11 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from notifications.dispatcher import Dispatcher
 from notifications.policy import QuietHours
+from notifications.send_rate import rate_limiter
+from notifications.senders.base import SmsSender
+from notifications.senders.factory import TwilioAccount, build_sender
 from notifications.texts import default_catalog
 from scheduler import __version__, gc_tuning
 from scheduler.api.admin import InterpreterController, ServiceController, SiteController, StaffController
@@ -40,6 +45,7 @@ from scheduler.api.slots import SlotController
 from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
+from scheduler.db.outbox_store import SqlOutboxStore
 from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http import api_docs
@@ -50,15 +56,15 @@ from scheduler.observability.metrics import Metrics
 from scheduler.observability.middleware import RequestObserver
 from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
 from scheduler.ports import Clock, HolidayCalendar, SystemClock
-from scheduler.services.dispatch import Dispatcher
-from scheduler.services.family_links import FamilyLinkPlanner, LinkMaker
+from scheduler.services.family_links import FamilyLinkIssuer, LinkMaker
 from scheduler.services.feeds import FeedBodies
+from scheduler.services.notify import MessagePlanner
 from scheduler.settings import Settings
-from scheduler.sms import build_sender
 
 log = logging.getLogger("creneau")
 PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/metrics"]
 JSON_METHODS = {"POST", "PATCH", "PUT"}
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 
 
 def create_app(
@@ -67,14 +73,14 @@ def create_app(
     """The application for ``settings``; tests may pass a fixed clock."""
     db = Database.from_url(settings.database_url, timeout=settings.database_timeout_seconds)
     clock = clock or SystemClock()
-    sender = build_sender(settings)
+    sender = sms_sender(settings)
     quiet = QuietHours.parse(settings.quiet_hours)
     links = LinkMaker.from_settings(settings)
-    dispatcher = Dispatcher(db=db, sender=sender, catalog=default_catalog(), clock=clock, quiet=quiet,
+    dispatcher = Dispatcher(store=SqlOutboxStore(db), sender=sender, catalog=default_catalog(), clock=clock,
+                            quiet=quiet, limiter=rate_limiter(settings.sms_rate_per_second, settings.redis_url),
                             rate_per_second=settings.sms_rate_per_second,
-                            lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links,
-                            redis_url=settings.redis_url)
-    planner = FamilyLinkPlanner(quiet, links, settings.family_link_days)
+                            lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links)
+    planner = MessagePlanner(quiet, family_links=FamilyLinkIssuer(links, timedelta(days=settings.family_link_days)))
     svc = Collaborators(db=db, clock=clock, calendar=calendar or FrenchHolidayCalendar(), settings=settings,
                    sender=sender, planner=planner, dispatcher=dispatcher)
     admin_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
@@ -131,6 +137,18 @@ async def _require_json(request: Request[Any, Any, Any]) -> None:
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise HTTPException(status_code=415, detail="Send the body as application/json.")
     refuse_deep_json(await request.body())
+
+
+def sms_sender(settings: Settings) -> SmsSender:
+    """The sender ``CRENEAU_SMS_BACKEND`` names; Twilio's needs its credentials (checked at start-up)."""
+    twilio = None
+    if settings.sms_backend == "twilio":
+        assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_sender
+        twilio = TwilioAccount(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+                               settings.twilio_sender, settings.twilio_api_base,
+                               status_callback_url=settings.public_url + STATUS_CALLBACK_PATH)
+    # In demo mode the terminal plays the family's phone (see ConsoleSmsSender).
+    return build_sender(settings.sms_backend, twilio, screen=sys.stdout if settings.demo else None)
 
 
 def _openapi() -> OpenAPIConfig:

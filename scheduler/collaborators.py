@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from notifications.dispatcher import Dispatcher
 from notifications.senders.base import SmsSender
 from scheduler.db.engine import Database
 from scheduler.ports import Clock, HolidayCalendar
-from scheduler.services.dispatch import Dispatcher
 from scheduler.services.notify import MessagePlanner
 from scheduler.settings import Settings
 

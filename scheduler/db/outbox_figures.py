@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.outbox import PENDING, TABLE
+from scheduler.db.outbox import PENDING, TABLE
 from scheduler.db.dialect import as_utc
 
 

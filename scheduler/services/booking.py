@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications import outbox
-from scheduler.db import appointments, families, interpreter_releases
+from scheduler.db import appointments, families, interpreter_releases, outbox
 from scheduler.db import holds as hold_store
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.tables import Appointment, Family
@@ -76,6 +75,8 @@ async def book(
         # The latest booking states the family's consent: a withdrawal stops its pending texts now.
         await outbox.cancel_pending_for_families(session, [family_id], now)
     appointment = await _insert(session, request, slot, (hold_id, interpreter), family_id, now)
+    if planner.family_links is not None:
+        await planner.family_links.issue(session, appointment, now)
     await planner.booked(session, appointment, now)
     family = request.family
     written = Family(id=family_id, reference=family.reference, phone=family.phone, language=family.language,
@@ -244,6 +245,8 @@ async def reschedule(
     await families.touch_last_appointment(session, appointment.family_id)
     # The pool may give the new time to another interpreter: the first one is told it is off.
     switched = previous is not None and previous.interpreter_id != appointment.interpreter_id
+    if planner.family_links is not None:
+        await planner.family_links.issue(session, appointment, now)
     await planner.moved(session, appointment, now, new_interpreter=switched)
     if switched and release is not None:
         await interpreter_releases.record(session, release, now)  # their feed shows it cancelled

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.policy import QuietHours
 from scheduler.db import family_links as store
 from scheduler.db.tables import Appointment
 from scheduler.services import booking
@@ -87,28 +86,18 @@ def well_formed(token: str) -> bool:
     return len(token) == TOKEN_LENGTH and all(char in ALPHABET for char in token)
 
 
-class FamilyLinkPlanner(MessagePlanner):
-    """The message planner that also gives each booked or moved appointment its page link.
+@dataclass(frozen=True, slots=True)
+class FamilyLinkIssuer:
+    """Gives each booked or moved appointment its page link, valid until ``days_after`` its end.
 
-    The link row is written in the booking's own transaction, before any SMS can carry it.
+    Booking calls it in its own transaction, before any SMS can carry the link.
     """
 
-    def __init__(self, quiet: QuietHours | None, links: LinkMaker, days_after: int) -> None:
-        super().__init__(quiet)
-        self.links = links
-        self.days_after = timedelta(days=days_after)
+    links: LinkMaker
+    days_after: timedelta
 
-    async def booked(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
-        await self._remember(session, appointment, now)
-        await super().booked(session, appointment, now)
-
-    async def moved(
-        self, session: AsyncSession, appointment: Appointment, now: datetime, *, new_interpreter: bool = False
-    ) -> None:
-        await self._remember(session, appointment, now)
-        await super().moved(session, appointment, now, new_interpreter=new_interpreter)
-
-    async def _remember(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
+    async def issue(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
+        """Remember the appointment's link (again after a move: its expiry follows the new end)."""
         token = self.links.token(appointment.id)
         await store.remember(session, token_hash(token), appointment.id, appointment.ends_at + self.days_after, now)
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications import outbox
 from notifications.masking import mask_phone
+from scheduler.db import outbox
 from scheduler.db.tables import Appointment, Family, Interpreter, Site
 from scheduler.domain.zones import DEFAULT_TIMEZONE, zone
 from scheduler.services import admin

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from notifications import outbox
+from scheduler.db import outbox
 from scheduler.services.replies import handle_reply
 
 if TYPE_CHECKING:

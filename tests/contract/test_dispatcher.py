@@ -12,18 +12,20 @@ import anyio
 import pytest
 from sqlalchemy import select
 
-from notifications import outbox
+from notifications.dispatcher import CONCURRENT_SENDS, Dispatcher
 from notifications.policy import QuietHours
 from notifications.segments import count_segments
+from notifications.send_rate import rate_limiter
 from notifications.senders.base import OutgoingSms, SendResult, TransientSmsError
 from notifications.senders.memory import InMemorySmsSender
 from notifications.senders.twilio import TwilioSmsSender
 from notifications.texts import MessageContext, default_catalog
+from scheduler.db import outbox
 from scheduler.db.engine import Database
+from scheduler.db.outbox_store import SqlOutboxStore
 from scheduler.db.tables import Family, Site
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.services import booking
-from scheduler.services.dispatch import CONCURRENT_SENDS, Dispatcher
 from scheduler.services.notify import MessagePlanner
 from tests.fakes.fake_twilio import FakeTwilio, PlannedFailure
 from tests.support import seed
@@ -45,8 +47,9 @@ async def db(database: DatabaseHandle) -> AsyncIterator[Database]:
 
 def _dispatcher(db: Database, sender: object, clock: FixedClock, rate: float = 1000.0,
                 quiet: QuietHours | None = QUIET) -> Dispatcher:
-    return Dispatcher(db=db, sender=sender, catalog=default_catalog(), clock=clock, quiet=quiet,  # type: ignore[arg-type]
-                      rate_per_second=rate, lease=timedelta(seconds=60))
+    return Dispatcher(store=SqlOutboxStore(db), sender=sender, catalog=default_catalog(),  # type: ignore[arg-type]
+                      clock=clock, quiet=quiet, limiter=rate_limiter(rate), rate_per_second=rate,
+                      lease=timedelta(seconds=60))
 
 
 async def _book(db: Database, clock: FixedClock, prog: seed.SeededProgramme, start: str, consent: bool = True,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import bindparam, inspect, text
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
 
-import notifications.inbox  # registers its table
-import notifications.outbox  # noqa: F401  (registers its table)
+import scheduler.db.inbox  # registers its table
+import scheduler.db.outbox  # registers its table
 import scheduler.db.tables  # noqa: F401  (registers the tables)
 from scheduler.db.engine import create_engine
 from scheduler.db.migrate import alembic_config
@@ -46,3 +48,39 @@ def test_migrations_go_down_and_up_again(database: DatabaseHandle) -> None:
     assert asyncio.run(_inspect(database.url, _tables)) == set()
     command.upgrade(config, "head")
     assert asyncio.run(_inspect(database.url, _tables)) == set(SQLModel.metadata.tables)
+
+
+async def _write(url: str, statement: str, rows: list[dict[str, Any]]) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(statement).bindparams(bindparam("at", type_=UTCDateTime())), rows)
+    finally:
+        await engine.dispose()
+
+
+def _typed_columns(connection: Any) -> dict[str, tuple[str, int | None, int | None]]:
+    rows = connection.execute(text("SELECT kind, event, offset_minutes, sequence FROM outbox_message"))
+    return {row.kind: (row.event, row.offset_minutes, row.sequence) for row in rows}
+
+
+def test_typed_kind_columns_are_filled_from_the_kinds_already_queued(database: DatabaseHandle) -> None:
+    config = alembic_config(database.url)
+    command.downgrade(config, "0004")
+    kinds = ["booked", "booked@1", "moved@3", "cancelled", "cancelled@2", "reminder-2880@0", "reminder-90@12",
+             "reminder-morning@1"]
+    asyncio.run(_write(database.url, (
+        "INSERT INTO outbox_message (id, appointment_id, recipient, kind, status, due_at, attempts, needs_lookup, "
+        "created_at, updated_at) VALUES (:id, 'a1', 'family', :kind, 'pending', :at, 0, false, :at, :at)"),
+        [{"id": f"m{index}", "kind": kind, "at": datetime(2026, 12, 1, 8, tzinfo=UTC)} for index, kind in enumerate(kinds)]))
+    command.upgrade(config, "head")
+    assert asyncio.run(_inspect(database.url, _typed_columns)) == {
+        "booked": ("booked", None, None),
+        "booked@1": ("booked", None, 1),
+        "moved@3": ("moved", None, 3),
+        "cancelled": ("cancelled", None, None),
+        "cancelled@2": ("cancelled", None, 2),
+        "reminder-2880@0": ("reminder", 2880, 0),
+        "reminder-90@12": ("reminder", 90, 12),
+        "reminder-morning@1": ("reminder", None, 1),
+    }

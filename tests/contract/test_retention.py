@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from notifications import outbox
+from scheduler.db import outbox
 from scheduler.db.engine import Database
 from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, InterpreterRelease, new_id
 from scheduler.french_calendar import FrenchHolidayCalendar

@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
-from notifications.send_rate import ProcessRateLimiter, RedisRateLimiter
+from notifications.dispatcher import Dispatcher
+from notifications.send_rate import ProcessRateLimiter, RedisRateLimiter, rate_limiter
 from notifications.senders.base import OutgoingSms, SendResult
 from notifications.senders.memory import InMemorySmsSender
 from notifications.texts import default_catalog
 from scheduler.db.engine import Database
-from scheduler.services.dispatch import Dispatcher
+from scheduler.db.outbox_store import SqlOutboxStore
 from tests.support import seed
 from tests.support.clock import FixedClock
 from tests.support.databases import DatabaseHandle
@@ -79,9 +80,9 @@ async def two_dispatchers(db: Database, redis_url: str | None, rate_key: str = "
     other_db = Database.from_url(str(db.engine.url.render_as_string(hide_password=False)))
     sent_at: list[float] = []
     dispatchers = [
-        Dispatcher(db=handle, sender=TimedSender(sent_at), catalog=default_catalog(), clock=clock, quiet=None,
-                   rate_per_second=RATE, lease=LEASE, redis_url=redis_url,
-                   rate_key=rate_key or "unused")
+        Dispatcher(store=SqlOutboxStore(handle), sender=TimedSender(sent_at), catalog=default_catalog(), clock=clock,
+                   quiet=None, limiter=rate_limiter(RATE, redis_url, rate_key or "unused"), rate_per_second=RATE,
+                   lease=LEASE)
         for handle in (db, other_db)
     ]
     try:

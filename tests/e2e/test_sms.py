@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import select
 
-from notifications import outbox
+from scheduler.db import outbox
 from scheduler.db.engine import Database
 from tests.fakes.fake_twilio import FakeTwilio, PlannedFailure, send_status_callback, twilio_signature
 from tests.support.api import Programme, at, booking, created, family, programme, slot_starts, upcoming

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from notifications import outbox
+from scheduler.db import outbox
 from scheduler.db.engine import Database
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.support import seed

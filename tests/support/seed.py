@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from notifications import outbox
+from notifications.outbox import Event
+from scheduler.db import outbox
 from scheduler.db.engine import Database
 from scheduler.db.tables import (
     Appointment,
@@ -95,7 +96,7 @@ async def appointments_with_due_messages(
     count: int,
     first_start: datetime,
     now: datetime,
-    kind: str = "booked",
+    event: Event = "booked",
 ) -> list[str]:
     """``count`` booked appointments one hour apart, each family consenting, each with one due message."""
     holds: list[dict[str, Any]] = []
@@ -140,7 +141,8 @@ async def appointments_with_due_messages(
                 "id": new_id(),
                 "appointment_id": appointment_id,
                 "recipient": "family",
-                "kind": kind,
+                "kind": event,
+                "event": event,
                 "status": outbox.PENDING,
                 "due_at": now,
                 "expires_at": start,

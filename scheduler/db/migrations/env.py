@@ -8,8 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from notifications import inbox, outbox  # noqa: F401  (registers their tables)
-from scheduler.db import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from scheduler.db import inbox, outbox, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from scheduler.db.engine import create_engine
 
 target_metadata = SQLModel.metadata

@@ -18,20 +18,19 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from notifications import outbox
+from notifications.compose import AppointmentFacts, compose
 from notifications.masking import mask_phone
-from notifications.policy import QuietHours, next_allowed_send
-from notifications.send_rate import REDIS_KEY, ProcessRateLimiter, RateLimiter, RedisRateLimiter
+from notifications.outbox import Event, Recipient
+from notifications.planner import still_to_send
+from notifications.policy import QuietHours
+from notifications.ports import Change, Claimed, Clock, MessageData, OutboxStore, OutboxTransaction, PageLinks
+from notifications.send_rate import RateLimiter
 from notifications.senders.base import (
     OutgoingSms,
     PermanentSmsError,
@@ -39,15 +38,7 @@ from notifications.senders.base import (
     SmsSender,
     TransientSmsError,
 )
-from notifications.texts import MessageContext, TextCatalog, interpreter_place
-from scheduler.db.dialect import as_utc
-from scheduler.db.engine import Database
-from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, Site
-from scheduler.phones import dialable
-from scheduler.ports import Clock
-
-# A runtime import: Litestar reads the Collaborators annotations (which include the Dispatcher's) at start-up.
-from scheduler.services.family_links import LinkMaker
+from notifications.texts import TextCatalog
 
 log = logging.getLogger("creneau.dispatch")
 
@@ -70,8 +61,6 @@ MAX_ATTEMPTS = 6
 FIRST_BACKOFF = timedelta(seconds=30)
 # Provider dates are truncated to the second: search from a little before the first claim.
 LOOKUP_MARGIN = timedelta(seconds=2)
-EVENTS = {"booked": "appointment_booked", "moved": "appointment_moved", "reminder": "appointment_reminder",
-          "cancelled": "appointment_cancelled"}
 
 
 @dataclass
@@ -100,8 +89,8 @@ class Job:
     """A claimed message with what sending it needs, read afresh from the database."""
 
     id: str
-    kind: str
-    recipient: str
+    event: Event
+    recipient: Recipient
     attempts: int
     needs_lookup: bool
     claimed_at: datetime
@@ -110,9 +99,9 @@ class Job:
     phone: str | None
     consent: bool
     language: str
-    start: datetime
-    zone: ZoneInfo
-    context: MessageContext
+    facts: AppointmentFacts
+    link: str | None
+    """The family's page link its text carries, if any."""
     body: str | None = None
     lease_until: datetime | None = None
     """When the claim lapses: past its middle, the message is given back rather than sent."""
@@ -168,27 +157,22 @@ class _Pass:
 class Dispatcher:
     """Sends due messages of the outbox through an ``SmsSender``."""
 
-    db: Database
+    store: OutboxStore
     sender: SmsSender
     catalog: TextCatalog
     clock: Clock
     quiet: QuietHours | None
+    limiter: RateLimiter
+    """Paces the sends (``notifications.send_rate``): this process's budget, or one shared through Redis."""
     rate_per_second: float
+    """The limiter's rate, which sizes the claims and the sends in flight."""
     lease: timedelta
-    links: LinkMaker | None = None
+    links: PageLinks | None = None
     """Writes the family's page link into its texts (None: the texts offer the site's phone)."""
-    redis_url: str | None = None
-    """``CRENEAU_REDIS_URL``: ``rate_per_second`` is then shared by every dispatcher using that Redis;
-    without it, each process sends at ``rate_per_second`` on its own."""
-    rate_key: str = REDIS_KEY
-    """The Redis key of the shared budget: dispatchers share a budget when they share a key."""
-    limiter: RateLimiter = field(init=False)
     claim_size: int = field(init=False)
     senders: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limiter = (RedisRateLimiter(self.redis_url, self.rate_per_second, self.rate_key) if self.redis_url
-                        else ProcessRateLimiter(self.rate_per_second))
         budget = int(self.rate_per_second * self.lease.total_seconds() / 8)
         self.claim_size = max(1, min(BATCH, budget))
         self.senders = max(1, min(CONCURRENT_SENDS, budget))
@@ -239,14 +223,14 @@ class Dispatcher:
         """
         outcomes = work.take_outcomes()
         to_send: list[Job] = []
-        async with self.db.write() as session:
+        async with self.store.transaction() as messages:
             if outcomes:
-                await outbox.record_claimed(session, [(message_id, values) for message_id, (_, values) in outcomes])
+                await messages.record([(message_id, values) for message_id, (_, values) in outcomes])
             if claim:
                 now = self.clock.now()
-                claimed = await outbox.claim(session, now, self.lease, self.claim_size)
+                claimed = await messages.claim(now, self.lease, self.claim_size)
                 work.exhausted = len(claimed) < self.claim_size
-                to_send = await self._prepare(session, claimed, now + self.lease, report)
+                to_send = await self._prepare(messages, claimed, now + self.lease, report)
         # Committed: the bodies are recorded before any of these messages goes to the provider.
         for job in to_send:
             work.ready.put_nowait(job)
@@ -271,13 +255,14 @@ class Dispatcher:
             raise
 
     async def _prepare(
-        self, session: AsyncSession, claimed: Sequence[Any], lease_until: datetime, report: DispatchReport
+        self, messages: OutboxTransaction, claimed: Sequence[Claimed], lease_until: datetime, report: DispatchReport
     ) -> list[Job]:
         """Decide afresh for each claimed message; record the bodies to send and the other decisions."""
-        jobs = await self._load(session, claimed, lease_until)
+        found = await messages.message_data(claimed)
+        jobs = [_job(row, found[row.id], lease_until, self.links) for row in claimed if row.id in found]
         now = self.clock.now()
         to_send: list[Job] = []
-        changes: list[tuple[str, Mapping[str, Any]]] = []
+        changes: list[Change] = []
         for job in jobs:
             decision = self._decide(job, now)
             if decision is not None and decision[0] == "cancelled" and job.needs_lookup and job.body is not None:
@@ -291,7 +276,7 @@ class Dispatcher:
             else:
                 changes.append((job.id, decision[1]))
                 setattr(report, decision[0], getattr(report, decision[0]) + 1)
-        await outbox.record_claimed(session, changes)
+        await messages.record(changes)
         return to_send
 
     def _decide(self, job: Job, now: datetime) -> Outcome | None:
@@ -300,27 +285,22 @@ class Dispatcher:
         Decided afresh from the rows read in the claim's transaction, so a cancellation or a move
         committed since the message was queued (or claimed by a dispatcher that died) wins.
         """
-        if job.status not in ("booked", "confirmed") and not job.kind.startswith("cancelled"):
-            return "cancelled", {"status": outbox.CANCELLED, "error_code": "appointment-closed", "updated_at": now}
-        if _superseded(job):
-            return "cancelled", {"status": outbox.CANCELLED, "error_code": "appointment-moved", "updated_at": now}
-        if not job.consent or not job.phone:
-            return "cancelled", {"status": outbox.CANCELLED, "error_code": "no-consent", "updated_at": now}
-        if job.expires_at is not None and now >= job.expires_at:
-            return "failed", {"status": outbox.FAILED, "error_code": "expired", "updated_at": now}
-        allowed = next_allowed_send(now, job.zone, self.quiet)
-        if allowed > now:
-            return "deferred", {"status": outbox.PENDING, "due_at": allowed, "lease_until": None, "updated_at": now}
-        return None
+        verdict = still_to_send(job.event, job.status, job.expires_at, job.facts, job.consent and bool(job.phone),
+                                self.quiet, now)
+        if verdict is None:
+            return None
+        if isinstance(verdict, datetime):
+            return "deferred", {"status": outbox.PENDING, "due_at": verdict, "lease_until": None, "updated_at": now}
+        if verdict == "expired":
+            return "failed", {"status": outbox.FAILED, "error_code": verdict, "updated_at": now}
+        return "cancelled", {"status": outbox.CANCELLED, "error_code": verdict, "updated_at": now}
 
     def _render(self, job: Job) -> Job:
         if job.body is not None:
             # Rendered before a crash or timeout (or when queued): resend the very same text.
-            return replace(job, body=job.body.replace(LINK_MARK, job.context.link or ""))
-        event = EVENTS[job.kind.split("@")[0].split("-")[0]]
-        if job.recipient == "interpreter":
-            event = event.replace("appointment_", "interpreter_")
-        return replace(job, body=self.catalog.render(event, job.language, job.context).body)
+            return replace(job, body=job.body.replace(LINK_MARK, job.link or ""))
+        return replace(job, body=compose(self.catalog, job.event, job.recipient, job.facts, job.language,
+                                         job.link).body)
 
     async def _deliver(self, job: Job) -> Outcome:
         assert job.phone is not None and job.body is not None
@@ -361,72 +341,25 @@ class Dispatcher:
         return "retried", {"status": outbox.PENDING, "due_at": now + backoff, "needs_lookup": True,
                            "lease_until": None, "error_code": exc.code or "transient", "updated_at": now}
 
-    async def _load(self, session: AsyncSession, claimed: Sequence[Any], lease_until: datetime) -> list[Job]:
-        ids = [row.id for row in claimed]
-        statement = (
-            select(outbox.TABLE.c.id, col(Appointment.status), col(Appointment.starts_at), col(Family.phone),
-                   col(Family.sms_consent), col(Family.language), col(Site.timezone), col(Site.public_label),
-                   col(Site.address), col(Site.kind), col(Site.phone).label("site_phone"),
-                   col(Interpreter.phone).label("interpreter_phone"),
-                   col(Interpreter.mode).label("interpreter_mode"),
-                   col(FamilyLink.revoked_at).label("link_revoked"))
-            .join(Appointment, col(Appointment.id) == outbox.TABLE.c.appointment_id)
-            .join(Family, col(Family.id) == Appointment.family_id)
-            .join(Site, col(Site.id) == Appointment.site_id)
-            # An interpreter's message goes to the interpreter it names (one released by a move),
-            # else to the appointment's current one.
-            .outerjoin(Interpreter, col(Interpreter.id) == func.coalesce(
-                outbox.TABLE.c.interpreter_id, Appointment.interpreter_id))
-            .outerjoin(FamilyLink, col(FamilyLink.appointment_id) == Appointment.id)
-            .where(outbox.TABLE.c.id.in_(ids))
-        )
-        found = {row.id: row for row in (await session.execute(statement)).all()}
-        return [_job(row, found[row.id], lease_until, self.links) for row in claimed if row.id in found]
 
-
-def _job(claim: Any, row: Any, lease_until: datetime, links: LinkMaker | None = None) -> Job:
-    zone = ZoneInfo(row.timezone)
-    # A home visit happens at the family's own address: never written in an SMS.
-    label, address = row.public_label, None if row.kind == "home" else row.address
-    if claim.recipient == "interpreter":
-        label, address = interpreter_place(label, address, row.interpreter_mode)
-    context = MessageContext(
-        start=row.starts_at.astimezone(zone),
-        site_label=label,
-        site_address=address,
-        # Only the family gets its page link (interpreters' texts have no place for it anyway),
-        # and not once staff revoked it: the text then gives the site's phone instead.
-        link=(links.url(claim.appointment_id)
-              if links is not None and claim.recipient == "family" and row.link_revoked is None else None),
-        site_phone=dialable(row.site_phone) if row.site_phone else None,
-    )
-    # Interpreters are professionals texted in French at the number the pool holds for them.
+def _job(claim: Claimed, data: MessageData, lease_until: datetime, links: PageLinks | None) -> Job:
     interpreter = claim.recipient == "interpreter"
+    # Only the family gets its page link (interpreters' texts have no place for it anyway),
+    # and not once staff revoked it: the text then gives the site's phone instead.
+    link = links.url(claim.appointment_id) if links is not None and not interpreter and not data.link_revoked else None
+    # Interpreters are professionals texted at the number the pool holds for them.
     return Job(
-        id=claim.id, kind=claim.kind, recipient=claim.recipient, attempts=claim.attempts,
+        id=claim.id, event=claim.event, recipient=claim.recipient, attempts=claim.attempts,
         needs_lookup=claim.needs_lookup, claimed_at=claim.claimed_at, expires_at=claim.expires_at,
-        status=row.status, phone=row.interpreter_phone if interpreter else row.phone,
-        consent=True if interpreter else row.sms_consent, language="fr" if interpreter else row.language,
-        start=row.starts_at, zone=zone, context=context, body=claim.body, lease_until=lease_until,
+        status=data.status, phone=data.interpreter_phone if interpreter else data.family_phone,
+        consent=True if interpreter else data.family_consent, language=data.family_language, facts=data.facts,
+        link=link, body=claim.body, lease_until=lease_until,
     )
-
-
-def _superseded(job: Job) -> bool:
-    """A notice or reminder queued for another time than the appointment's: it moved since.
-
-    Every message but a cancellation notice expires when the appointment it was queued for
-    starts (``MessagePlanner``), so a different start means a move (whose own notice and
-    reminders, ``...@<sequence>``, were queued with it). The sequence itself cannot tell: a
-    confirmation or an interpreter change raises it too, and leaves the reminders valid.
-    """
-    if job.kind.startswith("cancelled") or job.expires_at is None:
-        return False
-    return as_utc(job.expires_at) != as_utc(job.start)
 
 
 def _without_link(job: Job) -> str | None:
     """The body as the outbox keeps it: the family's page token is never stored in clear."""
-    link = job.context.link
+    link = job.link
     return job.body.replace(link, LINK_MARK) if job.body is not None and link else job.body
 
 

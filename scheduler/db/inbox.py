@@ -1,0 +1,94 @@
+"""The inbox: one row per reply received from a family, and what handling a reply reads and writes."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Text, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Column, Field, SQLModel, col
+
+from scheduler.db.dialect import insert_for
+from scheduler.db.tables import Appointment, Family, Site, new_id
+
+
+class InboundMessage(SQLModel, table=True):
+    """A reply received; its text is kept only when no keyword was recognised (staff read it)."""
+
+    __tablename__ = "inbound_message"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    provider_id: str = Field(max_length=64, unique=True)
+    family_id: str | None = Field(default=None, max_length=32, index=True)
+    appointment_id: str | None = Field(default=None, max_length=32, index=True)
+    action: str = Field(max_length=16)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime
+
+
+async def families_of(session: AsyncSession, phone: str) -> list[str]:
+    """The families with this number, in no particular order."""
+    return list((await session.execute(select(col(Family.id)).where(col(Family.phone) == phone))).scalars())
+
+
+async def next_appointment(
+    session: AsyncSession, family_ids: Sequence[str], statuses: Collection[str], now: datetime
+) -> Appointment | None:
+    """The families' next appointment in one of ``statuses``, after ``now``."""
+    statement = (
+        select(Appointment)
+        .where(col(Appointment.family_id).in_(family_ids), col(Appointment.starts_at) > now,
+               col(Appointment.status).in_(statuses))
+        .order_by(col(Appointment.starts_at))
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def record(session: AsyncSession, reply: dict[str, Any]) -> bool:
+    """Write a reply; False when one with its ``provider_id`` was already written (a retried webhook)."""
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    statement = insert_for(session, table).values(id=new_id(), **reply).on_conflict_do_nothing(
+        index_elements=["provider_id"]
+    ).returning(table.c.id)
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def withdraw_consent(session: AsyncSession, family_ids: Sequence[str], now: datetime) -> None:
+    """The families no longer want texts."""
+    await session.execute(
+        update(Family).where(col(Family.id).in_(family_ids)).values(sms_consent=False, updated_at=now)
+    )
+
+
+async def kept(
+    session: AsyncSession, appointment_id: str | None, since: datetime | None, before: datetime | None,
+    after: tuple[datetime, str] | None, limit: int,
+) -> list[Any]:
+    """Up to ``limit + 1`` replies kept for staff (id, appointment, reception, text, the family's phone
+    and the site's zone), in order of reception, received in ``[since, before)`` after the ``after`` cursor."""
+    received, ident = col(InboundMessage.received_at), col(InboundMessage.id)
+    conditions = [col(InboundMessage.action) == "keep", col(InboundMessage.body).is_not(None)]
+    if appointment_id is not None:
+        conditions.append(col(InboundMessage.appointment_id) == appointment_id)
+    if since is not None:
+        conditions.append(received >= since)
+    if before is not None:
+        conditions.append(received < before)
+    if after is not None:
+        at, last = after
+        conditions.append(or_(received > at, and_(received == at, ident > last)))
+    statement = (
+        select(ident, col(InboundMessage.appointment_id), received, col(InboundMessage.body), col(Family.phone),
+               col(Site.timezone))
+        .select_from(InboundMessage)
+        .outerjoin(Family, col(Family.id) == col(InboundMessage.family_id))
+        .outerjoin(Appointment, col(Appointment.id) == col(InboundMessage.appointment_id))
+        .outerjoin(Site, col(Site.id) == col(Appointment.site_id))
+        .where(*conditions)
+        .order_by(received, ident)
+        .limit(limit + 1)
+    )
+    return list((await session.execute(statement)).all())
