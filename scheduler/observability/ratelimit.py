@@ -20,7 +20,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import DurationUnit, RateLimitConfig, RateLimitMiddleware
 from litestar.stores.memory import MemoryStore
 
-from scheduler.api.auth import hash_key
+from scheduler.services.api_keys import hash_key
 
 if TYPE_CHECKING:
     from litestar import Request
