@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from notifications import inbox, outbox  # noqa: F401  (registers their tables)
-from scheduler.db import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from scheduler.db import event_tables, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from scheduler.db.engine import create_engine
 
 target_metadata = SQLModel.metadata
