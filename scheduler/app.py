@@ -23,6 +23,7 @@ from scheduler.api.appointments import AppointmentController
 from scheduler.api.auth import ApiKeyMiddleware, KeyRing
 from scheduler.api.availability import AbsenceController, OpeningController, RuleController
 from scheduler.api.common import services
+from scheduler.api.events import EventController
 from scheduler.api.family_links import FamilyLinkController
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
@@ -35,6 +36,7 @@ from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.replies import ReplyController
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
+from scheduler.api.webhook_endpoints import WebhookEndpointController
 from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
@@ -48,8 +50,11 @@ from scheduler.ports import Clock, HolidayCalendar, SystemClock
 from scheduler.services.dispatch import Dispatcher
 from scheduler.services.family_links import FamilyLinkPlanner, LinkMaker
 from scheduler.services.feeds import FeedBodies
+from scheduler.services.webhook_endpoints import WebhookSettings
 from scheduler.settings import Settings
 from scheduler.sms import build_sender
+from scheduler.webhooks.delivery import DeliveryConfig, WebhookDeliverer
+from scheduler.webhooks.secrets import SecretBox
 
 log = logging.getLogger("creneau")
 PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/metrics"]
@@ -70,8 +75,9 @@ def create_app(
                             lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links,
                             redis_url=settings.redis_url)
     planner = FamilyLinkPlanner(quiet, links, settings.family_link_days)
+    webhooks, deliverer = _webhooks(settings, db, clock)
     svc = Collaborators(db=db, clock=clock, calendar=calendar or FrenchHolidayCalendar(), settings=settings,
-                   sender=sender, planner=planner, dispatcher=dispatcher)
+                   sender=sender, planner=planner, dispatcher=dispatcher, webhooks=webhooks, deliverer=deliverer)
     admin_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     jobs = Jobs(svc)
     bodies = FeedBodies()
@@ -86,7 +92,7 @@ def create_app(
             HealthController, SiteController, StaffController, ServiceController, RuleController,
             AbsenceController, OpeningController, ApiKeyController, SlotController, AppointmentController,
             MessageController, ReplyController, FamilyLinkController, TwilioWebhookController, InterpreterController, ExternalInterpreterController,
-            StatsController,
+            StatsController, EventController, WebhookEndpointController,
             FeedAdminController, FeedController, FamilyPageController,
             *([MetricsController] if settings.metrics_enabled else []),
         ],
@@ -99,7 +105,7 @@ def create_app(
         before_request=_require_json,
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[jobs.start, document_errors, document_examples, gc_tuning.settle_after_start_up],
-        on_shutdown=[jobs.stop, dispatcher.aclose, sender.aclose, db.dispose, partial(limits.__aexit__, None, None, None)],
+        on_shutdown=[jobs.stop, dispatcher.aclose, deliverer.aclose, sender.aclose, db.dispose, partial(limits.__aexit__, None, None, None)],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,
@@ -136,6 +142,15 @@ def _openapi() -> OpenAPIConfig:
         use_handler_docstrings=True,
     )
 
+
+
+def _webhooks(settings: Settings, db: Database, clock: Clock) -> tuple[WebhookSettings | None, WebhookDeliverer]:
+    """Endpoint secrets are sealed under a key derived from CRENEAU_SECRET_KEY: without it, no webhooks."""
+    box = SecretBox(settings.secret_key.get_secret_value()) if settings.secret_key else None
+    config = DeliveryConfig(allow_private=settings.webhook_allow_private, backoff_scale=settings.webhook_backoff_scale,
+                            per_endpoint=settings.webhook_concurrency_per_endpoint)
+    webhooks = WebhookSettings(box, settings.webhook_allow_private) if box else None
+    return webhooks, WebhookDeliverer(db, clock, box, config)
 
 
 def app_from_env() -> Litestar:

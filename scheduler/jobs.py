@@ -22,6 +22,7 @@ from scheduler.services.feeds import CANCELLED_KEPT
 
 log = logging.getLogger("creneau.jobs")
 DISPATCH_JOB = "dispatch-sms"
+WEBHOOK_JOB = "deliver-webhooks"
 
 
 class Jobs:
@@ -46,6 +47,9 @@ class Jobs:
         self._add(purge_expired_family_links, "cron", "purge-family-links", hour=2, minute=40)
         self._add(purge_interpreter_releases, "cron", "purge-interpreter-releases", hour=2, minute=50)
         self._add(purge_idempotency_records, "interval", "purge-idempotency", hours=1)
+        # Its own job: a slow receiver never delays the SMS (and the tick only starts deliveries).
+        self._add(deliver_webhooks, "interval", WEBHOOK_JOB, seconds=settings.webhook_interval_seconds,
+                  next_run_time=self.services.clock.now())
         self.scheduler.start()
 
     def _add(self, func: Any, trigger: str, job_id: str, **trigger_args: Any) -> None:
@@ -106,3 +110,9 @@ async def purge_interpreter_releases(services: Collaborators) -> None:
         removed = await interpreter_releases.purge_older_than(session, before)
     if removed:
         log.info("retention: deleted %d interpreter releases", removed)
+
+
+async def deliver_webhooks(services: Collaborators) -> None:
+    """Start the webhook deliveries that are due (each runs on as its own task)."""
+    if services.deliverer is not None:
+        await services.deliverer.tick()

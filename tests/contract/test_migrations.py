@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 import notifications.inbox  # registers its table
 import notifications.outbox  # noqa: F401  (registers its table)
-import scheduler.db.event_tables  # noqa: F401  (registers its tables)
+import scheduler.db.event_tables  # registers its tables
 import scheduler.db.tables  # noqa: F401  (registers the tables)
 from scheduler.db.engine import create_engine
 from scheduler.db.migrate import alembic_config
