@@ -148,7 +148,8 @@ def _webhooks(settings: Settings, db: Database, clock: Clock) -> tuple[WebhookSe
     """Endpoint secrets are sealed under a key derived from CRENEAU_SECRET_KEY: without it, no webhooks."""
     box = SecretBox(settings.secret_key.get_secret_value()) if settings.secret_key else None
     config = DeliveryConfig(allow_private=settings.webhook_allow_private, backoff_scale=settings.webhook_backoff_scale,
-                            per_endpoint=settings.webhook_concurrency_per_endpoint)
+                            per_endpoint=settings.webhook_concurrency_per_endpoint,
+                            lease=timedelta(seconds=settings.webhook_lease_seconds))
     webhooks = WebhookSettings(box, settings.webhook_allow_private) if box else None
     return webhooks, WebhookDeliverer(db, clock, box, config)
 

@@ -158,6 +158,11 @@ class Settings(BaseModel):
                                                       "webhook_concurrency_per_endpoint")
     )
     """Most deliveries in flight to one endpoint, per process: a slow receiver waits alone."""
+    webhook_lease_seconds: float = Field(
+        60.0, ge=1, le=3600, validation_alias=AliasChoices("CRENEAU_WEBHOOK_LEASE_SECONDS", "webhook_lease_seconds")
+    )
+    """How long a claimed delivery belongs to its process before another one sends it again (a crash);
+    keep it well above the 10 s delivery timeout."""
 
     @field_validator("database_url")
     @classmethod

@@ -31,8 +31,6 @@ log = logging.getLogger("creneau.webhooks")
 
 DELIVERY_TIMEOUT: Final = httpx.Timeout(10.0)
 """Any 2xx within 10 s is a success (the contract); the whole exchange must fit in it."""
-LEASE: Final = timedelta(seconds=60)
-"""Well above the 10 s timeout: a claim lapses only when its worker died."""
 BATCH: Final = 100
 GONE: Final = 410
 
@@ -45,6 +43,8 @@ class DeliveryConfig:
     backoff_scale: float = 1.0
     per_endpoint: int = 4
     in_flight_limit: int = 64
+    lease: timedelta = timedelta(seconds=60)
+    """Well above the 10 s timeout: a claim lapses only when its worker died."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ class WebhookDeliverer:
         room = {endpoint: max(0, self.config.per_endpoint - count) for endpoint, count in self._in_flight.items()
                 if count}
         async with self.db.write() as session:
-            claimed = await store.claim(session, self.clock.now(), LEASE, min(BATCH, free), room,
+            claimed = await store.claim(session, self.clock.now(), self.config.lease, min(BATCH, free), room,
                                         self.config.per_endpoint)
         for item in claimed:
             self._in_flight[item.endpoint_id] += 1

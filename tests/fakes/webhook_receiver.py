@@ -36,7 +36,9 @@ class Received:
 class WebhookReceiver:
     """The server, its scripts and what it received."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        """Seconds each answer takes (a slow receiver keeps deliveries in flight)."""
         self.secrets: dict[str, list[str]] = {}
         self.received: list[Received] = []
         self._scripts: dict[str, list[int]] = defaultdict(list)
@@ -114,6 +116,8 @@ class WebhookReceiver:
                 if code == 0:
                     time.sleep(HANG_SECONDS)
                     code = 200
+                elif receiver.delay:
+                    time.sleep(receiver.delay)
                 self.send_response(code)
                 self.send_header("content-length", "0")
                 self.end_headers()
