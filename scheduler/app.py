@@ -46,6 +46,7 @@ from scheduler.jobs import Jobs
 from scheduler.observability.metrics import Metrics
 from scheduler.observability.middleware import RequestObserver
 from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
+from scheduler.observability.webhook_metrics import WebhookCollector, WebhookSnapshot
 from scheduler.ports import Clock, HolidayCalendar, SystemClock
 from scheduler.services.dispatch import Dispatcher
 from scheduler.services.family_links import FamilyLinkPlanner, LinkMaker
@@ -82,11 +83,13 @@ def create_app(
     jobs = Jobs(svc)
     bodies = FeedBodies()
     metrics = Metrics(feed_builds=lambda: bodies.builds)
+    webhook_metrics = WebhookSnapshot()
+    metrics.registry.register(WebhookCollector(webhook_metrics, lambda: deliverer.outcomes))
     limits = rate_limit_store(settings)
     state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
                    "family_page": FamilyPage.from_settings(settings, links), "feed_bodies": bodies,
                    "slot_pages": SlotPageCache(settings.slots_cache_seconds),
-                   "metrics": metrics})
+                   "metrics": metrics, "webhook_metrics": webhook_metrics})
     app = Litestar(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,

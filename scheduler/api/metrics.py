@@ -23,4 +23,5 @@ class MetricsController(Controller):
         metrics: Metrics = request.app.state.metrics
         async with svc.db.read() as session:
             await metrics.outbox.read(session, svc.clock.now())
+            await request.app.state.webhook_metrics.read(session, svc.clock.now())
         return Response(metrics.exposition(), media_type=CONTENT_TYPE)

@@ -67,6 +67,9 @@ class WebhookDeliverer:
         self._in_flight: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+        self._claiming = asyncio.Lock()
+        self._refill: asyncio.Task[int] | None = None
+        self._closing = False
         self.outcomes: Counter[str] = Counter()
         """Attempts of this process by outcome (``succeeded``, ``failed``, ``retry``, ``gone``…), for metrics."""
 
@@ -79,20 +82,36 @@ class WebhookDeliverer:
 
     async def tick(self) -> int:
         """Claim the due deliveries there is room for and start them; returns how many started."""
-        free = self.config.in_flight_limit - sum(self._in_flight.values())
-        if free <= 0:
-            return 0
-        room = {endpoint: max(0, self.config.per_endpoint - count) for endpoint, count in self._in_flight.items()
-                if count}
-        async with self.db.write() as session:
-            claimed = await store.claim(session, self.clock.now(), self.config.lease, min(BATCH, free), room,
-                                        self.config.per_endpoint)
+        async with self._claiming:  # one claim at a time, so the bounds hold
+            free = self.config.in_flight_limit - sum(self._in_flight.values())
+            if free <= 0:
+                return 0
+            room = {endpoint: max(0, self.config.per_endpoint - count)
+                    for endpoint, count in self._in_flight.items() if count}
+            async with self.db.write() as session:
+                claimed = await store.claim(session, self.clock.now(), self.config.lease, min(BATCH, free), room,
+                                            self.config.per_endpoint)
+            self._start(claimed)
+        return len(claimed)
+
+    def _start(self, claimed: list[store.Claimed]) -> None:
         for item in claimed:
             self._in_flight[item.endpoint_id] += 1
             task = asyncio.create_task(self._deliver(item))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return len(claimed)
+
+    def _claim_again(self) -> None:
+        """A delivery ended: claim at once rather than at the next tick (one such claim at a time)."""
+        if not self._closing and (self._refill is None or self._refill.done()):
+            self._refill = asyncio.create_task(self._tick_quietly())
+
+    async def _tick_quietly(self) -> int:
+        try:
+            return await self.tick()
+        except (SQLAlchemyError, OSError) as exc:  # the next scheduled tick tries again
+            log.error("webhook claim failed: %s", type(exc).__name__)
+            return 0
 
     async def drain(self) -> None:
         """Wait for the deliveries in flight (tests, and a clean shutdown)."""
@@ -101,6 +120,9 @@ class WebhookDeliverer:
 
     async def aclose(self) -> None:
         """Stop: deliveries still in flight are abandoned (their lease lapses; another pass sends them)."""
+        self._closing = True
+        if self._refill is not None:
+            self._refill.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -118,6 +140,7 @@ class WebhookDeliverer:
             self._in_flight[claimed.endpoint_id] -= 1
             if self._in_flight[claimed.endpoint_id] <= 0:
                 del self._in_flight[claimed.endpoint_id]
+            self._claim_again()
 
     async def _attempt(self, claimed: store.Claimed) -> Attempt:
         async with self.db.read() as session:
