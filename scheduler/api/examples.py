@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from scheduler.api import feeds
+from scheduler.api import event_examples, feeds
 from scheduler.api import schemas as s
 
 SITE_ID = "9a1e5c0f2b7d4e68a3c1f0d2b4e6a8c0"
@@ -93,6 +93,8 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     feeds.FeedCreated: {"token": "Xk3v9QmZ2bH7tLw5sN4pR6uE", "privacy": "standard", "name": "Agenda de Mme Leroy",
                         "url": "https://creneau.example.fr/feeds/Xk3v9QmZ2bH7tLw5sN4pR6uE.ics"},
 }
+
+EXAMPLES.update(event_examples.EXAMPLES)
 
 
 def example_of(model: type[BaseModel]) -> dict[str, Any] | None:
