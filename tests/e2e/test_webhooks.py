@@ -193,3 +193,18 @@ def test_private_or_plain_http_urls_are_refused_without_the_setting(server: Runn
     with server.client() as client:
         response = client.post("/v1/webhook-endpoints", json={"url": url, "events": ["*"]})
     assert (response.status_code, response.json()["code"]) == (422, "webhook-url-refused")
+
+
+def test_a_hanging_receiver_does_not_delay_another_endpoint(
+    webhook_server: RunningServer, receiver: WebhookReceiver
+) -> None:
+    with webhook_server.client() as client:
+        _register(client, receiver, "/hang", ["appointment.booked"])
+        _register(client, receiver, "/prompt", ["appointment.booked"])
+        first = _book(client)
+        _wait(receiver, "/hang", first["id"], 1)  # now held for 15 s (the service gives up at 10 s)
+        second = _book(client)
+        booked_at = time.monotonic()
+        _wait(receiver, "/prompt", second["id"], 1, timeout=5)
+        waited = time.monotonic() - booked_at
+    assert waited < 3.0
