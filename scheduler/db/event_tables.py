@@ -98,6 +98,6 @@ class WebhookDelivery(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_delivery_event"),
-        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        Index("ix_webhook_delivery_due", "endpoint_id", "status", "next_attempt_at"),
         Index("ix_webhook_delivery_endpoint", "endpoint_id", "created_at"),
     )

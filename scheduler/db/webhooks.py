@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -76,26 +76,30 @@ async def claim(
     """Take up to ``batch`` due deliveries of enabled endpoints, at most ``room`` (else ``per_endpoint``) each.
 
     ``room`` is how many more deliveries each endpoint may have in flight in this process: an
-    endpoint whose receiver is slow has its own deliveries waiting, never the others'.
+    endpoint whose receiver is slow has its own deliveries waiting, never the others'. One probe
+    finds the endpoints with something due, then one claim per endpoint reads only the head of
+    its queue (``ix_webhook_delivery_due``), however long the backlog.
     """
     due = and_(DELIVERIES.c.status == PENDING, DELIVERIES.c.next_attempt_at <= now,
-               or_(DELIVERIES.c.claimed_until.is_(None), DELIVERIES.c.claimed_until < now),
-               ENDPOINTS.c.disabled.is_(False))
-    rank = func.row_number().over(partition_by=DELIVERIES.c.endpoint_id, order_by=DELIVERIES.c.next_attempt_at)
-    ranked = (select(DELIVERIES.c.id, DELIVERIES.c.endpoint_id, rank.label("rank"))
-              .join(ENDPOINTS, ENDPOINTS.c.id == DELIVERIES.c.endpoint_id).where(due).subquery())
-    allowed = case({endpoint: literal(free) for endpoint, free in room.items()},
-                   value=ranked.c.endpoint_id, else_=literal(per_endpoint)) if room else literal(per_endpoint)
-    candidates = select(ranked.c.id).where(ranked.c.rank <= allowed)
-    pick = (select(DELIVERIES.c.id).where(DELIVERIES.c.id.in_(candidates), DELIVERIES.c.status == PENDING)
-            .order_by(DELIVERIES.c.next_attempt_at).limit(batch).with_for_update(skip_locked=True))
+               or_(DELIVERIES.c.claimed_until.is_(None), DELIVERIES.c.claimed_until < now))
+    waiting = select(DELIVERIES.c.id).where(DELIVERIES.c.endpoint_id == ENDPOINTS.c.id, due).exists()
+    endpoints = (await session.execute(select(ENDPOINTS.c.id).where(ENDPOINTS.c.disabled.is_(False), waiting)
+                                       .order_by(func.random()))).scalars().all()
+    claimed: list[Claimed] = []
     until = now + lease
-    statement = (update(DELIVERIES).where(DELIVERIES.c.id.in_(pick.scalar_subquery()))
-                 .values(claimed_until=until)
-                 .returning(DELIVERIES.c.id, DELIVERIES.c.endpoint_id, DELIVERIES.c.event_id,
-                            DELIVERIES.c.attempts))
-    rows = (await session.execute(statement)).all()
-    return [Claimed(row.id, row.endpoint_id, row.event_id, row.attempts, until) for row in rows]
+    for endpoint_id in endpoints:
+        wanted = min(room.get(endpoint_id, per_endpoint), batch - len(claimed))
+        if wanted <= 0:
+            continue
+        pick = (select(DELIVERIES.c.id).where(DELIVERIES.c.endpoint_id == endpoint_id, due)
+                .order_by(DELIVERIES.c.next_attempt_at).limit(wanted).with_for_update(skip_locked=True))
+        statement = (update(DELIVERIES).where(DELIVERIES.c.id.in_(pick.scalar_subquery()))
+                     .values(claimed_until=until)
+                     .returning(DELIVERIES.c.id, DELIVERIES.c.endpoint_id, DELIVERIES.c.event_id,
+                                DELIVERIES.c.attempts))
+        claimed += [Claimed(row.id, row.endpoint_id, row.event_id, row.attempts, until)
+                    for row in (await session.execute(statement)).all()]
+    return claimed
 
 
 async def record_attempt(session: AsyncSession, claimed: Claimed, **values: Any) -> bool:
@@ -110,6 +114,12 @@ async def record_attempt(session: AsyncSession, claimed: Claimed, **values: Any)
 async def endpoint(session: AsyncSession, endpoint_id: str) -> WebhookEndpoint | None:
     """One endpoint by id."""
     return await session.get(WebhookEndpoint, endpoint_id)
+
+
+async def endpoints_by_id(session: AsyncSession, endpoint_ids: set[str]) -> dict[str, WebhookEndpoint]:
+    """Endpoints by id."""
+    rows = await session.execute(select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_(endpoint_ids)))
+    return {row.id: row for row in rows.scalars()}
 
 
 async def endpoints_of(session: AsyncSession, api_key_id: str, after: str | None, limit: int) -> list[WebhookEndpoint]:

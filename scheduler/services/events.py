@@ -99,7 +99,7 @@ async def appointment_history(session: AsyncSession, appointment_id: str) -> lis
 
 async def as_json(session: AsyncSession, rows: list[EventRow]) -> list[dict[str, Any]]:
     """The public event objects, ``occurred_at`` in the site's zone (UTC for an event of no site)."""
-    zones = await _zones(session, {row.site_id for row in rows if row.site_id})
+    zones = await zones_of(session, {row.site_id for row in rows if row.site_id})
     return [event_json(row, zones.get(row.site_id or "", UTC_ZONE)) for row in rows]
 
 
@@ -117,13 +117,8 @@ def event_body(row: EventRow, zone: ZoneInfo) -> bytes:
     return json.dumps(event_json(row, zone), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def zone_of_site(session: AsyncSession, site_id: str | None) -> ZoneInfo:
-    """A site's zone (UTC for no site)."""
-    zones = await _zones(session, {site_id} if site_id else set())
-    return zones.get(site_id or "", UTC_ZONE)
-
-
-async def _zones(session: AsyncSession, site_ids: Iterable[str]) -> dict[str, ZoneInfo]:
+async def zones_of(session: AsyncSession, site_ids: Iterable[str]) -> dict[str, ZoneInfo]:
+    """The zone of each site."""
     wanted = list(site_ids)
     if not wanted:
         return {}

@@ -18,9 +18,11 @@ from typing import Any, Final
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import webhooks as store
 from scheduler.db.engine import Database
+from scheduler.db.event_tables import WebhookEndpoint
 from scheduler.ports import Clock
 from scheduler.services import events as event_service
 from scheduler.webhooks import addresses, signing
@@ -59,6 +61,16 @@ class Attempt:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed delivery with its endpoint and body, read when it was claimed."""
+
+    claimed: store.Claimed
+    endpoint: WebhookEndpoint | None
+    body: bytes | None
+    """The event as JSON (None: the event is gone)."""
+
+
 class WebhookDeliverer:
     """Delivers the due webhooks of this process, a bounded number at a time per endpoint."""
 
@@ -70,6 +82,7 @@ class WebhookDeliverer:
         self._claiming = asyncio.Lock()
         self._refill: asyncio.Task[int] | None = None
         self._closing = False
+        self._wanted = False
         self.outcomes: Counter[str] = Counter()
         """Attempts of this process by outcome (``succeeded``, ``failed``, ``retry``, ``gone``…), for metrics."""
 
@@ -91,27 +104,49 @@ class WebhookDeliverer:
             async with self.db.write() as session:
                 claimed = await store.claim(session, self.clock.now(), self.config.lease, min(BATCH, free), room,
                                             self.config.per_endpoint)
-            self._start(claimed)
-        return len(claimed)
+                jobs = await self._jobs(session, claimed)
+            self._start(jobs)
+        return len(jobs)
 
-    def _start(self, claimed: list[store.Claimed]) -> None:
+    async def _jobs(self, session: AsyncSession, claimed: list[store.Claimed]) -> list[Job]:
+        """What each claimed delivery needs, read in the claim's transaction (three queries for the batch)."""
+        if not claimed:
+            return []
+        endpoints = await store.endpoints_by_id(session, {item.endpoint_id for item in claimed})
+        rows = await store.event_payloads(session, [item.event_id for item in claimed])
+        zones = await event_service.zones_of(session, {row.site_id for row in rows.values() if row.site_id})
+        jobs = []
         for item in claimed:
-            self._in_flight[item.endpoint_id] += 1
+            endpoint, row = endpoints.get(item.endpoint_id), rows.get(item.event_id)
+            body = None if row is None else event_service.event_body(
+                row, zones.get(row.site_id or "", event_service.UTC_ZONE))
+            jobs.append(Job(item, endpoint, body))
+        return jobs
+
+    def _start(self, jobs: list[Job]) -> None:
+        for item in jobs:
+            self._in_flight[item.claimed.endpoint_id] += 1
             task = asyncio.create_task(self._deliver(item))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     def _claim_again(self) -> None:
         """A delivery ended: claim at once rather than at the next tick (one such claim at a time)."""
+        self._wanted = True
         if not self._closing and (self._refill is None or self._refill.done()):
-            self._refill = asyncio.create_task(self._tick_quietly())
+            self._refill = asyncio.create_task(self._refill_while_wanted())
 
-    async def _tick_quietly(self) -> int:
-        try:
-            return await self.tick()
-        except (SQLAlchemyError, OSError) as exc:  # the next scheduled tick tries again
-            log.error("webhook claim failed: %s", type(exc).__name__)
-            return 0
+    async def _refill_while_wanted(self) -> int:
+        # Deliveries that end during a claim ask for another: the loop claims again for them.
+        started = 0
+        while self._wanted and not self._closing:
+            self._wanted = False
+            try:
+                started += await self.tick()
+            except (SQLAlchemyError, OSError) as exc:  # the next scheduled tick tries again
+                log.error("webhook claim failed: %s", type(exc).__name__)
+                break
+        return started
 
     async def drain(self) -> None:
         """Wait for the deliveries in flight (tests, and a clean shutdown)."""
@@ -130,10 +165,11 @@ class WebhookDeliverer:
             await self._client.aclose()
             self._client = None
 
-    async def _deliver(self, claimed: store.Claimed) -> None:
+    async def _deliver(self, job: Job) -> None:
+        claimed = job.claimed
         try:
-            attempt = await self._attempt(claimed)
-            await self._record(claimed, attempt)
+            attempt = await self._attempt(job)
+            await self._record(job, attempt)
         except (SQLAlchemyError, OSError) as exc:  # the database failed: the lease brings the delivery back
             log.error("webhook delivery %s: %s while recording", claimed.id, type(exc).__name__)
         finally:
@@ -142,21 +178,17 @@ class WebhookDeliverer:
                 del self._in_flight[claimed.endpoint_id]
             self._claim_again()
 
-    async def _attempt(self, claimed: store.Claimed) -> Attempt:
-        async with self.db.read() as session:
-            endpoint = await store.endpoint(session, claimed.endpoint_id)
-            rows = await store.event_payloads(session, [claimed.event_id])
-            row = rows.get(claimed.event_id)
-            if endpoint is None or row is None:
-                return Attempt(error="event-or-endpoint-gone")
-            body = event_service.event_body(row, await event_service.zone_of_site(session, row.site_id))
+    async def _attempt(self, job: Job) -> Attempt:
+        endpoint, body = job.endpoint, job.body
+        if endpoint is None or body is None:
+            return Attempt(error="event-or-endpoint-gone")
         now = self.clock.now()
         try:
             secrets = self._secrets(endpoint.secret_encrypted, endpoint.previous_secret_encrypted,
                                     endpoint.previous_secret_expires_at, now)
         except SecretUnreadable:
             return Attempt(error="secret-unreadable")
-        return await self.post(endpoint.url, signing.headers(secrets, row.id, now, body), body)
+        return await self.post(endpoint.url, signing.headers(secrets, job.claimed.event_id, now, body), body)
 
     def _secrets(self, current: str, previous: str | None, expires: datetime | None, now: datetime) -> list[str]:
         if self.box is None:
@@ -188,8 +220,9 @@ class WebhookDeliverer:
             return Attempt(error=f"connection-error: {type(exc).__name__}")
         return Attempt(status_code=response.status_code)
 
-    async def _record(self, claimed: store.Claimed, attempt: Attempt) -> None:
-        now = self.clock.now()
+    async def _record(self, job: Job, attempt: Attempt) -> None:
+        claimed, now = job.claimed, self.clock.now()
+        was_failing = job.endpoint is not None and job.endpoint.failing_since is not None
         made = claimed.attempts + 1
         values: dict[str, Any]
         async with self.db.write() as session:
@@ -207,7 +240,8 @@ class WebhookDeliverer:
             if not recorded:
                 outcome = "lease-lost"
             elif attempt.succeeded:
-                await store.mark_success(session, claimed.endpoint_id)
+                if was_failing:
+                    await store.mark_success(session, claimed.endpoint_id)
             elif attempt.status_code == GONE:
                 await store.disable(session, claimed.endpoint_id, "gone", now)
             elif failing_too_long(await store.mark_failure(session, claimed.endpoint_id, now), now):

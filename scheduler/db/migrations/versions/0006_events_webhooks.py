@@ -85,7 +85,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('endpoint_id', 'event_id', name='uq_webhook_delivery_event')
     )
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
-        batch_op.create_index('ix_webhook_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_webhook_delivery_due', ['endpoint_id', 'status', 'next_attempt_at'], unique=False)
         batch_op.create_index('ix_webhook_delivery_endpoint', ['endpoint_id', 'created_at'], unique=False)
 
     with op.batch_alter_table('appointment', schema=None) as batch_op:
