@@ -135,5 +135,8 @@ def logging_config(level: str, fmt: LogFormat) -> dict[str, Any]:
             "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
             "apscheduler": {"level": "WARNING", "handlers": [], "propagate": True},
+            # httpx logs every request's full URL at INFO: a webhook URL may carry its receiver's secret.
+            "httpx": {"level": "WARNING", "handlers": [], "propagate": True},
+            "httpcore": {"level": "WARNING", "handlers": [], "propagate": True},
         },
     }

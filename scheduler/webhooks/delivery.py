@@ -148,11 +148,6 @@ class WebhookDeliverer:
                 break
         return started
 
-    async def drain(self) -> None:
-        """Wait for the deliveries in flight (tests, and a clean shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     async def aclose(self) -> None:
         """Stop: deliveries still in flight are abandoned (their lease lapses; another pass sends them)."""
         self._closing = True

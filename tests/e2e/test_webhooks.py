@@ -209,3 +209,23 @@ def test_a_hanging_receiver_does_not_delay_another_endpoint(
         _wait(receiver, "/prompt", second["id"], 1, timeout=5)
         waited = time.monotonic() - booked_at
     assert waited < 3.0
+
+
+def test_metrics_count_deliveries_per_endpoint_id_never_by_url(
+    webhook_server: RunningServer, receiver: WebhookReceiver
+) -> None:
+    with webhook_server.client() as client:
+        endpoint = _register(client, receiver, "/metered?token=receiver-own-secret", ["appointment.booked"])
+        appointment = _book(client)
+        _wait(receiver, "/metered?token=receiver-own-secret", appointment["id"], 1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            text = client.get("/metrics").text
+            if f'creneau_webhook_deliveries{{endpoint_id="{endpoint["id"]}",status="succeeded"}} 1.0' in text:
+                break
+            time.sleep(0.1)
+    assert f'creneau_webhook_deliveries{{endpoint_id="{endpoint["id"]}",status="succeeded"}} 1.0' in text
+    assert f'creneau_webhook_delivery_attempts{{endpoint_id="{endpoint["id"]}"}} 1.0' in text
+    assert 'creneau_webhook_attempts_total{outcome="succeeded"}' in text
+    assert "receiver-own-secret" not in text and receiver.base_url not in text
+    assert "receiver-own-secret" not in webhook_server.log() and endpoint["secret"] not in webhook_server.log()
