@@ -229,3 +229,39 @@ def test_metrics_count_deliveries_per_endpoint_id_never_by_url(
     assert 'creneau_webhook_attempts_total{outcome="succeeded"}' in text
     assert "receiver-own-secret" not in text and receiver.base_url not in text
     assert "receiver-own-secret" not in webhook_server.log() and endpoint["secret"] not in webhook_server.log()
+
+
+def test_an_endpoint_is_changed_disabled_enabled_retried_and_deleted(
+    webhook_server: RunningServer, receiver: WebhookReceiver
+) -> None:
+    with webhook_server.client() as client:
+        endpoint = _register(client, receiver, "/managed", ["appointment.cancelled"])
+        url = f"/v1/webhook-endpoints/{endpoint['id']}"
+        changed = client.patch(url, json={"events": ["appointment.booked"], "description": "agenda", "disabled": True})
+        assert changed.status_code == 200
+        assert {key: changed.json()[key] for key in ("events", "description", "disabled", "disabled_reason")} == {
+            "events": ["appointment.booked"], "description": "agenda", "disabled": True, "disabled_reason": "by-owner"}
+        quiet = _book(client)
+        time.sleep(1.0)
+        assert _of(receiver.at("/managed"), quiet["id"]) == []  # disabled: not queued for it
+        assert client.patch(url, json={"disabled": False}).json()["disabled"] is False
+        heard = [_book(client) for _ in range(2)]
+        for appointment in heard:
+            _wait(receiver, "/managed", appointment["id"], 1)
+        first_page = client.get(f"{url}/deliveries", params={"limit": 1, "status": "succeeded"}).json()
+        second_page = client.get(f"{url}/deliveries", params={"limit": 1, "status": "succeeded",
+                                                              "cursor": first_page["next_cursor"]}).json()
+        assert client.get(f"{url}/deliveries", params={"status": "failed"}).json()["items"] == []
+        delivery = second_page["items"][0]
+        assert client.post(f"{url}/deliveries/{delivery['id']}/retry").status_code == 202
+        again = _of(receiver.at("/managed"), heard[0]["id"]) + _of(receiver.at("/managed"), heard[1]["id"])
+        deadline = time.monotonic() + 10
+        while len(again) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            again = _of(receiver.at("/managed"), heard[0]["id"]) + _of(receiver.at("/managed"), heard[1]["id"])
+        assert client.patch(url, json={"url": "ftp://example.com/"}).json()["code"] == "webhook-url-refused"
+        assert client.delete(url).status_code == 204
+        assert client.get(url).status_code == 404
+    assert len(first_page["items"]) == 1 and first_page["next_cursor"] is not None
+    assert {first_page["items"][0]["event_id"], delivery["event_id"]} == {item.webhook_id for item in again}
+    assert [item.webhook_id for item in again].count(delivery["event_id"]) == 2
