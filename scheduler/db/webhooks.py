@@ -40,8 +40,9 @@ async def queue(session: AsyncSession, endpoint_ids: Sequence[str], event_id: st
                 now: datetime) -> int:
     """Queue an event for endpoints, due now; an (endpoint, event) already there is put back in the queue.
 
-    A row already pending keeps its place (its attempts and next time): a replay does not hurry
-    a delivery that is already being retried. Returns how many rows were queued or re-queued.
+    A row put back starts a fresh retry schedule and loses any claim: a delivery in flight while
+    a replay is asked for is sent once more after it (its own outcome is then not recorded).
+    Returns how many rows were queued or re-queued.
     """
     if not endpoint_ids:
         return 0
@@ -52,7 +53,6 @@ async def queue(session: AsyncSession, endpoint_ids: Sequence[str], event_id: st
     statement = insert.values(rows).on_conflict_do_update(
         index_elements=["endpoint_id", "event_id"],
         set_={"status": PENDING, "attempts": 0, "next_attempt_at": now, "claimed_until": None},
-        where=DELIVERIES.c.status != PENDING,
     )
     result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)

@@ -160,14 +160,14 @@ async def retry(db: Database, owner: str, endpoint_id: str, delivery_id: str, no
         if found is None:
             raise NotFound("webhook delivery", delivery_id)
         await session.execute(update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id)
-                              .values(status=store.PENDING, attempts=0, next_attempt_at=now))
+                              .values(status=store.PENDING, attempts=0, next_attempt_at=now, claimed_until=None))
 
 
 async def replay(db: Database, owner: str, endpoint_id: str, since: datetime, now: datetime) -> int:
     """Queue again every event since ``since`` of the endpoint's types; returns how many were queued.
 
     One delivery row per (endpoint, event): an event delivered already is queued again on its row
-    (same ``webhook-id``, fresh schedule); one still pending is left where it is.
+    (same ``webhook-id``, fresh schedule), and so is one still pending (due now).
     """
     async with db.write() as session:
         row = await _owned(session, owner, endpoint_id)
