@@ -28,6 +28,7 @@ from scheduler.api.appointments import AppointmentController
 from scheduler.api.auth import ApiKeyMiddleware, KeyRing
 from scheduler.api.availability import AbsenceController, OpeningController, RuleController
 from scheduler.api.common import services
+from scheduler.api.events import EventController
 from scheduler.api.family_links import FamilyLinkController
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
@@ -42,6 +43,7 @@ from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.replies import ReplyController
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
+from scheduler.api.webhook_endpoints import WebhookEndpointController
 from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
@@ -55,11 +57,15 @@ from scheduler.jobs import Jobs
 from scheduler.observability.metrics import Metrics
 from scheduler.observability.middleware import RequestObserver
 from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
+from scheduler.observability.webhook_metrics import WebhookCollector, WebhookSnapshot
 from scheduler.ports import Clock, HolidayCalendar, SystemClock
 from scheduler.services.family_links import FamilyLinkIssuer, LinkMaker
 from scheduler.services.feeds import FeedBodies
 from scheduler.services.notify import MessagePlanner
+from scheduler.services.webhook_endpoints import WebhookSettings
 from scheduler.settings import Settings
+from scheduler.webhooks.delivery import DeliveryConfig, WebhookDeliverer
+from scheduler.webhooks.secrets import SecretBox
 
 log = logging.getLogger("creneau")
 PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/metrics"]
@@ -81,23 +87,27 @@ def create_app(
                             rate_per_second=settings.sms_rate_per_second,
                             lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links)
     planner = MessagePlanner(quiet, family_links=FamilyLinkIssuer(links, timedelta(days=settings.family_link_days)))
+    webhooks, deliverer = _webhooks(settings, db, clock)
     svc = Collaborators(db=db, clock=clock, calendar=calendar or FrenchHolidayCalendar(), settings=settings,
-                   sender=sender, planner=planner, dispatcher=dispatcher)
+                   sender=sender, planner=planner, dispatcher=dispatcher, webhooks=webhooks, deliverer=deliverer)
     admin_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     jobs = Jobs(svc)
     bodies = FeedBodies()
     metrics = Metrics(feed_builds=lambda: bodies.builds)
+    webhook_metrics = WebhookSnapshot()
+    metrics.registry.register(WebhookCollector(webhook_metrics, lambda: deliverer.outcomes))
     limits = rate_limit_store(settings)
     state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
                    "family_page": FamilyPage.from_settings(settings, links), "feed_bodies": bodies,
                    "slot_pages": SlotPageCache(settings.slots_cache_seconds, settings.slots_cache_bytes),
-                   "metrics": metrics})
+                   "metrics": metrics, "webhook_metrics": webhook_metrics})
     app = Litestar(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
             AbsenceController, OpeningController, ApiKeyController, SlotController, AppointmentController,
             MessageController, ReplyController, FamilyLinkController, TwilioWebhookController,
             InterpreterController, ExternalInterpreterController, StatsController,
+            EventController, WebhookEndpointController,
             FeedAdminController, FeedController, FamilyPageController,
             PathwaySlotController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
@@ -113,7 +123,7 @@ def create_app(
         before_request=_require_json,
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[jobs.start, document_errors, document_examples, gc_tuning.settle_after_start_up],
-        on_shutdown=[jobs.stop, dispatcher.aclose, sender.aclose, db.dispose,
+        on_shutdown=[jobs.stop, dispatcher.aclose, deliverer.aclose, sender.aclose, db.dispose,
                      partial(limits.__aexit__, None, None, None)],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
@@ -166,6 +176,16 @@ def _openapi() -> OpenAPIConfig:
         render_plugins=api_docs.render_plugins(),
     )
 
+
+
+def _webhooks(settings: Settings, db: Database, clock: Clock) -> tuple[WebhookSettings | None, WebhookDeliverer]:
+    """Endpoint secrets are sealed under a key derived from CRENEAU_SECRET_KEY: without it, no webhooks."""
+    box = SecretBox(settings.secret_key.get_secret_value()) if settings.secret_key else None
+    config = DeliveryConfig(allow_private=settings.webhook_allow_private, backoff_scale=settings.webhook_backoff_scale,
+                            per_endpoint=settings.webhook_concurrency_per_endpoint,
+                            lease=timedelta(seconds=settings.webhook_lease_seconds))
+    webhooks = WebhookSettings(box, settings.webhook_allow_private) if box else None
+    return webhooks, WebhookDeliverer(db, clock, box, config)
 
 
 def app_from_env() -> Litestar:

@@ -9,7 +9,9 @@ from notifications.senders.base import SmsSender
 from scheduler.db.engine import Database
 from scheduler.ports import Clock, HolidayCalendar
 from scheduler.services.notify import MessagePlanner
+from scheduler.services.webhook_endpoints import WebhookSettings
 from scheduler.settings import Settings
+from scheduler.webhooks.delivery import WebhookDeliverer
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +25,6 @@ class Collaborators:
     sender: SmsSender
     planner: MessagePlanner
     dispatcher: Dispatcher
+    webhooks: WebhookSettings | None = None
+    """Endpoint secrets' key and the address rule; None: webhooks are off (no CRENEAU_SECRET_KEY)."""
+    deliverer: WebhookDeliverer | None = None

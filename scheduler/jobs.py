@@ -21,6 +21,7 @@ from scheduler.services import retention as retention_service
 
 log = logging.getLogger("creneau.jobs")
 DISPATCH_JOB = "dispatch-sms"
+WEBHOOK_JOB = "deliver-webhooks"
 
 
 JobFunction = Callable[[Collaborators], Awaitable[None]]
@@ -67,6 +68,9 @@ class Jobs:
         self._add(purge_expired_family_links, "cron", "purge-family-links", hour=2, minute=40)
         self._add(purge_interpreter_releases, "cron", "purge-interpreter-releases", hour=2, minute=50)
         self._add(purge_idempotency_records, "interval", "purge-idempotency", hours=1)
+        # Its own job: a slow receiver never delays the SMS (and the tick only starts deliveries).
+        self._add(deliver_webhooks, "interval", WEBHOOK_JOB, seconds=settings.webhook_interval_seconds,
+                  next_run_time=self.services.clock.now())
         self.scheduler.start()
 
     def _add(self, func: Any, trigger: str, job_id: str, **trigger_args: Any) -> None:
@@ -119,3 +123,9 @@ async def purge_interpreter_releases(services: Collaborators) -> None:
         removed = await retention_service.purge_interpreter_releases(session, services.clock.now())
     if removed:
         log.info("retention: deleted %d interpreter releases", removed)
+
+
+async def deliver_webhooks(services: Collaborators) -> None:
+    """Start the webhook deliveries that are due (each runs on as its own task)."""
+    if services.deliverer is not None:
+        await services.deliverer.tick()

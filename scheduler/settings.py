@@ -191,6 +191,29 @@ class Settings(BaseModel):
     )
     """Reverse proxies trusted for ``X-Forwarded-For``/``-Proto`` (comma-separated addresses, or ``*``);
     empty: none, the peer address is the client's (per-address rate limits then count the proxy)."""
+    webhook_allow_private: bool = Field(
+        False, validation_alias=AliasChoices("CRENEAU_WEBHOOK_ALLOW_PRIVATE", "webhook_allow_private")
+    )
+    """Let webhook endpoints be ``http://`` and at private, loopback or link-local addresses (tests and
+    closed networks only: otherwise any key with ``webhooks:write`` could make the service call inside)."""
+    webhook_backoff_scale: float = Field(
+        1.0, gt=0, le=1, validation_alias=AliasChoices("CRENEAU_WEBHOOK_BACKOFF_SCALE", "webhook_backoff_scale")
+    )
+    """Multiplies the webhook retry delays (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); tests shorten them."""
+    webhook_interval_seconds: float = Field(
+        1.0, gt=0, le=60, validation_alias=AliasChoices("CRENEAU_WEBHOOK_INTERVAL_SECONDS", "webhook_interval_seconds")
+    )
+    """How often each process looks for due webhook deliveries."""
+    webhook_concurrency_per_endpoint: int = Field(
+        4, ge=1, le=64, validation_alias=AliasChoices("CRENEAU_WEBHOOK_CONCURRENCY_PER_ENDPOINT",
+                                                      "webhook_concurrency_per_endpoint")
+    )
+    """Most deliveries in flight to one endpoint, per process: a slow receiver waits alone."""
+    webhook_lease_seconds: float = Field(
+        60.0, ge=1, le=3600, validation_alias=AliasChoices("CRENEAU_WEBHOOK_LEASE_SECONDS", "webhook_lease_seconds")
+    )
+    """How long a claimed delivery belongs to its process before another one sends it again (a crash);
+    keep it well above the 10 s delivery timeout."""
 
     @field_validator("database_url")
     @classmethod

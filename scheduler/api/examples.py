@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from scheduler.api import feeds
+from scheduler.api import event_examples, feeds
 from scheduler.api import pathway_schemas as ps
 from scheduler.api import schemas as s
 
@@ -96,6 +96,8 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     ps.PathwaySeriesOut: {"staff_id": STAFF_ID, "site_id": SITE_ID,
                           "starts": [START, "2026-12-02T09:00:00+01:00", "2026-12-09T09:00:00+01:00"]},
 }
+
+EXAMPLES.update(event_examples.EXAMPLES)
 
 
 def example_of(model: type[BaseModel]) -> dict[str, Any] | None:

@@ -22,5 +22,5 @@ class MetricsController(Controller):
     async def metrics(self, request: Request[Any, Any, Any], svc: Collaborators) -> Response[bytes]:
         """Requests, bookings, SMS by status, dispatch lag and feed builds, in the text exposition format."""
         metrics: Metrics = request.app.state.metrics
-        await read_outbox_figures(svc, metrics)
+        await read_outbox_figures(svc, metrics, request.app.state.webhook_metrics)
         return Response(metrics.exposition(), media_type=CONTENT_TYPE)

@@ -27,7 +27,7 @@ Address = Annotated[str, Field(max_length=300), MULTI_LINE]
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])]
 SiteKind = Literal["office", "school", "home", "online"]
 Role = Literal["psychologist", "social_worker", "coordinator", "other"]
-Scope = Literal["slots:read", "appointments:write", "admin"]
+Scope = Literal["slots:read", "appointments:write", "admin", "appointments:read", "webhooks:write"]
 AppointmentStatus = Literal["booked", "confirmed", "cancelled", "attended", "no_show"]
 HOLIDAY_REGIONS = ("57", "6AE", "971", "972", "973", "974", "976")
 
@@ -431,7 +431,7 @@ class ApiKeyCreate(Strict):
     """A new API key with its scopes."""
 
     name: Text
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)]
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)]
 
 
 
@@ -439,7 +439,7 @@ class ApiKeyUpdate(Strict):
     """A new name or new scopes for a key (the key itself never changes: create another one)."""
 
     name: Text | None = None
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)] | None = None
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)] | None = None
 
 
 class ApiKeyOut(BaseModel):

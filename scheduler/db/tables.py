@@ -210,6 +210,12 @@ class Appointment(SQLModel, table=True):
     sequence: int = 0
     created_at: datetime
     updated_at: datetime
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = Field(default=None, max_length=16)
+    """``family``, ``api``, ``staff`` or ``system``: who cancelled (null unless cancelled)."""
+    attendees: str | None = Field(default=None, max_length=16)
+    """Who is expected: ``parents``, ``child`` or ``family`` (null: not said)."""
+    pathway_id: str | None = Field(default=None, max_length=32, index=True)
 
     __table_args__ = (
         Index("ix_appointment_staff_start", "staff_id", "starts_at"),

@@ -40,8 +40,9 @@ class Principal:
     scopes: frozenset[str]
 
     def allows(self, scope: str) -> bool:
-        """Admin keys hold every scope."""
-        return "admin" in self.scopes or scope in self.scopes
+        """Admin keys hold every scope; ``appointments:write`` implies ``appointments:read``."""
+        return "admin" in self.scopes or scope in self.scopes or (
+            scope == "appointments:read" and "appointments:write" in self.scopes)
 
 
 @dataclass(frozen=True, slots=True)

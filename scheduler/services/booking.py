@@ -18,10 +18,11 @@ from scheduler.db import holds as hold_store
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.tables import Appointment, Family
 from scheduler.domain.errors import ConflictError, NotFound, SlotUnavailable
+from scheduler.domain.events import APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, SYSTEM
 from scheduler.domain.intervals import Interval, utc
 from scheduler.domain.slots import Slot
 from scheduler.ports import HolidayCalendar
-from scheduler.services import interpreters
+from scheduler.services import events, interpreters
 from scheduler.services.availability import SlotQuery, find_slot_page, find_slots
 from scheduler.services.notify import Booked, MessagePlanner
 
@@ -81,7 +82,9 @@ async def book(
     family = request.family
     written = Family(id=family_id, reference=family.reference, phone=family.phone, language=family.language,
                      sms_consent=family.sms_consent, created_at=now, updated_at=now)
-    return AppointmentView(appointment, written, _zone_key(slot))
+    view = AppointmentView(appointment, written, _zone_key(slot))
+    await events.record_view(session, APPOINTMENT_BOOKED, SYSTEM, view, now)  # TODO(lead): the caller's actor
+    return view
 
 
 def _zone_key(slot: Slot) -> str:
@@ -208,8 +211,10 @@ async def cancel(
         appointment.interpreter_status = "cancelled"
     appointment.status = "cancelled"
     appointment.cancel_reason = reason
+    appointment.cancelled_at = now
     _changed(appointment, now)
     await planner.cancelled(session, appointment, now)
+    await events.record_appointment(session, APPOINTMENT_CANCELLED, SYSTEM, appointment.id, now)  # TODO(lead): actor
     return appointment
 
 

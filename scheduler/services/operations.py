@@ -12,6 +12,7 @@ from scheduler.db.outage import RETRY_AFTER_SECONDS, is_database_outage
 if TYPE_CHECKING:
     from scheduler.collaborators import Collaborators
     from scheduler.observability.metrics import Metrics
+    from scheduler.observability.webhook_metrics import WebhookSnapshot
 
 
 __all__ = ["RETRY_AFTER_SECONDS", "database_answers", "is_database_outage", "read_outbox_figures"]
@@ -27,7 +28,9 @@ async def database_answers(deps: Collaborators) -> bool:
     return True
 
 
-async def read_outbox_figures(deps: Collaborators, metrics: Metrics) -> None:
-    """Refresh the scraped outbox figures (messages by status, dispatch lag) from the database."""
+async def read_outbox_figures(deps: Collaborators, metrics: Metrics, webhooks: WebhookSnapshot) -> None:
+    """Refresh the scraped figures of both outboxes from the database: SMS (messages by status,
+    dispatch lag) and webhook deliveries (by status and endpoint, oldest pending)."""
     async with deps.db.read() as session:
         await metrics.outbox.read(session, deps.clock.now())
+        await webhooks.read(session, deps.clock.now())

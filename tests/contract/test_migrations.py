@@ -15,6 +15,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 import scheduler.db.inbox  # registers its table
 import scheduler.db.outbox  # registers its table
+import scheduler.db.event_tables  # registers its tables
 import scheduler.db.tables  # noqa: F401  (registers the tables)
 from scheduler.db.engine import create_engine
 from scheduler.db.migrate import alembic_config

@@ -27,9 +27,10 @@ from tests.support.server import RunningServer
 # The contract's table (API.md), plus the framework-level answers we map ourselves.
 CONTRACT_CODES = {
     "validation-error", "invalid-phone", "idempotency-key-reused", "unauthorized", "forbidden", "not-found",
-    "in-use", "slot-unavailable", "interpreter-unavailable", "rate-limited",
+    "in-use", "slot-unavailable", "interpreter-unavailable", "rate-limited", "webhook-url-refused",
 }
-OWN_CODES = {"method-not-allowed", "payload-too-large", "unsupported-media-type", "appointment-closed"}
+OWN_CODES = {"method-not-allowed", "payload-too-large", "unsupported-media-type", "appointment-closed",
+             "secret-key-required"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES_PER_OPERATION = 12
 
