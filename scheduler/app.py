@@ -26,6 +26,7 @@ from scheduler.api.common import services
 from scheduler.api.family_links import FamilyLinkController
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
+from scheduler.api.imports import AppointmentImportController
 from scheduler.api.interpreters import ExternalInterpreterController, StatsController
 from scheduler.api.keys import ApiKeyController
 from scheduler.api.messages import MessageController
@@ -35,6 +36,7 @@ from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.replies import ReplyController
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
+from scheduler.api.stats import AppointmentStatsController
 from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
@@ -85,8 +87,9 @@ def create_app(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
             AbsenceController, OpeningController, ApiKeyController, SlotController, AppointmentController,
-            MessageController, ReplyController, FamilyLinkController, TwilioWebhookController,
-            InterpreterController, ExternalInterpreterController, StatsController,
+            AppointmentImportController, MessageController, ReplyController, FamilyLinkController,
+            TwilioWebhookController,
+            InterpreterController, ExternalInterpreterController, StatsController, AppointmentStatsController,
             FeedAdminController, FeedController, FamilyPageController,
             *([MetricsController] if settings.metrics_enabled else []),
         ],

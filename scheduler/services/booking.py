@@ -260,6 +260,7 @@ async def cancel(
         appointment.interpreter_status = "cancelled"
     appointment.status = "cancelled"
     appointment.cancel_reason = reason
+    appointment.cancelled_at = now
     _changed(appointment, now)
     await planner.cancelled(session, appointment, now)
     return appointment

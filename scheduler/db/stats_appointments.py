@@ -1,0 +1,164 @@
+"""The appointment figures programmes report, counted by the database in one GROUP BY statement.
+
+Dates are local to each site: an appointment belongs to the month and weekday of its start in
+its site's zone. The statement joins each appointment to the stretch of constant UTC offset of
+its site's zone that holds its start (``scheduler.domain.offset_periods``, a few literal rows
+per zone), and shifts the start by that offset: correct across daylight saving time, and the
+same statement on SQLite (no time zones) and PostgreSQL. The stretches also bound the period:
+an appointment counts when its start falls between ``from`` 00:00 and ``to`` 24:00 at its site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+from sqlalchemy import Integer, and_, case, exists, func, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE, Subquery
+from sqlmodel import col
+
+from notifications.outbox import OutboxMessage
+from scheduler.db.local_time import LocalMonth, LocalWeekday, SecondsBetween
+from scheduler.db.tables import Appointment, Family, Site
+from scheduler.domain.offset_periods import OffsetPeriod
+
+# The dimensions a report may group by, and the column each one is named in a row.
+GROUP_COLUMNS: Final = {
+    "site": "site_id", "service": "service_id", "staff": "staff_id", "month": "month",
+    "weekday": "weekday", "language": "language", "cancelled_by": "cancelled_by",
+}
+FIGURES: Final = (
+    "booked", "attended", "no_show", "cancelled", "cancelled_late", "families", "first_appointments",
+    "with_interpreter", "home_visits", "sms_sent", "sms_segments",
+)
+LATE_CANCELLATION = timedelta(hours=24)
+HOME_KIND = "home"
+
+
+@dataclass(frozen=True, slots=True)
+class StatsQuery:
+    """The period (as offset stretches of every zone concerned), the sites kept, and the grouping."""
+
+    periods: Sequence[OffsetPeriod]
+    group_by: Sequence[str]
+    site_ids: Sequence[str] | None = None
+
+
+async def site_zones(session: AsyncSession, site_ids: Sequence[str] | None) -> list[str]:
+    """The distinct zones of the sites (all sites when ``site_ids`` is None)."""
+    statement = select(col(Site.timezone)).distinct()
+    if site_ids is not None:
+        statement = statement.where(col(Site.id).in_(site_ids))
+    return sorted((await session.execute(statement)).scalars())
+
+
+async def appointment_figures(session: AsyncSession, query: StatsQuery) -> list[dict[str, Any]]:
+    """One dict per group (its keys, then every figure), ordered by the group's keys."""
+    if not query.periods:
+        return []
+    rows = (await session.execute(figures_statement(query))).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def figures_statement(query: StatsQuery) -> Any:
+    """SELECT keys, SUM(flags) ... FROM (one row per appointment) GROUP BY keys."""
+    per_appointment = _per_appointment(query)
+    keys = [per_appointment.c[GROUP_COLUMNS[name]] for name in query.group_by]
+    figures = [
+        func.coalesce(func.sum(per_appointment.c[name]), 0).label(name)
+        for name in FIGURES if name != "families"
+    ]
+    families = func.count(per_appointment.c.family_id.distinct()).label("families")
+    statement = select(*keys, *figures, families).select_from(per_appointment)
+    if keys:
+        statement = statement.group_by(*keys).order_by(*keys)
+    return statement
+
+
+def _periods(periods: Sequence[OffsetPeriod]) -> CTE:
+    """The offset stretches as a small literal table (bound parameters, a few rows per zone)."""
+    starts_type = Appointment.__table__.c.starts_at.type  # type: ignore[attr-defined]
+    rows = [
+        select(literal(p.zone).label("zone"), literal(p.starts, starts_type).label("starts"),
+               literal(p.ends, starts_type).label("ends"), literal(p.offset_minutes, Integer).label("offset"))
+        for p in periods
+    ]
+    return (rows[0] if len(rows) == 1 else union_all(*rows)).cte("offset_period")
+
+
+def _per_appointment(query: StatsQuery) -> Subquery:
+    period = _periods(query.periods)
+    starts = col(Appointment.starts_at)
+    status = col(Appointment.status)
+    sent, segments = sms_figures(col(Appointment.id))
+    statement: Any = (
+        select(
+            col(Appointment.site_id).label("site_id"), col(Appointment.service_id).label("service_id"),
+            col(Appointment.staff_id).label("staff_id"),
+            LocalMonth(starts, period.c.offset).label("month"),
+            LocalWeekday(starts, period.c.offset).label("weekday"),
+            col(Family.language).label("language"), col(Appointment.cancelled_by).label("cancelled_by"),
+            col(Appointment.family_id).label("family_id"),
+            literal(1).label("booked"),
+            _flag(status == "attended").label("attended"),
+            _flag(status == "no_show").label("no_show"),
+            _flag(status == "cancelled").label("cancelled"),
+            _flag(_cancelled_late()).label("cancelled_late"),
+            _flag(_first_of_family()).label("first_appointments"),
+            _flag(col(Appointment.interpreter_language).is_not(None)).label("with_interpreter"),
+            _flag(col(Site.kind) == HOME_KIND).label("home_visits"),
+            sent.label("sms_sent"), segments.label("sms_segments"),
+        )
+        .join(Site, col(Site.id) == col(Appointment.site_id))
+        .join(Family, col(Family.id) == col(Appointment.family_id))
+        .join(period, and_(period.c.zone == col(Site.timezone), starts >= period.c.starts,
+                           starts < period.c.ends))
+        # The widest bounds first, on the indexed column; the join above then keeps each zone's own.
+        .where(starts >= min(p.starts for p in query.periods), starts < max(p.ends for p in query.periods))
+    )
+    if query.site_ids is not None:
+        statement = statement.where(col(Appointment.site_id).in_(query.site_ids))
+    per_appointment: Subquery = statement.subquery("per_appointment")
+    return per_appointment
+
+
+def sms_figures(appointment_id: Any) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """SMS handed to the provider about an appointment (to anyone), and their segments.
+
+    The one place that knows the outbox's columns: a message counts once it was sent
+    (``sent_at`` set), whatever its delivery became, since the provider bills it then.
+    """
+    sent = and_(col(OutboxMessage.appointment_id) == appointment_id, col(OutboxMessage.sent_at).is_not(None))
+    count = select(func.count()).where(sent).scalar_subquery()
+    segments = select(func.coalesce(func.sum(col(OutboxMessage.segments)), 0)).where(sent).scalar_subquery()
+    return count, segments
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def _cancelled_late() -> ColumnElement[bool]:
+    """Cancelled less than 24 h before its start (or after it)."""
+    cancelled_at = col(Appointment.cancelled_at)
+    return and_(
+        col(Appointment.status) == "cancelled", cancelled_at.is_not(None),
+        SecondsBetween(col(Appointment.starts_at), cancelled_at) < LATE_CANCELLATION.total_seconds(),
+    )
+
+
+def _first_of_family() -> ColumnElement[bool]:
+    """Not cancelled, and no earlier appointment of the family that was not cancelled (ever, anywhere)."""
+    earlier = Appointment.__table__.alias("earlier")  # type: ignore[attr-defined]
+    return and_(
+        col(Appointment.status) != "cancelled",
+        ~exists().where(
+            earlier.c.family_id == col(Appointment.family_id),
+            earlier.c.starts_at < col(Appointment.starts_at),
+            earlier.c.status != "cancelled",
+        ),
+    )
