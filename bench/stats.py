@@ -83,6 +83,7 @@ def build(seed: int = scale_seed.SEED) -> tuple[Any, list[dict[str, Any]]]:
         family = families[rng.randrange(len(families))]
         appointment["family_id"] = family["id"]
         appointment["status"] = rng.choice(statuses)
+        appointment["cancelled_at"] = appointment["interpreter_language"] = None  # every row has every key
         if appointment["status"] == "cancelled":
             before = timedelta(hours=rng.choice((2, 12, 30, 72, 200)))
             appointment["cancelled_at"] = appointment["starts_at"] - before

@@ -34,6 +34,7 @@ from scheduler.api.metrics import MetricsController
 from scheduler.api.openapi import document_errors, document_examples
 from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.replies import ReplyController
+from scheduler.api.reports import ReportController
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
 from scheduler.api.stats import AppointmentStatsController
@@ -47,6 +48,7 @@ from scheduler.observability.metrics import Metrics
 from scheduler.observability.middleware import RequestObserver
 from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
 from scheduler.ports import Clock, HolidayCalendar, SystemClock
+from scheduler.report_page.controller import ReportPage, ReportPageController
 from scheduler.services.dispatch import Dispatcher
 from scheduler.services.family_links import FamilyLinkPlanner, LinkMaker
 from scheduler.services.feeds import FeedBodies
@@ -54,7 +56,7 @@ from scheduler.settings import Settings
 from scheduler.sms import build_sender
 
 log = logging.getLogger("creneau")
-PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/metrics"]
+PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/reports/", "^/metrics"]
 JSON_METHODS = {"POST", "PATCH", "PUT"}
 
 
@@ -82,7 +84,7 @@ def create_app(
     state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
                    "family_page": FamilyPage.from_settings(settings, links), "feed_bodies": bodies,
                    "slot_pages": SlotPageCache(settings.slots_cache_seconds),
-                   "metrics": metrics})
+                   "metrics": metrics, "report_page": ReportPage.from_settings(settings)})
     app = Litestar(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
@@ -90,7 +92,7 @@ def create_app(
             AppointmentImportController, MessageController, ReplyController, FamilyLinkController,
             TwilioWebhookController,
             InterpreterController, ExternalInterpreterController, StatsController, AppointmentStatsController,
-            FeedAdminController, FeedController, FamilyPageController,
+            FeedAdminController, FeedController, FamilyPageController, ReportController, ReportPageController,
             *([MetricsController] if settings.metrics_enabled else []),
         ],
         template_config=template_config(),

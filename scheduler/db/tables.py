@@ -219,6 +219,8 @@ class Appointment(SQLModel, table=True):
         Index("ix_appointment_staff_start", "staff_id", "starts_at"),
         Index("ix_appointment_site_start", "site_id", "starts_at"),
         Index("ix_appointment_start", "starts_at"),
+        # A family's history in date order, read from the index alone: the reports' "first appointment".
+        Index("ix_appointment_family_history", "family_id", "starts_at", "status"),
     )
 
 

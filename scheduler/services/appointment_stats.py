@@ -66,17 +66,13 @@ async def appointment_stats(db: Database, request: StatsRequest) -> AppointmentS
     check_period(request.first, request.last)
     async with db.read() as session:
         zones = await store.site_zones(session, request.site_ids)
-        periods = _periods(zones, request.first, request.last)
-        rows = await store.appointment_figures(
+        periods = periods_of(zones, request.first, request.last)
+        found = await store.appointment_figures(
             session, store.StatsQuery(periods, request.group_by, request.site_ids))
-        totals = await store.appointment_figures(session, store.StatsQuery(periods, (), request.site_ids))
-    return AppointmentStats(request, rows, _totals(totals))
+    return AppointmentStats(request, found.rows, found.totals)
 
 
-def _periods(zones: Sequence[str], first: date, last: date) -> list[OffsetPeriod]:
+def periods_of(zones: Sequence[str], first: date, last: date) -> list[OffsetPeriod]:
+    """The offset stretches of every zone over the local dates ``first`` to ``last``."""
     return [period for zone in zones for period in offset_periods(zone, first, last)]
 
-
-def _totals(rows: list[dict[str, Any]]) -> dict[str, int]:
-    found = rows[0] if rows else {}
-    return {name: int(found.get(name) or 0) for name in FIGURES}

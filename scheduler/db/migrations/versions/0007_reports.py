@@ -29,6 +29,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('cancelled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('cancelled_by', sqlmodel.sql.sqltypes.AutoString(length=16),
                                       nullable=True))
+        batch_op.create_index('ix_appointment_family_history', ['family_id', 'starts_at', 'status'],
+                              unique=False)
     op.create_table('report_link',
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('from_date', sa.Date(), nullable=False),
@@ -52,5 +54,6 @@ def downgrade() -> None:
     op.drop_table('appointment_import')
     op.drop_table('report_link')
     with op.batch_alter_table('appointment', schema=None) as batch_op:
+        batch_op.drop_index('ix_appointment_family_history')
         batch_op.drop_column('cancelled_by')
         batch_op.drop_column('cancelled_at')
