@@ -10,7 +10,7 @@ an appointment counts when its start falls between ``from`` 00:00 and ``to`` 24:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
@@ -115,13 +115,16 @@ def _per_appointment(query: StatsQuery) -> Any:
     starts = col(Appointment.starts_at)
     status = col(Appointment.status)
     sms = sms_per_appointment()
+    # Only the keys asked for: each costs a function call (or a join) per appointment.
+    keys: dict[str, Callable[[], Any]] = {
+        "site": lambda: col(Appointment.site_id), "service": lambda: col(Appointment.service_id),
+        "staff": lambda: col(Appointment.staff_id), "month": lambda: LocalMonth(starts, period.c.offset),
+        "weekday": lambda: LocalWeekday(starts, period.c.offset), "language": lambda: col(Family.language),
+        "cancelled_by": lambda: col(Appointment.cancelled_by),
+    }
     statement: Any = (
         select(
-            col(Appointment.site_id).label("site_id"), col(Appointment.service_id).label("service_id"),
-            col(Appointment.staff_id).label("staff_id"),
-            LocalMonth(starts, period.c.offset).label("month"),
-            LocalWeekday(starts, period.c.offset).label("weekday"),
-            col(Family.language).label("language"), col(Appointment.cancelled_by).label("cancelled_by"),
+            *[keys[name]().label(GROUP_COLUMNS[name]) for name in query.group_by],
             col(Appointment.family_id).label("family_id"),
             literal(1).label("booked"),
             _flag(status == "attended").label("attended"),
@@ -135,13 +138,14 @@ def _per_appointment(query: StatsQuery) -> Any:
             func.coalesce(sms.c.segments, 0).label("sms_segments"),
         )
         .join(Site, col(Site.id) == col(Appointment.site_id))
-        .join(Family, col(Family.id) == col(Appointment.family_id))
         .outerjoin(sms, sms.c.appointment_id == col(Appointment.id))
         .join(period, and_(period.c.zone == col(Site.timezone), starts >= period.c.starts,
                            starts < period.c.ends))
         # The widest bounds first, on the indexed column; the join above then keeps each zone's own.
         .where(starts >= min(p.starts for p in query.periods), starts < max(p.ends for p in query.periods))
     )
+    if "language" in query.group_by:
+        statement = statement.join(Family, col(Family.id) == col(Appointment.family_id))
     if query.site_ids is not None:
         statement = statement.where(col(Appointment.site_id).in_(query.site_ids))
     return statement

@@ -18,6 +18,7 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 8, 12, 40
 TEXT = "#1b1b1b"
 GRID = "#c8c8c8"
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+MAX_LABELS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ def stacked_bars(ident: str, title: str, description: str, categories: Sequence[
     top = _nice_ceiling(max(totals, default=0))
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_width / max(len(categories), 1)
+    # At most a dozen labels under the axis, so that they never run into each other.
+    label_every = -(-len(categories) // MAX_LABELS)
     parts = [_open(ident, title, description), *_y_axis(top, plot_height)]
     for index, category in enumerate(categories):
         x, base = LEFT + index * step + step * 0.15, float(TOP + plot_height)
@@ -47,8 +50,9 @@ def stacked_bars(ident: str, title: str, description: str, categories: Sequence[
                              f'height="{height:.1f}" fill="{layer.color}"><title>{escape(category)} : '
                              f'{escape(layer.label)} {value}</title></rect>')
             base -= height
-        parts.append(f'<text x="{x + step * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                     f'{FONT} fill="{TEXT}">{escape(category)}</text>')
+        if index % label_every == 0:
+            parts.append(f'<text x="{x + step * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+                         f'{FONT} fill="{TEXT}">{escape(category)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -66,12 +66,14 @@ def report_view(report: ReportFigures) -> dict[str, Any]:
 def _months(report: ReportFigures) -> list[dict[str, Any]]:
     """Every month of the period, with its outcome counts (zero for a month without appointments)."""
     found = {row["month"]: row for row in report.sections["months"]}
-    months, cursor = [], report.first.replace(day=1)
+    months: list[dict[str, Any]] = []
+    cursor = report.first.replace(day=1)
     while cursor <= report.last:
         row = found.get(cursor.strftime("%Y-%m"), {})
         counts = {key: int(row.get(key) or 0) for key in ("booked", "attended", "no_show", "cancelled")}
         counts["open"] = counts["booked"] - counts["attended"] - counts["no_show"] - counts["cancelled"]
-        months.append({"label": format_date(cursor, "MMM y", locale=LOCALE), "counts": counts})
+        months.append({"label": format_date(cursor, "MMM y", locale=LOCALE),
+                       "short": _short_month(cursor, first=not months), "counts": counts})
         cursor = date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1)
     return months
 
@@ -82,7 +84,7 @@ def _month_chart(months: list[dict[str, Any]]) -> str:
     description = "; ".join(f"{m['label']} : " + ", ".join(f"{label} {m['counts'][key]}"
                                                               for key, label, _ in OUTCOMES) for m in months)
     return stacked_bars("months", "Rendez-vous par mois, selon ce qu'il en est advenu", description,
-                        [month["label"] for month in months], series)
+                        [month["short"] for month in months], series)
 
 
 def _rate_chart(ident: str, title: str, lines: list[Line]) -> str:
@@ -119,6 +121,11 @@ def _per_sms(totals: dict[str, int]) -> str:
 
 def _number(value: int) -> str:
     return format_decimal(value, locale=LOCALE)
+
+
+def _short_month(month: date, *, first: bool) -> str:
+    """``févr.`` under the chart; the year too on the first bar and on each January (``janv. 26``)."""
+    return format_date(month, "MMM yy" if first or month.month == 1 else "MMM", locale=LOCALE)
 
 
 def _day(day: date) -> str:
