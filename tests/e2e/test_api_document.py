@@ -39,7 +39,6 @@ NOT_YET_SERVED = {
     "POST /v1/pathways",
     "POST /v1/pathways/{id}/close",
     "POST /v1/pathways/{id}/sessions",
-    "POST /v1/reports",
     "POST /v1/waitlist",
     "POST /v1/webhook-endpoints",
     "POST /v1/webhook-endpoints/{id}/replay",
