@@ -65,6 +65,7 @@ async def appointment_stats(db: Database, request: StatsRequest) -> AppointmentS
     """Counts per group and in total, both computed by the database in one transaction."""
     check_period(request.first, request.last)
     async with db.read() as session:
+        await store.tune_for_report(session)
         zones = await store.site_zones(session, request.site_ids)
         periods = periods_of(zones, request.first, request.last)
         found = await store.appointment_figures(

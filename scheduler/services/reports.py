@@ -74,6 +74,7 @@ async def report_figures(db: Database, token: str, now: datetime) -> ReportFigur
         link = await store.find(session, token_hash(token), now)
         if link is None:
             return None
+        await figures.tune_for_report(session)
         zones = await figures.site_zones(session, link.site_ids)
         periods = periods_of(zones, link.from_date, link.to_date)
         sections, totals = {}, dict.fromkeys(figures.FIGURES, 0)
