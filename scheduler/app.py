@@ -33,6 +33,7 @@ from scheduler.api.family_links import FamilyLinkController
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
 from scheduler.api.inputs import InputsPlugin
+from scheduler.api.imports import AppointmentImportController
 from scheduler.api.interpreters import ExternalInterpreterController, StatsController
 from scheduler.api.keys import ApiKeyController
 from scheduler.api.messages import MessageController
@@ -41,9 +42,11 @@ from scheduler.api.openapi import document_errors, document_examples
 from scheduler.api.pathway_slots import PathwaySlotController
 from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.replies import ReplyController
+from scheduler.api.reports import ReportController
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
 from scheduler.api.webhook_endpoints import WebhookEndpointController
+from scheduler.api.stats import AppointmentStatsController
 from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
@@ -59,6 +62,7 @@ from scheduler.observability.middleware import RequestObserver
 from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
 from scheduler.observability.webhook_metrics import WebhookCollector, WebhookSnapshot
 from scheduler.ports import Clock, HolidayCalendar, SystemClock
+from scheduler.report_page.controller import ReportPage, ReportPageController
 from scheduler.services.family_links import FamilyLinkIssuer, LinkMaker
 from scheduler.services.feeds import FeedBodies
 from scheduler.services.notify import MessagePlanner
@@ -68,7 +72,7 @@ from scheduler.webhooks.delivery import DeliveryConfig, WebhookDeliverer
 from scheduler.webhooks.secrets import SecretBox
 
 log = logging.getLogger("creneau")
-PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/metrics"]
+PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/reports/", "^/metrics"]
 JSON_METHODS = {"POST", "PATCH", "PUT"}
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 
@@ -100,15 +104,16 @@ def create_app(
     state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
                    "family_page": FamilyPage.from_settings(settings, links), "feed_bodies": bodies,
                    "slot_pages": SlotPageCache(settings.slots_cache_seconds, settings.slots_cache_bytes),
-                   "metrics": metrics, "webhook_metrics": webhook_metrics})
+                   "metrics": metrics, "webhook_metrics": webhook_metrics,
+                   "report_page": ReportPage.from_settings(settings)})
     app = Litestar(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
             AbsenceController, OpeningController, ApiKeyController, SlotController, AppointmentController,
-            MessageController, ReplyController, FamilyLinkController, TwilioWebhookController,
-            InterpreterController, ExternalInterpreterController, StatsController,
-            EventController, WebhookEndpointController,
-            FeedAdminController, FeedController, FamilyPageController,
+            AppointmentImportController, MessageController, ReplyController, FamilyLinkController,
+            TwilioWebhookController, InterpreterController, ExternalInterpreterController, StatsController,
+            AppointmentStatsController, EventController, WebhookEndpointController,
+            FeedAdminController, FeedController, FamilyPageController, ReportController, ReportPageController,
             PathwaySlotController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],

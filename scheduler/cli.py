@@ -1,4 +1,4 @@
-"""The ``creneau`` command: ``serve`` (optionally with demo data) and ``migrate``."""
+"""The ``creneau`` command: ``serve`` (optionally with demo data), ``migrate`` and ``import``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from scheduler.db.engine import Database
 from scheduler.db.migrate import upgrade
 from scheduler.demo import create_demo_key, fill_if_empty
 from scheduler.http.connection import ConnectionLimits, GuardedHttpToolsProtocol
+from scheduler.import_command import import_file
 from scheduler.observability.logs import logging_config
 from scheduler.ports import SystemClock
 from scheduler.settings import Settings, SettingsError
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings.database_url)
         log.info("database migrated")
         return 0
+    if args.command == "import":
+        return import_file(settings, args.file)
     return _serve(settings, demo=args.demo, migrate=not args.no_migrate)
 
 
@@ -47,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="fill an empty database with the demo programmes")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     commands.add_parser("migrate", help="apply the database migrations")
+    imports = commands.add_parser("import", help="import past appointments from a CSV file (all or none)")
+    imports.add_argument("file", help="the CSV file: header line, then one appointment per line")
     return parser
 
 

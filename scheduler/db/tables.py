@@ -211,6 +211,7 @@ class Appointment(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     cancelled_at: datetime | None = None
+    """When it was cancelled (the reports count a cancellation less than 24 h before the start as late)."""
     cancelled_by: str | None = Field(default=None, max_length=16)
     """``family``, ``api``, ``staff`` or ``system``: who cancelled (null unless cancelled)."""
     attendees: str | None = Field(default=None, max_length=16)
@@ -221,6 +222,8 @@ class Appointment(SQLModel, table=True):
         Index("ix_appointment_staff_start", "staff_id", "starts_at"),
         Index("ix_appointment_site_start", "site_id", "starts_at"),
         Index("ix_appointment_start", "starts_at"),
+        # A family's history in date order, read from the index alone: the reports' "first appointment".
+        Index("ix_appointment_family_history", "family_id", "starts_at", "status"),
     )
 
 
@@ -309,3 +312,26 @@ class InterpreterRelease(SQLModel, table=True):
         UniqueConstraint("appointment_id", "interpreter_id", name="uq_interpreter_release"),
         Index("ix_interpreter_release_interpreter", "interpreter_id", "released_at"),
     )
+
+
+class ReportLink(SQLModel, table=True):
+    """A report page's link: the period and sites it shows; only the token's SHA-256 is kept."""
+
+    __tablename__ = "report_link"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    from_date: date
+    to_date: date
+    site_ids: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    expires_at: datetime
+    created_at: datetime
+
+
+class AppointmentImport(SQLModel, table=True):
+    """A past appointment imported from another tool, under the id it had there (imports are idempotent)."""
+
+    __tablename__ = "appointment_import"
+
+    external_id: str = Field(primary_key=True, max_length=120)
+    appointment_id: str = Field(foreign_key="appointment.id", max_length=32, unique=True, ondelete="CASCADE")
+    imported_at: datetime
