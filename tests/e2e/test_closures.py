@@ -99,11 +99,12 @@ def test_a_strike_closure_with_cancel_affected_cancels_that_school_that_day_and_
             assert _status(client, kept) == "booked"
         # Nothing freed elsewhere: the other site's afternoon is still taken, the school offers nothing.
         afternoon_left = [at(strike_day, "15:00"), at(strike_day, "16:00")]
-        assert slot_starts(client, elsewhere, strike_day) == afternoon_left
-        school_slots = client.get("/v1/slots", params={"service_id": school.service_id, "site_id": school.site_id,
-                                                       "from": strike_day.isoformat(), "to": strike_day.isoformat()})
-        assert school_slots.json()["items"] == []
-        assert client.post("/v1/appointments", json=booking(school, at(strike_day, "10:00"))).status_code == 409
+        assert slot_starts(client, elsewhere, strike_day) == afternoon_left  # all of the worker's that day
+        day = strike_day.isoformat()
+        at_school = {"service_id": school.service_id, "site_id": school.site_id, "from": day, "to": day}
+        assert client.get("/v1/slots", params=at_school).json()["items"] == []
+        refused = client.post("/v1/appointments", json=booking(school, at(strike_day, "10:00")))
+        assert (refused.status_code, refused.json()["code"]) == (409, "slot-unavailable")
 
         for booked in (at_nine, at_ten):
             number = _e164(booked, fake_twilio)
