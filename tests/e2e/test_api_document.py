@@ -36,7 +36,6 @@ NOT_YET_SERVED = {
     "GET /v1/waitlist",
     "GET /v1/webhook-endpoints/{id}/deliveries",
     "POST /v1/appointments/import",
-    "POST /v1/closures",
     "POST /v1/pathways",
     "POST /v1/pathways/{id}/close",
     "POST /v1/pathways/{id}/sessions",
