@@ -47,7 +47,12 @@ from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
 from scheduler.db.outbox_store import SqlOutboxStore
-from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
+from scheduler.family_page.controller import (
+    FamilyPage,
+    FamilyPageController,
+    RebookController,
+    template_config,
+)
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http import api_docs
 from scheduler.http.headers import SecurityHeaders
@@ -100,7 +105,7 @@ def create_app(
             MessageController, ReplyController, FamilyLinkController, TwilioWebhookController,
             InterpreterController, ExternalInterpreterController, StatsController,
             FeedAdminController, FeedController, FamilyPageController,
-            PathwaySlotController, ClosureController,
+            PathwaySlotController, ClosureController, RebookController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),
