@@ -240,3 +240,26 @@ def test_every_other_week_rules_on_opposite_weeks_share_the_hours(server: Runnin
         same = client.post("/v1/availability-rules", json=_rule(prog, other.site_id, every_weeks=2,
                                                                 valid_from="2026-01-21"))
         assert (same.status_code, same.json()["code"]) == (422, "rule-overlap")
+
+
+def test_an_interpreters_absence_lists_the_appointments_they_are_booked_on(server: RunningServer) -> None:
+    with server.client() as client:
+        prog = programme(client)
+        interpreter = created(client.post("/v1/interpreters", json={"name": "Interprète", "languages": ["kk"],
+                                                                    "mode": "on_site"}))
+        created(client.post("/v1/availability-rules", json={
+            "interpreter_id": interpreter["id"], "weekday": 3, "start_time": "09:00", "end_time": "12:00",
+            "valid_from": "2026-01-01"}))
+        day = upcoming(3, weeks_ahead=2)
+        with_interpreter = created(client.post("/v1/appointments", json=booking(
+            prog, at(day, "09:00"), interpreter_language="kk")))
+        created(client.post("/v1/appointments", json=booking(prog, at(day, "10:00"))))
+        absence = created(client.post("/v1/absences", json={
+            "interpreter_id": interpreter["id"], **_whole_day(day)}))
+        assert [item["id"] for item in absence["affected_appointments"]] == [with_interpreter["id"]]
+        assert _status(client, with_interpreter["id"]) == "booked"
+        # The interpreter's own rules may not overlap either.
+        clash = client.post("/v1/availability-rules", json={
+            "interpreter_id": interpreter["id"], "weekday": 3, "start_time": "11:00", "end_time": "13:00",
+            "valid_from": "2026-06-01"})
+        assert (clash.status_code, clash.json()["code"]) == (422, "rule-overlap")
