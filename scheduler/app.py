@@ -27,6 +27,7 @@ from scheduler.api.admin import InterpreterController, ServiceController, SiteCo
 from scheduler.api.appointments import AppointmentController
 from scheduler.api.auth import ApiKeyMiddleware, KeyRing
 from scheduler.api.availability import AbsenceController, OpeningController, RuleController
+from scheduler.api.closures import ClosureController
 from scheduler.api.common import services
 from scheduler.api.events import EventController
 from scheduler.api.family_links import FamilyLinkController
@@ -51,7 +52,12 @@ from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
 from scheduler.db.outbox_store import SqlOutboxStore
-from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
+from scheduler.family_page.controller import (
+    FamilyPage,
+    FamilyPageController,
+    RebookController,
+    template_config,
+)
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http import api_docs
 from scheduler.http.headers import SecurityHeaders
@@ -114,7 +120,7 @@ def create_app(
             TwilioWebhookController, InterpreterController, ExternalInterpreterController, StatsController,
             AppointmentStatsController, EventController, WebhookEndpointController,
             FeedAdminController, FeedController, FamilyPageController, ReportController, ReportPageController,
-            PathwaySlotController,
+            PathwaySlotController, ClosureController, RebookController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),

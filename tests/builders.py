@@ -49,6 +49,7 @@ def weekly_rule(
     calendar: str = "FR",
     school_zone: str | None = None,
     rule_id: str | None = None,
+    every_weeks: int = 1,
 ) -> WeeklyRule:
     """Any weekly availability rule; the named builders below are the usual ones."""
     return WeeklyRule(
@@ -65,6 +66,7 @@ def weekly_rule(
         follows_school_calendar=follows_school_calendar,
         holiday_calendar=calendar,
         school_zone=school_zone,
+        every_weeks=every_weeks,
     )
 
 

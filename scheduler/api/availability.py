@@ -10,8 +10,11 @@ from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
+from scheduler.api.closures import affected_out
 from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
-from scheduler.services import catalogue, weekly_rules
+from scheduler.services import catalogue, interruptions, weekly_rules
+from scheduler.services.interruptions import ABSENCE
+from scheduler.services.plan_changes import WithAffected
 from scheduler.services.weekly_rules import RuleView
 
 
@@ -22,6 +25,7 @@ def rule_out(found: RuleView) -> s.RuleOut:
         id=rule.id, staff_id=rule.staff_id, interpreter_id=rule.interpreter_id, site_id=rule.site_id, service_ids=found.service_ids, weekday=rule.weekday,
         start_time=_hhmm(rule.start_time), end_time=_hhmm(rule.end_time), valid_from=rule.valid_from,
         valid_until=rule.valid_until, follows_school_calendar=rule.follows_school_calendar,
+        every_weeks=rule.every_weeks,
     )
 
 
@@ -29,9 +33,11 @@ def _hhmm(value: time) -> str:
     return value.strftime("%H:%M")
 
 
-def absence_out(row: Any) -> s.AbsenceOut:
-    """The API view of an absence."""
-    return s.AbsenceOut.model_validate(row, from_attributes=True)
+def absence_out(found: WithAffected) -> s.AbsenceOut:
+    """The API view of an absence, with the appointments it falls on."""
+    row = found.row
+    return s.AbsenceOut(id=row.id, staff_id=row.staff_id, interpreter_id=row.interpreter_id, start=row.start,
+                        end=row.end, reason=row.reason, affected_appointments=affected_out(found.affected))
 
 
 def opening_out(row: Any) -> s.OpeningOut:
@@ -93,7 +99,9 @@ class AbsenceController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> s.AbsenceOut:
         request_key = idempotent(request, data, idempotency_key)
-        return created(await catalogue.create(svc, "absence", data.model_dump(), request_key, absence_out))  # type: ignore[return-value]
+        fields = data.model_dump(exclude={"cancel_affected"})
+        answer = await interruptions.create(svc, ABSENCE, fields, data.cancel_affected, request_key, absence_out)
+        return created(answer)  # type: ignore[return-value]
 
     @get("/", operation_id="list_absences", summary="List absences")
     async def list_absences(
@@ -101,17 +109,18 @@ class AbsenceController(Controller):
         staff_id: str | None = Parameter(default=None, max_length=64),
         interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.AbsenceOut]:
-        found = await catalogue.page(svc, "absence", cursor, limit, staff_id=staff_id, interpreter_id=interpreter_id)
+        found = await interruptions.page(svc, ABSENCE, cursor, limit, staff_id=staff_id, interpreter_id=interpreter_id)
         return s.Page(items=[absence_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
     @get("/{absence_id:str}", operation_id="get_absence", summary="Read an absence")
     async def read(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
-        return absence_out(await catalogue.read(svc, "absence", absence_id))
+        return absence_out(await interruptions.read(svc, ABSENCE, absence_id))
 
     @patch("/{absence_id:str}", operation_id="update_absence", summary="Change an absence")
     async def update(self, data: s.AbsenceUpdate, svc: Collaborators,
                      absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
-        return absence_out(await catalogue.update(svc, "absence", absence_id, data.model_dump(exclude_unset=True)))
+        changes = data.model_dump(exclude_unset=True, exclude={"cancel_affected"})
+        return absence_out(await interruptions.update(svc, ABSENCE, absence_id, changes, data.cancel_affected))
 
     @delete("/{absence_id:str}", operation_id="delete_absence", summary="Delete an absence", status_code=204)
     async def remove(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> None:

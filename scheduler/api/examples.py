@@ -29,9 +29,13 @@ STAFF = {"name": "Mme Leroy", "role": "psychologist", "phone": None}
 SERVICE = {"name": "Entretien Point Écoute", "duration_minutes": 60, "capacity": 1, "min_notice_minutes": 0,
            "horizon_days": 92, "reminder_offsets_minutes": [2880]}
 RULE = {"staff_id": STAFF_ID, "site_id": SITE_ID, "service_ids": [SERVICE_ID], "weekday": 3, "start_time": "09:00",
-        "end_time": "12:00", "valid_from": "2026-09-01", "valid_until": None, "follows_school_calendar": False}
+        "end_time": "12:00", "valid_from": "2026-09-01", "valid_until": None, "follows_school_calendar": False,
+        "every_weeks": 1}
 ABSENCE = {"staff_id": STAFF_ID, "start": "2026-12-02T09:00:00+01:00", "end": "2026-12-02T12:00:00+01:00",
            "reason": None}
+CLOSURE = {"site_id": SITE_ID, "start": "2026-12-03T00:00:00+01:00", "end": "2026-12-04T00:00:00+01:00",
+           "reason": "grève"}
+AFFECTED = [{"id": APPOINTMENT_ID, "start": "2026-12-03T09:00:00+01:00", "staff_id": STAFF_ID, "site_id": SITE_ID}]
 OPENING = {"staff_id": STAFF_ID, "site_id": SITE_ID, "service_ids": [SERVICE_ID],
            "start": "2026-12-05T09:00:00+01:00", "end": "2026-12-05T12:00:00+01:00"}
 INTERPRETER = {"name": "Mme Haddad", "languages": ["ar", "ber"], "mode": "on_site", "phone": "+33612345678"}
@@ -59,10 +63,15 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.InterpreterUseOut: {"language": "ar", "month": "2026-11", "appointments": 14, "external": 2},
     s.RuleCreate: RULE,
     s.RuleUpdate: {"valid_until": "2027-07-03"},
-    s.RuleOut: {"id": RULE_ID, **RULE, "interpreter_id": None},
-    s.AbsenceCreate: ABSENCE,
-    s.AbsenceUpdate: {"end": "2026-12-02T17:00:00+01:00", "reason": "formation"},
-    s.AbsenceOut: {"id": "0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5", **ABSENCE, "interpreter_id": None},
+    s.RuleOut: {"id": RULE_ID, **RULE, "interpreter_id": None, "every_weeks": 1},
+    s.AbsenceCreate: {**ABSENCE, "cancel_affected": False},
+    s.AbsenceUpdate: {"end": "2026-12-02T17:00:00+01:00", "reason": "formation", "cancel_affected": False},
+    s.AbsenceOut: {"id": "0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5", **ABSENCE, "interpreter_id": None,
+                   "affected_appointments": []},
+    s.AffectedOut: AFFECTED[0],
+    s.ClosureCreate: {**CLOSURE, "cancel_affected": True},
+    s.ClosureUpdate: {"end": "2026-12-05T00:00:00+01:00", "cancel_affected": True},
+    s.ClosureOut: {"id": "5a6b7c8d9e0f41a2b3c4d5e6f7a8b9c0", **CLOSURE, "affected_appointments": AFFECTED},
     s.OpeningCreate: OPENING,
     s.OpeningUpdate: {"end": "2026-12-05T13:00:00+01:00"},
     s.OpeningOut: {"id": "1b2c3d4e5f6a47b8c9d0e1f2a3b4c5d6", **OPENING},

@@ -292,6 +292,9 @@ class ServiceOut(BaseModel):
 # --- availability rules, absences, openings ---------------------------------------------------
 
 
+EVERY_WEEKS = "1: every week; 2: every other week; up to 4. The weeks are counted from valid_from's week."
+
+
 class RuleCreate(Strict):
     """A weekly opening: slots are cut from ``start_time`` in steps of the service's duration.
 
@@ -309,6 +312,7 @@ class RuleCreate(Strict):
     valid_from: ApiDate
     valid_until: ApiDate | None = None
     follows_school_calendar: ExactBool = False
+    every_weeks: Annotated[ExactInt, Field(ge=1, le=4, description=EVERY_WEEKS)] = 1
 
 
     @model_validator(mode="after")
@@ -344,6 +348,7 @@ class RuleOut(BaseModel):
     valid_from: date
     valid_until: date | None
     follows_school_calendar: bool
+    every_weeks: int = 1
 
 
 class RuleUpdate(Strict):
@@ -351,6 +356,21 @@ class RuleUpdate(Strict):
 
     valid_until: ApiDate | None = None
     follows_school_calendar: ExactBool | None = None
+    every_weeks: Annotated[ExactInt, Field(ge=1, le=4, description=EVERY_WEEKS)] | None = None
+
+
+CANCEL_AFFECTED = ("true: the active appointments it falls on are cancelled now, each family texted; "
+                   "false: they stay, listed in affected_appointments for staff to decide.")
+Reason = Annotated[str, Field(max_length=200), ONE_LINE]
+
+
+class AffectedOut(BaseModel):
+    """An active appointment an absence or closure falls on (cancelled if ``cancel_affected`` was true)."""
+
+    id: str
+    start: datetime
+    staff_id: str
+    site_id: str
 
 
 class AbsenceCreate(Strict):
@@ -360,7 +380,8 @@ class AbsenceCreate(Strict):
     interpreter_id: Ident | None = None
     start: ApiDateTime
     end: ApiDateTime
-    reason: Annotated[str, Field(max_length=200), ONE_LINE] | None = None
+    reason: Reason | None = None
+    cancel_affected: Annotated[ExactBool, Field(description=CANCEL_AFFECTED)] = False
 
 
     @model_validator(mode="after")
@@ -380,6 +401,7 @@ class AbsenceOut(BaseModel):
     start: datetime
     end: datetime
     reason: str | None
+    affected_appointments: list[AffectedOut] = Field(default_factory=list)
 
 
 class AbsenceUpdate(Strict):
@@ -387,7 +409,43 @@ class AbsenceUpdate(Strict):
 
     start: ApiDateTime | None = None
     end: ApiDateTime | None = None
-    reason: Annotated[str, Field(max_length=200), ONE_LINE] | None = None
+    reason: Reason | None = None
+    cancel_affected: Annotated[ExactBool, Field(description=CANCEL_AFFECTED)] = False
+
+
+class ClosureCreate(Strict):
+    """A time when a site is closed (a strike, an election): no slot there, whoever works there."""
+
+    site_id: Ident
+    start: ApiDateTime
+    end: ApiDateTime
+    reason: Reason | None = None
+    cancel_affected: Annotated[ExactBool, Field(description=CANCEL_AFFECTED)] = False
+
+    @model_validator(mode="after")
+    def _order(self) -> ClosureCreate:
+        _raise(interval_problem(self.start, self.end))
+        return self
+
+
+class ClosureOut(BaseModel):
+    """A closure of a site."""
+
+    id: str
+    site_id: str
+    start: datetime
+    end: datetime
+    reason: str | None
+    affected_appointments: list[AffectedOut] = Field(default_factory=list)
+
+
+class ClosureUpdate(Strict):
+    """Fields to change on a closure; the merged closure must still end after it starts."""
+
+    start: ApiDateTime | None = None
+    end: ApiDateTime | None = None
+    reason: Reason | None = None
+    cancel_affected: Annotated[ExactBool, Field(description=CANCEL_AFFECTED)] = False
 
 
 class OpeningCreate(Strict):

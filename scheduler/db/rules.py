@@ -22,7 +22,7 @@ def _of_service_statement(by_staff: bool, by_site: bool) -> Select[*tuple[Any, .
     statement = (
         select(*map(col, (
             rule.id, rule.staff_id, rule.site_id, rule.weekday, rule.start_time, rule.end_time,
-            rule.valid_from, rule.valid_until, rule.follows_school_calendar,
+            rule.valid_from, rule.valid_until, rule.follows_school_calendar, rule.every_weeks,
             Site.timezone, Site.school_zone, Site.holiday_region,
         )))
         .join(RuleService, col(RuleService.rule_id) == col(rule.id))
@@ -60,7 +60,7 @@ def _weekly_rule(row: tuple[Any, ...], service_id: str) -> WeeklyRule:
     # Keyed by the row's whole content, so an edited rule is simply another entry: the cache
     # saves rebuilding (and validating) the same rules on every search, and is never stale.
     (rule_id, staff_id, site_id, weekday, start_time, end_time, valid_from, valid_until,
-     follows_school_calendar, timezone, school_zone, holiday_region) = row
+     follows_school_calendar, every_weeks, timezone, school_zone, holiday_region) = row
     return WeeklyRule(
         id=rule_id,
         resource_id=staff_id,
@@ -75,6 +75,7 @@ def _weekly_rule(row: tuple[Any, ...], service_id: str) -> WeeklyRule:
         follows_school_calendar=follows_school_calendar,
         holiday_calendar=holiday_calendar_key(holiday_region, timezone),
         school_zone=school_zone,
+        every_weeks=every_weeks,
     )
 
 
@@ -83,13 +84,23 @@ async def of_interpreters(session: AsyncSession, interpreter_ids: list[str], fir
     rule = AvailabilityRule
     statement = select(
         col(rule.id), col(rule.interpreter_id), col(rule.weekday), col(rule.start_time), col(rule.end_time),
-        col(rule.valid_from), col(rule.valid_until),
+        col(rule.valid_from), col(rule.valid_until), col(rule.every_weeks),
     ).where(
         col(rule.interpreter_id).in_(interpreter_ids),
         col(rule.valid_from) <= last,
         or_(col(rule.valid_until).is_(None), col(rule.valid_until) >= first),
     )
     return list((await session.execute(statement)).all())
+
+
+async def of_same_person(session: AsyncSession, rule: AvailabilityRule) -> list[AvailabilityRule]:
+    """The other rules of the rule's staff member (or interpreter) on its weekday, whatever the site."""
+    person = (col(AvailabilityRule.staff_id) == rule.staff_id if rule.staff_id is not None
+              else col(AvailabilityRule.interpreter_id) == rule.interpreter_id)
+    statement = select(AvailabilityRule).where(
+        person, col(AvailabilityRule.weekday) == rule.weekday, col(AvailabilityRule.id) != rule.id,
+    ).order_by(col(AvailabilityRule.id))
+    return list((await session.execute(statement)).scalars().all())
 
 
 async def services_of(session: AsyncSession, rule_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -90,10 +90,13 @@ class AvailabilityRule(SQLModel, table=True):
     valid_from: date
     valid_until: date | None = None
     follows_school_calendar: bool = False
+    every_weeks: int = 1
+    """1: every week; 2: every other week (the weeks counted from ``valid_from``'s); up to 4."""
     created_at: datetime
 
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 1 AND 7", name="rule_weekday_range"),
+        CheckConstraint("every_weeks BETWEEN 1 AND 4", name="rule_every_weeks_range"),
         CheckConstraint("end_time > start_time", name="rule_ends_after_start"),
         CheckConstraint(
             "(staff_id IS NOT NULL AND interpreter_id IS NULL AND site_id IS NOT NULL)"
@@ -127,6 +130,22 @@ class Absence(SQLModel, table=True):
         CheckConstraint('"end" > start', name="absence_ends_after_start"),
         CheckConstraint("(staff_id IS NULL) <> (interpreter_id IS NULL)", name="absence_of_one_resource"),
         Index("ix_absence_staff_end", "staff_id", "end"),
+    )
+
+
+class Closure(SQLModel, table=True):
+    """A time when a site is closed (a strike, an election): no slot there, whoever works there."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    site_id: str = Field(foreign_key="site.id", max_length=32, ondelete="CASCADE")
+    start: datetime
+    end: datetime
+    reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+
+    __table_args__ = (
+        CheckConstraint('"end" > start', name="closure_ends_after_start"),
+        Index("ix_closure_site_end", "site_id", "end"),
     )
 
 

@@ -76,3 +76,14 @@ class InterpreterUnavailable(ConflictError):
 
     code = "interpreter-unavailable"
     title = "Interpreter unavailable"
+
+
+class RuleOverlap(InvalidInput):
+    """Two weekly rules of one person whose occurrences meet, whatever their sites."""
+
+    code = "rule-overlap"
+    title = "Rules overlap"
+
+    def __init__(self, other_rule_id: str, day: str) -> None:
+        super().__init__(f"This rule meets rule {other_rule_id!r} (first on {day}): one person cannot be "
+                         "in two places at once.", other_rule_id=other_rule_id, first_meeting=day)

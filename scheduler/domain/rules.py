@@ -32,10 +32,13 @@ class WeeklyRule:
     follows_school_calendar: bool = False
     holiday_calendar: str = "FR"
     school_zone: str | None = None
+    every_weeks: int = 1
 
     def __post_init__(self) -> None:
         if not 1 <= self.weekday <= 7:
             raise ValueError(f"weekday must be 1 (Monday) to 7 (Sunday), not {self.weekday}")
+        if not 1 <= self.every_weeks <= MAX_EVERY_WEEKS:
+            raise ValueError(f"every_weeks must be 1 to {MAX_EVERY_WEEKS}, not {self.every_weeks}")
         if self.end_time <= self.start_time:
             raise ValueError("a rule must end after it starts on the same day")
         if self.valid_until is not None and self.valid_until < self.valid_from:
@@ -44,7 +47,7 @@ class WeeklyRule:
     def applies_on(self, day: date) -> bool:
         """True when the rule is in force and falls on ``day`` (holidays aside)."""
         in_force = self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
-        return in_force and day.isoweekday() == self.weekday
+        return in_force and falls_on(self.weekday, self.every_weeks, self.valid_from, day)
 
     def offers(self, service_id: str) -> bool:
         """True when the rule's time may be booked for ``service_id``."""
@@ -60,6 +63,27 @@ class OpenStretch:
     interval: Interval
     zone: ZoneInfo
     service_ids: frozenset[str] = field(default_factory=frozenset)
+
+
+MAX_EVERY_WEEKS = 4
+
+
+def falls_on(weekday: int, every_weeks: int, valid_from: date, day: date) -> bool:
+    """True when ``day`` is the weekday and in one of the weeks counted from ``valid_from``'s week."""
+    return day.isoweekday() == weekday and (_monday(day) - _monday(valid_from)).days % (7 * every_weeks) == 0
+
+
+def first_day(weekday: int, every_weeks: int, valid_from: date, on_or_after: date) -> date:
+    """The first day at or after ``on_or_after`` (and ``valid_from``) on which such a rule falls."""
+    anchor = _monday(valid_from) + timedelta(days=weekday - 1)  # the rule's day in its first week
+    period = 7 * every_weeks
+    begin = max(on_or_after, valid_from)
+    behind = (begin - anchor).days
+    return anchor + timedelta(days=-(-behind // period) * period) if behind > 0 else anchor
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 def days(first: date, last: date) -> Iterator[date]:
@@ -91,15 +115,12 @@ def occurrences(
 
 def rule_days(rule: WeeklyRule, first: date, last: date) -> Iterator[date]:
     """The days from ``first`` to ``last`` on which the rule is in force and falls (holidays aside)."""
-    begin = max(first, rule.valid_from)
     end = last if rule.valid_until is None else min(last, rule.valid_until)
-    day = begin + timedelta(days=(rule.weekday - begin.isoweekday()) % 7)
+    day = first_day(rule.weekday, rule.every_weeks, rule.valid_from, first)
+    step = timedelta(weeks=rule.every_weeks)
     while day <= end:
         yield day
-        day += _WEEK
-
-
-_WEEK = timedelta(days=7)
+        day += step
 
 
 def _opening(rule: WeeklyRule, day: date) -> OpenStretch | None:

@@ -1,4 +1,5 @@
-"""Free slots as a pipeline: bookable_starts -> grid(openings) -> subtract(busy) -> place(holds) -> page."""
+"""Free slots as a pipeline: bookable_starts -> grid(openings) -> subtract(busy) -> outside(closures)
+-> place(holds) -> page."""
 
 from __future__ import annotations
 
@@ -141,6 +142,20 @@ def subtract(candidates: Iterable[Candidate], busy: Mapping[str, Sequence[Interv
             if (own := blocks.get(resource)) is None or not own.overlaps(start, start + duration)]
 
 
+def outside(candidates: Iterable[Candidate], closures: Mapping[str, Sequence[Interval]],
+            duration: timedelta) -> list[Candidate]:
+    """Drop the candidates that overlap a closure of their opening's site (a strike, an election).
+
+    Like a holiday of that site only: the same staff member stays bookable at her other sites.
+    """
+    blocks = {site: _Blocks(merge(intervals)) for site, intervals in closures.items() if intervals}
+    if not blocks:
+        return list(candidates)
+    return [(start, resource, opening) for start, resource, opening in candidates
+            if (closed := blocks.get(opening.site_id or "")) is None
+            or not closed.overlaps(start, start + duration)]
+
+
 class _Blocks:
     """Sorted, disjoint busy intervals (as ``merge`` gives them), for overlap look-ups by bisection."""
 
@@ -212,6 +227,7 @@ def free_slots(
     *,
     after: Position | None = None,
     limit: int | None = None,
+    closures: Mapping[str, Sequence[Interval]] | None = None,
 ) -> list[Slot]:
     """The free slots of a service: the composition of the pipeline's steps, ordered by start then resource.
 
@@ -224,12 +240,14 @@ def free_slots(
         now: the current instant (never read from a clock here).
         after: only slots strictly after this (UTC start, resource) position: where a page stopped.
         limit: at most this many slots, the first ones in order.
+        closures: per site id, the intervals when the site is closed.
     """
     starts = bookable_starts(service, window, now)
     if starts is None:
         return []
     candidates = grid(openings, service, starts)
-    free = place(subtract(candidates, busy, service.duration), holds, service)
+    available = outside(subtract(candidates, busy, service.duration), closures or {}, service.duration)
+    free = place(available, holds, service)
     return to_slots(page(free, after, limit), service)
 
 

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from litestar.template.config import TemplateConfig
 from scheduler.api.common import Collaborators
 from scheduler.family_page.ratelimit import WindowCounter
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
-from scheduler.family_page.view import appointment_view
+from scheduler.family_page.view import appointment_view, time_choices
 from scheduler.services import family_page as use_cases
+from scheduler.services import rebooking
 from scheduler.services.family_links import LinkMaker, token_hash, well_formed
 from scheduler.settings import Settings
 
@@ -125,7 +127,10 @@ async def _appointment_page(
         return _not_found(request, page)
     texts = page.catalog.get(row.language)
     heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
+    # A cancelled appointment's page offers the next free times with the same person, same place.
+    starts = await rebooking.other_times(svc, token, now) if row.status == "cancelled" else None
     return _render(template, texts, heading, token=token, form_key=page.links.form_key(token),
+                   other_times=None if starts is None else time_choices(starts, texts),
                    **appointment_view(row, texts, now))
 
 
@@ -174,6 +179,47 @@ class FamilyPageController(Controller):
     ) -> Response[Any]:
         """Cancels the appointment and frees the slot (idempotent), then back to the page."""
         return await _act(request, svc, page, token, "cancel")
+
+
+class RebookController(Controller):
+    """The family of a cancelled appointment chooses another time (a form on its page)."""
+
+    path = "/r"
+    tags = ("family page",)
+    dependencies = {"page": Provide(family_page, sync_to_thread=False)}  # noqa: RUF012
+    security = ({},)
+
+    @post("/{token:str}/rebook", operation_id="family_page_rebook", summary="The family chooses another time (form)",
+          media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
+    async def rebook(
+        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
+    ) -> Response[Any]:
+        """Books the chosen time for the same family, then to the new appointment's page."""
+        limited = _too_many(request, page, token)
+        if limited is not None:
+            return limited
+        form = await request.form()
+        start = _aware(form.get("start"))
+        if not page.links.form_key_ok(token, _text(form.get("csrf"))) or start is None:
+            back = f"/r/{token}" if well_formed(token) else None
+            return _message(request, page, 403, "refused", back=back)
+        now_showing = await rebooking.rebook(svc, token, start)
+        if now_showing is None:
+            return _not_found(request, page)
+        return Redirect(f"/r/{page.links.token(now_showing)}", status_code=303, headers=HEADERS)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _aware(value: Any) -> datetime | None:
+    """The chosen start, as the page's form wrote it (ISO 8601 with its offset), else None."""
+    try:
+        start = datetime.fromisoformat(value) if isinstance(value, str) and len(value) <= 40 else None
+    except ValueError:
+        return None
+    return start if start is not None and start.utcoffset() is not None else None
 
 
 async def _act(

@@ -50,6 +50,12 @@ def appointment_view(row: Any, texts: PageTexts, now: datetime) -> dict[str, Any
     }
 
 
+def time_choices(starts: list[datetime], texts: PageTexts) -> list[dict[str, str]]:
+    """The times a family may choose instead, as its page writes them (starts in the site's zone)."""
+    return [{"iso": start.isoformat(), "date": format_date(start.date(), "full", locale=texts.locale),
+             "time": format_time(start.time(), "short", locale=texts.locale)} for start in starts]
+
+
 def page_state(status: str, starts_at: datetime, now: datetime) -> str:
     """``booked``, ``confirmed``, ``cancelled`` or ``past`` (once it has started, or was held)."""
     if status == "cancelled":

@@ -16,6 +16,7 @@ from scheduler.db.tables import (
     Absence,
     ApiKey,
     AvailabilityRule,
+    Closure,
     Interpreter,
     Opening,
     RuleService,
@@ -86,7 +87,7 @@ def merged_problem(row: SQLModel, merged: dict[str, Any]) -> str | None:
     if isinstance(row, AvailabilityRule):
         return (validity_problem(merged["valid_from"], merged["valid_until"])
                 or interpreter_rule_problem(merged["interpreter_id"], merged["follows_school_calendar"]))
-    if isinstance(row, Absence | Opening):
+    if isinstance(row, Absence | Opening | Closure):
         return interval_problem(merged["start"], merged["end"])
     if isinstance(row, Site):
         calendar = holiday_calendar_key(merged["holiday_region"], merged["timezone"])

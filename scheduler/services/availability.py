@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db import absences, service_specs
+from scheduler.db import absences, closures, service_specs
 from scheduler.db import holds as hold_store
 from scheduler.db import openings as opening_store
 from scheduler.db import rules as rule_store
@@ -67,6 +67,7 @@ class _Search:
     staff_ids: list[str]
     closed: ClosedDays
     busy: dict[str, list[Interval]]
+    closures: dict[str, list[Interval]]
 
 
 FIRST_STRETCH = timedelta(days=1)  # the shortest first stretch of a page's search; each next one doubles
@@ -124,7 +125,7 @@ def _still_wanted(wanted: int | None, found: list[Slot]) -> int | None:
 
 
 async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery) -> _Search:
-    """The service, rules, extra openings, closed days and absences of a search."""
+    """The service, rules, extra openings, closed days, absences and site closures of a search."""
     spec = await get_service(session, query.service_id)
     weekly = await rule_store.of_service(session, query.service_id, query.first, query.last, query.staff_id,
                                          query.site_id)
@@ -139,7 +140,9 @@ async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQ
         query.last,
     )
     busy = await absences.overlapping(session, staff_ids, window)
-    return _Search(query, spec, weekly, extra, window, staff_ids, closed, busy)
+    site_ids = sorted({rule.site_id for rule in weekly if rule.site_id} | {o.site_id for o in extra if o.site_id})
+    closed_sites = await closures.overlapping(session, site_ids, window)
+    return _Search(query, spec, weekly, extra, window, staff_ids, closed, busy, closed_sites)
 
 
 def _first_stretch(search: _Search, wanted: int | None) -> timedelta | None:
@@ -191,7 +194,8 @@ async def _slots_in(
     # Slots starting in the stretch may end up to one duration after it.
     reach = Interval.of_utc(stretch.start, stretch.end + spec.duration)
     holds = [hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, search.staff_ids, reach)]
-    return free_slots(openings, holds, search.busy, spec, stretch, now, after=after, limit=limit)
+    return free_slots(openings, holds, search.busy, spec, stretch, now, after=after, limit=limit,
+                      closures=search.closures)
 
 
 def _window(first: date, last: date, zones: set[ZoneInfo]) -> Interval:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from scheduler.db.tables import Absence, Appointment, Interpreter, Opening, Service, Site, Staff
+from scheduler.db.tables import Absence, Appointment, Closure, Interpreter, Opening, Service, Site, Staff
 from scheduler.services import admin, idempotency
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
 from scheduler.services.paging import PageOf
@@ -42,6 +42,7 @@ KINDS = {
     "interpreter": Kind(Interpreter, "interpreter", Appointment.interpreter_id),
     "absence": Kind(Absence, "absence"),
     "opening": Kind(Opening, "opening"),
+    "closure": Kind(Closure, "closure"),
 }
 
 

@@ -77,6 +77,7 @@ def _weekly_rule(row: Any, interpreters: Pool) -> WeeklyRule:
         id=row.id, resource_id=row.interpreter_id, site_id=None, zone=zone(key),
         weekday=row.weekday, start_time=row.start_time, end_time=row.end_time, valid_from=row.valid_from,
         valid_until=row.valid_until, service_ids=ANY_SERVICE, holiday_calendar=holiday_calendar_key(None, key),
+        every_weeks=row.every_weeks,
     )
 
 

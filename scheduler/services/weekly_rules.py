@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler.db import rules as rule_store
 from scheduler.db.tables import AvailabilityRule
+from scheduler.domain.errors import RuleOverlap
+from scheduler.domain.rule_overlap import Recurrence, first_meeting
 from scheduler.services import admin, idempotency
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
 from scheduler.services.paging import PageOf
@@ -37,6 +40,7 @@ async def create(
     async def operation(session: AsyncSession) -> Created:
         rule = AvailabilityRule(**fields, created_at=now)
         await admin.create_rule(session, rule, service_ids)
+        await _refuse_overlap(session, rule)
         return render(RuleView(rule, list(dict.fromkeys(service_ids))))
 
     return await idempotency.create(deps.db, request, operation, now)
@@ -64,6 +68,7 @@ async def update(deps: Collaborators, rule_id: str, changes: dict[str, Any]) -> 
     """End or change a rule, checked as a whole (see ``admin.apply_changes``)."""
     async with deps.db.write() as session:
         rule = admin.apply_changes(await admin.get(session, AvailabilityRule, rule_id, NOUN), changes)
+        await _refuse_overlap(session, rule)
         await session.flush()
         return await _view(session, rule)
 
@@ -76,3 +81,17 @@ async def delete(deps: Collaborators, rule_id: str) -> None:
 
 async def _view(session: AsyncSession, rule: AvailabilityRule) -> RuleView:
     return RuleView(rule, (await admin.rule_services(session, [rule.id]))[rule.id])
+
+
+async def _refuse_overlap(session: AsyncSession, rule: AvailabilityRule) -> None:
+    """RuleOverlap naming the first other rule of the same person that ``rule`` meets, at any site."""
+    mine = _recurrence(rule)
+    for other in await rule_store.of_same_person(session, rule):
+        day = first_meeting(mine, _recurrence(other))
+        if day is not None:
+            raise RuleOverlap(other.id, day.isoformat())
+
+
+def _recurrence(rule: AvailabilityRule) -> Recurrence:
+    return Recurrence(rule.weekday, rule.start_time, rule.end_time, rule.valid_from, rule.valid_until,
+                      rule.every_weeks)

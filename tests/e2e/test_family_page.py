@@ -137,7 +137,8 @@ def test_confirm_then_cancel_after_asking_once_more_frees_the_slot(
             assert _status(page_server, booked.id) == "cancelled"
         page = phone.get(booked.path).text
         assert 'data-state="cancelled"' in page and "Ce rendez-vous est annulé." in page
-        assert 'action="/r/' not in page
+        # No confirm or cancel form any more (the page now offers other times to book instead).
+        assert f'action="{booked.path}/confirm"' not in page and f'action="{booked.path}/cancel"' not in page
         # A late "confirm" (an old tab) does not bring a cancelled appointment back.
         assert phone.post(f"{booked.path}/confirm", data={"csrf": key}).status_code == 303
         assert _status(page_server, booked.id) == "cancelled"
