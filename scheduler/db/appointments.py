@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -80,10 +81,23 @@ appointment_table = Appointment.__table__  # type: ignore[attr-defined]
 INSERT: Final = appointment_table.insert()
 
 
+FAMILY_OVERLAP: Final = "appointment_family_no_overlap"
+"""The name of the guard (PostgreSQL constraint, SQLite trigger message) against a family in two places."""
+
+
 async def insert(session: AsyncSession, appointment: Appointment) -> None:
-    """Write a new appointment row, every column from the object."""
+    """Write a new appointment row, every column from the object.
+
+    Raises:
+        IntegrityError: the database refused it (``family_overlap`` tells the family's guard).
+    """
     await session.execute(INSERT, {column.name: getattr(appointment, column.name)
                                    for column in appointment_table.columns})
+
+
+def family_overlap(exc: IntegrityError) -> bool:
+    """Whether the database refused a write because the family would be in two places at once."""
+    return FAMILY_OVERLAP in str(exc.orig)
 
 
 async def locked(session: AsyncSession, appointment_id: str) -> Appointment | None:
@@ -123,3 +137,25 @@ async def any_to_come(session: AsyncSession, column: Any, ident: str, statuses: 
         col(Appointment.ends_at) > now,
     )
     return (await session.execute(future.limit(1))).first() is not None
+
+
+async def site_kind(session: AsyncSession, site_id: str) -> str | None:
+    """The kind of a site (``home`` for home visits), or None for an unknown site."""
+    kind: str | None = (await session.execute(select(col(Site.kind)).where(col(Site.id) == site_id))).scalar()
+    return kind
+
+
+async def erase_visit_addresses_unseen_since(session: AsyncSession, limit: datetime) -> int:
+    """Erase the home visit addresses of families with no appointment since ``limit``; how many.
+
+    The same families as ``families.erase_phones_unseen_since``: an address is the family's data.
+    """
+    last = col(Family.last_appointment_at)
+    unseen = select(col(Family.id)).where(
+        or_(last < limit, and_(last.is_(None), col(Family.created_at) < limit)))
+    result = await session.execute(
+        update(Appointment)
+        .where(col(Appointment.visit_address).is_not(None), col(Appointment.family_id).in_(unseen))
+        .values(visit_address=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -76,3 +76,10 @@ class InterpreterUnavailable(ConflictError):
 
     code = "interpreter-unavailable"
     title = "Interpreter unavailable"
+
+
+class FamilyBusy(ConflictError):
+    """The family already has an active appointment at an overlapping time."""
+
+    code = "family-busy"
+    title = "Family busy"
