@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -157,8 +158,12 @@ def why_not_texted(phone_e164: str | None, sms_consent: bool) -> NotTexted | Non
     return None if sms_consent else "no-consent"
 
 
+@lru_cache(maxsize=4096)
 def receives_sms(phone_e164: str) -> bool:
-    """False for a number known not to be a mobile (a landline, a toll-free or VoIP number)."""
+    """False for a number known not to be a mobile (a landline, a toll-free or VoIP number).
+
+    Cached: each booking and each send asks, and parsing costs more than the rest of the policy.
+    """
     try:
         number = phonenumbers.parse(phone_e164, None)
     except phonenumbers.NumberParseException:

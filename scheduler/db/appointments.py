@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -76,23 +76,43 @@ async def page(
 
 
 appointment_table = Appointment.__table__  # type: ignore[attr-defined]
-# A prebuilt INSERT rather than the ORM's unit of work: a new appointment needs none of its
-# bookkeeping, and the object is only read afterwards (every booking runs it).
-INSERT: Final = appointment_table.insert()
+site_table = Site.__table__  # type: ignore[attr-defined]
+
+
+def _insert_at_fitting_site() -> Any:
+    """INSERT ... SELECT of one appointment, written only when its site takes its visit address:
+    a home site with one, any other site without. The check rides on the INSERT (no statement
+    more per booking); a refusal is told apart afterwards, on the rare path."""
+    columns = list(appointment_table.columns)
+    address = bindparam("visit_address", type_=appointment_table.c.visit_address.type)
+    at_home = site_table.c.kind == "home"
+    fits = exists().where(
+        site_table.c.id == bindparam("site_id", type_=appointment_table.c.site_id.type),
+        or_(and_(at_home, address.is_not(None)), and_(~at_home, address.is_(None))),
+    )
+    values = select(*[bindparam(column.name, type_=column.type) for column in columns]).where(fits)
+    return appointment_table.insert().from_select([column.name for column in columns], values)
+
+
+# Prebuilt rather than the ORM's unit of work: a new appointment needs none of its bookkeeping,
+# and the object is only read afterwards (every booking runs it).
+INSERT: Final = _insert_at_fitting_site()
 
 
 FAMILY_OVERLAP: Final = "appointment_family_no_overlap"
 """The name of the guard (PostgreSQL constraint, SQLite trigger message) against a family in two places."""
 
 
-async def insert(session: AsyncSession, appointment: Appointment) -> None:
-    """Write a new appointment row, every column from the object.
+async def insert(session: AsyncSession, appointment: Appointment) -> bool:
+    """Write a new appointment row, every column from the object; False (nothing written) when its
+    site does not fit its visit address (see ``site_kind``).
 
     Raises:
         IntegrityError: the database refused it (``family_overlap`` tells the family's guard).
     """
-    await session.execute(INSERT, {column.name: getattr(appointment, column.name)
-                                   for column in appointment_table.columns})
+    result = await session.execute(INSERT, {column.name: getattr(appointment, column.name)
+                                            for column in appointment_table.columns})
+    return bool(getattr(result, "rowcount", 0))
 
 
 def family_overlap(exc: IntegrityError) -> bool:

@@ -73,7 +73,6 @@ async def book(
     reminders, and the interpreter's, are queued in the same transaction too.
     """
     slot, hold_id = await _take_slot(session, calendar, request, now)
-    await _check_visit_address(session, slot, request.visit_address)
     interpreter = await _take_interpreter(session, calendar, request, slot, now, prefer=None)
     family_id = await _upsert_family(session, request.family, slot.interval.start, now)
     if not request.family.sms_consent:
@@ -122,14 +121,15 @@ def _address_required() -> InvalidInput:
                         errors=[{"field": "visit_address", "message": "required for a home visit"}])
 
 
-async def _check_visit_address(session: AsyncSession, slot: Slot, visit_address: str | None) -> None:
-    """A home visit needs the family's address; anywhere else the address is refused (never kept)."""
-    at_home = await _at_home(session, slot)
-    if at_home and not visit_address:
-        raise _address_required()
-    if visit_address and not at_home:
-        raise InvalidInput("visit_address is only for a home visit; this slot is at a site.",
-                           errors=[{"field": "visit_address", "message": "only for a home visit"}])
+async def _visit_address_refused(
+    session: AsyncSession, slot: Slot, visit_address: str | None
+) -> InvalidInput:
+    """Why the appointment's insert wrote nothing: a home visit without the family's address, or an
+    address at a site (never kept)."""
+    if await _at_home(session, slot) and not visit_address:
+        return _address_required()
+    return InvalidInput("visit_address is only for a home visit; this slot is at a site.",
+                        errors=[{"field": "visit_address", "message": "only for a home visit"}])
 
 
 def _family_busy(exc: IntegrityError, start: datetime) -> FamilyBusy:
@@ -215,9 +215,11 @@ async def _insert(
         updated_at=now,
     )
     try:
-        await appointments.insert(session, appointment)
+        inserted = await appointments.insert(session, appointment)
     except IntegrityError as exc:
         raise _family_busy(exc, slot.start) from None
+    if not inserted:  # a home visit needs the family's address, and only a home visit takes one
+        raise await _visit_address_refused(session, slot, request.visit_address)
     return appointment
 
 
