@@ -36,14 +36,16 @@ class AppointmentFacts:
 
 
 def message_context(recipient: Recipient, facts: AppointmentFacts, link: str | None = None) -> MessageContext:
-    """What the recipient's text may say: a home visit's address never, an interpreter's place as they
-    work, and the family's page ``link`` to the family only."""
+    """What the recipient's text may say: a home visit's address never (the family reads "at your
+    home"), an interpreter's place as they work, and the family's page ``link`` to the family only."""
     # A home visit happens at the family's own address: never written in an SMS.
-    label, address = facts.site_label, None if facts.site_kind == "home" else facts.site_address
+    at_home = facts.site_kind == "home"
+    label, address = facts.site_label, None if at_home else facts.site_address
     if recipient == "interpreter":
         label, address = interpreter_place(label, address, facts.interpreter_mode)
     return MessageContext(start=facts.starts_at.astimezone(facts.zone), site_label=label, site_address=address,
-                          link=link if recipient == "family" else None, site_phone=facts.site_phone)
+                          link=link if recipient == "family" else None, site_phone=facts.site_phone,
+                          at_home=at_home and recipient == "family")
 
 
 def template(event: Event, recipient: Recipient) -> str:

@@ -28,7 +28,7 @@ from notifications.compose import AppointmentFacts, compose
 from notifications.masking import mask_phone
 from notifications.outbox import Event, Recipient
 from notifications.planner import still_to_send
-from notifications.policy import QuietHours
+from notifications.policy import QuietHours, may_text
 from notifications.ports import Change, Claimed, Clock, MessageData, OutboxStore, OutboxTransaction, PageLinks
 from notifications.send_rate import RateLimiter
 from notifications.senders.base import (
@@ -285,8 +285,8 @@ class Dispatcher:
         Decided afresh from the rows read in the claim's transaction, so a cancellation or a move
         committed since the message was queued (or claimed by a dispatcher that died) wins.
         """
-        verdict = still_to_send(job.event, job.status, job.expires_at, job.facts, job.consent and bool(job.phone),
-                                self.quiet, now)
+        reachable = may_text(job.phone, job.consent)
+        verdict = still_to_send(job.event, job.status, job.expires_at, job.facts, reachable, self.quiet, now)
         if verdict is None:
             return None
         if isinstance(verdict, datetime):

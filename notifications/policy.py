@@ -6,7 +6,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
+
+import phonenumbers
 
 DEFAULT_REMINDER_OFFSETS_MINUTES: tuple[int, ...] = (2880,)
 """Reminders of the default policy, in minutes before the start: two days."""
@@ -17,6 +21,14 @@ MORNING_REMINDER_FROM = time(12, 0)
 QUIET_MARGIN = timedelta(minutes=15)
 """A reminder moved out of quiet hours is sent this long before they begin (19:45 for 20:00)."""
 MINUTES_PER_DAY = 24 * 60
+
+NotTexted = Literal["no-phone", "landline", "no-consent"]
+"""Why a person gets no SMS at all: no number, a number that cannot receive SMS, no consent."""
+# A number of these types can receive SMS; so can one whose type the library cannot tell (a
+# number stored before it was checked): only a number known to be something else is refused.
+_TEXTABLE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE,
+                             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+                             phonenumbers.PhoneNumberType.UNKNOWN})
 
 _QUIET_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -133,8 +145,30 @@ def next_allowed_send(at: datetime, zone: ZoneInfo, quiet: QuietHours | None) ->
 
 
 def may_text(phone_e164: str | None, sms_consent: bool) -> bool:
-    """True when a person can be texted: they consented and there is a number to text."""
-    return sms_consent and phone_e164 is not None and phone_e164.strip() != ""
+    """True when a person can be texted: they consented and there is a number that receives SMS."""
+    return why_not_texted(phone_e164, sms_consent) is None
+
+
+def why_not_texted(phone_e164: str | None, sms_consent: bool) -> NotTexted | None:
+    """Why a person is never texted (no number, a landline, no consent), or None when they may be."""
+    if phone_e164 is None or phone_e164.strip() == "":
+        return "no-phone"
+    if not receives_sms(phone_e164):
+        return "landline"
+    return None if sms_consent else "no-consent"
+
+
+@lru_cache(maxsize=4096)
+def receives_sms(phone_e164: str) -> bool:
+    """False for a number known not to be a mobile (a landline, a toll-free or VoIP number).
+
+    Cached: each booking and each send asks, and parsing costs more than the rest of the policy.
+    """
+    try:
+        number = phonenumbers.parse(phone_e164, None)
+    except phonenumbers.NumberParseException:
+        return True  # not ours to judge here: the sender reports a number it cannot text
+    return phonenumbers.number_type(number) in _TEXTABLE_TYPES
 
 
 def _candidates(

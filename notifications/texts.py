@@ -35,6 +35,7 @@ _LANGUAGE_FIELDS = {
     "when": {"date", "time"},
     "place": {"site_label"},
     "place_with_address": {"site_label", "site_address"},
+    "place_at_home": set(),
 }
 _EVENT_FIELDS = {"text": {"when", "place"}, "link": {"link"}, "phone": {"site_phone"}}
 # Ever shorter forms of a text, tried until one fits the language's segment budget.
@@ -64,6 +65,8 @@ class MessageContext:
     link: str | None = None
     """The family's page short link, to confirm or cancel."""
     site_phone: str | None = None
+    at_home: bool = False
+    """A home visit: the place reads "at your home" (``place_at_home``), never an address."""
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.utcoffset() is None:
@@ -100,6 +103,7 @@ class LanguageTexts:
     when: str
     place: str
     place_with_address: str
+    place_at_home: str
     max_segments: int
     gsm7_spelling: Mapping[str, str]
     events: Mapping[str, EventTexts]
@@ -260,7 +264,9 @@ def _compose(
         date=_date(texts, ctx.start, short_date),
         time=format_time(ctx.start.time(), texts.time, locale=texts.locale),
     )
-    if with_address and ctx.site_address:
+    if ctx.at_home:
+        place = texts.place_at_home
+    elif with_address and ctx.site_address:
         place = texts.place_with_address.format(site_label=ctx.site_label, site_address=ctx.site_address)
     else:
         place = texts.place.format(site_label=ctx.site_label)
@@ -301,6 +307,7 @@ def _parse_language(path: Path) -> LanguageTexts:
         when=data["when"],
         place=data["place"],
         place_with_address=data["place_with_address"],
+        place_at_home=data["place_at_home"],
         max_segments=int(data["max_segments"]),
         gsm7_spelling=dict(data.get("gsm7_spelling", {})),
         events=events,

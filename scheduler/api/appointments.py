@@ -13,14 +13,14 @@ from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, c
 from scheduler.api.inputs import ApiDate
 from scheduler.api.views import appointment_out
 from scheduler.domain.errors import InvalidInput
-from scheduler.phones import normalize_mobile
+from scheduler.phones import normalize_phone
 from scheduler.services import appointments, booking
 
 
 def booking_request(data: s.AppointmentCreate) -> booking.BookingRequest:
-    """The service-layer request, with the phone normalised to E.164."""
+    """The service-layer request, with the phone normalised to E.164 (a landline too: it gets no SMS)."""
     family = data.family
-    phone = normalize_mobile(family.phone) if family.phone else None
+    phone = normalize_phone(family.phone) if family.phone else None
     return booking.BookingRequest(
         service_id=data.service_id,
         start=data.start,
@@ -29,6 +29,7 @@ def booking_request(data: s.AppointmentCreate) -> booking.BookingRequest:
         site_id=data.site_id,
         note=data.note,
         interpreter_language=data.interpreter_language,
+        visit_address=data.visit_address,
     )
 
 
@@ -80,7 +81,8 @@ class AppointmentController(Controller):
     async def reschedule(
         self, data: s.RescheduleIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
-        return appointment_out(await appointments.reschedule(svc, appointment_id, data.start, data.staff_id))
+        return appointment_out(await appointments.reschedule(svc, appointment_id, data.start, data.staff_id,
+                                                             data.site_id))
 
     @post("/{appointment_id:str}/outcome", operation_id="record_outcome", summary="Record what happened",
           status_code=200)

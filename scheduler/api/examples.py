@@ -46,6 +46,10 @@ APPOINTMENT = {"id": APPOINTMENT_ID, "status": "booked", "start": START, "end": 
                "staff_id": STAFF_ID, "site_id": SITE_ID, "family": FAMILY, "interpreter": BOOKED_INTERPRETER,
                "created_at": "2026-11-20T14:03:00+01:00"}
 
+MESSAGE = {"id": "3d4e5f6a7b8c49d0e1f2a3b4c5d6e7f8", "recipient": "family", "kind": "reminder-2880@0",
+           "status": "sent", "due_at": "2026-11-23T09:00:00+01:00", "to": "+33 6•• ••• •78", "segments": 1,
+           "provider_status": "delivered", "error_code": None, "sent_at": "2026-11-23T09:00:04+01:00"}
+
 EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.SiteCreate: SITE,
     s.SiteUpdate: {"public_label": "CCAS, accueil (2e étage)", "phone": "01 43 94 33 00"},
@@ -90,12 +94,12 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.AppointmentInterpreterOut: BOOKED_INTERPRETER,
     s.AppointmentOut: APPOINTMENT,
     s.CancelIn: {"reason": "la famille a déménagé"},
-    s.RescheduleIn: {"start": "2026-12-02T10:00:00+01:00"},
+    s.RescheduleIn: {"start": "2026-12-02T10:00:00+01:00", "site_id": None, "staff_id": None},
     s.OutcomeIn: {"status": "attended"},
     s.HealthOut: {"status": "ok", "database": "ok", "dispatcher": "running", "version": "1.0.0"},
-    s.MessageOut: {"id": "3d4e5f6a7b8c49d0e1f2a3b4c5d6e7f8", "recipient": "family", "kind": "reminder-2880@0",
-                   "status": "sent", "due_at": "2026-11-23T09:00:00+01:00", "to": "+33 6•• ••• •78", "segments": 1,
-                   "provider_status": "delivered", "error_code": None, "sent_at": "2026-11-23T09:00:04+01:00"},
+    s.MessageOut: MESSAGE,
+    # A family whose only number is a landline: booked, never texted, and told why.
+    s.MessagePage: {"items": [], "family_not_texted": "landline"},
     s.ReplyOut: {"id": "4e5f6a7b8c9d40e1f2a3b4c5d6e7f8a9", "appointment_id": APPOINTMENT_ID,
                  "received_at": "2026-11-23T18:12:40+01:00", "text": "Je serai en retard de 10 minutes",
                  "sender": "+33 6•• ••• •78"},

@@ -21,13 +21,13 @@ class MessageController(Controller):
     @get("/", operation_id="list_appointment_messages", summary="List an appointment's SMS")
     async def list_messages(
         self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
-    ) -> s.Page[s.MessageOut]:
-        views = await messages.appointment_messages(svc, appointment_id)
+    ) -> s.MessagePage:
+        found = await messages.appointment_messages(svc, appointment_id)
         items = [
             s.MessageOut(id=view.message.id, recipient=view.message.recipient, kind=view.message.kind,
                          status=view.message.status, due_at=view.due_at, to=view.to, segments=view.message.segments,
                          provider_status=view.message.provider_status, error_code=view.message.error_code,
                          sent_at=view.sent_at)
-            for view in views
+            for view in found.views
         ]
-        return s.Page(items=items, next_cursor=None)
+        return s.MessagePage(items=items, next_cursor=None, family_not_texted=found.family_not_texted)

@@ -533,7 +533,9 @@ class FamilyIn(Strict):
     """The family: a reference (never a name), and how and whether to text it."""
 
     reference: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")]
-    phone: MobileText | None = None
+    phone: PhoneText | None = Field(
+        None, description="French or international; a landline is kept but never texted (answered in E.164)."
+    )
     language: Language = "fr"
     sms_consent: ExactBool = False
 
@@ -562,6 +564,10 @@ class AppointmentCreate(Strict):
     family: FamilyIn
     interpreter_language: Language | None = None
     note: Annotated[str, Field(max_length=2000), MULTI_LINE] | None = None
+    visit_address: Address | None = Field(
+        None, description="The family's address: required for a home visit (a site of kind `home`), "
+        "refused elsewhere."
+    )
 
 
     @field_validator("interpreter_language")
@@ -593,6 +599,8 @@ class AppointmentOut(BaseModel):
     family: FamilyOut
     interpreter: AppointmentInterpreterOut | None = None
     note: str | None = None
+    visit_address: str | None = Field(
+        None, description="A home visit's address (null elsewhere, and once erased by retention).")
     created_at: datetime
 
 
@@ -606,7 +614,10 @@ class RescheduleIn(Strict):
     """Where to move the appointment."""
 
     start: ApiDateTime
-    staff_id: Ident | None = None
+    staff_id: Ident | None = Field(
+        None, description="Another staff member; by default the appointment keeps its own.")
+    site_id: Ident | None = Field(
+        None, description="Another site; by default the appointment stays at its own.")
 
 
 class OutcomeIn(Strict):
@@ -637,6 +648,14 @@ class MessageOut(BaseModel):
     provider_status: str | None
     error_code: str | None
     sent_at: datetime | None
+
+
+class MessagePage(Page[MessageOut]):
+    """An appointment's SMS, and why its family is never texted, if it is not."""
+
+    family_not_texted: Literal["no-phone", "landline", "no-consent"] | None = Field(
+        None, description="Why the family gets no SMS at all: no phone, a landline (no SMS), or no consent; "
+        "null when it is texted.")
 
 
 class ReplyOut(BaseModel):

@@ -31,5 +31,6 @@ def appointment_out(found: AppointmentView) -> s.AppointmentOut:
                            sms_consent=family.sms_consent),
         interpreter=interpreter,
         note=appointment.note,
+        visit_address=appointment.visit_address,
         created_at=appointment.created_at.astimezone(zone),
     )

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -75,15 +76,48 @@ async def page(
 
 
 appointment_table = Appointment.__table__  # type: ignore[attr-defined]
-# A prebuilt INSERT rather than the ORM's unit of work: a new appointment needs none of its
-# bookkeeping, and the object is only read afterwards (every booking runs it).
-INSERT: Final = appointment_table.insert()
+site_table = Site.__table__  # type: ignore[attr-defined]
 
 
-async def insert(session: AsyncSession, appointment: Appointment) -> None:
-    """Write a new appointment row, every column from the object."""
-    await session.execute(INSERT, {column.name: getattr(appointment, column.name)
-                                   for column in appointment_table.columns})
+def _insert_at_fitting_site() -> Any:
+    """INSERT ... SELECT of one appointment, written only when its site takes its visit address:
+    a home site with one, any other site without. The check rides on the INSERT (no statement
+    more per booking); a refusal is told apart afterwards, on the rare path."""
+    columns = list(appointment_table.columns)
+    address = bindparam("visit_address", type_=appointment_table.c.visit_address.type)
+    at_home = site_table.c.kind == "home"
+    fits = exists().where(
+        site_table.c.id == bindparam("site_id", type_=appointment_table.c.site_id.type),
+        or_(and_(at_home, address.is_not(None)), and_(~at_home, address.is_(None))),
+    )
+    values = select(*[bindparam(column.name, type_=column.type) for column in columns]).where(fits)
+    return appointment_table.insert().from_select([column.name for column in columns], values)
+
+
+# Prebuilt rather than the ORM's unit of work: a new appointment needs none of its bookkeeping,
+# and the object is only read afterwards (every booking runs it).
+INSERT: Final = _insert_at_fitting_site()
+
+
+FAMILY_OVERLAP: Final = "appointment_family_no_overlap"
+"""The name of the guard (PostgreSQL constraint, SQLite trigger message) against a family in two places."""
+
+
+async def insert(session: AsyncSession, appointment: Appointment) -> bool:
+    """Write a new appointment row, every column from the object; False (nothing written) when its
+    site does not fit its visit address (see ``site_kind``).
+
+    Raises:
+        IntegrityError: the database refused it (``family_overlap`` tells the family's guard).
+    """
+    result = await session.execute(INSERT, {column.name: getattr(appointment, column.name)
+                                            for column in appointment_table.columns})
+    return bool(getattr(result, "rowcount", 0))
+
+
+def family_overlap(exc: IntegrityError) -> bool:
+    """Whether the database refused a write because the family would be in two places at once."""
+    return FAMILY_OVERLAP in str(exc.orig)
 
 
 async def locked(session: AsyncSession, appointment_id: str) -> Appointment | None:
@@ -123,3 +157,25 @@ async def any_to_come(session: AsyncSession, column: Any, ident: str, statuses: 
         col(Appointment.ends_at) > now,
     )
     return (await session.execute(future.limit(1))).first() is not None
+
+
+async def site_kind(session: AsyncSession, site_id: str) -> str | None:
+    """The kind of a site (``home`` for home visits), or None for an unknown site."""
+    kind: str | None = (await session.execute(select(col(Site.kind)).where(col(Site.id) == site_id))).scalar()
+    return kind
+
+
+async def erase_visit_addresses_unseen_since(session: AsyncSession, limit: datetime) -> int:
+    """Erase the home visit addresses of families with no appointment since ``limit``; how many.
+
+    The same families as ``families.erase_phones_unseen_since``: an address is the family's data.
+    """
+    last = col(Family.last_appointment_at)
+    unseen = select(col(Family.id)).where(
+        or_(last < limit, and_(last.is_(None), col(Family.created_at) < limit)))
+    result = await session.execute(
+        update(Appointment)
+        .where(col(Appointment.visit_address).is_not(None), col(Appointment.family_id).in_(unseen))
+        .values(visit_address=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

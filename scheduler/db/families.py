@@ -67,3 +67,12 @@ async def erase_phones_unseen_since(session: AsyncSession, limit: datetime, now:
         .values(phone=None, sms_consent=False, updated_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def lock(session: AsyncSession, family_id: str) -> None:
+    """Lock the family's row for the rest of the transaction (PostgreSQL; SQLite is serialised).
+
+    A booking's upsert takes the same lock: changes to one family's appointments take turns, so
+    the overlap guard sees the other's committed row instead of both waiting on each other.
+    """
+    await session.execute(select(col(Family.id)).where(col(Family.id) == family_id).with_for_update())

@@ -80,7 +80,7 @@ EVENT_COLUMNS: Final = (
     appointment.c.sequence, _as_stored(appointment.c.updated_at), appointment.c.note,
     appointment.c.interpreter_language, appointment.c.staff_hold_id, appointment.c.site_id, family.c.reference,
     service.c.name.label("service_name"), service.c.capacity, site.c.name.label("site_name"), site.c.kind,
-    site.c.address, site.c.timezone,
+    site.c.address, site.c.timezone, appointment.c.visit_address,
 )
 
 # The same columns for a booking an interpreter was released from: cancelled, at the times, site
@@ -91,7 +91,7 @@ RELEASED_EVENT_COLUMNS: Final[tuple[Any, ...]] = (
     _as_stored(release.c.ends_at), release.c.sequence, _as_stored(release.c.released_at, "updated_at"),
     null().label("note"), null().label("interpreter_language"), release.c.staff_hold_id, release.c.site_id,
     family.c.reference, service.c.name.label("service_name"), service.c.capacity, site.c.name.label("site_name"),
-    site.c.kind, site.c.address, site.c.timezone,
+    site.c.kind, site.c.address, site.c.timezone, null().label("visit_address"),
 )
 
 
@@ -119,6 +119,8 @@ class EventRow(NamedTuple):
     kind: str
     address: str | None
     timezone: str
+    visit_address: str | None = None
+    """A home visit's address: the service decides which feeds show it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,7 +207,11 @@ class HoldRecord(SQLModel, table=True):
 
 
 class Appointment(SQLModel, table=True):
-    """A family's appointment with a staff member at a site."""
+    """A family's appointment with a staff member at a site.
+
+    The database itself forbids two active appointments of one family from overlapping: an
+    exclusion constraint on PostgreSQL, triggers on SQLite (migration 0009).
+    """
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     status: str = Field(default="booked", max_length=16)
@@ -225,6 +229,8 @@ class Appointment(SQLModel, table=True):
     interpreter_agency: str | None = Field(default=None, max_length=120)
     interpreter_reference: str | None = Field(default=None, max_length=120)
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    visit_address: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """A home visit's address: the family's data, erased with it (retention)."""
     cancel_reason: str | None = Field(default=None, max_length=500)
     sequence: int = 0
     created_at: datetime

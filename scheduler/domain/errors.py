@@ -87,3 +87,10 @@ class RuleOverlap(InvalidInput):
     def __init__(self, other_rule_id: str, day: str) -> None:
         super().__init__(f"This rule meets rule {other_rule_id!r} (first on {day}): one person cannot be "
                          "in two places at once.", other_rule_id=other_rule_id, first_meeting=day)
+
+
+class FamilyBusy(ConflictError):
+    """The family already has an active appointment at an overlapping time."""
+
+    code = "family-busy"
+    title = "Family busy"

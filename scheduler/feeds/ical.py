@@ -60,6 +60,8 @@ class FeedEvent:
     participants: int = 1
     interpreter_language: str | None = None
     note: str | None = None
+    visit_address: str | None = None
+    """A home visit's address, given only for a feed allowed to show it (its worker's)."""
 
     def __post_init__(self) -> None:
         for name in ("start", "end", "last_modified"):
@@ -337,9 +339,10 @@ def _summary(event: FeedEvent, privacy: Privacy) -> str:
 
 
 def _location(event: FeedEvent) -> str:
-    # A home visit happens at the family's address, which must never leave the service.
+    # A home visit happens at the family's address: only the feeds given it show it.
     if event.site_kind == "home":
-        return HOME_VISIT_LOCATION
+        address = event.visit_address
+        return f"{HOME_VISIT_LOCATION} : {address}" if address else HOME_VISIT_LOCATION
     if event.site_address:
         return f"{event.site_label}, {event.site_address}"
     return event.site_label

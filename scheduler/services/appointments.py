@@ -68,12 +68,14 @@ async def cancel(deps: Collaborators, appointment_id: str, reason: str | None) -
 
 
 async def reschedule(
-    deps: Collaborators, appointment_id: str, start: datetime, staff_id: str | None
+    deps: Collaborators, appointment_id: str, start: datetime, staff_id: str | None,
+    site_id: str | None = None,
 ) -> AppointmentView:
-    """Move an appointment to the slot starting at ``start`` (see ``booking.reschedule``)."""
+    """Move an appointment to the slot starting at ``start``, at its site and with its staff member
+    unless named (see ``booking.reschedule``)."""
     async with deps.db.write() as session:
         await booking.reschedule(session, deps.calendar, deps.planner, appointment_id, start, staff_id,
-                                 deps.clock.now())
+                                 deps.clock.now(), site_id)
         return await _view(session, appointment_id)
 
 

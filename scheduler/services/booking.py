@@ -1,7 +1,8 @@
 """Booking use cases: book, cancel, reschedule and record the outcome, one transaction each.
 
 The slot engine gives the friendly answer ("that time is not a free slot"); the hold rows give
-the guarantee: the database refuses a second booking of a resource at an overlapping time.
+the guarantee: the database refuses a second booking of a resource at an overlapping time. The
+database refuses a family in two places at once the same way (``FamilyBusy``).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import appointments, families, interpreter_releases, outbox
 from scheduler.db import holds as hold_store
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.tables import Appointment, Family
-from scheduler.domain.errors import ConflictError, NotFound, SlotUnavailable
+from scheduler.domain.errors import ConflictError, FamilyBusy, InvalidInput, NotFound, SlotUnavailable
 from scheduler.domain.events import APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, SYSTEM
 from scheduler.domain.intervals import Interval, utc
 from scheduler.domain.slots import Slot
@@ -58,6 +60,8 @@ class BookingRequest:
     site_id: str | None = None
     note: str | None = None
     interpreter_language: str | None = None
+    visit_address: str | None = None
+    """The family's address, for a home visit (a site of kind ``home``) and only there."""
 
 
 async def book(
@@ -108,6 +112,34 @@ async def _take_slot(
         if hold_id is not None:
             return slot, hold_id
     raise SlotUnavailable(f"No free slot of this service starts at {request.start.isoformat()}.")
+
+
+async def _at_home(session: AsyncSession, slot: Slot) -> bool:
+    """Whether the slot is a home visit (its site is of kind ``home``)."""
+    return slot.site_id is not None and await appointments.site_kind(session, slot.site_id) == "home"
+
+
+def _address_required() -> InvalidInput:
+    return InvalidInput("A home visit needs the family's address (visit_address).",
+                        errors=[{"field": "visit_address", "message": "required for a home visit"}])
+
+
+async def _visit_address_refused(
+    session: AsyncSession, slot: Slot, visit_address: str | None
+) -> InvalidInput:
+    """Why the appointment's insert wrote nothing: a home visit without the family's address, or an
+    address at a site (never kept)."""
+    if await _at_home(session, slot) and not visit_address:
+        return _address_required()
+    return InvalidInput("visit_address is only for a home visit; this slot is at a site.",
+                        errors=[{"field": "visit_address", "message": "only for a home visit"}])
+
+
+def _family_busy(exc: IntegrityError, start: datetime) -> FamilyBusy:
+    """The 409 for a write the family's overlap guard refused; any other refusal is re-raised as is."""
+    if not appointments.family_overlap(exc):
+        raise exc
+    return FamilyBusy(f"The family already has an appointment at a time overlapping {start.isoformat()}.")
 
 
 async def _take_interpreter(
@@ -181,10 +213,16 @@ async def _insert(
         ends_at=slot.interval.end,
         staff_hold_id=hold_id,
         note=request.note,
+        visit_address=request.visit_address,
         created_at=now,
         updated_at=now,
     )
-    await appointments.insert(session, appointment)
+    try:
+        inserted = await appointments.insert(session, appointment)
+    except IntegrityError as exc:
+        raise _family_busy(exc, slot.start) from None
+    if not inserted:  # a home visit needs the family's address, and only a home visit takes one
+        raise await _visit_address_refused(session, slot, request.visit_address)
     return appointment
 
 
@@ -226,8 +264,13 @@ async def reschedule(
     start: datetime,
     staff_id: str | None,
     now: datetime,
+    site_id: str | None = None,
 ) -> Appointment:
-    """Move the appointment to another free slot; on any refusal nothing changes (one transaction)."""
+    """Move the appointment to another free slot; on any refusal nothing changes (one transaction).
+
+    It stays at its site and with its staff member unless ``site_id`` or ``staff_id`` names
+    another: a start free only elsewhere is SlotUnavailable, never a silent move.
+    """
     appointment = await get_for_update(session, appointment_id)
     if appointment.status not in ACTIVE:
         raise AppointmentClosed(f"An appointment marked {appointment.status} cannot be moved.")
@@ -239,14 +282,24 @@ async def reschedule(
         await hold_store.release(session, appointment.interpreter_hold_id)
     request = BookingRequest(
         appointment.service_id, start, FamilyData("", None, "fr", False), staff_id or appointment.staff_id,
+        site_id or appointment.site_id,
         interpreter_language=appointment.interpreter_language if needs_interpreter else None,
     )
     slot, hold_id = await _take_slot(session, calendar, request, now)
+    if not await _at_home(session, slot):
+        appointment.visit_address = None  # the family's address is kept only for a visit to it
+    elif not appointment.visit_address:
+        raise _address_required()
     # The interpreter moves too, or the whole move fails (and this transaction rolls back).
     interpreter = await _take_interpreter(session, calendar, request, slot, now, prefer=appointment.interpreter_id)
+    await families.lock(session, appointment.family_id)  # a booking of the family waits, or we do
     _move(appointment, slot, hold_id, now)
     if interpreter is not None:
         appointment.interpreter_id, appointment.interpreter_hold_id = interpreter
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise _family_busy(exc, slot.start) from None
     await families.touch_last_appointment(session, appointment.family_id)
     # The pool may give the new time to another interpreter: the first one is told it is off.
     switched = previous is not None and previous.interpreter_id != appointment.interpreter_id

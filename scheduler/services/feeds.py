@@ -301,7 +301,8 @@ async def serve(
         # The version was read first: a change landing in between makes the body newer than
         # its ETag, never older, and the next request sees a new version and rebuilds.
         rows = await store.event_rows(session, _selection(feed, window))
-        renders = render_events(spec, rows, bodies.renders(feed.id))
+        renders = render_events(spec, rows, bodies.renders(feed.id),
+                                visit_addresses=shows_visit_addresses(feed.owner_kind, spec.privacy))
         body = assemble_feed(spec, [rendered for _, rendered in renders.values()])
         bodies.builds += 1
         bodies.put(feed.id, version.etag, body, renders)
@@ -343,7 +344,16 @@ def _etag(spec: FeedSpec, window: Window, groups: Iterable[tuple[Any, ...]]) -> 
     return f'"{digest.hexdigest()}"'
 
 
-def render_events(spec: FeedSpec, rows: Sequence[store.EventRow], previous: Renders) -> Renders:
+def shows_visit_addresses(owner_kind: str, privacy: Privacy) -> bool:
+    """A home visit's address goes to its worker (a staff feed above ``busy``) and to a site's feed
+    at ``full`` only: a site feed is shared more widely, an interpreter's never shows it."""
+    staff_sees = owner_kind == "staff" and privacy in ("full", "standard")
+    return staff_sees or (owner_kind == "site" and privacy == "full")
+
+
+def render_events(
+    spec: FeedSpec, rows: Sequence[store.EventRow], previous: Renders, *, visit_addresses: bool = False
+) -> Renders:
     """Every row's event rendered for ``spec``; a collective session's bookings become one event.
 
     An event whose source (privacy, UID domain and row, or merged session) equals the one it
@@ -358,10 +368,10 @@ def render_events(spec: FeedSpec, rows: Sequence[store.EventRow], previous: Rend
         if row.capacity > 1:
             collective.append(row)
             continue
-        source: Hashable = (spec.privacy, spec.domain, row)
+        source: Hashable = (spec.privacy, spec.domain, visit_addresses, row)
         kept = previous.get(row.id)
         if kept is None or kept[0] != source:
-            kept = (source, _render(spec, _event(row)))
+            kept = (source, _render(spec, _event(row, visit_addresses)))
         renders[row.id] = kept
     for event in _sessions(collective):
         source = (spec.privacy, spec.domain, event)
@@ -390,7 +400,7 @@ def _sessions(rows: Sequence[store.EventRow]) -> list[FeedEvent]:
     return [replace(group_collective(members)[0], appointment_id=key) for key, members in sessions.items()]
 
 
-def _event(row: store.EventRow) -> FeedEvent:
+def _event(row: store.EventRow, visit_address: bool = False) -> FeedEvent:
     return FeedEvent(
         appointment_id=row.id,
         start=as_utc(row.starts_at),
@@ -406,4 +416,5 @@ def _event(row: store.EventRow) -> FeedEvent:
         family_reference=row.reference,
         interpreter_language=row.interpreter_language,
         note=row.note,
+        visit_address=row.visit_address if visit_address else None,
     )

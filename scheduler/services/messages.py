@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.masking import mask_phone
+from notifications.policy import NotTexted, why_not_texted
 from scheduler.db import outbox
 from scheduler.db.tables import Appointment, Family, Interpreter, Site
 from scheduler.domain.zones import DEFAULT_TIMEZONE, zone
@@ -28,10 +29,22 @@ class MessageView:
     sent_at: datetime | None
 
 
-async def appointment_messages(deps: Collaborators, appointment_id: str) -> list[MessageView]:
+@dataclass(frozen=True, slots=True)
+class AppointmentMessages:
+    """An appointment's texts, and why its family gets none at all (None when it may be texted)."""
+
+    views: list[MessageView]
+    family_not_texted: NotTexted | None
+
+
+async def appointment_messages(deps: Collaborators, appointment_id: str) -> AppointmentMessages:
     """The appointment's texts, oldest first, read in one transaction; NotFound for an unknown appointment."""
     async with deps.db.read() as session:
-        return await of_appointment(session, appointment_id)
+        views = await of_appointment(session, appointment_id)
+        appointment = await admin.get(session, Appointment, appointment_id, "appointment")
+        family = await session.get(Family, appointment.family_id)
+        why = why_not_texted(family.phone, family.sms_consent) if family else "no-phone"
+        return AppointmentMessages(views, why)
 
 
 async def of_appointment(session: AsyncSession, appointment_id: str) -> list[MessageView]:

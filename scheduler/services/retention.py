@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db import families, family_links, interpreter_releases
+from scheduler.db import appointments, families, family_links, interpreter_releases
 from scheduler.services.feeds import CANCELLED_KEPT
 
 
 async def erase_expired_phones(session: AsyncSession, now: datetime, retention: timedelta) -> int:
-    """Erase the phone of families whose last appointment is older than ``retention``; how many."""
+    """Erase the phone of families whose last appointment is older than ``retention``, and their home
+    visit addresses; how many phones."""
+    await appointments.erase_visit_addresses_unseen_since(session, now - retention)
     return await families.erase_phones_unseen_since(session, now - retention, now)
 
 
