@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from scheduler.db.tables import ApiKey
+from scheduler.ports import MonotonicClock, system_monotonic
 from scheduler.services import admin, idempotency
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
 from scheduler.services.paging import PageOf
@@ -66,8 +66,10 @@ def hash_key(key: str) -> str:
 class KeyRing:
     """Finds the principal behind a key: the settings' admin key, or a stored key."""
 
-    def __init__(self, db: Database, admin_key: str | None, cache_entries: int = CACHE_ENTRIES) -> None:
+    def __init__(self, db: Database, admin_key: str | None, cache_entries: int = CACHE_ENTRIES,
+                 monotonic: MonotonicClock = system_monotonic) -> None:
         self._db = db
+        self._monotonic = monotonic
         self._cache_entries = cache_entries
         self._admin_hash = hash_key(admin_key) if admin_key else None
         self._cache: dict[str, tuple[float, Principal | None]] = {}
@@ -78,7 +80,7 @@ class KeyRing:
         if self._admin_hash and hmac.compare_digest(digest, self._admin_hash):
             return Principal(SETTINGS_ADMIN_ID, "CRENEAU_ADMIN_API_KEY", frozenset({"admin"}))
         cached = self._cache.get(digest)
-        if cached and cached[0] > time.monotonic():
+        if cached and cached[0] > self._monotonic():
             return cached[1]
         found = await self._lookup(digest)
         self._remember(digest, found)
@@ -87,7 +89,7 @@ class KeyRing:
     def _remember(self, digest: str, found: Principal | None) -> None:
         # Wrong keys are remembered too (a flood of them costs no query each), so the cache is
         # bounded: past the bound, expired entries go, and if that frees nothing, all of them.
-        now = time.monotonic()
+        now = self._monotonic()
         if len(self._cache) >= self._cache_entries:
             self._cache = {key: entry for key, entry in self._cache.items() if entry[0] > now}
             if len(self._cache) >= self._cache_entries:

@@ -28,7 +28,6 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
-from time import monotonic
 from typing import Any, Final, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +46,7 @@ from scheduler.feeds.ical import (
     group_collective,
     render_event,
 )
+from scheduler.ports import MonotonicClock, system_monotonic
 
 OwnerKind = Literal["staff", "site", "interpreter"]
 OWNERS: dict[str, tuple[Any, str]] = {
@@ -210,8 +210,9 @@ class LiveFeeds:
     """
 
     def __init__(self, db: Database, seconds: float = TOKEN_CACHE_SECONDS,
-                 max_entries: int = TOKEN_CACHE_ENTRIES) -> None:
+                 max_entries: int = TOKEN_CACHE_ENTRIES, monotonic: MonotonicClock = system_monotonic) -> None:
         self._db = db
+        self._monotonic = monotonic
         self._seconds = seconds
         self._max_entries = max_entries
         self._entries: dict[str, _Lookup] = {}
@@ -221,10 +222,10 @@ class LiveFeeds:
         token_hash = hash_token(token)
         generation = self._db.generation  # read before the query: a write landing during it invalidates
         cached = self._entries.get(token_hash)
-        if cached is not None and cached.generation == generation and cached.expires > monotonic():
+        if cached is not None and cached.generation == generation and cached.expires > self._monotonic():
             return cached.feed
         feed = await resolve(session, token)
-        self._remember(token_hash, _Lookup(feed, generation, monotonic() + self._seconds))
+        self._remember(token_hash, _Lookup(feed, generation, self._monotonic() + self._seconds))
         return feed
 
     def _remember(self, token_hash: str, lookup: _Lookup) -> None:

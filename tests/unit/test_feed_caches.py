@@ -213,10 +213,8 @@ def table(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    now = [1000.0]
-    monkeypatch.setattr(service, "monotonic", lambda: now[0])
-    return now
+def clock() -> list[float]:
+    return [1000.0]
 
 
 def resolve(feeds: LiveFeeds, token: str = "tok") -> service.ResolvedFeed:
@@ -224,7 +222,7 @@ def resolve(feeds: LiveFeeds, token: str = "tok") -> service.ResolvedFeed:
 
 
 def test_a_token_is_looked_up_once_within_the_time_to_live(table: FakeStore, clock: list[float]) -> None:
-    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"))
+    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"), monotonic=lambda: clock[0])
     assert resolve(feeds).id == resolve(feeds).id == "feed-1"
     assert table.lookups == 1
 
@@ -232,7 +230,7 @@ def test_a_token_is_looked_up_once_within_the_time_to_live(table: FakeStore, clo
 def test_a_revocation_by_another_process_is_seen_within_the_time_to_live(
     table: FakeStore, clock: list[float]
 ) -> None:
-    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"))
+    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"), monotonic=lambda: clock[0])
     resolve(feeds)
     table.live = False  # revoked by another worker: this process's generation does not move
 
@@ -245,7 +243,7 @@ def test_a_revocation_by_another_process_is_seen_within_the_time_to_live(
 
 def test_a_write_of_this_process_drops_the_cached_look_ups(table: FakeStore, clock: list[float]) -> None:
     db = Database.from_url("sqlite+aiosqlite://")
-    feeds = LiveFeeds(db)
+    feeds = LiveFeeds(db, monotonic=lambda: clock[0])
     resolve(feeds)
     table.live = False
     db.generation += 1  # what Database.write() does after the revocation commits
@@ -255,7 +253,7 @@ def test_a_write_of_this_process_drops_the_cached_look_ups(table: FakeStore, clo
 
 
 def test_unknown_tokens_are_not_cached_and_the_cache_is_bounded(table: FakeStore, clock: list[float]) -> None:
-    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"), max_entries=2)
+    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"), max_entries=2, monotonic=lambda: clock[0])
     table.live = False
     for _ in range(2):
         with pytest.raises(FeedNotFound):
