@@ -32,6 +32,7 @@ from scheduler.api.keys import ApiKeyController
 from scheduler.api.messages import MessageController
 from scheduler.api.metrics import MetricsController
 from scheduler.api.openapi import document_errors, document_examples
+from scheduler.api.openapi_document import finish_document
 from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.replies import ReplyController
 from scheduler.api.slot_cache import SlotPageCache
@@ -104,7 +105,8 @@ def create_app(
         plugins=[InputsPlugin()],
         before_request=_require_json,
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[jobs.start, document_errors, document_examples, gc_tuning.settle_after_start_up],
+        on_startup=[jobs.start, document_errors, document_examples, finish_document,
+                    gc_tuning.settle_after_start_up],
         on_shutdown=[jobs.stop, dispatcher.aclose, sender.aclose, db.dispose,
                      partial(limits.__aexit__, None, None, None)],
         openapi_config=_openapi(),
