@@ -43,6 +43,7 @@ from scheduler.db.engine import Database
 from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http import api_docs
+from scheduler.http.allow import allow_every_method
 from scheduler.http.headers import SecurityHeaders
 from scheduler.http.json_depth import refuse_deep_json
 from scheduler.jobs import Jobs
@@ -104,6 +105,7 @@ def create_app(
         # ApiDate parameters, and the 422 on a control character in a URL (after the key check).
         plugins=[InputsPlugin()],
         before_request=_require_json,
+        before_send=[allow_every_method],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[jobs.start, document_errors, document_examples, finish_document,
                     gc_tuning.settle_after_start_up],
