@@ -28,7 +28,9 @@ CONFIG = f"package_name_override: {PACKAGE}\nproject_name_override: creneau-clie
 
 
 @pytest.fixture(scope="module")
-def generation(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+def generation(
+    server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> subprocess.CompletedProcess[str]:
     folder = tmp_path_factory.mktemp("client")
     document = folder / "openapi.json"
     document.write_bytes(httpx.get(server.base_url + "/schema/openapi.json", timeout=10).content)
