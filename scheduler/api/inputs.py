@@ -56,8 +56,9 @@ def _lines(value: str) -> str:
 
 
 # The same rules as JSON Schema patterns, for the OpenAPI document (``input_rules`` says why).
-ONE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ud800-\\udfff]*$"
-MULTI_LINE_PATTERN = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ud800-\\udfff]*$"
+# Unpaired surrogates, refused too, are left out: JSON Schema validators take no surrogate range.
+ONE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+MULTI_LINE_PATTERN = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
 # Years 1900 to 2999, the service's window, as the start of a written date or instant.
 DATE_WINDOW_PATTERN = "^(19|2[0-9])[0-9]{2}-"
 
