@@ -72,7 +72,8 @@ async def replay(
         await records.forget(session, record)
         return None
     if record.request_hash[:32] != digest[:32]:
-        raise IdempotencyKeyReused("This Idempotency-Key was already used for another operation.")
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for another operation (another method or path).")
     if record.request_hash != digest:
         raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
     return StoredResponse(record.status_code, record.response_body)
