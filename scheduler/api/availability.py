@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
-from scheduler.services import catalogue, weekly_rules
+from scheduler.services import absences, catalogue, weekly_rules
 from scheduler.services.weekly_rules import RuleView
 
 
@@ -30,7 +30,7 @@ def _hhmm(value: time) -> str:
 
 
 def absence_out(row: Any) -> s.AbsenceOut:
-    """The API view of an absence."""
+    """The API view of an absence, its times in its owner's zone."""
     return s.AbsenceOut.model_validate(row, from_attributes=True)
 
 
@@ -93,7 +93,7 @@ class AbsenceController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> s.AbsenceOut:
         request_key = idempotent(request, data, idempotency_key)
-        return created(await catalogue.create(svc, "absence", data.model_dump(), request_key, absence_out))  # type: ignore[return-value]
+        return created(await absences.create(svc, data.model_dump(), request_key, absence_out))  # type: ignore[return-value]
 
     @get("/", operation_id="list_absences", summary="List absences")
     async def list_absences(
@@ -101,17 +101,17 @@ class AbsenceController(Controller):
         staff_id: str | None = Parameter(default=None, max_length=64),
         interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.AbsenceOut]:
-        found = await catalogue.page(svc, "absence", cursor, limit, staff_id=staff_id, interpreter_id=interpreter_id)
+        found = await absences.page(svc, cursor, limit, staff_id, interpreter_id)
         return s.Page(items=[absence_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
     @get("/{absence_id:str}", operation_id="get_absence", summary="Read an absence")
     async def read(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
-        return absence_out(await catalogue.read(svc, "absence", absence_id))
+        return absence_out(await absences.read(svc, absence_id))
 
     @patch("/{absence_id:str}", operation_id="update_absence", summary="Change an absence")
     async def update(self, data: s.AbsenceUpdate, svc: Collaborators,
                      absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
-        return absence_out(await catalogue.update(svc, "absence", absence_id, data.model_dump(exclude_unset=True)))
+        return absence_out(await absences.update(svc, absence_id, data.model_dump(exclude_unset=True)))
 
     @delete("/{absence_id:str}", operation_id="delete_absence", summary="Delete an absence", status_code=204)
     async def remove(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> None:
