@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.collaborators import Collaborators
 from scheduler.db import absences as absence_store
 from scheduler.db.tables import Absence
 from scheduler.domain.zones import zone
@@ -21,6 +20,9 @@ from scheduler.services import admin, idempotency
 from scheduler.services.catalogue import require_references
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
 from scheduler.services.paging import PageOf
+
+if TYPE_CHECKING:
+    from scheduler.collaborators import Collaborators
 
 
 @dataclass(frozen=True, slots=True)
