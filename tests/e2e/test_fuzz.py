@@ -5,8 +5,8 @@ to its staff, a booking to its cancel...). Every check is on, not only "no serve
 document must say what the service accepts and refuses, and the service must keep to it.
 
 Beside schemathesis's checks, each 4xx must be a problem+json with a code of the contract's
-table (the hooks' ``error_is_a_problem_with_a_contract_code``). Two things the fuzzer cannot know are given to it (tests/support/fuzz_hooks.py): valid values
-for the formats checked by a library (phone numbers, time zones, languages), and the rule that
+table (the hooks' ``error_is_a_problem_with_a_contract_code``). Two things the fuzzer cannot
+know are given to it (tests/support/fuzz_hooks.py): valid values for the formats checked by a library (phone numbers, time zones, languages), and the rule that
 an Idempotency-Key or a cursor is not made up. The coverage phase is left out: it sends
 boundary values ("0") for those formats without their strategies, which the service refuses
 with the documented ``invalid-phone`` or ``validation-error``.
@@ -19,8 +19,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from tests.support.server import RunningServer
 

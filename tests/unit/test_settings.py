@@ -98,5 +98,5 @@ def test_the_public_url_follows_the_host_and_port_unless_given(tmp_path: Path) -
     assert Settings.from_env({"CRENEAU_HOST": "0.0.0.0", "CRENEAU_PORT": "8200"}).public_url == (
         "http://127.0.0.1:8200")
     assert Settings.from_env({"CRENEAU_SETTINGS_FILE": str(file)}).public_url == "http://127.0.0.1:9000"
-    assert Settings.from_env({"CRENEAU_PORT": "8200", "CRENEAU_PUBLIC_URL": "https://rdv.exemple.fr/"}).public_url == (
-        "https://rdv.exemple.fr")
+    given = {"CRENEAU_PORT": "8200", "CRENEAU_PUBLIC_URL": "https://rdv.exemple.fr/"}
+    assert Settings.from_env(given).public_url == "https://rdv.exemple.fr"
