@@ -6,8 +6,9 @@ document must say what the service accepts and refuses, and the service must kee
 
 Beside schemathesis's checks, each 4xx must be a problem+json with a code of the contract's
 table (the hooks' ``error_is_a_problem_with_a_contract_code``). Two things the fuzzer cannot
-know are given to it (tests/support/fuzz_hooks.py): valid values for the formats checked by a library (phone numbers, time zones, languages), and the rule that
-an Idempotency-Key or a cursor is not made up. The coverage phase is left out: it sends
+know are given to it (tests/support/fuzz_hooks.py): valid values for the formats checked by a
+library (phone numbers, time zones, languages), and the rule that an Idempotency-Key or a
+cursor is not made up. The coverage phase is left out: it sends
 boundary values ("0") for those formats without their strategies, which the service refuses
 with the documented ``invalid-phone`` or ``validation-error``.
 """
