@@ -40,6 +40,7 @@ from scheduler.api.keys import ApiKeyController
 from scheduler.api.messages import MessageController
 from scheduler.api.metrics import MetricsController
 from scheduler.api.openapi import document_errors, document_examples
+from scheduler.api.openapi_document import finish_document
 from scheduler.api.pathway_slots import PathwaySlotController
 from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.replies import ReplyController
@@ -60,6 +61,7 @@ from scheduler.family_page.controller import (
 )
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http import api_docs
+from scheduler.http.allow import allow_every_method
 from scheduler.http.headers import SecurityHeaders
 from scheduler.http.json_depth import refuse_deep_json
 from scheduler.jobs import Jobs
@@ -132,8 +134,10 @@ def create_app(
         # ApiDate parameters, and the 422 on a control character in a URL (after the key check).
         plugins=[InputsPlugin()],
         before_request=_require_json,
+        before_send=[allow_every_method],
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[jobs.start, document_errors, document_examples, gc_tuning.settle_after_start_up],
+        on_startup=[jobs.start, document_errors, document_examples, finish_document,
+                    gc_tuning.settle_after_start_up],
         on_shutdown=[jobs.stop, dispatcher.aclose, deliverer.aclose, sender.aclose, db.dispose,
                      partial(limits.__aexit__, None, None, None)],
         openapi_config=_openapi(),

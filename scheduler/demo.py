@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api.auth import hash_key, new_key
 from scheduler.db.engine import Database
-from scheduler.db.tables import ApiKey, AvailabilityRule, RuleService, Service, Site, Staff
+from scheduler.db.tables import ApiKey, AvailabilityRule, Interpreter, RuleService, Service, Site, Staff
 from scheduler.settings import CONFIG_DIR
 
 DEMO_FILE = CONFIG_DIR / "demo" / "programmes.toml"
@@ -35,6 +35,13 @@ async def fill_if_empty(db: Database, now: datetime, path: Path = DEMO_FILE) -> 
         await session.flush()
         for rule in _rules(demo):
             _add_rule(session, rule, date.fromisoformat(demo["valid_from"]), now)
+        for rule in demo.get("interpreter_rules", []):
+            session.add(AvailabilityRule(
+                interpreter_id=rule["interpreter"], site_id=None, weekday=rule["weekday"],
+                start_time=time.fromisoformat(rule["start"]), end_time=time.fromisoformat(rule["end"]),
+                valid_from=date.fromisoformat(demo["valid_from"]), follows_school_calendar=False,
+                created_at=now,
+            ))
     return True
 
 
@@ -56,6 +63,8 @@ def _add_places_and_people(session: AsyncSession, demo: dict[str, Any], now: dat
         session.add(Staff(**person, created_at=now))
     for service in demo["services"]:
         session.add(Service(**service, created_at=now))
+    for interpreter in demo.get("interpreters", []):
+        session.add(Interpreter(**interpreter, created_at=now))
 
 
 def _rules(demo: dict[str, Any]) -> list[dict[str, Any]]:

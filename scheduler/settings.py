@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DEFAULTS_FILE = CONFIG_DIR / "settings.toml"
@@ -49,10 +58,9 @@ class Settings(BaseModel):
     """Port the HTTP server listens on."""
     workers: int = Field(1, ge=1, le=64, validation_alias=AliasChoices("CRENEAU_WORKERS", "workers"))
     """Number of server worker processes."""
-    public_url: str = Field(
-        "http://127.0.0.1:8000", validation_alias=AliasChoices("CRENEAU_PUBLIC_URL", "public_url")
-    )
-    """Public base URL: used in links, feed URLs and to check webhook signatures."""
+    public_url: str = Field("", validation_alias=AliasChoices("CRENEAU_PUBLIC_URL", "public_url"))
+    """Public base URL: used in links, feed URLs and to check webhook signatures (default: ``http://`` the
+    host and port the server listens on)."""
     admin_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("CRENEAU_ADMIN_API_KEY", "admin_api_key")
     )
@@ -222,6 +230,17 @@ class Settings(BaseModel):
             raise ValueError("use sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _public_url_follows_host_and_port(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or _given(data, "CRENEAU_PUBLIC_URL", "public_url"):
+            return data
+        host = str(_given(data, "CRENEAU_HOST", "host") or "127.0.0.1")
+        port = _given(data, "CRENEAU_PORT", "port") or 8000
+        # Listening on every address: the links name this machine's loopback, not "0.0.0.0".
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        return {**data, "public_url": f"http://{f'[{host}]' if ':' in host else host}:{port}"}
+
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
@@ -342,3 +361,8 @@ def _describe(exc: ValidationError) -> str:
         name = ".".join(str(part) for part in error["loc"])
         lines.append(f"  {name}: {error['msg']}")
     return "\n".join(lines)
+
+
+def _given(data: Mapping[str, Any], *names: str) -> Any:
+    """The first of a setting's names given a value (environment name or field name)."""
+    return next((data[name] for name in names if data.get(name) not in (None, "")), None)

@@ -19,6 +19,7 @@ def crud_controller(
     *,
     path: str,
     kind: str,
+    kinds: str,
     noun: str,
     create_schema: type[BaseModel],
     update_schema: type[BaseModel],
@@ -30,7 +31,7 @@ def crud_controller(
         return out_schema.model_validate(row, from_attributes=True)
 
     class Crud(Controller):
-        tags = (noun,)
+        tags = (kinds,)
         guards = (requires("admin"),)
 
         @post("/", operation_id=f"create_{kind}", summary=f"Create a {noun}", status_code=201)
@@ -41,7 +42,7 @@ def crud_controller(
             request_key = idempotent(request, data, idempotency_key)
             return created(await catalogue.create(svc, kind, data.model_dump(), request_key, out))  # type: ignore[attr-defined]
 
-        @get("/", operation_id=f"list_{kind}", summary=f"List {noun}s")
+        @get("/", operation_id=f"list_{kinds}", summary=f"List {noun}s")
         async def list_rows(self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None) -> s.Page[out_schema]:  # type: ignore[valid-type]
             found = await catalogue.page(svc, kind, cursor, limit)
             return s.Page(items=[out(row) for row in found.rows], next_cursor=found.next_cursor)
@@ -66,19 +67,19 @@ def crud_controller(
 
 
 SiteController = crud_controller(
-    path="/v1/sites", kind="site", noun="site", create_schema=s.SiteCreate,
+    path="/v1/sites", kind="site", kinds="sites", noun="site", create_schema=s.SiteCreate,
     update_schema=s.SiteUpdate, out_schema=s.SiteOut,
 )
 StaffController = crud_controller(
-    path="/v1/staff", kind="staff", noun="staff member", create_schema=s.StaffCreate,
+    path="/v1/staff", kind="staff", kinds="staff", noun="staff member", create_schema=s.StaffCreate,
     update_schema=s.StaffUpdate, out_schema=s.StaffOut,
 )
 ServiceController = crud_controller(
-    path="/v1/services", kind="service", noun="service", create_schema=s.ServiceCreate,
+    path="/v1/services", kind="service", kinds="services", noun="service", create_schema=s.ServiceCreate,
     update_schema=s.ServiceUpdate, out_schema=s.ServiceOut,
 )
 
 InterpreterController = crud_controller(
-    path="/v1/interpreters", kind="interpreter", noun="interpreter",
+    path="/v1/interpreters", kind="interpreter", kinds="interpreters", noun="interpreter",
     create_schema=s.InterpreterCreate, update_schema=s.InterpreterUpdate, out_schema=s.InterpreterOut,
 )

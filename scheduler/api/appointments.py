@@ -56,6 +56,7 @@ class AppointmentController(Controller):
     @get("/", operation_id="list_appointments", summary="List appointments")
     async def list_appointments(
         self,
+        request: Request[Any, Any, Any],
         svc: Collaborators,
         staff_id: Annotated[str | None, Parameter(max_length=64)] = None,
         site_id: Annotated[str | None, Parameter(max_length=64)] = None,
@@ -67,6 +68,9 @@ class AppointmentController(Controller):
     ) -> s.Page[s.AppointmentOut]:
         if from_ and to and to < from_:
             raise InvalidInput("`to` is before `from`.")
+        if status is None and "status" in request.query_params:
+            # Litestar reads ``status=null`` as no filter; the document names the statuses only.
+            raise InvalidInput("`status` must be one of booked, confirmed, cancelled, attended, no_show.")
         found = await appointments.page(svc, staff_id, site_id, status, from_, to, cursor, limit)
         return s.Page(items=[appointment_out(item) for item in found.rows], next_cursor=found.next_cursor)
 

@@ -35,6 +35,8 @@ def requires(scope: str) -> Any:
     """A guard that lets through keys holding ``scope``."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            return  # Litestar's own answer (the Allow header): the middleware asks no key for it
         principal = connection.scope.get("user")
         if not isinstance(principal, Principal) or not principal.allows(scope):
             raise PermissionDeniedException(f"This API key lacks the {scope!r} scope.")

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from urllib.parse import parse_qsl
 
 from litestar.enums import ScopeType
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.plugins import InitPluginProtocol, OpenAPISchemaPlugin
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, GetCoreSchemaHandler
-from pydantic_core import core_schema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.input_rules import date_problem, has_control_character, instant_problem, text_problem
@@ -47,9 +55,37 @@ def _lines(value: str) -> str:
     return value
 
 
-ONE_LINE = AfterValidator(_one_line)
+# The same rules as JSON Schema patterns, for the OpenAPI document (``input_rules`` says why).
+# Unpaired surrogates, refused too, are left out: JSON Schema validators take no surrogate range.
+ONE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+MULTI_LINE_PATTERN = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+# Years 1900 to 2999, the service's window, as the start of a written date or instant.
+DATE_WINDOW_PATTERN = "^(19|2[0-9])[0-9]{2}-"
+
+
+class _TextRule(AfterValidator):
+    """A text rule that the JSON Schema of its field states too, as a ``pattern``."""
+
+    pattern: ClassVar[str]
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler
+                                     ) -> JsonSchemaValue:
+        value = handler(schema)
+        value.setdefault("pattern", self.pattern)
+        return value
+
+
+class _OneLine(_TextRule):
+    pattern = ONE_LINE_PATTERN
+
+
+class _MultiLine(_TextRule):
+    pattern = MULTI_LINE_PATTERN
+
+
+ONE_LINE = _OneLine(_one_line)
 """A name, label, reason or identifier: no control character at all, so no line break."""
-MULTI_LINE = AfterValidator(_lines)
+MULTI_LINE = _MultiLine(_lines)
 """A note or a postal address: lines separated by ``\\n``, no other control character."""
 
 
@@ -104,6 +140,11 @@ class ApiDate(date):
         return core_schema.no_info_before_validator_function(
             _written_date, core_schema.no_info_after_validator_function(cls.parse, handler(date)))
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+                                     ) -> JsonSchemaValue:
+        return {**handler(schema), "pattern": DATE_WINDOW_PATTERN}
+
 
 # Lax pydantic reads a number as a Unix time (0 is 1970-01-01): only the written form gets through.
 def _written_date(value: Any) -> Any:
@@ -123,7 +164,10 @@ def _instant(value: Any) -> Any:
     return value
 
 
-ApiDateTime = Annotated[AwareDatetime, BeforeValidator(_written_instant), AfterValidator(_instant)]
+ApiDateTime = Annotated[
+    AwareDatetime, BeforeValidator(_written_instant), AfterValidator(_instant),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": DATE_WINDOW_PATTERN}),
+]
 """An ISO 8601 instant with its UTC offset, its local date between 1900 and 2999."""
 
 
@@ -182,4 +226,5 @@ class InputsPlugin(InitPluginProtocol, OpenAPISchemaPlugin):
         return value is ApiDate
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
-        return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, examples=["2026-11-25"])
+        return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE, pattern=DATE_WINDOW_PATTERN,
+                      examples=["2026-11-25"])

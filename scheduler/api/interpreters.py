@@ -41,7 +41,7 @@ class StatsController(Controller):
     tags = ("figures",)
     guards = (requires("admin"),)
 
-    @get("/interpreters", operation_id="interpreter_use", summary="Interpreter use per language and month")
+    @get("/interpreters", operation_id="list_interpreter_use", summary="Interpreter use per language and month")
     async def interpreter_use(
         self, svc: Collaborators,
         from_: Annotated[ApiDate, Parameter(query="from", description="First local date.")],

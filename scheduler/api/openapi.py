@@ -115,7 +115,16 @@ def _add_problem_schema(openapi: OpenAPI) -> None:
             "status": Schema(type=OpenAPIType.INTEGER),
             "detail": Schema(type=OpenAPIType.STRING),
             "code": Schema(type=OpenAPIType.STRING, description="A stable machine string, e.g. slot-unavailable."),
-            "errors": Schema(type=OpenAPIType.ARRAY, description="For validation-error: each field and its problem."),
+            "errors": Schema(
+                type=OpenAPIType.ARRAY, description="For validation-error: each field and its problem.",
+                items=Schema(
+                    type=OpenAPIType.OBJECT, required=["field", "message"],
+                    properties={
+                        "field": Schema(type=OpenAPIType.STRING, description="The field, as sent; empty for the body."),
+                        "message": Schema(type=OpenAPIType.STRING),
+                    },
+                ),
+            ),
         },
         description="An RFC 9457 problem.",
     )

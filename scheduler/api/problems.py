@@ -81,7 +81,7 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     """
     if is_database_outage(exc):
         return database_unavailable(request, exc)
-    log.error("unhandled %s at %s on %s %s", type(exc).__name__, _where(exc), request.method, request.url.path)
+    log.error("unhandled %s at %s on %s %s", type(exc).__name__, _where(exc), request.method, _route(request))
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
         "The service failed to answer; the error was logged.",
@@ -91,11 +91,17 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
 def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """The database cannot be reached or written now: 503, to be retried, logged by type only."""
     log.warning("database unavailable (%s at %s) on %s %s", type(exc).__name__, _where(exc), request.method,
-                request.url.path)
+                _route(request))
     response = problem(503, "service-unavailable", "Service unavailable",
                        "The database does not answer; try again shortly.")
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _route(request: Request[Any, Any, Any]) -> str:
+    """The route's template (``/v1/appointments/{appointment_id}``), never the raw path: a path holds
+    ids and tokens, and one route's errors read as one line in the logs."""
+    return str(request.scope.get("path_template") or "(no route)")
 
 
 def _where(exc: BaseException) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,11 +21,13 @@ from scheduler.phones import normalize_mobile, normalize_phone
 
 Text = Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
 Ident = Annotated[str, Field(min_length=1, max_length=64), ONE_LINE]
-Zone = Annotated[str, Field(max_length=64), ONE_LINE]
+Zone = Annotated[str, Field(min_length=1, max_length=64, json_schema_extra={"format": "time-zone"}), ONE_LINE]
 Label = Annotated[str, Field(min_length=1, max_length=120), ONE_LINE]
 Address = Annotated[str, Field(max_length=300), MULTI_LINE]
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])]
 SiteKind = Literal["office", "school", "home", "online"]
+SchoolZone = Literal["A", "B", "C"]
+HolidayRegion = Literal["57", "6AE", "971", "972", "973", "974", "976"]
 Role = Literal["psychologist", "social_worker", "coordinator", "other"]
 Scope = Literal["slots:read", "appointments:write", "admin", "appointments:read", "webhooks:write"]
 AppointmentStatus = Literal["booked", "confirmed", "cancelled", "attended", "no_show"]
@@ -56,8 +58,16 @@ def _phone(value: str | None) -> str | None:
     return None if value is None else normalize_phone(value)
 
 
-PhoneText = Annotated[str, Field(max_length=32, examples=["01 43 94 33 00"]), ONE_LINE]
-MobileText = Annotated[str, Field(max_length=32), ONE_LINE]
+# "phone" and "mobile" formats: what phonenumbers accepts (see the 422 invalid-phone), which no
+# JSON Schema pattern can say; the document names the format so that clients (and the fuzzer) can.
+PhoneText = Annotated[str, Field(min_length=1, max_length=32, examples=["01 43 94 33 00"],
+                                 json_schema_extra={"format": "phone"}), ONE_LINE]
+MobileText = Annotated[str, Field(min_length=1, max_length=32, json_schema_extra={"format": "mobile"}), ONE_LINE]
+
+
+def kept() -> Any:
+    """A PATCH field that may be changed but not removed: left out by default, ``null`` refused."""
+    return Field(None)
 
 
 def _check_zone(value: str) -> str:
@@ -78,9 +88,9 @@ class SiteCreate(Strict):
     kind: SiteKind
     address: Address | None = None
     timezone: Zone = "Europe/Paris"
-    school_zone: Literal["A", "B", "C"] | None = None
+    school_zone: SchoolZone | None = None
     public_label: Label
-    holiday_region: Literal["57", "6AE", "971", "972", "973", "974", "976"] | None = Field(
+    holiday_region: HolidayRegion | None = Field(
         None, description="Regional public holidays: 57 Moselle, 6AE Alsace, 97x overseas (default from the zone)."
     )
     phone: PhoneText | None = Field(
@@ -99,22 +109,18 @@ class SiteCreate(Strict):
 
 
 class SiteUpdate(Strict):
-    """Fields to change on a site."""
+    """Fields to change on a site (``null`` removes an optional field)."""
 
-    name: Text | None = None
-    kind: SiteKind | None = None
+    name: Text = kept()
+    kind: SiteKind = kept()
     address: Address | None = None
-    timezone: Zone | None = None
-    school_zone: Literal["A", "B", "C"] | None = None
-    public_label: Label | None = None
-    holiday_region: Literal["57", "6AE", "971", "972", "973", "974", "976"] | None = None
+    timezone: Zone = kept()
+    school_zone: SchoolZone | None = None
+    public_label: Label = kept()
+    holiday_region: HolidayRegion | None = None
     phone: PhoneText | None = None
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else _check_zone(value)
-
+    _zone = field_validator("timezone")(_check_zone)
     _phone = field_validator("phone")(_phone)
 
 
@@ -149,8 +155,8 @@ class StaffCreate(Strict):
 class StaffUpdate(Strict):
     """Fields to change on a staff member."""
 
-    name: Text | None = None
-    role: Role | None = None
+    name: Text = kept()
+    role: Role = kept()
     phone: PhoneText | None = None
 
     _phone = field_validator("phone")(_phone)
@@ -167,7 +173,8 @@ class StaffOut(BaseModel):
 
 # --- interpreters ---------------------------------------------------------------------------
 
-Language = Annotated[str, Field(min_length=2, max_length=3), ONE_LINE]
+# "language": an ISO 639 code that scheduler.languages knows (a 422 otherwise).
+Language = Annotated[str, Field(min_length=2, max_length=3, json_schema_extra={"format": "language"}), ONE_LINE]
 Mode = Literal["on_site", "phone", "video"]
 
 
@@ -197,15 +204,12 @@ class InterpreterCreate(Strict):
 class InterpreterUpdate(Strict):
     """Fields to change on an interpreter."""
 
-    name: Text | None = None
-    languages: Annotated[list[Language], Field(min_length=1, max_length=20)] | None = None
-    mode: Mode | None = None
+    name: Text = kept()
+    languages: Annotated[list[Language], Field(min_length=1, max_length=20)] = kept()
+    mode: Mode = kept()
     phone: MobileText | None = None
 
-    @field_validator("languages")
-    @classmethod
-    def _languages(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else _languages(value)
+    _languages = field_validator("languages")(_languages)
 
     _phone = field_validator("phone")(_mobile)
 
@@ -267,11 +271,11 @@ class ServiceCreate(Strict):
 class ServiceUpdate(Strict):
     """Fields to change on a service (duration and capacity apply to new bookings)."""
 
-    name: Text | None = None
-    duration_minutes: Annotated[ExactInt, Field(ge=5, le=720)] | None = None
-    capacity: Annotated[ExactInt, Field(ge=1, le=200)] | None = None
-    min_notice_minutes: Annotated[ExactInt, Field(ge=0, le=60 * 24 * 60)] | None = None
-    horizon_days: Annotated[ExactInt, Field(ge=1, le=730)] | None = None
+    name: Text = kept()
+    duration_minutes: Annotated[ExactInt, Field(ge=5, le=720)] = kept()
+    capacity: Annotated[ExactInt, Field(ge=1, le=200)] = kept()
+    min_notice_minutes: Annotated[ExactInt, Field(ge=0, le=60 * 24 * 60)] = kept()
+    horizon_days: Annotated[ExactInt, Field(ge=1, le=730)] = kept()
     reminder_offsets_minutes: list[Annotated[ExactInt, Field(ge=1, le=60 * 24 * 30)]] | None = Field(None, max_length=5)
     bring: Annotated[str, Field(min_length=1, max_length=300), ONE_LINE] | None = None
 
@@ -355,8 +359,8 @@ class RuleUpdate(Strict):
     """Fields to change on a rule (typically ``valid_until`` to end it)."""
 
     valid_until: ApiDate | None = None
-    follows_school_calendar: ExactBool | None = None
-    every_weeks: Annotated[ExactInt, Field(ge=1, le=4, description=EVERY_WEEKS)] | None = None
+    follows_school_calendar: ExactBool = kept()
+    every_weeks: Annotated[ExactInt, Field(ge=1, le=4, description=EVERY_WEEKS)] = kept()
 
 
 CANCEL_AFFECTED = ("true: the active appointments it falls on are cancelled now, each family texted; "
@@ -407,8 +411,8 @@ class AbsenceOut(BaseModel):
 class AbsenceUpdate(Strict):
     """Fields to change on an absence; the merged absence must still end after it starts."""
 
-    start: ApiDateTime | None = None
-    end: ApiDateTime | None = None
+    start: ApiDateTime = kept()
+    end: ApiDateTime = kept()
     reason: Reason | None = None
     cancel_affected: Annotated[ExactBool, Field(description=CANCEL_AFFECTED)] = False
 
@@ -442,8 +446,8 @@ class ClosureOut(BaseModel):
 class ClosureUpdate(Strict):
     """Fields to change on a closure; the merged closure must still end after it starts."""
 
-    start: ApiDateTime | None = None
-    end: ApiDateTime | None = None
+    start: ApiDateTime = kept()
+    end: ApiDateTime = kept()
     reason: Reason | None = None
     cancel_affected: Annotated[ExactBool, Field(description=CANCEL_AFFECTED)] = False
 
@@ -477,9 +481,9 @@ class OpeningOut(BaseModel):
 class OpeningUpdate(Strict):
     """Fields to change on an extra opening; the merged opening must still end after it starts."""
 
-    service_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)] | None = None
-    start: ApiDateTime | None = None
-    end: ApiDateTime | None = None
+    service_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)] = kept()
+    start: ApiDateTime = kept()
+    end: ApiDateTime = kept()
 
 
 # --- API keys --------------------------------------------------------------------------------
@@ -496,8 +500,8 @@ class ApiKeyCreate(Strict):
 class ApiKeyUpdate(Strict):
     """A new name or new scopes for a key (the key itself never changes: create another one)."""
 
-    name: Text | None = None
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)] | None = None
+    name: Text = kept()
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)] = kept()
 
 
 class ApiKeyOut(BaseModel):

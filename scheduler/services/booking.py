@@ -152,7 +152,7 @@ async def _take_interpreter(
         return None
     taken = await interpreters.take(session, calendar, language, slot.interval, prefer)
     if taken is None:
-        raise interpreters.unavailable(language, slot.interval, await _next_starts(session, calendar, request, now))
+        raise interpreters.unavailable(language, slot.start, await _next_starts(session, calendar, request, now))
     return taken
 
 

@@ -51,9 +51,14 @@ class StoredResponse:
 
 
 def request_hash(method: str, path: str, body: Any) -> str:
-    """A digest of what was asked: the same operation with the same canonical JSON body."""
+    """A digest of what was asked: the operation's half, then the canonical JSON body's half.
+
+    Two halves, so that a key reused on another operation is told apart from a key reused with
+    another body (the column keeps 64 hex characters, as before).
+    """
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+    operation = hashlib.sha256(f"{method} {path}".encode()).hexdigest()[:32]
+    return operation + hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 async def replay(
@@ -66,6 +71,9 @@ async def replay(
     if record.created_at < now - RETENTION:
         await records.forget(session, record)
         return None
+    if record.request_hash[:32] != digest[:32]:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for another operation (another method or path).")
     if record.request_hash != digest:
         raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
     return StoredResponse(record.status_code, record.response_body)

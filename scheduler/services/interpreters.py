@@ -108,9 +108,9 @@ async def _bookings_that_week(session: AsyncSession, ids: list[str], window: Int
     return Counter(row.resource_id for row in rows)
 
 
-def unavailable(language: str, interval: Interval, next_starts: list[datetime]) -> InterpreterUnavailable:
-    """The 409, with the next times that would work."""
+def unavailable(language: str, start: datetime, next_starts: list[datetime]) -> InterpreterUnavailable:
+    """The 409, with the next times that would work; ``start`` in the site's zone, as the caller reads it."""
     return InterpreterUnavailable(
-        f"No interpreter of language {language!r} is free for the whole appointment at {interval.start.isoformat()}.",
+        f"No interpreter of language {language!r} is free for the whole appointment at {start.isoformat()}.",
         next_available=[start.isoformat() for start in next_starts],
     )

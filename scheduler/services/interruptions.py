@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduler.db import affected_appointments as affected_store
 from scheduler.db.tables import Absence, Closure
 from scheduler.domain.intervals import Interval
-from scheduler.services import admin, catalogue, idempotency, plan_changes
+from scheduler.services import absences, admin, catalogue, idempotency, plan_changes
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
 from scheduler.services.paging import PageOf
 from scheduler.services.plan_changes import Change, WithAffected
@@ -58,7 +58,7 @@ async def create(
         await catalogue.require_references(session, fields)
         row = await admin.create(session, table(**fields, created_at=now))
         found = await plan_changes.settle(session, deps.planner, of.change(row), cancel, now)
-        return render(WithAffected(row, found))
+        return render(WithAffected(await _shown(session, of, row), found))
 
     return await idempotency.create(deps.db, request, operation, now)
 
@@ -94,8 +94,15 @@ async def update(
         row = admin.apply_changes(await admin.get(session, found.table, ident, found.noun), changes)
         await session.flush()
         settled = await plan_changes.settle(session, deps.planner, of.change(row), cancel, now)
-        return WithAffected(row, settled)
+        return WithAffected(await _shown(session, of, row), settled)
 
 
 async def _with_affected(session: AsyncSession, of: Interruption, row: Any, now: datetime) -> WithAffected:
-    return WithAffected(row, await plan_changes.affected(session, of.change(row), now))
+    return WithAffected(await _shown(session, of, row), await plan_changes.affected(session, of.change(row), now))
+
+
+async def _shown(session: AsyncSession, of: Interruption, row: Any) -> Any:
+    """The row as answered: an absence's times in its owner's zone (see ``absences``)."""
+    if of is ABSENCE:
+        return (await absences.in_owner_zones(session, [row]))[0]
+    return row

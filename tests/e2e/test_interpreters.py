@@ -102,6 +102,7 @@ def test_booking_holds_the_interpreter_and_refuses_a_second_one(server: RunningS
         )
         assert (refused.status_code, refused.json()["code"]) == (409, "interpreter-unavailable")
         assert refused.json()["next_available"][:2] == [at(day, "09:00"), at(day, "11:00")]
+        assert refused.json()["detail"].endswith(f"free for the whole appointment at {at(day, '10:00')}.")
         # Both or neither: the second staff member's slot was not kept by the refused booking.
         assert at(day, "10:00") in slot_starts(client, second, day)
         assert _with_language(client, second, str(day), language) == [at(day, "09:00"), at(day, "11:00")]

@@ -89,3 +89,14 @@ def test_an_unknown_key_in_the_settings_file_is_refused(tmp_path: Path) -> None:
 def test_the_test_suites_own_variables_are_not_settings() -> None:
     settings = Settings.from_env({"CRENEAU_TEST_POSTGRES_URL": "postgresql+asyncpg://postgres@127.0.0.1/test"})
     assert settings.database_url == "sqlite+aiosqlite:///./creneau.db"
+
+
+def test_the_public_url_follows_the_host_and_port_unless_given(tmp_path: Path) -> None:
+    file = tmp_path / "creneau.toml"
+    file.write_text("port = 9000\n")
+    assert Settings.from_env({"CRENEAU_PORT": "8200"}).public_url == "http://127.0.0.1:8200"
+    assert Settings.from_env({"CRENEAU_HOST": "0.0.0.0", "CRENEAU_PORT": "8200"}).public_url == (
+        "http://127.0.0.1:8200")
+    assert Settings.from_env({"CRENEAU_SETTINGS_FILE": str(file)}).public_url == "http://127.0.0.1:9000"
+    given = {"CRENEAU_PORT": "8200", "CRENEAU_PUBLIC_URL": "https://rdv.exemple.fr/"}
+    assert Settings.from_env(given).public_url == "https://rdv.exemple.fr"
