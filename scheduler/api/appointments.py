@@ -67,7 +67,7 @@ class AppointmentController(Controller):
         if from_ and to and to < from_:
             raise InvalidInput("`to` is before `from`.")
         found = await appointments.page(svc, staff_id, site_id, status, from_, to, cursor, limit)
-        return s.Page(items=[appointment_out(item) for item in found.rows], next_cursor=found.next_cursor)
+        return s.Page(items=[appointment_out(item, masked=True) for item in found.rows], next_cursor=found.next_cursor)
 
     @post("/{appointment_id:str}/cancel", operation_id="cancel_appointment", summary="Cancel", status_code=200)
     async def cancel(

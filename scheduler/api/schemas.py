@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -453,6 +453,8 @@ class ApiKeyOut(BaseModel):
 class ApiKeyCreated(ApiKeyOut):
     """The new key, in clear this once (only its hash is stored)."""
 
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"key"})
+
     key: str
 
 
@@ -489,7 +491,7 @@ class FamilyOut(BaseModel):
     """The family as stored."""
 
     reference: str
-    phone: str | None
+    phone: str | None = Field(description="E.164; masked (+33 6•• ••• •78) in lists, in clear in one appointment's answer.")
     language: str
     sms_consent: bool
 

@@ -6,10 +6,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, or_, select, update
+from sqlalchemy import Text, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, col
 
+from notifications.outbox import MAY_HAVE_REACHED
+from scheduler.db import outbox
 from scheduler.db.dialect import insert_for
 from scheduler.db.tables import Appointment, Family, Site, new_id
 
@@ -28,9 +30,39 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime
 
 
+# The number an appointment's texts go to: the one it was booked with, else its family's.
+TEXTED_AT = func.coalesce(col(Appointment.phone), col(Family.phone))
+
+
 async def families_of(session: AsyncSession, phone: str) -> list[str]:
-    """The families with this number, in no particular order."""
-    return list((await session.execute(select(col(Family.id)).where(col(Family.phone) == phone))).scalars())
+    """The families behind this number (theirs, or one of their appointments'), in no particular order."""
+    booked_with = select(col(Appointment.family_id)).where(col(Appointment.phone) == phone)
+    statement = select(col(Family.id)).where(or_(col(Family.phone) == phone, col(Family.id).in_(booked_with)))
+    return list((await session.execute(statement)).scalars())
+
+
+async def last_texts(session: AsyncSession, phone: str, count: int) -> list[Any]:
+    """The last ``count`` texts that may have reached this number, newest first: each message's
+    appointment (id, status, start) and when it left."""
+    sent = func.coalesce(outbox.TABLE.c.sent_at, outbox.TABLE.c.updated_at).label("sent")
+    statement = (
+        select(col(Appointment.id), col(Appointment.status), col(Appointment.starts_at), sent)
+        .select_from(outbox.TABLE)
+        .join(Appointment, col(Appointment.id) == outbox.TABLE.c.appointment_id)
+        .join(Family, col(Family.id) == col(Appointment.family_id))
+        .where(outbox.TABLE.c.recipient == "family", outbox.TABLE.c.status.in_(MAY_HAVE_REACHED),
+               TEXTED_AT == phone)
+        .order_by(sent.desc(), outbox.TABLE.c.id.desc())
+        .limit(count)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def appointment(session: AsyncSession, appointment_id: str) -> Appointment:
+    """One appointment (a text's: it exists)."""
+    found: Appointment = (await session.execute(
+        select(Appointment).where(col(Appointment.id) == appointment_id))).scalar_one()
+    return found
 
 
 async def next_appointment(
@@ -81,7 +113,8 @@ async def kept(
         at, last = after
         conditions.append(or_(received > at, and_(received == at, ident > last)))
     statement = (
-        select(ident, col(InboundMessage.appointment_id), received, col(InboundMessage.body), col(Family.phone),
+        select(ident, col(InboundMessage.appointment_id), received, col(InboundMessage.body),
+               func.coalesce(col(Appointment.phone), col(Family.phone)).label("phone"),
                col(Site.timezone))
         .select_from(InboundMessage)
         .outerjoin(Family, col(Family.id) == col(InboundMessage.family_id))
