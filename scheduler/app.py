@@ -28,6 +28,7 @@ from scheduler.api.appointments import AppointmentController
 from scheduler.api.auth import ApiKeyMiddleware, KeyRing
 from scheduler.api.availability import AbsenceController, OpeningController, RuleController
 from scheduler.api.common import services
+from scheduler.api.families import FamilyController
 from scheduler.api.family_links import FamilyLinkController
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
@@ -99,7 +100,7 @@ def create_app(
             MessageController, ReplyController, FamilyLinkController, TwilioWebhookController,
             InterpreterController, ExternalInterpreterController, StatsController,
             FeedAdminController, FeedController, FamilyPageController,
-            PathwaySlotController,
+            PathwaySlotController, FamilyController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),

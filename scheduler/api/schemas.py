@@ -487,6 +487,12 @@ class FamilyIn(Strict):
         return normalize_language(value)
 
 
+class FamilyPhoneChange(Strict):
+    """A family's new number (null: no more texts), for its appointments to come."""
+
+    phone: MobileText | None
+
+
 class FamilyOut(BaseModel):
     """The family as stored."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Final
 
@@ -75,3 +76,23 @@ async def erase_phones_unseen_since(session: AsyncSession, limit: datetime, now:
         .values(phone=None, sms_consent=False, updated_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def change_phone(
+    session: AsyncSession, reference: str, phone: str | None, statuses: Collection[str], now: datetime
+) -> tuple[Family, int] | None:
+    """Give the family a new number, and its appointments to come (in ``statuses``) with it:
+    the family and how many appointments; None for an unknown reference."""
+    family = (await session.execute(
+        select(Family).where(col(Family.reference) == reference).with_for_update())).scalar_one_or_none()
+    if family is None:
+        return None
+    family.phone, family.updated_at = phone, now
+    result = await session.execute(
+        update(Appointment)
+        .where(col(Appointment.family_id) == family.id, col(Appointment.starts_at) > now,
+               col(Appointment.status).in_(statuses))
+        .values(phone=phone, updated_at=now)
+    )
+    await session.flush()
+    return family, int(getattr(result, "rowcount", 0) or 0)

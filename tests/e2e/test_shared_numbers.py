@@ -134,3 +134,23 @@ def test_stop_from_a_shared_number_stops_every_family_behind_it(
         _reply(sms_server, fake_twilio.auth_token, shared, "STOP")
         for appointment in (one, other):
             assert client.get(f"/v1/appointments/{appointment['id']}").json()["family"]["sms_consent"] is False
+
+
+def test_a_familys_number_changes_on_purpose_for_its_appointments_to_come(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        reference = unique("PRE-2026")
+        (old_national, old), (new_national, new) = unique_mobile(), unique_mobile()
+        appointment = _book(client, prog, 4, "11:00", reference, old_national)
+        _wait_for(lambda: _bodies_to(fake_twilio, old), "the booking's text")
+        changed = client.patch(f"/v1/families/{reference}", json={"phone": new_national})
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["phone"] == new
+        assert client.get(f"/v1/appointments/{appointment['id']}").json()["family"]["phone"] == new
+        assert client.post(f"/v1/appointments/{appointment['id']}/cancel").status_code == 200
+        cancelled = _wait_for(lambda: _bodies_to(fake_twilio, new), "the cancellation at the new number")
+        assert "annulé" in cancelled[0] and len(_bodies_to(fake_twilio, old)) == 1
+        unknown = client.patch(f"/v1/families/{unique('PRE-NONE')}", json={"phone": new_national})
+        assert (unknown.status_code, unknown.json()["code"]) == (404, "not-found")
