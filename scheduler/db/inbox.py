@@ -30,10 +30,6 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime
 
 
-# The number an appointment's texts go to: the one it was booked with, else its family's.
-TEXTED_AT = func.coalesce(col(Appointment.phone), col(Family.phone))
-
-
 async def families_of(session: AsyncSession, phone: str) -> list[str]:
     """The families behind this number (theirs, or one of their appointments'), in no particular order."""
     booked_with = select(col(Appointment.family_id)).where(col(Appointment.phone) == phone)
@@ -43,15 +39,18 @@ async def families_of(session: AsyncSession, phone: str) -> list[str]:
 
 async def last_texts(session: AsyncSession, phone: str, count: int) -> list[Any]:
     """The last ``count`` texts that may have reached this number, newest first: each message's
-    appointment (id, status, start) and when it left."""
+    appointment (``id``) and when it left (``sent``)."""
     sent = func.coalesce(outbox.TABLE.c.sent_at, outbox.TABLE.c.updated_at).label("sent")
+    # The appointments texted at this number: booked with it, or without one by a family that has it.
+    texted_here = (
+        select(col(Appointment.id)).join(Family, col(Family.id) == col(Appointment.family_id))
+        .where(or_(col(Appointment.phone) == phone,
+                   and_(col(Appointment.phone).is_(None), col(Family.phone) == phone)))
+    )
     statement = (
-        select(col(Appointment.id), col(Appointment.status), col(Appointment.starts_at), sent)
-        .select_from(outbox.TABLE)
-        .join(Appointment, col(Appointment.id) == outbox.TABLE.c.appointment_id)
-        .join(Family, col(Family.id) == col(Appointment.family_id))
-        .where(outbox.TABLE.c.recipient == "family", outbox.TABLE.c.status.in_(MAY_HAVE_REACHED),
-               TEXTED_AT == phone)
+        select(outbox.TABLE.c.appointment_id.label("id"), sent)
+        .where(outbox.TABLE.c.appointment_id.in_(texted_here), outbox.TABLE.c.recipient == "family",
+               outbox.TABLE.c.status.in_(MAY_HAVE_REACHED))
         .order_by(sent.desc(), outbox.TABLE.c.id.desc())
         .limit(count)
     )

@@ -246,7 +246,8 @@ def test_requests_are_rate_limited_per_link_and_per_address(
             # The family's own visits never use up its link's limit...
             assert [phone.get(booked.path).status_code for _ in range(6)] == [200] * 6
             # ...its link's failures (forged forms) do: 4 are answered, then 429.
-            forged = [phone.post(f"{booked.path}/cancel", data={"csrf": "forged"}).status_code for _ in range(5)]
+            forged = [phone.post(f"{booked.path}/cancel", data={"csrf": "forged"}).status_code
+                      for _ in range(5)]
             assert forged == [403, 403, 403, 403, 429]
             limited = phone.get(booked.path)
             assert limited.status_code == 429 and 0 < int(limited.headers["retry-after"]) <= 60
@@ -265,7 +266,8 @@ def test_visits_from_anyone_holding_the_link_do_not_lock_the_family_out(
     limits = {"CRENEAU_FAMILY_PAGE_PER_TOKEN_PER_MINUTE": "30", "CRENEAU_SECRET_KEY": secret_key}
     with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("holder"), **limits) as server:
         with server.client() as client:
-            booked = book_and_read_link(client, fake_twilio, programme(client, start="14:00", end="16:00"), "15:00")
+            prog = programme(client, start="14:00", end="16:00")
+            booked = book_and_read_link(client, fake_twilio, prog, "15:00")
         # Someone holding the link visits it from 60 addresses, twice the link's limit...
         visits = [_get_from(server, f"127.0.1.{n}", booked.path).status_code for n in range(1, 61)]
         # ...and the family still opens its page (before: 30 x 200, then 429 for 60 s).
@@ -280,7 +282,8 @@ def test_wrong_links_from_many_addresses_are_capped_per_minute(
     limits = {"CRENEAU_FAMILY_PAGE_WRONG_TOKENS_PER_MINUTE": "100", "CRENEAU_SECRET_KEY": secret_key}
     with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("guess"), **limits) as server:
         with server.client() as client:
-            booked = book_and_read_link(client, fake_twilio, programme(client, start="14:00", end="16:00"), "14:00")
+            prog = programme(client, start="14:00", end="16:00")
+            booked = book_and_read_link(client, fake_twilio, prog, "14:00")
         # 600 guesses, each from its own loopback address (before: 600 x 404, no 429).
         answers = [_get_from(server, f"127.0.{2 + n // 250}.{1 + n % 250}", f"/r/{_random_token()}")
                    for n in range(600)]

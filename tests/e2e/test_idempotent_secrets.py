@@ -72,8 +72,8 @@ def test_a_feed_token_is_not_kept_for_a_replay(server: RunningServer) -> None:
 def test_an_answer_without_a_secret_is_replayed_as_it_was(server: RunningServer) -> None:
     with server.client() as client:
         headers = {"Idempotency-Key": "site-1"}
-        body = {"name": "Replayed site", "kind": "office", "address": "1 rue de la Paix", "timezone": "Europe/Paris",
-                "public_label": "Accueil"}
+        body = {"name": "Replayed site", "kind": "office", "address": "1 rue de la Paix",
+                "timezone": "Europe/Paris", "public_label": "Accueil"}
         first = created(client.post("/v1/sites", json=body, headers=headers))
         again = client.post("/v1/sites", json=body, headers=headers)
     assert again.status_code == 201 and again.json() == first

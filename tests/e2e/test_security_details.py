@@ -31,6 +31,10 @@ def _wait_for(condition: Callable[[], Any], what: str) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _bodies_to(fake: FakeTwilio, number: str) -> list[str]:
+    return [str(message["body"]) for message in fake.messages if message["to"] == number]
+
+
 def _feed(client: httpx.Client, staff_id: str, privacy: str = "full") -> str:
     url: str = created(client.post(f"/v1/staff/{staff_id}/feeds", json={"privacy": privacy}))["url"]
     return url
@@ -60,7 +64,7 @@ def test_a_label_gsm7_cannot_spell_still_says_where_in_french(
             national, e164 = unique_mobile()
             created(client.post("/v1/appointments", json=booking(
                 prog, at(upcoming(3), "10:00"), family=family(phone=national))))
-            text = _wait_for(lambda: [m["body"] for m in fake_twilio.messages if m["to"] == e164], "the text")[0]
+            text = _wait_for(lambda number=e164: _bodies_to(fake_twilio, number), "the text")[0]
             assert label in text, text
 
 

@@ -39,15 +39,19 @@ def _bodies_to(fake: FakeTwilio, number: str) -> list[str]:
     return [str(message["body"]) for message in fake.messages if message["to"] == number]
 
 
-def _book(client: httpx.Client, prog: Any, weeks: int, hhmm: str, reference: str, phone: str) -> dict[str, Any]:
-    body = booking(prog, at(upcoming(3, weeks_ahead=weeks), hhmm), family=family(reference=reference, phone=phone))
+def _book(
+    client: httpx.Client, prog: Any, weeks: int, hhmm: str, reference: str, phone: str
+) -> dict[str, Any]:
+    start = at(upcoming(3, weeks_ahead=weeks), hhmm)
+    body = booking(prog, start, family=family(reference=reference, phone=phone))
     return created(client.post("/v1/appointments", json=body))
 
 
 def _reply(server: RunningServer, token: str, sender: str, text: str) -> None:
     url = f"{server.base_url}/webhooks/twilio/inbound"
     params = {"MessageSid": "SM" + secrets.token_hex(16), "From": sender, "To": "CRENEAU", "Body": text}
-    response = httpx.post(url, data=params, headers={"X-Twilio-Signature": twilio_signature(url, params, token)})
+    signature = {"X-Twilio-Signature": twilio_signature(url, params, token)}
+    response = httpx.post(url, data=params, headers=signature)
     assert response.status_code == 200, response.text
 
 
@@ -63,8 +67,9 @@ def _backdate_texts(server: RunningServer, appointment_id: str, days: int) -> No
         try:
             async with db.write() as session:
                 earlier = datetime.now().astimezone() - timedelta(days=days)
-                await session.execute(update(outbox.TABLE).where(outbox.TABLE.c.appointment_id == appointment_id)
-                                      .values(sent_at=earlier, updated_at=earlier))
+                texts = outbox.TABLE.c.appointment_id == appointment_id
+                await session.execute(
+                    update(outbox.TABLE).where(texts).values(sent_at=earlier, updated_at=earlier))
         finally:
             await db.dispose()
     asyncio.run(run())
@@ -82,8 +87,9 @@ def test_a_booking_with_another_number_does_not_redirect_the_familys_other_texts
         later = _book(client, prog, 3, "09:00", reference, second_national)
         _wait_for(lambda: _bodies_to(fake_twilio, second), "the second booking's text")
         assert client.post(f"/v1/appointments/{earlier['id']}/cancel").status_code == 200
-        cancelled = _wait_for(lambda: len(_bodies_to(fake_twilio, first)) >= 2 and _bodies_to(fake_twilio, first),
-                              "the cancellation at the number the appointment was booked with")
+        cancelled = _wait_for(
+            lambda: len(_bodies_to(fake_twilio, first)) >= 2 and _bodies_to(fake_twilio, first),
+            "the cancellation at the number the appointment was booked with")
         assert "annulé" in cancelled[1]
         assert len(_bodies_to(fake_twilio, second)) == 1
         assert client.get(f"/v1/appointments/{earlier['id']}").json()["family"]["phone"] == first
@@ -133,7 +139,8 @@ def test_stop_from_a_shared_number_stops_every_family_behind_it(
         other = _book(client, prog, 4, "09:00", unique("PRE-2026"), national)
         _reply(sms_server, fake_twilio.auth_token, shared, "STOP")
         for appointment in (one, other):
-            assert client.get(f"/v1/appointments/{appointment['id']}").json()["family"]["sms_consent"] is False
+            answer = client.get(f"/v1/appointments/{appointment['id']}").json()
+            assert answer["family"]["sms_consent"] is False
 
 
 def test_a_familys_number_changes_on_purpose_for_its_appointments_to_come(

@@ -26,8 +26,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('appointment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
+        # A reply finds the appointments behind its number.
+        batch_op.create_index(batch_op.f('ix_appointment_phone'), ['phone'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('appointment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_appointment_phone'))
         batch_op.drop_column('phone')
