@@ -285,10 +285,14 @@ def test_wrong_links_from_many_addresses_are_capped_per_minute(
             prog = programme(client, start="14:00", end="16:00")
             booked = book_and_read_link(client, fake_twilio, prog, "14:00")
         # 600 guesses, each from its own loopback address (before: 600 x 404, no 429).
+        began = time.monotonic()
         answers = [_get_from(server, f"127.0.{2 + n // 250}.{1 + n % 250}", f"/r/{_random_token()}")
                    for n in range(600)]
+        # A fixed window of a minute: a slow machine may see the next one start during the run.
+        windows = 1 + int((time.monotonic() - began) // 60)
         statuses = [answer.status_code for answer in answers]
-        assert (statuses.count(404), statuses.count(429)) == (100, 500)
+        assert statuses[:100] == [404] * 100 and statuses[100] == 429
+        assert statuses.count(404) <= 100 * windows and statuses.count(404) + statuses.count(429) == 600
         assert 0 < int(answers[-1].headers["retry-after"]) <= 60
         # The right link still opens, for its family, while guessing is capped.
         with _browser(server) as phone:
