@@ -37,24 +37,42 @@ async def families_of(session: AsyncSession, phone: str) -> list[str]:
     return list((await session.execute(statement)).scalars())
 
 
-async def last_texts(session: AsyncSession, phone: str, count: int) -> list[Any]:
-    """The last ``count`` texts that may have reached this number, newest first: each message's
-    appointment (``id``) and when it left (``sent``)."""
-    sent = func.coalesce(outbox.TABLE.c.sent_at, outbox.TABLE.c.updated_at).label("sent")
-    # The appointments texted at this number: booked with it, or without one by a family that has it.
-    texted_here = (
+def _texted_here(phone: str) -> Any:
+    """The appointments texted at this number: booked with it, or without one by a family that has it."""
+    return (
         select(col(Appointment.id)).join(Family, col(Family.id) == col(Appointment.family_id))
         .where(or_(col(Appointment.phone) == phone,
                    and_(col(Appointment.phone).is_(None), col(Family.phone) == phone)))
     )
+
+
+_SENT = func.coalesce(outbox.TABLE.c.sent_at, outbox.TABLE.c.updated_at)
+
+
+def _texts_to(phone: str) -> list[Any]:
+    return [outbox.TABLE.c.appointment_id.in_(_texted_here(phone)), outbox.TABLE.c.recipient == "family",
+            outbox.TABLE.c.status.in_(MAY_HAVE_REACHED)]
+
+
+async def last_text(session: AsyncSession, phone: str) -> Any:
+    """The last text that may have reached this number: its appointment (``id``) and when it left
+    (``sent``); None when none did."""
     statement = (
-        select(outbox.TABLE.c.appointment_id.label("id"), sent)
-        .where(outbox.TABLE.c.appointment_id.in_(texted_here), outbox.TABLE.c.recipient == "family",
-               outbox.TABLE.c.status.in_(MAY_HAVE_REACHED))
-        .order_by(sent.desc(), outbox.TABLE.c.id.desc())
-        .limit(count)
+        select(outbox.TABLE.c.appointment_id.label("id"), _SENT.label("sent"))
+        .where(*_texts_to(phone))
+        .order_by(_SENT.desc(), outbox.TABLE.c.id.desc())
+        .limit(1)
     )
-    return list((await session.execute(statement)).all())
+    return (await session.execute(statement)).first()
+
+
+async def texted_about_another(
+    session: AsyncSession, phone: str, appointment_id: str, since: datetime
+) -> bool:
+    """Whether a text about another appointment than ``appointment_id`` reached the number since ``since``."""
+    statement = select(outbox.TABLE.c.id).where(
+        *_texts_to(phone), outbox.TABLE.c.appointment_id != appointment_id, _SENT >= since).limit(1)
+    return (await session.execute(statement)).first() is not None
 
 
 async def appointment(session: AsyncSession, appointment_id: str) -> Appointment:
@@ -98,8 +116,9 @@ async def kept(
     session: AsyncSession, appointment_id: str | None, since: datetime | None, before: datetime | None,
     after: tuple[datetime, str] | None, limit: int,
 ) -> list[Any]:
-    """Up to ``limit + 1`` replies kept for staff (id, appointment, reception, text, the family's phone
-    and the site's zone), in order of reception, received in ``[since, before)`` after the ``after`` cursor."""
+    """Up to ``limit + 1`` replies kept for staff (id, appointment, reception, text, the number the
+    appointment was texted at or else the family's, and the site's zone), in order of reception,
+    received in ``[since, before)`` after the ``after`` cursor."""
     received, ident = col(InboundMessage.received_at), col(InboundMessage.id)
     conditions = [col(InboundMessage.action) == "keep", col(InboundMessage.body).is_not(None)]
     if appointment_id is not None:

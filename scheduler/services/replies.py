@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,7 +58,7 @@ async def handle_reply(
         return None
     action = reply_words().action(text)
     about = await _reply_about(session, phone, families, now)
-    if about is AMBIGUOUS and action in ("confirm", "cancel"):
+    if about == AMBIGUOUS and action in ("confirm", "cancel"):
         action = "keep"
     appointment = about if isinstance(about, Target) else None
     family_id = appointment.family_id if appointment else families[0]
@@ -87,17 +87,16 @@ AMBIGUOUS: Final = "ambiguous"
 
 async def _reply_about(
     session: AsyncSession, phone: str, families: list[str], now: datetime
-) -> Target | str | None:
+) -> Target | Literal["ambiguous"] | None:
     """The appointment the last text to ``phone`` was about, AMBIGUOUS, or None (nothing to act on)."""
-    texts = await inbox.last_texts(session, phone, 2)
-    if not texts:
+    last = await inbox.last_text(session, phone)
+    if last is None:
         if len(families) > 1:
             return AMBIGUOUS
         # No text reached the number yet (the confirmation is still queued): the family's next one.
         upcoming = await inbox.next_appointment(session, families, booking.ACTIVE, now)
         return Target(upcoming.id, upcoming.family_id, True) if upcoming else None
-    last = texts[0]
-    if len(texts) > 1 and texts[1].id != last.id and as_utc(last.sent) - as_utc(texts[1].sent) < AMBIGUOUS_WITHIN:
+    if await inbox.texted_about_another(session, phone, last.id, as_utc(last.sent) - AMBIGUOUS_WITHIN):
         return AMBIGUOUS
     about = await inbox.appointment(session, last.id)
     active = about.status in booking.ACTIVE and as_utc(about.starts_at) > now
