@@ -47,6 +47,7 @@ from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
 from scheduler.db.outbox_store import SqlOutboxStore
+from scheduler.number_digests import NumberDigests
 from scheduler.family_page.controller import FamilyPage, FamilyPageController, template_config
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http import api_docs
@@ -77,7 +78,7 @@ def create_app(
     sender = sms_sender(settings)
     quiet = QuietHours.parse(settings.quiet_hours)
     links = LinkMaker.from_settings(settings)
-    dispatcher = Dispatcher(store=SqlOutboxStore(db), sender=sender, catalog=default_catalog(), clock=clock,
+    dispatcher = Dispatcher(store=SqlOutboxStore(db, NumberDigests.from_settings(settings)), sender=sender, catalog=default_catalog(), clock=clock,
                             quiet=quiet, limiter=rate_limiter(settings.sms_rate_per_second, settings.redis_url),
                             rate_per_second=settings.sms_rate_per_second,
                             lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links)

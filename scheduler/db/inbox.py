@@ -30,6 +30,32 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime
 
 
+class SmsOptOut(SQLModel, table=True):
+    """A number that answered STOP: never texted again, whichever family books with it. Only a
+    keyed hash of the number is kept (``scheduler.services.opt_outs``), so that the refusal can
+    outlive the retention of the number itself."""
+
+    __tablename__ = "sms_opt_out"
+
+    number_digest: str = Field(primary_key=True, max_length=64)
+    stopped_at: datetime
+
+
+async def opt_out(session: AsyncSession, digest: str, now: datetime) -> None:
+    """Record that a number (its digest) answered STOP; twice changes nothing."""
+    table = SmsOptOut.__table__  # type: ignore[attr-defined]
+    await session.execute(insert_for(session, table).values(number_digest=digest, stopped_at=now)
+                          .on_conflict_do_nothing(index_elements=["number_digest"]))
+
+
+async def opted_out(session: AsyncSession, digests: Collection[str]) -> set[str]:
+    """Which of these number digests answered STOP."""
+    if not digests:
+        return set()
+    statement = select(col(SmsOptOut.number_digest)).where(col(SmsOptOut.number_digest).in_(list(digests)))
+    return set((await session.execute(statement)).scalars())
+
+
 async def families_of(session: AsyncSession, phone: str) -> list[str]:
     """The families behind this number (theirs, or one of their appointments'), in no particular order."""
     booked_with = select(col(Appointment.family_id)).where(col(Appointment.phone) == phone)

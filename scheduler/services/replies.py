@@ -44,14 +44,17 @@ class ReplyFilter:
 
 
 async def handle_reply(
-    session: AsyncSession, planner: MessagePlanner, provider_id: str, phone: str, text: str, now: datetime
+    session: AsyncSession, planner: MessagePlanner, provider_id: str, phone: str, text: str, now: datetime,
+    number_digest: str,
 ) -> Action | None:
-    """Act on a reply from ``phone``; None for an unknown number or a reply already handled.
+    """Act on a reply from ``phone`` (whose keyed digest is ``number_digest``); None for an unknown
+    number or a reply already handled.
 
     A reply is about the appointment the last text to that number was about. When that is not
     clear (texts about several appointments reached the number within ``AMBIGUOUS_WITHIN``, or
     several families share a number no text reached yet), OUI and ANNULER act on nothing: the
-    reply is kept for staff. STOP is about the number: every family behind it stops being texted.
+    reply is kept for staff. STOP is about the number: every family behind it stops being texted,
+    and so will any family booked with it later (``inbox.SmsOptOut``).
     """
     families = await inbox.families_of(session, phone)
     if not families:
@@ -65,6 +68,7 @@ async def handle_reply(
     if not await _record(session, provider_id, family_id, appointment, action, text, now):
         return None  # Twilio retried the webhook: the first delivery already acted
     if action == "stop":
+        await inbox.opt_out(session, number_digest, now)
         await _withdraw_consent(session, families, now)
     elif appointment is not None and appointment.active and action == "confirm":
         await booking.confirm(session, appointment.id, now)

@@ -161,3 +161,25 @@ def test_a_familys_number_changes_on_purpose_for_its_appointments_to_come(
         assert "annulé" in cancelled[0] and len(_bodies_to(fake_twilio, old)) == 1
         unknown = client.patch(f"/v1/families/{unique('PRE-NONE')}", json={"phone": new_national})
         assert (unknown.status_code, unknown.json()["code"]) == (404, "not-found")
+
+
+def test_a_number_that_answered_stop_is_not_texted_for_a_family_booked_later(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        national, number = unique_mobile()
+        _book(client, prog, 2, "09:00", unique("PRE-2026"), national)
+        _wait_for(lambda: _bodies_to(fake_twilio, number), "the first family's text")
+        _reply(sms_server, fake_twilio.auth_token, number, "STOP")
+        later = _book(client, prog, 5, "09:00", unique("PRE-2026"), national)
+
+        def booked_notice() -> dict[str, Any] | None:
+            messages = client.get(f"/v1/appointments/{later['id']}/messages").json()["items"]
+            found = [m for m in messages if m["recipient"] == "family" and m["kind"] == "booked"
+                     and m["status"] not in ("pending", "sending")]
+            return found[0] if found else None
+
+        notice = _wait_for(booked_notice, "the later booking's notice to be decided")
+        assert (notice["status"], notice["error_code"]) == ("cancelled", "no-consent")
+        assert len(_bodies_to(fake_twilio, number)) == 1
