@@ -78,7 +78,8 @@ def create_app(
     sender = sms_sender(settings)
     quiet = QuietHours.parse(settings.quiet_hours)
     links = LinkMaker.from_settings(settings)
-    dispatcher = Dispatcher(store=SqlOutboxStore(db, NumberDigests.from_settings(settings)), sender=sender, catalog=default_catalog(), clock=clock,
+    store = SqlOutboxStore(db, NumberDigests.from_settings(settings))
+    dispatcher = Dispatcher(store=store, sender=sender, catalog=default_catalog(), clock=clock,
                             quiet=quiet, limiter=rate_limiter(settings.sms_rate_per_second, settings.redis_url),
                             rate_per_second=settings.sms_rate_per_second,
                             lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links)
