@@ -232,8 +232,20 @@ def _base_language(language: str) -> str:
 
 
 def _spelled_in_gsm7(ctx: MessageContext) -> MessageContext:
-    address = to_gsm7(ctx.site_address) if ctx.site_address else ctx.site_address
-    return replace(ctx, site_label=to_gsm7(ctx.site_label), site_address=address)
+    address = _gsm7_unless_lost(ctx.site_address) if ctx.site_address else ctx.site_address
+    return replace(ctx, site_label=_gsm7_unless_lost(ctx.site_label), site_address=address)
+
+
+def _gsm7_unless_lost(text: str) -> str:
+    """The GSM-7 spelling of a label, or the label as written when that spelling would lose it:
+    a letter or digit left out (Arabic script) or nothing left at all (only emoji). The text then
+    costs UCS-2 segments, but says where to go."""
+    spelled = to_gsm7(text)
+    if not spelled.strip() and text.strip():
+        return text
+    if sum(char.isalnum() for char in spelled) < sum(char.isalnum() for char in text):
+        return text
+    return spelled
 
 
 def _with_label_cut(texts: LanguageTexts, event: EventTexts, ctx: MessageContext) -> RenderedSms:

@@ -30,6 +30,7 @@ from scheduler.api.availability import AbsenceController, OpeningController, Rul
 from scheduler.api.closures import ClosureController
 from scheduler.api.common import services
 from scheduler.api.events import EventController
+from scheduler.api.families import FamilyController
 from scheduler.api.family_links import FamilyLinkController
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
@@ -59,6 +60,7 @@ from scheduler.family_page.controller import (
     RebookController,
     template_config,
 )
+from scheduler.number_digests import NumberDigests
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http import api_docs
 from scheduler.http.allow import allow_every_method
@@ -94,7 +96,8 @@ def create_app(
     sender = sms_sender(settings)
     quiet = QuietHours.parse(settings.quiet_hours)
     links = LinkMaker.from_settings(settings)
-    dispatcher = Dispatcher(store=SqlOutboxStore(db), sender=sender, catalog=default_catalog(), clock=clock,
+    store = SqlOutboxStore(db, NumberDigests.from_settings(settings))
+    dispatcher = Dispatcher(store=store, sender=sender, catalog=default_catalog(), clock=clock,
                             quiet=quiet, limiter=rate_limiter(settings.sms_rate_per_second, settings.redis_url),
                             rate_per_second=settings.sms_rate_per_second,
                             lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links)
@@ -122,7 +125,7 @@ def create_app(
             TwilioWebhookController, InterpreterController, ExternalInterpreterController, StatsController,
             AppointmentStatsController, EventController, WebhookEndpointController,
             FeedAdminController, FeedController, FamilyPageController, ReportController, ReportPageController,
-            PathwaySlotController, ClosureController, RebookController,
+            PathwaySlotController, ClosureController, RebookController, FamilyController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),

@@ -167,7 +167,14 @@ class Settings(BaseModel):
         30, ge=1, validation_alias=AliasChoices("CRENEAU_FAMILY_PAGE_PER_TOKEN_PER_MINUTE",
                                                 "family_page_per_token_per_minute")
     )
-    """Most requests one family link may make per minute (per process)."""
+    """Most failed requests (unknown link, forged form) one family link may get per minute (per
+    process); the family's own visits do not count."""
+    family_page_wrong_tokens_per_minute: int = Field(
+        100, ge=1, validation_alias=AliasChoices("CRENEAU_FAMILY_PAGE_WRONG_TOKENS_PER_MINUTE",
+                                                 "family_page_wrong_tokens_per_minute")
+    )
+    """Most wrong family links answered 404 per minute (per process), from all addresses together;
+    past it, a wrong link answers 429 (guessing from many addresses), a right one still works."""
     family_page_per_address_per_minute: int = Field(
         120, ge=1, validation_alias=AliasChoices("CRENEAU_FAMILY_PAGE_PER_ADDRESS_PER_MINUTE",
                                                  "family_page_per_address_per_minute")

@@ -72,7 +72,7 @@ class AppointmentController(Controller):
             # Litestar reads ``status=null`` as no filter; the document names the statuses only.
             raise InvalidInput("`status` must be one of booked, confirmed, cancelled, attended, no_show.")
         found = await appointments.page(svc, staff_id, site_id, status, from_, to, cursor, limit)
-        return s.Page(items=[appointment_out(item) for item in found.rows], next_cursor=found.next_cursor)
+        return s.Page(items=[appointment_out(item, masked=True) for item in found.rows], next_cursor=found.next_cursor)
 
     @post("/{appointment_id:str}/cancel", operation_id="cancel_appointment", summary="Cancel", status_code=200)
     async def cancel(

@@ -43,5 +43,6 @@ def idempotent(request: Request[Principal, Any, Any], body: BaseModel, key: str 
 def created(answer: BaseModel | StoredResponse) -> Response[Any]:
     """The response of a create: the fresh schema, or the stored JSON of an idempotent one."""
     if isinstance(answer, StoredResponse):
-        return Response(answer.body.encode(), status_code=answer.status_code, media_type="application/json")
+        media_type = "application/problem+json" if answer.status_code >= 400 else "application/json"
+        return Response(answer.body.encode(), status_code=answer.status_code, media_type=media_type)
     return Response(answer, status_code=201)

@@ -88,6 +88,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
                 "remaining": 1},
     s.FamilyIn: {**FAMILY, "phone": "06 12 34 56 78"},
     s.FamilyOut: FAMILY,
+    s.FamilyPhoneChange: {"phone": "06 98 76 54 32"},
     s.AppointmentCreate: {"service_id": SERVICE_ID, "start": START, "staff_id": STAFF_ID,
                           "family": {**FAMILY, "phone": "06 12 34 56 78"}, "interpreter_language": "ar",
                           "note": "premier entretien"},

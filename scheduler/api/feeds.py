@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from email.utils import format_datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
@@ -43,6 +43,8 @@ class FeedCreate(BaseModel):
 
 class FeedCreated(BaseModel):
     """A created feed; the token and URL are shown only once."""
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"token", "url"})
 
     token: str
     url: str = Field(description="The address to subscribe to: <public URL>/feeds/<token>.ics")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -515,6 +515,8 @@ class ApiKeyOut(BaseModel):
 class ApiKeyCreated(ApiKeyOut):
     """The new key, in clear this once (only its hash is stored)."""
 
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"key"})
+
     key: str
 
 
@@ -549,11 +551,17 @@ class FamilyIn(Strict):
         return normalize_language(value)
 
 
+class FamilyPhoneChange(Strict):
+    """A family's new number (null: no more texts), for its appointments to come."""
+
+    phone: MobileText | None
+
+
 class FamilyOut(BaseModel):
     """The family as stored."""
 
     reference: str
-    phone: str | None
+    phone: str | None = Field(description="E.164; masked (+33 6•• ••• •78) in lists, in clear in one appointment's answer.")
     language: str
     sms_consent: bool
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from notifications.masking import mask_phone
 from scheduler.api import schemas as s
 from scheduler.services.appointments import AppointmentView
 
 
-def appointment_out(found: AppointmentView) -> s.AppointmentOut:
-    """An appointment, its times in the site's zone."""
+def appointment_out(found: AppointmentView, *, masked: bool = False) -> s.AppointmentOut:
+    """An appointment, its times in the site's zone; ``masked``: its phone masked, as in a list
+    (the number in clear only in one appointment's answer)."""
     appointment, family = found.appointment, found.family
+    phone = appointment.phone or family.phone
+    if masked and phone is not None:
+        phone = mask_phone(phone)
     zone = ZoneInfo(found.timezone)
     interpreter = None
     if appointment.interpreter_language:
@@ -27,7 +32,7 @@ def appointment_out(found: AppointmentView) -> s.AppointmentOut:
         service_id=appointment.service_id,
         staff_id=appointment.staff_id,
         site_id=appointment.site_id,
-        family=s.FamilyOut(reference=family.reference, phone=family.phone, language=family.language,
+        family=s.FamilyOut(reference=family.reference, phone=phone, language=family.language,
                            sms_consent=family.sms_consent),
         interpreter=interpreter,
         note=appointment.note,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Final
 
@@ -16,18 +17,22 @@ family_table = Family.__table__  # type: ignore[attr-defined]
 
 
 def _upsert_statement(dialect: str) -> Any:
-    values: dict[str, Any] = {name: bindparam(name) for name in ("phone", "language", "sms_consent", "updated_at")}
+    values: dict[str, Any] = {name: bindparam(name) for name in ("language", "sms_consent", "updated_at")}
     insert = insert_for(dialect, family_table).values(
         id=bindparam("id"), reference=bindparam("reference"), created_at=bindparam("updated_at"),
-        last_appointment_at=bindparam("starts_at"), **values,
+        last_appointment_at=bindparam("starts_at"), phone=bindparam("phone"), **values,
     )
     last = family_table.c.last_appointment_at
-    # The latest booking states the family's current phone, language and consent; retention
-    # counts from its latest appointment, which a new one can only push later.
+    # The latest booking states the family's language and consent; retention counts from its
+    # latest appointment, which a new one can only push later. The family's phone is the one
+    # it was first booked with (or the next one after retention erased it): a booking's number
+    # is that appointment's (Appointment.phone), never a silent change of where the family's
+    # other texts go.
     latest = case((or_(last.is_(None), last < insert.excluded.last_appointment_at),
                    insert.excluded.last_appointment_at), else_=last)
+    phone = func.coalesce(family_table.c.phone, insert.excluded.phone)
     return insert.on_conflict_do_update(
-        index_elements=["reference"], set_={**values, "last_appointment_at": latest}
+        index_elements=["reference"], set_={**values, "phone": phone, "last_appointment_at": latest}
     ).returning(family_table.c.id)
 
 
@@ -54,16 +59,20 @@ async def touch_last_appointment(session: AsyncSession, family_id: str) -> None:
 
 
 async def erase_phones_unseen_since(session: AsyncSession, limit: datetime, now: datetime) -> int:
-    """Erase the phone (and consent) of families with no appointment since ``limit``; how many."""
+    """Erase the phone (and consent) of families with no appointment since ``limit``, and the
+    numbers their appointments were booked with; how many families."""
+    # A family is kept while an appointment is recent or to come; one never booked (its
+    # booking rolled back) is measured from its creation.
+    unseen = or_(col(Family.last_appointment_at) < limit,
+                 and_(col(Family.last_appointment_at).is_(None), col(Family.created_at) < limit))
+    await session.execute(
+        update(Appointment)
+        .where(col(Appointment.phone).is_not(None),
+               col(Appointment.family_id).in_(select(col(Family.id)).where(unseen)))
+        .values(phone=None)
+    )
     result = await session.execute(
-        update(Family)
-        .where(
-            col(Family.phone).is_not(None),
-            # A family is kept while an appointment is recent or to come; one never booked
-            # (its booking rolled back) is measured from its creation.
-            or_(col(Family.last_appointment_at) < limit,
-                and_(col(Family.last_appointment_at).is_(None), col(Family.created_at) < limit)),
-        )
+        update(Family).where(col(Family.phone).is_not(None), unseen)
         .values(phone=None, sms_consent=False, updated_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -76,3 +85,23 @@ async def lock(session: AsyncSession, family_id: str) -> None:
     the overlap guard sees the other's committed row instead of both waiting on each other.
     """
     await session.execute(select(col(Family.id)).where(col(Family.id) == family_id).with_for_update())
+
+
+async def change_phone(
+    session: AsyncSession, reference: str, phone: str | None, statuses: Collection[str], now: datetime
+) -> tuple[Family, int] | None:
+    """Give the family a new number, and its appointments to come (in ``statuses``) with it:
+    the family and how many appointments; None for an unknown reference."""
+    family = (await session.execute(
+        select(Family).where(col(Family.reference) == reference).with_for_update())).scalar_one_or_none()
+    if family is None:
+        return None
+    family.phone, family.updated_at = phone, now
+    result = await session.execute(
+        update(Appointment)
+        .where(col(Appointment.family_id) == family.id, col(Appointment.starts_at) > now,
+               col(Appointment.status).in_(statuses))
+        .values(phone=phone, updated_at=now)
+    )
+    await session.flush()
+    return family, int(getattr(result, "rowcount", 0) or 0)

@@ -175,7 +175,9 @@ def _live_feed_statement() -> Select[Any]:
         .outerjoin(staff, and_(feed.c.owner_kind == "staff", staff.c.id == feed.c.owner_id))
         .outerjoin(site, and_(feed.c.owner_kind == "site", site.c.id == feed.c.owner_id))
         .outerjoin(interpreter, and_(feed.c.owner_kind == "interpreter", interpreter.c.id == feed.c.owner_id))
-        .where(feed.c.token_hash == bindparam("token_hash"), feed.c.revoked_at.is_(None))
+        # A feed of a deleted staff member, site or interpreter is gone with its owner.
+        .where(feed.c.token_hash == bindparam("token_hash"), feed.c.revoked_at.is_(None),
+               func.coalesce(staff.c.id, site.c.id, interpreter.c.id).is_not(None))
     )
 
 
@@ -242,7 +244,8 @@ EVENT_ROWS: Final = {owner_kind: _events_statement(owner_kind) for owner_kind in
 
 
 async def live_feed(session: AsyncSession, token_hash: str) -> Any:
-    """The unrevoked feed with this token hash and its owner's name (staff, site or interpreter), or None."""
+    """The unrevoked feed with this token hash and its owner's name (staff, site or interpreter), or None
+    (also when its owner was deleted)."""
     return (await session.execute(LIVE_FEED, {"token_hash": token_hash})).first()
 
 

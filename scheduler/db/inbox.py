@@ -6,10 +6,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, or_, select, update
+from sqlalchemy import Text, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, col
 
+from notifications.outbox import MAY_HAVE_REACHED
+from scheduler.db import outbox
 from scheduler.db.dialect import insert_for
 from scheduler.db.tables import Appointment, Family, Site, new_id
 
@@ -28,9 +30,82 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime
 
 
+class SmsOptOut(SQLModel, table=True):
+    """A number that answered STOP: never texted again, whichever family books with it. Only a
+    keyed hash of the number is kept (``scheduler.services.opt_outs``), so that the refusal can
+    outlive the retention of the number itself."""
+
+    __tablename__ = "sms_opt_out"
+
+    number_digest: str = Field(primary_key=True, max_length=64)
+    stopped_at: datetime
+
+
+async def opt_out(session: AsyncSession, digest: str, now: datetime) -> None:
+    """Record that a number (its digest) answered STOP; twice changes nothing."""
+    table = SmsOptOut.__table__  # type: ignore[attr-defined]
+    await session.execute(insert_for(session, table).values(number_digest=digest, stopped_at=now)
+                          .on_conflict_do_nothing(index_elements=["number_digest"]))
+
+
+async def opted_out(session: AsyncSession, digests: Collection[str]) -> set[str]:
+    """Which of these number digests answered STOP."""
+    if not digests:
+        return set()
+    statement = select(col(SmsOptOut.number_digest)).where(col(SmsOptOut.number_digest).in_(list(digests)))
+    return set((await session.execute(statement)).scalars())
+
+
 async def families_of(session: AsyncSession, phone: str) -> list[str]:
-    """The families with this number, in no particular order."""
-    return list((await session.execute(select(col(Family.id)).where(col(Family.phone) == phone))).scalars())
+    """The families behind this number (theirs, or one of their appointments'), in no particular order."""
+    booked_with = select(col(Appointment.family_id)).where(col(Appointment.phone) == phone)
+    statement = select(col(Family.id)).where(or_(col(Family.phone) == phone, col(Family.id).in_(booked_with)))
+    return list((await session.execute(statement)).scalars())
+
+
+def _texted_here(phone: str) -> Any:
+    """The appointments texted at this number: booked with it, or without one by a family that has it."""
+    return (
+        select(col(Appointment.id)).join(Family, col(Family.id) == col(Appointment.family_id))
+        .where(or_(col(Appointment.phone) == phone,
+                   and_(col(Appointment.phone).is_(None), col(Family.phone) == phone)))
+    )
+
+
+_SENT = func.coalesce(outbox.TABLE.c.sent_at, outbox.TABLE.c.updated_at)
+
+
+def _texts_to(phone: str) -> list[Any]:
+    return [outbox.TABLE.c.appointment_id.in_(_texted_here(phone)), outbox.TABLE.c.recipient == "family",
+            outbox.TABLE.c.status.in_(MAY_HAVE_REACHED)]
+
+
+async def last_text(session: AsyncSession, phone: str) -> Any:
+    """The last text that may have reached this number: its appointment (``id``) and when it left
+    (``sent``); None when none did."""
+    statement = (
+        select(outbox.TABLE.c.appointment_id.label("id"), _SENT.label("sent"))
+        .where(*_texts_to(phone))
+        .order_by(_SENT.desc(), outbox.TABLE.c.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).first()
+
+
+async def texted_about_another(
+    session: AsyncSession, phone: str, appointment_id: str, since: datetime
+) -> bool:
+    """Whether a text about another appointment than ``appointment_id`` reached the number since ``since``."""
+    statement = select(outbox.TABLE.c.id).where(
+        *_texts_to(phone), outbox.TABLE.c.appointment_id != appointment_id, _SENT >= since).limit(1)
+    return (await session.execute(statement)).first() is not None
+
+
+async def appointment(session: AsyncSession, appointment_id: str) -> Appointment:
+    """One appointment (a text's: it exists)."""
+    found: Appointment = (await session.execute(
+        select(Appointment).where(col(Appointment.id) == appointment_id))).scalar_one()
+    return found
 
 
 async def next_appointment(
@@ -67,8 +142,9 @@ async def kept(
     session: AsyncSession, appointment_id: str | None, since: datetime | None, before: datetime | None,
     after: tuple[datetime, str] | None, limit: int,
 ) -> list[Any]:
-    """Up to ``limit + 1`` replies kept for staff (id, appointment, reception, text, the family's phone
-    and the site's zone), in order of reception, received in ``[since, before)`` after the ``after`` cursor."""
+    """Up to ``limit + 1`` replies kept for staff (id, appointment, reception, text, the number the
+    appointment was texted at or else the family's, and the site's zone), in order of reception,
+    received in ``[since, before)`` after the ``after`` cursor."""
     received, ident = col(InboundMessage.received_at), col(InboundMessage.id)
     conditions = [col(InboundMessage.action) == "keep", col(InboundMessage.body).is_not(None)]
     if appointment_id is not None:
@@ -81,7 +157,8 @@ async def kept(
         at, last = after
         conditions.append(or_(received > at, and_(received == at, ident > last)))
     statement = (
-        select(ident, col(InboundMessage.appointment_id), received, col(InboundMessage.body), col(Family.phone),
+        select(ident, col(InboundMessage.appointment_id), received, col(InboundMessage.body),
+               func.coalesce(col(Appointment.phone), col(Family.phone)).label("phone"),
                col(Site.timezone))
         .select_from(InboundMessage)
         .outerjoin(Family, col(Family.id) == col(InboundMessage.family_id))

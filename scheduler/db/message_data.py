@@ -24,8 +24,11 @@ from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, Se
 from scheduler.phones import dialable
 
 # Built once (the appointment id is bound): every booking, move and cancellation reads it.
+# An appointment's texts go to the number it was booked with, else to the family's.
+PHONE: Final = func.coalesce(col(Appointment.phone), col(Family.phone)).label("phone")
+
 CONTACTS: Final[Select[*tuple[Any, ...]]] = (
-    select(col(Family.phone), col(Family.sms_consent), col(Site.timezone),
+    select(PHONE, col(Family.sms_consent), col(Site.timezone),
            col(Service.reminder_offsets_minutes).label("offsets"), col(Interpreter.phone).label("interpreter_phone"),
            col(Appointment.interpreter_status))
     .select_from(Appointment)
@@ -64,7 +67,7 @@ async def released_interpreter(
 async def for_messages(session: AsyncSession, claimed: Sequence[Claimed]) -> dict[str, MessageData]:
     """What each claimed message needs, by message id: its appointment, site and recipient."""
     statement = (
-        select(TABLE.c.id, col(Appointment.status), col(Appointment.starts_at), col(Family.phone),
+        select(TABLE.c.id, col(Appointment.status), col(Appointment.starts_at), PHONE,
                col(Family.sms_consent), col(Family.language), col(Site.timezone), col(Site.public_label),
                col(Site.address), col(Site.kind), col(Site.phone).label("site_phone"),
                col(Interpreter.phone).label("interpreter_phone"),

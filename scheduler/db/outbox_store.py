@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.ports import Change, Claimed, MessageData
-from scheduler.db import message_data, outbox
+from scheduler.db import inbox, message_data, outbox
 from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
+from scheduler.number_digests import DEMO_KEY, NumberDigests
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +21,14 @@ class SqlOutboxStore:
     """Each transaction is one write transaction of ``db``."""
 
     db: Database
+    digests: NumberDigests = field(default_factory=lambda: NumberDigests(DEMO_KEY))
+    """How numbers that answered STOP are found (``inbox.SmsOptOut``)."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlOutboxTransaction]:
         """A write transaction, committed when the block ends without error."""
         async with self.db.write() as session:
-            yield SqlOutboxTransaction(session)
+            yield SqlOutboxTransaction(session, self.digests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class SqlOutboxTransaction:
     """The outbox in one session's transaction."""
 
     session: AsyncSession
+    digests: NumberDigests
 
     async def claim(self, now: datetime, lease: timedelta, batch: int) -> list[Claimed]:
         """Take up to ``batch`` due messages (``outbox.claim``)."""
@@ -44,8 +48,17 @@ class SqlOutboxTransaction:
         ]
 
     async def message_data(self, claimed: Sequence[Claimed]) -> Mapping[str, MessageData]:
-        """What each claimed message needs, by message id."""
-        return await message_data.for_messages(self.session, claimed)
+        """What each claimed message needs, by message id: a family's consent is withdrawn when its
+        number answered STOP, whichever family it was."""
+        found = await message_data.for_messages(self.session, claimed)
+        digests = {data.family_phone: self.digests.of(data.family_phone)
+                   for data in found.values() if data.family_phone}
+        stopped = await inbox.opted_out(self.session, set(digests.values()))
+        return {
+            ident: replace(data, family_consent=False)
+            if data.family_phone and digests[data.family_phone] in stopped else data
+            for ident, data in found.items()
+        }
 
     async def record(self, changes: Sequence[Change]) -> None:
         """Set fields of claimed messages (``outbox.record_claimed``)."""

@@ -219,6 +219,9 @@ class Appointment(SQLModel, table=True):
     staff_id: str = Field(foreign_key="staff.id", max_length=32)
     site_id: str = Field(foreign_key="site.id", max_length=32)
     family_id: str = Field(foreign_key="family.id", index=True, max_length=32)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    """The number this appointment was booked with (E.164): its texts go there. None: the
+    family's number (appointments booked before it was kept, or erased after retention)."""
     starts_at: datetime
     ends_at: datetime
     staff_hold_id: str = Field(foreign_key="hold.id", max_length=32)

@@ -37,6 +37,8 @@ CSP = (
     f"style-src 'sha256-{base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()}'; "
     "img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+# The one key of the counter of wrong tokens from all addresses.
+WRONG_TOKENS = "all"
 HEADERS = {
     "Content-Security-Policy": CSP,
     "Referrer-Policy": "no-referrer",
@@ -54,13 +56,18 @@ class FamilyPage:
     links: LinkMaker
     catalog: PageCatalog
     per_token: WindowCounter
+    """Failures per link (its token's hash): a wrong token, a forged form."""
     per_address: WindowCounter
+    """Requests per client address."""
+    wrong_tokens: WindowCounter
+    """Wrong tokens from all addresses together (one key)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, links: LinkMaker) -> "FamilyPage":
         """Built once in ``create_app``."""
         return cls(links, default_page_catalog(), WindowCounter(settings.family_page_per_token_per_minute),
-                   WindowCounter(settings.family_page_per_address_per_minute))
+                   WindowCounter(settings.family_page_per_address_per_minute),
+                   WindowCounter(settings.family_page_wrong_tokens_per_minute))
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
@@ -92,19 +99,32 @@ def _message(request: Request[Any, Any, Any], page: FamilyPage, status: int, key
                    message=texts.words[key], **context)
 
 
-def _not_found(request: Request[Any, Any, Any], page: FamilyPage) -> Template:
-    # One answer for unknown, malformed, expired and revoked links alike.
+def _not_found(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template:
+    """A wrong link: the same 404 for unknown, malformed, expired and revoked links alike, or 429
+    once wrong links from all addresses passed this minute's cap (guessing from many addresses)."""
+    now = time.monotonic()
+    page.per_token.allow(token_hash(token), now)
+    if not page.wrong_tokens.allow(WRONG_TOKENS, now):
+        return _message(request, page, 429, "too_many", retry_after=page.wrong_tokens.retry_after(WRONG_TOKENS, now))
     return _message(request, page, 404, "not_found")
 
 
+def _refused(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template:
+    """A forged or stale form: 403, counted as a failure of the link."""
+    page.per_token.allow(token_hash(token), time.monotonic())
+    back = f"/r/{token}" if well_formed(token) else None
+    return _message(request, page, 403, "refused", back=back)
+
+
 def _too_many(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template | None:
-    """The 429 page when this address or this link has asked too often this minute, else None."""
+    """The 429 page when this address has asked too often this minute, or this link has failed
+    too often (its family's own visits never count), else None."""
     now = time.monotonic()
     address = request.client.host if request.client else "unknown"
     if not page.per_address.allow(address, now):
         return _message(request, page, 429, "too_many", retry_after=page.per_address.retry_after(address, now))
     key = token_hash(token)
-    if not page.per_token.allow(key, now):
+    if page.per_token.spent(key, now):
         return _message(request, page, 429, "too_many", retry_after=page.per_token.retry_after(key, now))
     return None
 
@@ -124,7 +144,7 @@ async def _appointment_page(
     now = svc.clock.now()
     row = await use_cases.shown(svc, token, now)
     if row is None:
-        return _not_found(request, page)
+        return _not_found(request, page, token)
     texts = page.catalog.get(row.language)
     heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
     # A cancelled appointment's page offers the next free times with the same person, same place.
@@ -162,7 +182,7 @@ class FamilyPageController(Controller):
          exclude_from_auth=True)
     async def elsewhere(self, request: Request[Any, Any, Any], page: FamilyPage) -> Template:
         """Anything else under ``/r/``: the same 404 page as a wrong token (and rate limited alike)."""
-        return _too_many(request, page, "") or _not_found(request, page)
+        return _too_many(request, page, "") or _not_found(request, page, "")
 
     @post("/{token:str}/confirm", operation_id="family_page_confirm", summary="The family confirms (form)",
           media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
@@ -201,11 +221,10 @@ class RebookController(Controller):
         form = await request.form()
         start = _aware(form.get("start"))
         if not page.links.form_key_ok(token, _text(form.get("csrf"))) or start is None:
-            back = f"/r/{token}" if well_formed(token) else None
-            return _message(request, page, 403, "refused", back=back)
+            return _refused(request, page, token)
         now_showing = await rebooking.rebook(svc, token, start)
         if now_showing is None:
-            return _not_found(request, page)
+            return _not_found(request, page, token)
         return Redirect(f"/r/{page.links.token(now_showing)}", status_code=303, headers=HEADERS)
 
 
@@ -230,8 +249,7 @@ async def _act(
     if limited is not None:
         return limited
     if not await _form_key_ok(request, page, token):
-        back = f"/r/{token}" if well_formed(token) else None
-        return _message(request, page, 403, "refused", back=back)
+        return _refused(request, page, token)
     if not await use_cases.act(svc, token, action):
-        return _not_found(request, page)
+        return _not_found(request, page, token)
     return Redirect(f"/r/{token}", status_code=303, headers=HEADERS)

@@ -1,7 +1,8 @@
-"""Fixed-window request counters for the family page, per link and per client address.
+"""Fixed-window counters for the family page: requests per client address, failures per link,
+and wrong tokens in all.
 
-In memory and per process: a guess at a token costs a request, and 71-bit tokens at 120
-requests a minute per address are out of reach whatever the number of processes.
+In memory and per process: a guess at a token costs a request, and 71-bit tokens at a capped
+number of wrong guesses a minute are out of reach whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ class WindowCounter:
         if len(self._hits) > PRUNE_ABOVE:
             self._prune(now)
         return count < self.limit
+
+    def spent(self, key: str, now: float) -> bool:
+        """Whether ``key`` has used up this window's hits, without counting one."""
+        started, count = self._hits.get(key, (now, 0))
+        return now - started < self.window and count >= self.limit
 
     def retry_after(self, key: str, now: float) -> int:
         """Whole seconds until ``key``'s window ends."""

@@ -33,9 +33,10 @@ _MAX_LINE_OCTETS: Final = 75
 # unpaired surrogates, which cannot be encoded in UTF-8. The API refuses all of them; this
 # keeps rows written by other means (or before the API refused them) from breaking a feed.
 _CONTROL_CHARS: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-# 9 to 15 digits with optional separators: every French (10) or E.164 (<= 15) number. It also
+# 9 to 15 digits with separators between them: every French (10) or E.164 (<= 15) number,
+# however written (spaces of any kind, no-break ones too, ".", "-", " - ", "/", "_"). It also
 # catches other long identifiers (a NIR, an IBAN run), which must not reach a calendar either.
-_PHONE_LIKE: Final = re.compile(r"\+?\d(?:[ .\-]?\d){8,14}")
+_PHONE_LIKE: Final = re.compile(r"\+?\d(?:[\s.\-/_]{0,3}\d){8,14}")
 
 
 @dataclass(frozen=True, slots=True)

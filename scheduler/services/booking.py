@@ -209,6 +209,7 @@ async def _insert(
         staff_id=slot.resource_id,
         site_id=slot.site_id or "",
         family_id=family_id,
+        phone=request.family.phone,
         starts_at=slot.interval.start,
         ends_at=slot.interval.end,
         staff_hold_id=hold_id,

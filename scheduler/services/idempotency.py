@@ -7,7 +7,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,12 +21,18 @@ if TYPE_CHECKING:
 
 RETENTION = timedelta(hours=24)
 CREATED = 201
+SECRET_NOT_KEPT = 409
+# Fields that hold a secret in any create's answer (an API key, a feed's token and address, a
+# webhook's signing secret, a report's link), besides those a schema names in ``secret_fields``.
+SECRET_FIELD_NAMES = frozenset({"key", "token", "url", "secret", "signing_secret", "link", "download_url"})
 
 
 class Answer(Protocol):
     """What a create answers: a response schema, which can write itself as JSON."""
 
     def model_dump_json(self) -> str: ...  # pragma: no cover - a protocol
+
+    def model_dump(self, *, mode: str) -> dict[str, Any]: ...  # pragma: no cover - a protocol
 
 
 Created = TypeVar("Created", bound=Answer)
@@ -48,6 +54,33 @@ class StoredResponse:
 
     status_code: int
     body: str
+
+
+class SecretHolder(Protocol):
+    """A response schema that names the fields holding a secret shown only once."""
+
+    secret_fields: ClassVar[frozenset[str]]
+
+
+def to_keep(answer: Answer) -> StoredResponse:
+    """What is kept for a replay of a fresh answer: the answer itself, or, when it holds a secret,
+    a 409 ``secret-not-replayed`` problem with the created object less its secrets.
+
+    Only a hash of a secret is ever stored: a replay cannot give the secret again.
+    """
+    fields = answer.model_dump(mode="json")
+    secrets = (frozenset(getattr(answer, "secret_fields", ())) | SECRET_FIELD_NAMES) & fields.keys()
+    if not secrets:
+        return StoredResponse(CREATED, answer.model_dump_json())
+    created = {name: value for name, value in fields.items() if name not in secrets}
+    problem = {
+        "type": "https://creneau.fr/problems/secret-not-replayed", "title": "Secret not replayed",
+        "status": SECRET_NOT_KEPT, "code": "secret-not-replayed",
+        "detail": "This Idempotency-Key already created the object below; its secret was shown once and is "
+                  "not kept. Revoke it and create another one if the first answer was lost.",
+        "created": created,
+    }
+    return StoredResponse(SECRET_NOT_KEPT, json.dumps(problem, separators=(",", ":")))
 
 
 def request_hash(method: str, path: str, body: Any) -> str:
@@ -99,7 +132,8 @@ async def create(
 ) -> Created | StoredResponse:
     """Run a create in one transaction, remembering its answer under the Idempotency-Key.
 
-    Without a key, the fresh answer; with one, the stored answer (the first one, on a retry).
+    Without a key or on the first request, the fresh answer; on a retry, the stored answer
+    (the first one, or a 409 when the first one held a secret: see ``to_keep``).
     """
     if request is None:
         async with db.write() as session:
@@ -108,8 +142,9 @@ async def create(
         async with db.write() as session:
             stored = await replay(session, request.key_id, request.key, request.digest, now)
             if stored is None:
-                stored = StoredResponse(CREATED, (await operation(session)).model_dump_json())
-                await remember(session, request.key_id, request.key, request.digest, stored, now)
+                answer = await operation(session)
+                await remember(session, request.key_id, request.key, request.digest, to_keep(answer), now)
+                return answer
     except (IntegrityError, ConflictError):
         # A concurrent request with the same key may have won: answer as it did.
         async with db.read() as session:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications.inbox import Action, reply_words
 from notifications.masking import mask_phone
 from scheduler.db import inbox, outbox
-from scheduler.db.tables import Appointment
+from scheduler.db.dialect import as_utc
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
 
 KEPT_BODY_CHARS = 500
+# Texts about two appointments reaching one number within this time leave a reply's subject unclear.
+AMBIGUOUS_WITHIN = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,27 +44,71 @@ class ReplyFilter:
 
 
 async def handle_reply(
-    session: AsyncSession, planner: MessagePlanner, provider_id: str, phone: str, text: str, now: datetime
+    session: AsyncSession, planner: MessagePlanner, provider_id: str, phone: str, text: str, now: datetime,
+    number_digest: str,
 ) -> Action | None:
-    """Act on a reply from ``phone``; None for an unknown number or a reply already handled."""
+    """Act on a reply from ``phone`` (whose keyed digest is ``number_digest``); None for an unknown
+    number or a reply already handled.
+
+    A reply is about the appointment the last text to that number was about. When that is not
+    clear (texts about several appointments reached the number within ``AMBIGUOUS_WITHIN``, or
+    several families share a number no text reached yet), OUI and ANNULER act on nothing: the
+    reply is kept for staff. STOP is about the number: every family behind it stops being texted,
+    and so will any family booked with it later (``inbox.SmsOptOut``).
+    """
     families = await inbox.families_of(session, phone)
     if not families:
         return None
     action = reply_words().action(text)
-    appointment = await inbox.next_appointment(session, families, booking.ACTIVE, now)
-    if not await _record(session, provider_id, families[0], appointment, action, text, now):
+    about = await _reply_about(session, phone, families, now)
+    if about == AMBIGUOUS and action in ("confirm", "cancel"):
+        action = "keep"
+    appointment = about if isinstance(about, Target) else None
+    family_id = appointment.family_id if appointment else families[0]
+    if not await _record(session, provider_id, family_id, appointment, action, text, now):
         return None  # Twilio retried the webhook: the first delivery already acted
     if action == "stop":
+        await inbox.opt_out(session, number_digest, now)
         await _withdraw_consent(session, families, now)
-    elif appointment is not None and action == "confirm":
+    elif appointment is not None and appointment.active and action == "confirm":
         await booking.confirm(session, appointment.id, now)
-    elif appointment is not None and action == "cancel":
+    elif appointment is not None and appointment.active and action == "cancel":
         await booking.cancel(session, planner, appointment.id, "cancelled by the family (SMS)", now)
     return action
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The appointment a reply is about, and whether it can still be confirmed or cancelled."""
+
+    id: str
+    family_id: str
+    active: bool
+
+
+AMBIGUOUS: Final = "ambiguous"
+
+
+async def _reply_about(
+    session: AsyncSession, phone: str, families: list[str], now: datetime
+) -> Target | Literal["ambiguous"] | None:
+    """The appointment the last text to ``phone`` was about, AMBIGUOUS, or None (nothing to act on)."""
+    last = await inbox.last_text(session, phone)
+    if last is None:
+        if len(families) > 1:
+            return AMBIGUOUS
+        # No text reached the number yet (the confirmation is still queued): the family's next one.
+        upcoming = await inbox.next_appointment(session, families, booking.ACTIVE, now)
+        return Target(upcoming.id, upcoming.family_id, True) if upcoming else None
+    if await inbox.texted_about_another(session, phone, last.id, as_utc(last.sent) - AMBIGUOUS_WITHIN):
+        return AMBIGUOUS
+    about = await inbox.appointment(session, last.id)
+    active = about.status in booking.ACTIVE and as_utc(about.starts_at) > now
+    return Target(about.id, about.family_id, active)
+
+
 async def _record(
-    session: AsyncSession, provider_id: str, family_id: str, appointment: Appointment | None, action: Action,
+    session: AsyncSession, provider_id: str, family_id: str, appointment: Target | None, action: Action,
     text: str, now: datetime,
 ) -> bool:
     return await inbox.record(session, {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scheduler.db import outbox
+from scheduler.number_digests import NumberDigests
 from scheduler.services.replies import handle_reply
 
 if TYPE_CHECKING:
@@ -20,4 +21,5 @@ async def record_status(deps: Collaborators, reference: str, sid: str, status: s
 async def receive_reply(deps: Collaborators, sid: str, phone: str, body: str) -> None:
     """Act on a family's SMS reply (see ``replies.handle_reply``)."""
     async with deps.db.write() as session:
-        await handle_reply(session, deps.planner, sid, phone, body, deps.clock.now())
+        await handle_reply(session, deps.planner, sid, phone, body, deps.clock.now(),
+                           NumberDigests.from_settings(deps.settings).of(phone))

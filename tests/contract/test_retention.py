@@ -134,3 +134,23 @@ async def test_interpreter_releases_go_once_their_feeds_no_longer_show_them(db: 
     async with db.read() as session:
         left = (await session.execute(select(InterpreterRelease.released_at))).scalars().all()
     assert left == [NOW - timedelta(days=29)]
+
+
+async def test_the_numbers_appointments_were_booked_with_are_erased_with_their_familys(db: Database) -> None:
+    prog = await programme(db)
+    old = await appointments_with_due_messages(db, prog, 1, NOW - timedelta(days=200), NOW)
+    recent = await appointments_with_due_messages(db, prog, 1, NOW - timedelta(days=10), NOW)
+    async with db.write() as session:
+        for message_ids, last in ((old, NOW - timedelta(days=200)), (recent, NOW - timedelta(days=10))):
+            appointment_id = (await session.execute(select(outbox.TABLE.c.appointment_id).where(
+                outbox.TABLE.c.id.in_(message_ids)))).scalar_one()
+            appointment = await session.get(Appointment, appointment_id)
+            assert appointment is not None
+            appointment.phone = "+33698765432"
+            family = await session.get(Family, appointment.family_id)
+            assert family is not None
+            family.last_appointment_at = last
+    await erase_expired_phones(JobContext(db, FixedClock(NOW), Settings.from_env({})))  # type: ignore[arg-type]
+    async with db.read() as session:
+        phones = sorted((await session.execute(select(Appointment.starts_at, Appointment.phone))).all())
+    assert [phone for _, phone in phones] == [None, "+33698765432"]

@@ -65,6 +65,7 @@ ENDPOINTS = [
     ("GET", "/v1/appointments/x/replies", "admin"),
     ("GET", "/v1/replies", "admin"),
     ("DELETE", "/v1/appointments/x/family-link", "admin"),
+    ("PATCH", "/v1/families/x", "appointments:write"),
     ("POST", "/v1/appointments/x/interpreter", "admin"),
     ("POST", "/v1/interpreters", "admin"),
     ("GET", "/v1/interpreters", "admin"),

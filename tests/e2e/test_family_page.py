@@ -235,7 +235,7 @@ def test_requests_are_rate_limited_per_link_and_per_address(
 ) -> None:
     limits = {
         "CRENEAU_FAMILY_PAGE_PER_TOKEN_PER_MINUTE": "4",
-        "CRENEAU_FAMILY_PAGE_PER_ADDRESS_PER_MINUTE": "10",
+        "CRENEAU_FAMILY_PAGE_PER_ADDRESS_PER_MINUTE": "14",
         "CRENEAU_SECRET_KEY": secret_key,
     }
     with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("limits"), **limits) as server:
@@ -244,14 +244,67 @@ def test_requests_are_rate_limited_per_link_and_per_address(
                 client, fake_twilio, programme(client, start="14:00", end="16:00"), "14:00"
             )
         with _browser(server) as phone:
-            assert [phone.get(booked.path).status_code for _ in range(5)] == [200, 200, 200, 200, 429]
+            # The family's own visits never use up its link's limit...
+            assert [phone.get(booked.path).status_code for _ in range(6)] == [200] * 6
+            # ...its link's failures (forged forms) do: 4 are answered, then 429.
+            forged = [phone.post(f"{booked.path}/cancel", data={"csrf": "forged"}).status_code
+                      for _ in range(5)]
+            assert forged == [403, 403, 403, 403, 429]
             limited = phone.get(booked.path)
             assert limited.status_code == 429 and 0 < int(limited.headers["retry-after"]) <= 60
             assert "Trop de demandes" in limited.text
             # Guessing other tokens from the same address runs into the address's own limit.
-            # (6 requests so far count against the address: 4 more are answered, then 429).
-            guesses = [phone.get(f"/r/{_random_token()}").status_code for _ in range(6)]
-            assert guesses == [404, 404, 404, 404, 429, 429]
+            # (12 requests so far count against the address: 2 more are answered, then 429).
+            guesses = [phone.get(f"/r/{_random_token()}").status_code for _ in range(4)]
+            assert guesses == [404, 404, 429, 429]
+        assert _status(server, booked.id) == "booked"
+
+
+def test_visits_from_anyone_holding_the_link_do_not_lock_the_family_out(
+    module_database: DatabaseHandle, fake_twilio: FakeTwilio, secret_key: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    limits = {"CRENEAU_FAMILY_PAGE_PER_TOKEN_PER_MINUTE": "30", "CRENEAU_SECRET_KEY": secret_key}
+    with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("holder"), **limits) as server:
+        with server.client() as client:
+            prog = programme(client, start="14:00", end="16:00")
+            booked = book_and_read_link(client, fake_twilio, prog, "15:00")
+        # Someone holding the link visits it from 60 addresses, twice the link's limit...
+        visits = [_get_from(server, f"127.0.1.{n}", booked.path).status_code for n in range(1, 61)]
+        # ...and the family still opens its page (before: 30 x 200, then 429 for 60 s).
+        with _browser(server) as phone:
+            assert (visits.count(200), phone.get(booked.path).status_code) == (60, 200)
+
+
+def test_wrong_links_from_many_addresses_are_capped_per_minute(
+    module_database: DatabaseHandle, fake_twilio: FakeTwilio, secret_key: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    limits = {"CRENEAU_FAMILY_PAGE_WRONG_TOKENS_PER_MINUTE": "100", "CRENEAU_SECRET_KEY": secret_key}
+    with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("guess"), **limits) as server:
+        with server.client() as client:
+            prog = programme(client, start="14:00", end="16:00")
+            booked = book_and_read_link(client, fake_twilio, prog, "14:00")
+        # 600 guesses, each from its own loopback address (before: 600 x 404, no 429).
+        began = time.monotonic()
+        answers = [_get_from(server, f"127.0.{2 + n // 250}.{1 + n % 250}", f"/r/{_random_token()}")
+                   for n in range(600)]
+        # A fixed window of a minute: a slow machine may see the next one start during the run.
+        windows = 1 + int((time.monotonic() - began) // 60)
+        statuses = [answer.status_code for answer in answers]
+        assert statuses[:100] == [404] * 100 and statuses[100] == 429
+        assert statuses.count(404) <= 100 * windows and statuses.count(404) + statuses.count(429) == 600
+        assert 0 < int(answers[-1].headers["retry-after"]) <= 60
+        # The right link still opens, for its family, while guessing is capped.
+        with _browser(server) as phone:
+            assert phone.get(booked.path).status_code == 200
+
+
+def _get_from(server: RunningServer, address: str, path: str) -> httpx.Response:
+    """GET ``path`` from ``address`` (any 127.x.y.z on Linux loopback)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    with httpx.Client(base_url=server.base_url, timeout=30, transport=transport) as client:
+        return client.get(path)
 
 
 @pytest.mark.parametrize(
