@@ -20,9 +20,9 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from scheduler.api.common import Collaborators
-from scheduler.family_page.ratelimit import WindowCounter
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
 from scheduler.family_page.view import appointment_view, time_choices
+from scheduler.observability.ratelimit import WindowCounter
 from scheduler.services import family_page as use_cases
 from scheduler.services import rebooking
 from scheduler.services.family_links import LinkMaker, token_hash, well_formed

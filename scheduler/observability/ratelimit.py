@@ -1,4 +1,8 @@
-"""Rate limits per API key (``CRENEAU_RATE_LIMIT``), on Litestar's middleware and stores.
+"""Every limit on inbound requests: per API key (``CRENEAU_RATE_LIMIT``, on Litestar's middleware
+and stores), and the fixed-window counters of the public pages (the family page's requests per
+address, failures per link and wrong links in all; the report page's requests per address).
+
+(Sending SMS at the provider's rate is pacing, not limiting: ``notifications/send_rate.py``.)
 
 Requests are counted by the SHA-256 of their bearer key, so one partner's burst never slows
 another, and by client address when they carry none. It runs before authentication, so a
@@ -13,6 +17,7 @@ written, under a per-process lock: two workers racing may each let one extra req
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from litestar.exceptions import TooManyRequestsException
@@ -75,3 +80,43 @@ def rate_limit_store(settings: Settings) -> Store:
 
         return RedisStore.with_client(settings.redis_url, namespace=REDIS_NAMESPACE)
     return MemoryStore()
+
+
+# The public pages' counters are in memory and per process: a guess at a token costs a request,
+# and 71-bit tokens at a capped number of wrong guesses a minute are out of reach whatever the
+# number of processes.
+WINDOW_SECONDS = 60.0
+# Above this many keys, finished windows are dropped (bounded memory under a flood of guesses).
+PRUNE_ABOVE = 10_000
+
+
+@dataclass
+class WindowCounter:
+    """At most ``limit`` hits per key in each window of ``window`` seconds."""
+
+    limit: int
+    window: float = WINDOW_SECONDS
+    _hits: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    def allow(self, key: str, now: float) -> bool:
+        """Count a hit for ``key`` at ``now`` (monotonic seconds); False once over the limit."""
+        started, count = self._hits.get(key, (now, 0))
+        if now - started >= self.window:
+            started, count = now, 0
+        self._hits[key] = (started, count + 1)
+        if len(self._hits) > PRUNE_ABOVE:
+            self._prune(now)
+        return count < self.limit
+
+    def spent(self, key: str, now: float) -> bool:
+        """Whether ``key`` has used up this window's hits, without counting one."""
+        started, count = self._hits.get(key, (now, 0))
+        return now - started < self.window and count >= self.limit
+
+    def retry_after(self, key: str, now: float) -> int:
+        """Whole seconds until ``key``'s window ends."""
+        started, _ = self._hits.get(key, (now, 0))
+        return max(1, int(started + self.window - now + 0.999))
+
+    def _prune(self, now: float) -> None:
+        self._hits = {key: value for key, value in self._hits.items() if now - value[0] < self.window}

@@ -17,7 +17,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from scheduler.api.common import Collaborators
-from scheduler.family_page.ratelimit import WindowCounter
+from scheduler.observability.ratelimit import WindowCounter
 from scheduler.report_page.view import report_view
 from scheduler.services import reports
 from scheduler.settings import Settings

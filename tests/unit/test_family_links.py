@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from notifications.texts import APPOINTMENT_EVENTS, MessageContext, default_catalog
-from scheduler.family_page.ratelimit import WindowCounter
 from scheduler.family_page.texts import default_page_catalog
 from scheduler.family_page.view import page_state, phone
+from scheduler.observability.ratelimit import WindowCounter
 from scheduler.services.family_links import ALPHABET, TOKEN_LENGTH, LinkMaker, token_hash, well_formed
 
 PARIS = ZoneInfo("Europe/Paris")
