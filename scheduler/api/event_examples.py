@@ -18,7 +18,10 @@ EVENT = {
                              "end": "2026-11-27T10:00:00+01:00", "service_id": "c2d4e6f8a0b24c6e8f0a1b2c3d4e5f60",
                              "staff_id": "5f0c3b9e7a2d4c61b8e0f1a2c3d4e5f6", "site_id": "9a1e5c0f2b7d4e68a3c1f0d2b4e6a8c0",
                              "family": {"reference": "PRE-2026-014", "language": "fr", "sms_consent": True},
-                             "interpreter": None, "created_at": "2026-11-20T14:03:00+01:00"}},
+                             "interpreter": None, "note": None, "attendees": None, "pathway_id": None,
+                             "created_at": "2026-11-20T14:03:00+01:00", "updated_at": "2026-11-25T18:02:11+01:00",
+                             "cancelled_at": "2026-11-25T18:02:11+01:00", "cancelled_by": "api",
+                             "cancel_reason": "Family moved away"}},
 }
 ENDPOINT = {"url": "https://partner.example/hooks/creneau", "events": ["appointment.cancelled"],
             "description": "case-management tool"}

@@ -40,7 +40,9 @@ FAMILY = {"reference": "PRE-2026-014", "phone": "+33612345678", "language": "fr"
 BOOKED_INTERPRETER = {"language": "ar", "interpreter_id": INTERPRETER_ID, "status": "booked"}
 APPOINTMENT = {"id": APPOINTMENT_ID, "status": "booked", "start": START, "end": END, "service_id": SERVICE_ID,
                "staff_id": STAFF_ID, "site_id": SITE_ID, "family": FAMILY, "interpreter": BOOKED_INTERPRETER,
-               "created_at": "2026-11-20T14:03:00+01:00"}
+               "note": None, "attendees": None, "pathway_id": None, "created_at": "2026-11-20T14:03:00+01:00",
+               "updated_at": "2026-11-20T14:03:00+01:00", "cancelled_at": None, "cancelled_by": None,
+               "cancel_reason": None}
 
 EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.SiteCreate: SITE,

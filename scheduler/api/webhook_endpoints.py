@@ -11,9 +11,14 @@ from scheduler.api import event_schemas as e
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, Cursor, Limit
-from scheduler.db.event_tables import WebhookDelivery, WebhookEndpoint
 from scheduler.services import webhook_endpoints as endpoints
-from scheduler.services.webhook_endpoints import EndpointSpec, SecretKeyRequired, WebhookSettings
+from scheduler.services.webhook_endpoints import (
+    EndpointSpec,
+    SecretKeyRequired,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSettings,
+)
 
 Key = Request[Principal, Any, Any]
 EndpointId = Annotated[str, Parameter(max_length=64)]

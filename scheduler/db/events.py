@@ -12,8 +12,9 @@ serialises writers (BEGIN IMMEDIATE), so there a row's seq is its commit order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Text, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from sqlmodel import col
 
 from scheduler.db.engine import dialect_name
 from scheduler.db.event_tables import Event as EventRow
+from scheduler.db.tables import Site
 from scheduler.domain.events import Event, FeedPosition
 
 TABLE: Final = EventRow.__table__  # type: ignore[attr-defined]
@@ -76,3 +78,12 @@ async def since(session: AsyncSession, occurred_from: Any, types: Sequence[str] 
     if types is not None:
         statement = statement.where(col(EventRow.type).in_(types))
     return list((await session.execute(statement.order_by(col(EventRow.seq)))).scalars())
+
+
+async def site_zones(session: AsyncSession, site_ids: Iterable[str]) -> dict[str, ZoneInfo]:
+    """The zone of each site, to show events' times in."""
+    wanted = list(site_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(select(col(Site.id), col(Site.timezone)).where(col(Site.id).in_(wanted)))
+    return {ident: ZoneInfo(zone) for ident, zone in rows.all()}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -155,6 +155,18 @@ async def delivery(session: AsyncSession, endpoint_id: str, delivery_id: str) ->
     """One delivery of an endpoint."""
     found = await session.get(WebhookDelivery, delivery_id)
     return found if found is not None and found.endpoint_id == endpoint_id else None
+
+
+async def requeue(session: AsyncSession, delivery_id: str, now: datetime) -> None:
+    """Put a delivery back in the queue, due now, with a fresh retry schedule."""
+    await session.execute(update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id)
+                          .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_until=None))
+
+
+async def remove_endpoint(session: AsyncSession, endpoint_id: str) -> None:
+    """Delete an endpoint and its delivery log."""
+    await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint_id))
+    await session.execute(delete(WebhookEndpoint).where(col(WebhookEndpoint.id) == endpoint_id))
 
 
 async def disable(session: AsyncSession, endpoint_id: str, reason: str, now: datetime) -> None:

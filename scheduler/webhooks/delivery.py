@@ -15,16 +15,18 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler.db import events as event_store
 from scheduler.db import webhooks as store
 from scheduler.db.engine import Database
 from scheduler.db.event_tables import WebhookEndpoint
+from scheduler.domain.events import event_body
 from scheduler.ports import Clock
-from scheduler.services import events as event_service
 from scheduler.webhooks import addresses, signing
 from scheduler.webhooks.backoff import failing_too_long, next_attempt_at
 from scheduler.webhooks.secrets import SecretBox, SecretUnreadable
@@ -34,6 +36,7 @@ log = logging.getLogger("creneau.webhooks")
 DELIVERY_TIMEOUT: Final = httpx.Timeout(10.0)
 """Any 2xx within 10 s is a success (the contract); the whole exchange must fit in it."""
 BATCH: Final = 100
+UTC_ZONE: Final = ZoneInfo("UTC")
 GONE: Final = 410
 
 
@@ -114,12 +117,11 @@ class WebhookDeliverer:
             return []
         endpoints = await store.endpoints_by_id(session, {item.endpoint_id for item in claimed})
         rows = await store.event_payloads(session, [item.event_id for item in claimed])
-        zones = await event_service.zones_of(session, {row.site_id for row in rows.values() if row.site_id})
+        zones = await event_store.site_zones(session, {row.site_id for row in rows.values() if row.site_id})
         jobs = []
         for item in claimed:
             endpoint, row = endpoints.get(item.endpoint_id), rows.get(item.event_id)
-            body = None if row is None else event_service.event_body(
-                row, zones.get(row.site_id or "", event_service.UTC_ZONE))
+            body = None if row is None else event_body(row, zones.get(row.site_id or "", UTC_ZONE))
             jobs.append(Job(item, endpoint, body))
         return jobs
 

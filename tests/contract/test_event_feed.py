@@ -64,12 +64,12 @@ async def _poller(db: Database, rng: random.Random, writers_done: asyncio.Event,
         if asyncio.get_running_loop().time() > deadline:
             break
         async with db.read() as session:
-            page = await events.feed(session, cursor, None, rng.randint(1, 40))
+            page = await events.read_feed(session, cursor, None, rng.randint(1, 40))
         seen += [item["id"] for item in page.items]
         cursor = page.next_cursor
         await asyncio.sleep(rng.uniform(0, 0.01))
     async with db.read() as session:  # and nothing more past the end
-        seen += [item["id"] for item in (await events.feed(session, cursor, None, 500)).items]
+        seen += [item["id"] for item in (await events.read_feed(session, cursor, None, 500)).items]
     return seen
 
 

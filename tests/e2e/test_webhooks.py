@@ -248,6 +248,10 @@ def test_an_endpoint_is_changed_disabled_enabled_retried_and_deleted(
         heard = [_book(client) for _ in range(2)]
         for appointment in heard:
             _wait(receiver, "/managed", appointment["id"], 1)
+        deadline = time.monotonic() + 10  # the receiver heard them; the log is written just after
+        while (len(client.get(f"{url}/deliveries", params={"status": "succeeded"}).json()["items"]) < 2
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
         first_page = client.get(f"{url}/deliveries", params={"limit": 1, "status": "succeeded"}).json()
         second_page = client.get(f"{url}/deliveries", params={"limit": 1, "status": "succeeded",
                                                               "cursor": first_page["next_cursor"]}).json()
