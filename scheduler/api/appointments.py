@@ -17,6 +17,9 @@ from scheduler.phones import normalize_mobile
 from scheduler.services import appointments, booking
 
 
+Key = Request[Principal, Any, Any]
+
+
 def booking_request(data: s.AppointmentCreate) -> booking.BookingRequest:
     """The service-layer request, with the phone normalised to E.164."""
     family = data.family
@@ -46,7 +49,7 @@ class AppointmentController(Controller):
     ) -> s.AppointmentOut:
         wanted = booking_request(data)
         request_key = idempotent(request, data, idempotency_key)
-        return created(await appointments.book(svc, wanted, request_key, appointment_out))  # type: ignore[return-value]
+        return created(await appointments.book(svc, request.user, wanted, request_key, appointment_out))  # type: ignore[return-value]
 
     @get("/{appointment_id:str}", operation_id="get_appointment", summary="Read an appointment")
     async def read(self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)) -> s.AppointmentOut:
@@ -71,20 +74,23 @@ class AppointmentController(Controller):
 
     @post("/{appointment_id:str}/cancel", operation_id="cancel_appointment", summary="Cancel", status_code=200)
     async def cancel(
-        self, svc: Collaborators, data: s.CancelIn | None = None, appointment_id: str = Parameter(max_length=64)
+        self, request: Key, svc: Collaborators, data: s.CancelIn | None = None,
+        appointment_id: str = Parameter(max_length=64),
     ) -> s.AppointmentOut:
-        return appointment_out(await appointments.cancel(svc, appointment_id, data.reason if data else None))
+        reason = data.reason if data else None
+        return appointment_out(await appointments.cancel(svc, request.user, appointment_id, reason))
 
     @post("/{appointment_id:str}/reschedule", operation_id="reschedule_appointment", summary="Move",
           status_code=200)
     async def reschedule(
-        self, data: s.RescheduleIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+        self, request: Key, data: s.RescheduleIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
-        return appointment_out(await appointments.reschedule(svc, appointment_id, data.start, data.staff_id))
+        return appointment_out(await appointments.reschedule(svc, request.user, appointment_id, data.start,
+                                                             data.staff_id))
 
     @post("/{appointment_id:str}/outcome", operation_id="record_outcome", summary="Record what happened",
           status_code=200)
     async def outcome(
-        self, data: s.OutcomeIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+        self, request: Key, data: s.OutcomeIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
-        return appointment_out(await appointments.record_outcome(svc, appointment_id, data.status))
+        return appointment_out(await appointments.record_outcome(svc, request.user, appointment_id, data.status))

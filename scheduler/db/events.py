@@ -20,15 +20,25 @@ from sqlalchemy import BigInteger, Text, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from scheduler.db import webhooks as webhook_store
 from scheduler.db.engine import dialect_name
 from scheduler.db.event_tables import Event as EventRow
 from scheduler.db.tables import Site
-from scheduler.domain.events import Event, FeedPosition
+from scheduler.domain.events import Event, FeedPosition, subscribed
 
 TABLE: Final = EventRow.__table__  # type: ignore[attr-defined]
 # xid8 has no cast to bigint; through text it is the same 64-bit number (epoch included).
 CURRENT_XID: Final = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
 OLDEST_RUNNING_XID: Final = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+
+
+async def record(session: AsyncSession, event: Event) -> Event:
+    """Append ``event`` and queue it for every enabled endpoint subscribed to its type; same transaction."""
+    await append(session, event)
+    endpoints = [ident for ident, wanted in await webhook_store.enabled_endpoints(session)
+                 if subscribed(wanted, event.type)]
+    await webhook_store.queue(session, endpoints, event.id, event.type, event.occurred_at)
+    return event
 
 
 async def append(session: AsyncSession, event: Event) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Index, Text, UniqueConstraint, and_, bindparam, case, fun
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, col
 
-from notifications.outbox import CANCELLED, MAY_HAVE_REACHED, PENDING, SENDING, SENT, Planned, provider_update
+from notifications.outbox import CANCELLED, FAILED, MAY_HAVE_REACHED, PENDING, SENDING, SENT, Planned, provider_update
 from scheduler.db.dialect import insert_for
 from scheduler.db.engine import dialect_name
 from scheduler.db.tables import Appointment, new_id
@@ -187,6 +187,20 @@ def _record_statement(fields: Sequence[str]) -> Any:
         for name in fields
     }
     return update(TABLE).where(TABLE.c.id == bindparam("_id")).values(values)
+
+
+async def failed_family_messages(session: AsyncSession, message_ids: Sequence[str]) -> list[Any]:
+    """Of these messages, the family's that have failed: (id, appointment_id, event, error_code, site_id)."""
+    if not message_ids:
+        return []
+    appointment = Appointment.__table__  # type: ignore[attr-defined]
+    statement = (select(TABLE.c.id, TABLE.c.appointment_id, TABLE.c.event, TABLE.c.error_code,
+                        appointment.c.site_id, appointment.c.pathway_id)
+                 .join(appointment, appointment.c.id == TABLE.c.appointment_id)
+                 .where(TABLE.c.id.in_(list(message_ids)), TABLE.c.recipient == "family",
+                        TABLE.c.status == FAILED)
+                 .order_by(TABLE.c.id))
+    return list((await session.execute(statement)).all())
 
 
 async def apply_provider_status(

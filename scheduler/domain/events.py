@@ -55,6 +55,11 @@ class Actor:
         """An API key, named as its owner named it."""
         return cls("api-key", key_id, name)
 
+    @property
+    def cancelled_by(self) -> str:
+        """The appointment's ``cancelled_by`` when this actor cancels it: family, api, staff or system."""
+        return "api" if self.kind == "api-key" else self.kind
+
     def as_json(self) -> dict[str, str | None]:
         """The event's ``actor`` object."""
         return {"kind": self.kind, "id": self.id, "name": self.name}
@@ -62,6 +67,7 @@ class Actor:
 
 SYSTEM: Final = Actor("system")
 FAMILY: Final = Actor("family")
+STAFF: Final = Actor("staff")
 
 
 def new_event_id() -> str:

@@ -22,6 +22,7 @@ from scheduler.services.periods import day_bounds
 
 if TYPE_CHECKING:
     from scheduler.collaborators import Collaborators
+    from scheduler.services.api_keys import Principal
 
 __all__ = [
     "AppointmentView", "BookingRequest", "attach_external_interpreter", "book", "cancel", "page", "read",
@@ -30,14 +31,14 @@ __all__ = [
 
 
 async def book(
-    deps: Collaborators, wanted: BookingRequest, request: IdempotentRequest | None,
+    deps: Collaborators, caller: Principal, wanted: BookingRequest, request: IdempotentRequest | None,
     render: Callable[[AppointmentView], Created],
 ) -> Created | StoredResponse:
     """Book a slot and answer with ``render`` of the appointment (replayed for a repeated key)."""
     now = deps.clock.now()
 
     async def operation(session: AsyncSession) -> Created:
-        return render(await booking.book(session, deps.calendar, deps.planner, wanted, now))
+        return render(await booking.book(session, deps.calendar, deps.planner, wanted, now, actor=caller.actor))
 
     return await idempotency.create(deps.db, request, operation, now)
 
@@ -60,37 +61,41 @@ async def page(
     return cut(found, limit, lambda view: (view.appointment.starts_at.isoformat(), view.appointment.id))
 
 
-async def cancel(deps: Collaborators, appointment_id: str, reason: str | None) -> AppointmentView:
+async def cancel(
+    deps: Collaborators, caller: Principal, appointment_id: str, reason: str | None
+) -> AppointmentView:
     """Cancel and free the slot (see ``booking.cancel``)."""
     async with deps.db.write() as session:
-        await booking.cancel(session, deps.planner, appointment_id, reason, deps.clock.now())
+        await booking.cancel(session, deps.planner, appointment_id, reason, deps.clock.now(), actor=caller.actor)
         return await _view(session, appointment_id)
 
 
 async def reschedule(
-    deps: Collaborators, appointment_id: str, start: datetime, staff_id: str | None
+    deps: Collaborators, caller: Principal, appointment_id: str, start: datetime, staff_id: str | None
 ) -> AppointmentView:
     """Move an appointment to the slot starting at ``start`` (see ``booking.reschedule``)."""
     async with deps.db.write() as session:
         await booking.reschedule(session, deps.calendar, deps.planner, appointment_id, start, staff_id,
-                                 deps.clock.now())
+                                 deps.clock.now(), actor=caller.actor)
         return await _view(session, appointment_id)
 
 
-async def record_outcome(deps: Collaborators, appointment_id: str, status: str) -> AppointmentView:
+async def record_outcome(
+    deps: Collaborators, caller: Principal, appointment_id: str, status: str
+) -> AppointmentView:
     """Record whether the family came."""
     async with deps.db.write() as session:
-        await booking.record_outcome(session, appointment_id, status, deps.clock.now())
+        await booking.record_outcome(session, appointment_id, status, deps.clock.now(), actor=caller.actor)
         return await _view(session, appointment_id)
 
 
 async def attach_external_interpreter(
-    deps: Collaborators, appointment_id: str, language: str, agency: str, reference: str
+    deps: Collaborators, caller: Principal, appointment_id: str, language: str, agency: str, reference: str
 ) -> AppointmentView:
     """Record an agency's interpreter on an appointment."""
     async with deps.db.write() as session:
         await booking.attach_external_interpreter(session, deps.planner, appointment_id, language, agency,
-                                                  reference, deps.clock.now())
+                                                  reference, deps.clock.now(), actor=caller.actor)
         return await _view(session, appointment_id)
 
 

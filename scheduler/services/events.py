@@ -16,19 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import appointments as appointment_store
 from scheduler.db import events as store
-from scheduler.db import webhooks as webhook_store
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.event_tables import Event as EventRow
+from scheduler.db.tables import Appointment
 from scheduler.domain.errors import InvalidInput, NotFound
-from scheduler.domain.events import (
-    EVENT_TYPES,
-    Actor,
-    Event,
-    FeedPosition,
-    appointment_data,
-    event_json,
-    subscribed,
-)
+from scheduler.domain.events import EVENT_TYPES, Actor, Event, FeedPosition, appointment_data, event_json
 from scheduler.services.appointment_json import appointment_json
 
 if TYPE_CHECKING:
@@ -39,11 +31,7 @@ UTC_ZONE = ZoneInfo("UTC")
 
 async def record(session: AsyncSession, event: Event) -> Event:
     """Append ``event`` and queue it for every enabled endpoint subscribed to its type; same transaction."""
-    await store.append(session, event)
-    endpoints = [ident for ident, wanted in await webhook_store.enabled_endpoints(session)
-                 if subscribed(wanted, event.type)]
-    await webhook_store.queue(session, endpoints, event.id, event.type, event.occurred_at)
-    return event
+    return await store.record(session, event)
 
 
 async def record_appointment(
@@ -69,6 +57,13 @@ async def record_view(
     row = view.appointment
     return await record(session, Event(event_type, now, actor, data, appointment_id=row.id, site_id=row.site_id,
                                        pathway_id=row.pathway_id))
+
+
+async def where_it_is(session: AsyncSession, appointment: Appointment) -> dict[str, Any]:
+    """``where_it_was`` of an appointment about to move: read before the move, in its site's zone."""
+    zones = await store.site_zones(session, [appointment.site_id])
+    zone = zones.get(appointment.site_id, UTC_ZONE).key
+    return where_it_was(appointment.starts_at, appointment.ends_at, appointment.staff_id, appointment.site_id, zone)
 
 
 def where_it_was(starts_at: datetime, ends_at: datetime, staff_id: str, site_id: str, zone: str) -> dict[str, Any]:

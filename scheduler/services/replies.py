@@ -13,6 +13,7 @@ from notifications.inbox import Action, reply_words
 from notifications.masking import mask_phone
 from scheduler.db import inbox, outbox
 from scheduler.db.tables import Appointment
+from scheduler.domain.events import FAMILY
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
 
@@ -54,9 +55,9 @@ async def handle_reply(
     if action == "stop":
         await _withdraw_consent(session, families, now)
     elif appointment is not None and action == "confirm":
-        await booking.confirm(session, appointment.id, now)
+        await booking.confirm(session, appointment.id, now, actor=FAMILY)
     elif appointment is not None and action == "cancel":
-        await booking.cancel(session, planner, appointment.id, "cancelled by the family (SMS)", now)
+        await booking.cancel(session, planner, appointment.id, "cancelled by the family (SMS)", now, actor=FAMILY)
     return action
 
 
