@@ -80,7 +80,8 @@ def test_a_booking_reaches_the_receiver_signed_and_without_the_phone(
     assert delivered.body is not None
     assert delivered.body["type"] == "appointment.booked"
     assert delivered.webhook_id == delivered.body["id"] and delivered.webhook_id.startswith("evt_")
-    assert delivered.body["actor"] == {"kind": "system", "id": None, "name": None}
+    assert delivered.body["actor"]["kind"] == "api-key"
+    assert delivered.body["actor"]["name"] == "CRENEAU_ADMIN_API_KEY"
     assert delivered.body["data"]["appointment"]["family"] == {
         "reference": appointment["family"]["reference"], "language": "fr", "sms_consent": True}
     assert "+33612345678" not in str(delivered.body)
