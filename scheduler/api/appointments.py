@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
-from scheduler.api.inputs import ApiDate
+from scheduler.api.inputs import ApiDate, query_instant
 from scheduler.api.views import appointment_out
 from scheduler.domain.errors import InvalidInput
 from scheduler.phones import normalize_mobile
@@ -18,6 +18,8 @@ from scheduler.services import appointments, booking
 
 
 Key = Request[Principal, Any, Any]
+READ = (requires("appointments:read"),)
+WRITE = (requires("appointments:write"),)
 
 
 def booking_request(data: s.AppointmentCreate) -> booking.BookingRequest:
@@ -36,13 +38,13 @@ def booking_request(data: s.AppointmentCreate) -> booking.BookingRequest:
 
 
 class AppointmentController(Controller):
-    """Appointments (scope ``appointments:write``)."""
+    """Appointments: changed with scope ``appointments:write``, read with ``appointments:read`` (which
+    ``appointments:write`` implies)."""
 
     path = "/v1/appointments"
     tags = ("appointments",)
-    guards = (requires("appointments:write"),)
 
-    @post("/", operation_id="book_appointment", summary="Book a slot", status_code=201)
+    @post("/", operation_id="book_appointment", summary="Book a slot", status_code=201, guards=WRITE)
     async def book(
         self, request: Request[Principal, Any, Any], data: s.AppointmentCreate, svc: Collaborators,
         idempotency_key: IdempotencyKey = None,
@@ -51,11 +53,11 @@ class AppointmentController(Controller):
         request_key = idempotent(request, data, idempotency_key)
         return created(await appointments.book(svc, request.user, wanted, request_key, appointment_out))  # type: ignore[return-value]
 
-    @get("/{appointment_id:str}", operation_id="get_appointment", summary="Read an appointment")
+    @get("/{appointment_id:str}", operation_id="get_appointment", summary="Read an appointment", guards=READ)
     async def read(self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)) -> s.AppointmentOut:
         return appointment_out(await appointments.read(svc, appointment_id))
 
-    @get("/", operation_id="list_appointments", summary="List appointments")
+    @get("/", operation_id="list_appointments", summary="List appointments", guards=READ)
     async def list_appointments(
         self,
         svc: Collaborators,
@@ -64,15 +66,22 @@ class AppointmentController(Controller):
         from_: Annotated[ApiDate | None, Parameter(query="from", description="First local date.")] = None,
         to: Annotated[ApiDate | None, Parameter(description="Last local date.")] = None,
         status: s.AppointmentStatus | None = None,
+        service_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        family_reference: Annotated[str | None, Parameter(max_length=64)] = None,
+        updated_since: Annotated[str | None, Parameter(
+            max_length=40, description="Only appointments changed since then (ISO 8601 with its UTC offset).")] = None,
         limit: Limit = 100,
         cursor: Cursor = None,
     ) -> s.Page[s.AppointmentOut]:
         if from_ and to and to < from_:
             raise InvalidInput("`to` is before `from`.")
-        found = await appointments.page(svc, staff_id, site_id, status, from_, to, cursor, limit)
+        found = await appointments.page(svc, staff_id, site_id, status, from_, to, cursor, limit,
+                                        service_id=service_id, family_reference=family_reference,
+                                        updated_since=query_instant("updated_since", updated_since))
         return s.Page(items=[appointment_out(item) for item in found.rows], next_cursor=found.next_cursor)
 
-    @post("/{appointment_id:str}/cancel", operation_id="cancel_appointment", summary="Cancel", status_code=200)
+    @post("/{appointment_id:str}/cancel", operation_id="cancel_appointment", summary="Cancel", status_code=200,
+          guards=WRITE)
     async def cancel(
         self, request: Key, svc: Collaborators, data: s.CancelIn | None = None,
         appointment_id: str = Parameter(max_length=64),
@@ -81,7 +90,7 @@ class AppointmentController(Controller):
         return appointment_out(await appointments.cancel(svc, request.user, appointment_id, reason))
 
     @post("/{appointment_id:str}/reschedule", operation_id="reschedule_appointment", summary="Move",
-          status_code=200)
+          status_code=200, guards=WRITE)
     async def reschedule(
         self, request: Key, data: s.RescheduleIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
@@ -89,7 +98,7 @@ class AppointmentController(Controller):
                                                              data.staff_id))
 
     @post("/{appointment_id:str}/outcome", operation_id="record_outcome", summary="Record what happened",
-          status_code=200)
+          status_code=200, guards=WRITE)
     async def outcome(
         self, request: Key, data: s.OutcomeIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:

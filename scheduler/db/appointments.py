@@ -46,6 +46,9 @@ class AppointmentFilter:
     status: str | None = None
     start_from: datetime | None = None
     start_before: datetime | None = None
+    service_id: str | None = None
+    family_reference: str | None = None
+    updated_since: datetime | None = None
 
 
 async def page(
@@ -57,6 +60,8 @@ async def page(
         (Appointment.staff_id, where.staff_id),
         (Appointment.site_id, where.site_id),
         (Appointment.status, where.status),
+        (Appointment.service_id, where.service_id),
+        (Family.reference, where.family_reference),
     ):
         if value is not None:
             statement = statement.where(column == value)
@@ -64,6 +69,8 @@ async def page(
         statement = statement.where(Appointment.starts_at >= where.start_from)
     if where.start_before is not None:
         statement = statement.where(Appointment.starts_at < where.start_before)
+    if where.updated_since is not None:
+        statement = statement.where(Appointment.updated_at >= where.updated_since)
     if after is not None:
         start, ident = after
         statement = statement.where(

@@ -14,6 +14,7 @@ from scheduler.db import family_links as link_store
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.tables import Appointment
 from scheduler.domain.errors import NotFound
+from scheduler.domain.intervals import utc
 from scheduler.services import admin, booking, idempotency
 from scheduler.services.booking import BookingRequest
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
@@ -51,10 +52,16 @@ async def read(deps: Collaborators, appointment_id: str) -> AppointmentView:
 
 async def page(
     deps: Collaborators, staff_id: str | None, site_id: str | None, status: str | None,
-    first: date | None, last: date | None, cursor: str | None, limit: int,
+    first: date | None, last: date | None, cursor: str | None, limit: int, *, service_id: str | None = None,
+    family_reference: str | None = None, updated_since: datetime | None = None,
 ) -> PageOf[AppointmentView]:
-    """A page of appointments by start then id, filtered; the dates are local to mainland France."""
-    where = store.AppointmentFilter(staff_id, site_id, status, *day_bounds(first, last))
+    """A page of appointments by start then id, filtered; the dates are local to mainland France.
+
+    ``updated_since``: only those changed at or after that instant (booked, moved, cancelled...).
+    """
+    where = store.AppointmentFilter(staff_id, site_id, status, *day_bounds(first, last), service_id=service_id,
+                                    family_reference=family_reference,
+                                    updated_since=utc(updated_since) if updated_since else None)
     after = after_instant(cursor)
     async with deps.db.read() as session:
         found = await store.page(session, where, after, limit)
