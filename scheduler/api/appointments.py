@@ -34,6 +34,7 @@ def booking_request(data: s.AppointmentCreate) -> booking.BookingRequest:
         site_id=data.site_id,
         note=data.note,
         interpreter_language=data.interpreter_language,
+        attendees=data.attendees,
     )
 
 

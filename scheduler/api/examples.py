@@ -79,7 +79,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.FamilyOut: FAMILY,
     s.AppointmentCreate: {"service_id": SERVICE_ID, "start": START, "staff_id": STAFF_ID,
                           "family": {**FAMILY, "phone": "06 12 34 56 78"}, "interpreter_language": "ar",
-                          "note": "premier entretien"},
+                          "note": "premier entretien", "attendees": "parents"},
     s.AppointmentInterpreterOut: BOOKED_INTERPRETER,
     s.AppointmentOut: APPOINTMENT,
     s.CancelIn: {"reason": "la famille a déménagé"},

@@ -506,6 +506,7 @@ class AppointmentCreate(Strict):
     family: FamilyIn
     interpreter_language: Language | None = None
     note: Annotated[str, Field(max_length=2000), MULTI_LINE] | None = None
+    attendees: Attendees | None = Field(None, description="Who is expected (null: not said).")
 
 
     @field_validator("interpreter_language")

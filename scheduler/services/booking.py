@@ -61,6 +61,7 @@ class BookingRequest:
     site_id: str | None = None
     note: str | None = None
     interpreter_language: str | None = None
+    attendees: str | None = None
 
 
 async def book(
@@ -185,6 +186,7 @@ async def _insert(
         ends_at=slot.interval.end,
         staff_hold_id=hold_id,
         note=request.note,
+        attendees=request.attendees,
         created_at=now,
         updated_at=now,
     )

@@ -129,7 +129,7 @@ def test_reschedule_onto_a_taken_slot_fails_and_changes_nothing(server: RunningS
     with server.client() as client:
         prog = programme(client)
         day = upcoming(3)
-        mine = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"))))
+        mine = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"), attendees="parents")))
         created(client.post("/v1/appointments", json=booking(prog, at(day, "10:00"))))
         refused = client.post(f"/v1/appointments/{mine['id']}/reschedule", json={"start": at(day, "10:00")})
         assert (refused.status_code, refused.json()["code"]) == (409, "slot-unavailable")
@@ -186,7 +186,7 @@ def test_appointments_filter_by_family_service_and_change_time(server: RunningSe
     with server.client() as client:
         prog = programme(client, start="09:00", end="13:00")
         day = upcoming(3)
-        mine = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"))))
+        mine = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"), attendees="parents")))
         other = created(client.post("/v1/appointments", json=booking(prog, at(day, "10:00"))))
         cancelled = client.post(f"/v1/appointments/{other['id']}/cancel", json={"reason": "déménagement"}).json()
 
@@ -207,7 +207,8 @@ def test_appointments_filter_by_family_service_and_change_time(server: RunningSe
     assert (cancelled["cancelled_by"], cancelled["cancel_reason"]) == ("api", "déménagement")
     assert cancelled["cancelled_at"] == cancelled["updated_at"]
     assert (mine["cancelled_at"], mine["cancelled_by"], mine["attendees"], mine["pathway_id"]) == (
-        None, None, None, None)
+        None, None, "parents", None)
+    assert other["attendees"] is None
 
 
 def test_an_unknown_query_parameter_is_422_on_every_endpoint(server: RunningServer) -> None:
