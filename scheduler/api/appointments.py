@@ -16,7 +16,6 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.phones import normalize_mobile
 from scheduler.services import appointments, booking
 
-
 Key = Request[Principal, Any, Any]
 READ = (requires("appointments:read"),)
 WRITE = (requires("appointments:write"),)

@@ -12,8 +12,10 @@ from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Limit
 from scheduler.services import events
 
-EventType = Annotated[str | None, Parameter(query="type", max_length=40, description="Only events of this type.")]
-After = Annotated[str | None, Parameter(max_length=60, description="next_cursor of the previous page (none: from the start).")]
+EventType = Annotated[str | None, Parameter(query="type", max_length=40,
+                                            description="Only events of this type.")]
+After = Annotated[str | None, Parameter(
+    max_length=60, description="next_cursor of the previous page (none: from the start).")]
 
 
 class EventController(Controller):
@@ -34,7 +36,9 @@ class EventController(Controller):
 
     @get("/appointments/{appointment_id:str}/events", operation_id="list_appointment_events",
          summary="An appointment's history")
-    async def history(self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)) -> e.EventList:
+    async def history(
+        self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+    ) -> e.EventList:
         """Every change to the appointment, oldest first."""
         found = await events.appointment_history(svc, appointment_id)
         return e.EventList(items=[e.EventOut.model_validate(item) for item in found])

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl
 
 from litestar.enums import ScopeType
-from litestar.routes import HTTPRoute
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.plugins import InitPluginProtocol, OpenAPISchemaPlugin
+from litestar.routes import HTTPRoute
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
@@ -102,7 +102,9 @@ class ApiDate(date):
         return cls(day.year, day.month, day.day)
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         return core_schema.no_info_before_validator_function(
             _written_date, core_schema.no_info_after_validator_function(cls.parse, handler(date)))
 
@@ -142,7 +144,8 @@ def query_instant(name: str, value: str | None) -> datetime | None:
         instant = datetime.fromisoformat(text) if _ISO_INSTANT.match(text) else None
     except ValueError:
         instant = None
-    problem = "must be an ISO 8601 date and time with its UTC offset" if instant is None else instant_problem(instant)
+    problem = ("must be an ISO 8601 date and time with its UTC offset" if instant is None
+               else instant_problem(instant))
     if problem is not None:
         raise InvalidInput(f"{name}: {problem}", errors=[{"field": name, "message": problem}])
     return instant
@@ -182,7 +185,8 @@ def url_guard(app: ASGIApp) -> ASGIApp:
                 and (fields := control_character_fields(scope))):
             raise InvalidInput(
                 "; ".join(f"{field}: must not contain control characters" for field in fields),
-                errors=[{"field": field, "message": "must not contain control characters"} for field in fields],
+                errors=[{"field": field, "message": "must not contain control characters"}
+                        for field in fields],
             )
         await app(scope, receive, send)
 
@@ -214,11 +218,12 @@ def unknown_query_parameters(app: ASGIApp) -> ASGIApp:
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
         nonlocal declared
-        if scope["type"] == ScopeType.HTTP and scope["path"].startswith(API_PREFIX) and scope.get("query_string"):
+        query = scope.get("query_string")
+        if scope["type"] == ScopeType.HTTP and scope["path"].startswith(API_PREFIX) and query:
             if declared is None:
                 declared = declared_query_parameters(scope["litestar_app"])
             allowed = declared.get(id(scope["route_handler"]))
-            names = dict.fromkeys(name for name, _ in parse_qsl(scope["query_string"].decode("utf-8", "replace"),
+            names = dict.fromkeys(name for name, _ in parse_qsl(query.decode("utf-8", "replace"),
                                                                   keep_blank_values=True))
             unknown = [name for name in names if allowed is not None and name not in allowed]
             if unknown:

@@ -122,7 +122,9 @@ async def interpreted_between(
     return list((await session.execute(statement)).all())
 
 
-async def any_to_come(session: AsyncSession, column: Any, ident: str, statuses: Sequence[str], now: datetime) -> bool:
+async def any_to_come(
+    session: AsyncSession, column: Any, ident: str, statuses: Sequence[str], now: datetime
+) -> bool:
     """Whether an appointment in one of ``statuses`` whose ``column`` is ``ident`` ends after ``now``."""
     future = select(col(Appointment.id)).where(
         column == ident,

@@ -78,7 +78,8 @@ def position_of(row: EventRow) -> FeedPosition:
 
 async def for_appointment(session: AsyncSession, appointment_id: str) -> list[EventRow]:
     """An appointment's whole history, oldest first."""
-    statement = select(EventRow).where(col(EventRow.appointment_id) == appointment_id).order_by(col(EventRow.seq))
+    statement = (select(EventRow).where(col(EventRow.appointment_id) == appointment_id)
+                 .order_by(col(EventRow.seq)))
     return list((await session.execute(statement)).scalars())
 
 

@@ -10,7 +10,16 @@ from sqlalchemy import Index, Text, UniqueConstraint, and_, bindparam, case, fun
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, col
 
-from notifications.outbox import CANCELLED, FAILED, MAY_HAVE_REACHED, PENDING, SENDING, SENT, Planned, provider_update
+from notifications.outbox import (
+    CANCELLED,
+    FAILED,
+    MAY_HAVE_REACHED,
+    PENDING,
+    SENDING,
+    SENT,
+    Planned,
+    provider_update,
+)
 from scheduler.db.dialect import insert_for
 from scheduler.db.engine import dialect_name
 from scheduler.db.tables import Appointment, new_id
@@ -108,7 +117,8 @@ async def cancel_pending_for_families(session: AsyncSession, family_ids: Sequenc
     appointments = select(col(Appointment.id)).where(col(Appointment.family_id).in_(family_ids))
     result = await session.execute(
         update(TABLE)
-        .where(TABLE.c.appointment_id.in_(appointments), TABLE.c.recipient == "family", TABLE.c.status == PENDING)
+        .where(TABLE.c.appointment_id.in_(appointments), TABLE.c.recipient == "family",
+               TABLE.c.status == PENDING)
         .values(status=CANCELLED, error_code="no-consent", updated_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -138,7 +148,8 @@ async def claim(session: AsyncSession, now: datetime, lease: timedelta, batch: i
         and_(TABLE.c.status == PENDING, TABLE.c.due_at <= now),
         and_(TABLE.c.status == SENDING, TABLE.c.lease_until < now),
     )
-    pick = select(TABLE.c.id).where(due).order_by(TABLE.c.due_at).limit(batch).with_for_update(skip_locked=True)
+    pick = (select(TABLE.c.id).where(due).order_by(TABLE.c.due_at).limit(batch)
+            .with_for_update(skip_locked=True))
     stuck = TABLE.c.status == SENDING
     statement = (
         update(TABLE)
@@ -204,11 +215,13 @@ async def failed_family_messages(session: AsyncSession, message_ids: Sequence[st
 
 
 async def apply_provider_status(
-    session: AsyncSession, reference: str, provider_id: str, status: str, error_code: str | None, now: datetime
+    session: AsyncSession, reference: str, provider_id: str, status: str, error_code: str | None,
+    now: datetime,
 ) -> bool:
     """Apply a status callback (``provider_update``); False when it changes nothing."""
     row = (await session.execute(
-        select(TABLE.c.id, TABLE.c.provider_status, TABLE.c.status).where(TABLE.c.id == reference).with_for_update()
+        select(TABLE.c.id, TABLE.c.provider_status, TABLE.c.status).where(TABLE.c.id == reference)
+        .with_for_update()
     )).first()
     if row is None:
         return False

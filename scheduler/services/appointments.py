@@ -39,7 +39,8 @@ async def book(
     now = deps.clock.now()
 
     async def operation(session: AsyncSession) -> Created:
-        return render(await booking.book(session, deps.calendar, deps.planner, wanted, now, actor=caller.actor))
+        booked = await booking.book(session, deps.calendar, deps.planner, wanted, now, actor=caller.actor)
+        return render(booked)
 
     return await idempotency.create(deps.db, request, operation, now)
 
@@ -59,8 +60,8 @@ async def page(
 
     ``updated_since``: only those changed at or after that instant (booked, moved, cancelled...).
     """
-    where = store.AppointmentFilter(staff_id, site_id, status, *day_bounds(first, last), service_id=service_id,
-                                    family_reference=family_reference,
+    where = store.AppointmentFilter(staff_id, site_id, status, *day_bounds(first, last),
+                                    service_id=service_id, family_reference=family_reference,
                                     updated_since=utc(updated_since) if updated_since else None)
     after = after_instant(cursor)
     async with deps.db.read() as session:
@@ -73,7 +74,8 @@ async def cancel(
 ) -> AppointmentView:
     """Cancel and free the slot (see ``booking.cancel``)."""
     async with deps.db.write() as session:
-        await booking.cancel(session, deps.planner, appointment_id, reason, deps.clock.now(), actor=caller.actor)
+        await booking.cancel(session, deps.planner, appointment_id, reason, deps.clock.now(),
+                             actor=caller.actor)
         return await _view(session, appointment_id)
 
 

@@ -19,8 +19,14 @@ from scheduler.db.appointments import AppointmentView
 from scheduler.db.tables import Appointment, Family
 from scheduler.domain.errors import ConflictError, NotFound, SlotUnavailable
 from scheduler.domain.events import (
-    APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, APPOINTMENT_CONFIRMED, APPOINTMENT_INTERPRETER_CHANGED,
-    APPOINTMENT_OUTCOME_RECORDED, APPOINTMENT_RESCHEDULED, SYSTEM, Actor,
+    APPOINTMENT_BOOKED,
+    APPOINTMENT_CANCELLED,
+    APPOINTMENT_CONFIRMED,
+    APPOINTMENT_INTERPRETER_CHANGED,
+    APPOINTMENT_OUTCOME_RECORDED,
+    APPOINTMENT_RESCHEDULED,
+    SYSTEM,
+    Actor,
 )
 from scheduler.domain.intervals import Interval, utc
 from scheduler.domain.slots import Slot

@@ -55,18 +55,21 @@ async def record_view(
     """``record_appointment`` for a caller that holds the appointment's view already (no read)."""
     data = appointment_data(appointment_json(view), previous)
     row = view.appointment
-    return await record(session, Event(event_type, now, actor, data, appointment_id=row.id, site_id=row.site_id,
-                                       pathway_id=row.pathway_id))
+    return await record(session, Event(event_type, now, actor, data, appointment_id=row.id,
+                                       site_id=row.site_id, pathway_id=row.pathway_id))
 
 
 async def where_it_is(session: AsyncSession, appointment: Appointment) -> dict[str, Any]:
     """``where_it_was`` of an appointment about to move: read before the move, in its site's zone."""
     zones = await store.site_zones(session, [appointment.site_id])
     zone = zones.get(appointment.site_id, UTC_ZONE).key
-    return where_it_was(appointment.starts_at, appointment.ends_at, appointment.staff_id, appointment.site_id, zone)
+    return where_it_was(appointment.starts_at, appointment.ends_at, appointment.staff_id,
+                        appointment.site_id, zone)
 
 
-def where_it_was(starts_at: datetime, ends_at: datetime, staff_id: str, site_id: str, zone: str) -> dict[str, Any]:
+def where_it_was(
+    starts_at: datetime, ends_at: datetime, staff_id: str, site_id: str, zone: str
+) -> dict[str, Any]:
     """The ``previous`` of a rescheduled event, its times in the site's zone."""
     tz = ZoneInfo(zone)
     return {"start": starts_at.astimezone(tz).isoformat(), "end": ends_at.astimezone(tz).isoformat(),

@@ -58,7 +58,8 @@ async def create(db: Database, config: WebhookSettings, owner: str, spec: Endpoi
                  now: datetime) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret in clear (shown this once)."""
     if config.box is None:
-        raise SecretKeyRequired("Webhook secrets are stored encrypted: set CRENEAU_SECRET_KEY to register endpoints.")
+        raise SecretKeyRequired(
+            "Webhook secrets are stored encrypted: set CRENEAU_SECRET_KEY to register endpoints.")
     await addresses.check_for_registration(spec.url, allow_private=config.allow_private)
     secret = new_secret()
     row = WebhookEndpoint(api_key_id=owner, url=spec.url, events=check_subscription(spec.events),
@@ -69,7 +70,9 @@ async def create(db: Database, config: WebhookSettings, owner: str, spec: Endpoi
     return row, secret
 
 
-async def page(db: Database, owner: str, cursor: str | None, limit: int) -> tuple[list[WebhookEndpoint], str | None]:
+async def page(
+    db: Database, owner: str, cursor: str | None, limit: int
+) -> tuple[list[WebhookEndpoint], str | None]:
     """The key's endpoints, by id."""
     after = paging.decode_cursor(cursor, 1)[0] if cursor else None
     async with db.read() as session:
@@ -123,7 +126,9 @@ async def remove(db: Database, owner: str, endpoint_id: str) -> None:
         await store.remove_endpoint(session, endpoint_id)
 
 
-async def rotate_secret(db: Database, config: WebhookSettings, owner: str, endpoint_id: str, now: datetime) -> str:
+async def rotate_secret(
+    db: Database, config: WebhookSettings, owner: str, endpoint_id: str, now: datetime
+) -> str:
     """A new secret; the current one keeps signing too for 24 h."""
     if config.box is None:
         raise SecretKeyRequired("Webhook secrets are stored encrypted: set CRENEAU_SECRET_KEY.")

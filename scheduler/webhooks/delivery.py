@@ -87,12 +87,14 @@ class WebhookDeliverer:
         self._closing = False
         self._wanted = False
         self.outcomes: Counter[str] = Counter()
-        """Attempts of this process by outcome (``succeeded``, ``failed``, ``retry``, ``gone``…), for metrics."""
+        """Attempts of this process by outcome (``succeeded``, ``failed``, ``retry``, ``gone``…),
+        for metrics."""
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             # No proxy from the environment, no redirects: the checked address is the one called.
-            self._client = httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, follow_redirects=False, trust_env=False,
+            self._client = httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, follow_redirects=False,
+                                             trust_env=False,
                                              limits=httpx.Limits(max_connections=self.config.in_flight_limit))
         return self._client
 
@@ -105,8 +107,8 @@ class WebhookDeliverer:
             room = {endpoint: max(0, self.config.per_endpoint - count)
                     for endpoint, count in self._in_flight.items() if count}
             async with self.db.write() as session:
-                claimed = await store.claim(session, self.clock.now(), self.config.lease, min(BATCH, free), room,
-                                            self.config.per_endpoint)
+                claimed = await store.claim(session, self.clock.now(), self.config.lease, min(BATCH, free),
+                                            room, self.config.per_endpoint)
                 jobs = await self._jobs(session, claimed)
             self._start(jobs)
         return len(jobs)
@@ -187,7 +189,9 @@ class WebhookDeliverer:
             return Attempt(error="secret-unreadable")
         return await self.post(endpoint.url, signing.headers(secrets, job.claimed.event_id, now, body), body)
 
-    def _secrets(self, current: str, previous: str | None, expires: datetime | None, now: datetime) -> list[str]:
+    def _secrets(
+        self, current: str, previous: str | None, expires: datetime | None, now: datetime
+    ) -> list[str]:
         if self.box is None:
             raise SecretUnreadable("no CRENEAU_SECRET_KEY")
         found = [self.box.open(current)]
@@ -233,7 +237,8 @@ class WebhookDeliverer:
                 values = {"status": store.PENDING if retry_at else store.FAILED, "next_attempt_at": retry_at}
             error = attempt.error or (None if attempt.succeeded else f"HTTP {attempt.status_code}")
             recorded = await store.record_attempt(session, claimed, last_attempt_at=now,
-                                                  last_status_code=attempt.status_code, last_error=error, **values)
+                                                  last_status_code=attempt.status_code, last_error=error,
+                                                  **values)
             if not recorded:
                 outcome = "lease-lost"
             elif attempt.succeeded:

@@ -47,14 +47,17 @@ def _register(client: httpx.Client, receiver: WebhookReceiver, path: str, events
     receiver.secrets[path] = [endpoint["secret"]]
 
 
+def _of(found: list[Received], appointment_id: str) -> list[Received]:
+    return [item for item in found if item.body and item.body["appointment_id"] == appointment_id]
+
+
 def _heard(receiver: WebhookReceiver, path: str, appointment_id: str, count: int) -> list[Received]:
     """What the receiver got for the appointment, once it has ``count`` (and a while longer: no more)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        found = [item for item in receiver.at(path) if item.body and item.body["appointment_id"] == appointment_id]
-        if len(found) >= count:
+        if len(_of(receiver.at(path), appointment_id)) >= count:
             time.sleep(1.0)  # a duplicate would come within the retry schedule's first steps
-            return [item for item in receiver.at(path) if item.body and item.body["appointment_id"] == appointment_id]
+            return _of(receiver.at(path), appointment_id)
         time.sleep(0.05)
     raise AssertionError(f"{path} got fewer than {count} deliveries")
 
@@ -95,7 +98,8 @@ def test_a_reschedule_carries_where_it_was_and_who_moved_it(
         prog = programme(client)
         day = upcoming(3)
         appointment = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"))))
-        moved = client.post(f"/v1/appointments/{appointment['id']}/reschedule", json={"start": at(day, "11:00")})
+        moved = client.post(f"/v1/appointments/{appointment['id']}/reschedule",
+                            json={"start": at(day, "11:00")})
         assert moved.status_code == 200, moved.text
     [delivered] = _heard(receiver, "/moves", appointment["id"], 1)
     assert delivered.verified_with == (0,)
@@ -107,4 +111,5 @@ def test_a_reschedule_carries_where_it_was_and_who_moved_it(
         at(day, "11:00"), at(day, "12:00"))
     assert body["actor"]["kind"] == "api-key" and body["actor"]["name"] == "CRENEAU_ADMIN_API_KEY"
     assert body["actor"]["id"]
-    assert datetime.fromisoformat(moved.json()["updated_at"]) > datetime.fromisoformat(appointment["updated_at"])
+    updated = datetime.fromisoformat(moved.json()["updated_at"])
+    assert updated > datetime.fromisoformat(appointment["updated_at"])

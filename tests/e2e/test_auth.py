@@ -148,7 +148,9 @@ def test_public_endpoints_need_no_key(server: RunningServer) -> None:
     assert httpx.get(server.base_url + "/schema/openapi.json").status_code == 200
 
 
-def test_a_slots_reader_sees_the_catalogue_without_staff_phones(server: RunningServer, keys: dict[str, str]) -> None:
+def test_a_slots_reader_sees_the_catalogue_without_staff_phones(
+    server: RunningServer, keys: dict[str, str]
+) -> None:
     with server.client() as client:
         staff = created(client.post("/v1/staff", json={"name": "Mme Reader", "role": "psychologist",
                                                        "phone": "06 12 34 56 78"}))

@@ -129,7 +129,7 @@ def test_reschedule_onto_a_taken_slot_fails_and_changes_nothing(server: RunningS
     with server.client() as client:
         prog = programme(client)
         day = upcoming(3)
-        mine = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"), attendees="parents")))
+        mine = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"))))
         created(client.post("/v1/appointments", json=booking(prog, at(day, "10:00"))))
         refused = client.post(f"/v1/appointments/{mine['id']}/reschedule", json={"start": at(day, "10:00")})
         assert (refused.status_code, refused.json()["code"]) == (409, "slot-unavailable")
@@ -186,9 +186,11 @@ def test_appointments_filter_by_family_service_and_change_time(server: RunningSe
     with server.client() as client:
         prog = programme(client, start="09:00", end="13:00")
         day = upcoming(3)
-        mine = created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"), attendees="parents")))
+        mine = created(client.post("/v1/appointments",
+                                   json=booking(prog, at(day, "09:00"), attendees="parents")))
         other = created(client.post("/v1/appointments", json=booking(prog, at(day, "10:00"))))
-        cancelled = client.post(f"/v1/appointments/{other['id']}/cancel", json={"reason": "déménagement"}).json()
+        cancelled = client.post(f"/v1/appointments/{other['id']}/cancel",
+                                json={"reason": "déménagement"}).json()
 
         def ids(**params: str) -> list[str]:
             response = client.get("/v1/appointments", params=params)
