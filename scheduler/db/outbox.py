@@ -17,12 +17,15 @@ from notifications.outbox import (
     PENDING,
     SENDING,
     SENT,
+    UNDELIVERED,
     Planned,
     provider_update,
 )
+from scheduler.db import events
 from scheduler.db.dialect import insert_for
 from scheduler.db.engine import dialect_name
 from scheduler.db.tables import Appointment, new_id
+from scheduler.domain.events import MESSAGE_FAILED, SYSTEM, Event
 
 # The states callers read here with the rows (messages shown to staff, metrics, tests).
 __all__ = ["CANCELLED", "PENDING", "SENDING", "SENT", "OutboxMessage", "Planned"]
@@ -200,18 +203,24 @@ def _record_statement(fields: Sequence[str]) -> Any:
     return update(TABLE).where(TABLE.c.id == bindparam("_id")).values(values)
 
 
-async def failed_family_messages(session: AsyncSession, message_ids: Sequence[str]) -> list[Any]:
-    """Of these messages, the family's that have failed: (id, appointment_id, event, error_code, site_id)."""
-    if not message_ids:
-        return []
+async def record_family_failures(session: AsyncSession, failed_at: Mapping[str, datetime]) -> None:
+    """Of these messages (id: when it failed), each family text that failed for good is recorded as a
+    ``message.failed`` event of its appointment, in this transaction: its kind and the provider's
+    error code, never the number."""
+    if not failed_at:
+        return
     appointment = Appointment.__table__  # type: ignore[attr-defined]
     statement = (select(TABLE.c.id, TABLE.c.appointment_id, TABLE.c.event, TABLE.c.error_code,
                         appointment.c.site_id, appointment.c.pathway_id)
                  .join(appointment, appointment.c.id == TABLE.c.appointment_id)
-                 .where(TABLE.c.id.in_(list(message_ids)), TABLE.c.recipient == "family",
-                        TABLE.c.status == FAILED)
+                 .where(TABLE.c.id.in_(list(failed_at)), TABLE.c.recipient == "family",
+                        TABLE.c.status.in_((FAILED, UNDELIVERED)))
                  .order_by(TABLE.c.id))
-    return list((await session.execute(statement)).all())
+    for row in (await session.execute(statement)).all():
+        data = {"message": {"id": row.id, "kind": row.event, "error_code": row.error_code}}
+        await events.record(session, Event(MESSAGE_FAILED, failed_at[row.id], SYSTEM, data,
+                                           appointment_id=row.appointment_id, site_id=row.site_id,
+                                           pathway_id=row.pathway_id))
 
 
 async def apply_provider_status(
@@ -229,6 +238,7 @@ async def apply_provider_status(
     if values is None:
         return False
     await record(session, reference, **values)
+    await record_family_failures(session, {reference: now})
     return True
 
 

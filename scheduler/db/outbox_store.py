@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.outbox import FAILED
 from notifications.ports import Change, Claimed, MessageData
-from scheduler.db import events, message_data, outbox
+from scheduler.db import message_data, outbox
 from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
-from scheduler.domain.events import MESSAGE_FAILED, SYSTEM, Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +52,6 @@ class SqlOutboxTransaction:
         """Set fields of claimed messages (``outbox.record_claimed``); a family's text that failed for
         good is recorded as a ``message.failed`` event, in the same transaction."""
         await outbox.record_claimed(self.session, changes)
-        failed = {message_id: values["updated_at"] for message_id, values in changes
-                  if values.get("status") == FAILED}
-        for row in await outbox.failed_family_messages(self.session, list(failed)):
-            data = {"message": {"id": row.id, "kind": row.event, "error_code": row.error_code}}
-            await events.record(self.session, Event(MESSAGE_FAILED, failed[row.id], SYSTEM, data,
-                                                    appointment_id=row.appointment_id, site_id=row.site_id,
-                                                    pathway_id=row.pathway_id))
+        await outbox.record_family_failures(self.session, {message_id: values["updated_at"]
+                                                           for message_id, values in changes
+                                                           if values.get("status") == FAILED})
