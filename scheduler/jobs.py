@@ -125,6 +125,7 @@ async def purge_interpreter_releases(services: Collaborators) -> None:
         log.info("retention: deleted %d interpreter releases", removed)
 
 
+@skips_database_outages
 async def deliver_webhooks(services: Collaborators) -> None:
     """Start the webhook deliveries that are due (each runs on as its own task)."""
     if services.deliverer is not None:
