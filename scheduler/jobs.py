@@ -28,7 +28,8 @@ JobFunction = Callable[[Collaborators], Awaitable[None]]
 
 
 def skips_database_outages(job: JobFunction) -> JobFunction:
-    """While the database is unreachable, a run is skipped with one WARNING line, not an error with a traceback.
+    """While the database is unreachable, a run is skipped with one WARNING line, not an error with a
+    traceback.
 
     The next tick tries again; a traceback per tick would bury the log during an outage (and
     a driver's message may quote SQL parameters).
