@@ -28,7 +28,8 @@ JobFunction = Callable[[Collaborators], Awaitable[None]]
 
 
 def skips_database_outages(job: JobFunction) -> JobFunction:
-    """While the database is unreachable, a run is skipped with one WARNING line, not an error with a traceback.
+    """While the database is unreachable, a run is skipped with one WARNING line, not an error with a
+    traceback.
 
     The next tick tries again; a traceback per tick would bury the log during an outage (and
     a driver's message may quote SQL parameters).
@@ -125,6 +126,7 @@ async def purge_interpreter_releases(services: Collaborators) -> None:
         log.info("retention: deleted %d interpreter releases", removed)
 
 
+@skips_database_outages
 async def deliver_webhooks(services: Collaborators) -> None:
     """Start the webhook deliveries that are due (each runs on as its own task)."""
     if services.deliverer is not None:

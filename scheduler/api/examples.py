@@ -44,7 +44,9 @@ FAMILY = {"reference": "PRE-2026-014", "phone": "+33612345678", "language": "fr"
 BOOKED_INTERPRETER = {"language": "ar", "interpreter_id": INTERPRETER_ID, "status": "booked"}
 APPOINTMENT = {"id": APPOINTMENT_ID, "status": "booked", "start": START, "end": END, "service_id": SERVICE_ID,
                "staff_id": STAFF_ID, "site_id": SITE_ID, "family": FAMILY, "interpreter": BOOKED_INTERPRETER,
-               "created_at": "2026-11-20T14:03:00+01:00"}
+               "note": None, "attendees": None, "pathway_id": None, "created_at": "2026-11-20T14:03:00+01:00",
+               "updated_at": "2026-11-20T14:03:00+01:00", "cancelled_at": None, "cancelled_by": None,
+               "cancel_reason": None}
 
 MESSAGE = {"id": "3d4e5f6a7b8c49d0e1f2a3b4c5d6e7f8", "recipient": "family", "kind": "reminder-2880@0",
            "status": "sent", "due_at": "2026-11-23T09:00:00+01:00", "to": "+33 6•• ••• •78", "segments": 1,
@@ -91,7 +93,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.FamilyPhoneChange: {"phone": "06 98 76 54 32"},
     s.AppointmentCreate: {"service_id": SERVICE_ID, "start": START, "staff_id": STAFF_ID,
                           "family": {**FAMILY, "phone": "06 12 34 56 78"}, "interpreter_language": "ar",
-                          "note": "premier entretien"},
+                          "note": "premier entretien", "attendees": "parents"},
     s.AppointmentInterpreterOut: BOOKED_INTERPRETER,
     s.AppointmentOut: APPOINTMENT,
     s.CancelIn: {"reason": "la famille a déménagé"},

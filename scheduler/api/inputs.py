@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from litestar.enums import ScopeType
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.plugins import InitPluginProtocol, OpenAPISchemaPlugin
+from litestar.routes import HTTPRoute
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -31,6 +32,7 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.input_rules import date_problem, has_control_character, instant_problem, text_problem
 
 if TYPE_CHECKING:
+    from litestar import Litestar
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.config.app import AppConfig
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -136,7 +138,9 @@ class ApiDate(date):
         return cls(day.year, day.month, day.day)
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         return core_schema.no_info_before_validator_function(
             _written_date, core_schema.no_info_after_validator_function(cls.parse, handler(date)))
 
@@ -169,6 +173,26 @@ ApiDateTime = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": DATE_WINDOW_PATTERN}),
 ]
 """An ISO 8601 instant with its UTC offset, its local date between 1900 and 2999."""
+_UNENCODED_PLUS = re.compile(r" (\d{2}:?\d{2})$")
+
+
+def query_instant(name: str, value: str | None) -> datetime | None:
+    """A query parameter's ISO 8601 instant with its UTC offset; InvalidInput naming ``name`` otherwise.
+
+    A ``+`` left unencoded in a query string arrives as a space: ``09:00:00 01:00`` reads as ``+01:00``.
+    """
+    if value is None:
+        return None
+    text = _UNENCODED_PLUS.sub(r"+\1", value)
+    try:
+        instant = datetime.fromisoformat(text) if _ISO_INSTANT.match(text) else None
+    except ValueError:
+        instant = None
+    problem = ("must be an ISO 8601 date and time with its UTC offset" if instant is None
+               else instant_problem(instant))
+    if problem is not None:
+        raise InvalidInput(f"{name}: {problem}", errors=[{"field": name, "message": problem}])
+    return instant
 
 
 # --- the URL guard -----------------------------------------------------------------------------
@@ -205,20 +229,65 @@ def url_guard(app: ASGIApp) -> ASGIApp:
                 and (fields := control_character_fields(scope))):
             raise InvalidInput(
                 "; ".join(f"{field}: must not contain control characters" for field in fields),
-                errors=[{"field": field, "message": "must not contain control characters"} for field in fields],
+                errors=[{"field": field, "message": "must not contain control characters"}
+                        for field in fields],
             )
         await app(scope, receive, send)
 
     return guarded
 
 
+# --- unknown query parameters ------------------------------------------------------------------
+
+
+def declared_query_parameters(app: Litestar) -> dict[int, frozenset[str]]:
+    """The query parameters each route handler declares (its own and its dependencies'), by the
+    handler's id: the names Litestar itself parses for the handler (``Parameter(query=...)`` aliases)."""
+    declared: dict[int, frozenset[str]] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler, kwargs_model in route.route_handler_map.values():
+                declared[id(handler)] = frozenset(
+                    parameter.field_alias for parameter in kwargs_model.expected_query_params)
+    return declared
+
+
+def unknown_query_parameters(app: ASGIApp) -> ASGIApp:
+    """Middleware: a query parameter the endpoint does not take is a 422, as an unknown body field is.
+
+    A typo (``stafff_id``) or a filter the endpoint lacks would otherwise be ignored silently and
+    answer more than was asked for. Only the API's paths, as for ``url_guard``.
+    """
+    declared: dict[int, frozenset[str]] | None = None
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal declared
+        query = scope.get("query_string")
+        if scope["type"] == ScopeType.HTTP and scope["path"].startswith(API_PREFIX) and query:
+            if declared is None:
+                declared = declared_query_parameters(scope["litestar_app"])
+            allowed = declared.get(id(scope["route_handler"]))
+            names = dict.fromkeys(name for name, _ in parse_qsl(query.decode("utf-8", "replace"),
+                                                                  keep_blank_values=True))
+            unknown = [name for name in names if allowed is not None and name not in allowed]
+            if unknown:
+                raise InvalidInput(
+                    "; ".join(f"{name}: unknown query parameter" for name in unknown),
+                    errors=[{"field": name, "message": "unknown query parameter"} for name in unknown],
+                )
+        await app(scope, receive, send)
+
+    return guarded
+
+
 class InputsPlugin(InitPluginProtocol, OpenAPISchemaPlugin):
-    """Registers what parameters need: ``ApiDate`` parsing and schema, and the URL guard."""
+    """Registers what parameters need: ``ApiDate`` parsing and schema, the URL guard and the refusal
+    of unknown query parameters."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.type_decoders = [*(app_config.type_decoders or []),
                                     (lambda kind: kind is ApiDate, lambda _, value: ApiDate.parse(value))]
-        app_config.middleware = [*app_config.middleware, url_guard]
+        app_config.middleware = [*app_config.middleware, url_guard, unknown_query_parameters]
         return app_config
 
     @staticmethod

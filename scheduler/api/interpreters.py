@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from scheduler.api import schemas as s
-from scheduler.api.auth import requires
+from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators
 from scheduler.api.inputs import ApiDate
 from scheduler.api.views import appointment_out
@@ -27,10 +27,11 @@ class ExternalInterpreterController(Controller):
     @post("/", operation_id="attach_external_interpreter", summary="Attach an agency's interpreter",
           status_code=200)
     async def attach(
-        self, data: s.ExternalInterpreterIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+        self, request: Request[Principal, Any, Any], data: s.ExternalInterpreterIn, svc: Collaborators,
+        appointment_id: str = Parameter(max_length=64),
     ) -> s.AppointmentOut:
-        found = await appointments.attach_external_interpreter(svc, appointment_id, data.language, data.agency,
-                                                               data.reference)
+        found = await appointments.attach_external_interpreter(svc, request.user, appointment_id, data.language,
+                                                               data.agency, data.reference)
         return appointment_out(found)
 
 

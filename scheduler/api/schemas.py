@@ -31,6 +31,8 @@ HolidayRegion = Literal["57", "6AE", "971", "972", "973", "974", "976"]
 Role = Literal["psychologist", "social_worker", "coordinator", "other"]
 Scope = Literal["slots:read", "appointments:write", "admin", "appointments:read", "webhooks:write"]
 AppointmentStatus = Literal["booked", "confirmed", "cancelled", "attended", "no_show"]
+Attendees = Literal["parents", "child", "family"]
+CancelledBy = Literal["family", "api", "staff", "system"]
 HOLIDAY_REGIONS = ("57", "6AE", "971", "972", "973", "974", "976")
 
 T = TypeVar("T")
@@ -580,6 +582,7 @@ class AppointmentCreate(Strict):
         None, description="The family's address: required for a home visit (a site of kind `home`), "
         "refused elsewhere."
     )
+    attendees: Attendees | None = Field(None, description="Who is expected (null: not said).")
 
 
     @field_validator("interpreter_language")
@@ -613,7 +616,17 @@ class AppointmentOut(BaseModel):
     note: str | None = None
     visit_address: str | None = Field(
         None, description="A home visit's address (null elsewhere, and once erased by retention).")
+    attendees: Attendees | None = None
+    """Who is expected (null: not said)."""
+    pathway_id: str | None = None
+    """The care pathway the appointment is part of (null: none)."""
     created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None = None
+    cancelled_by: CancelledBy | None = None
+    """Who cancelled: the family (family page or SMS reply), an API key, staff, or the service itself."""
+    cancel_reason: str | None = None
+    """Staff-only: never shown to the family."""
 
 
 class CancelIn(Strict):

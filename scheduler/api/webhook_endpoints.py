@@ -1,4 +1,5 @@
-"""Webhook endpoints of the calling key (scope ``webhooks:write``): register, change, rotate, log, retry, replay."""
+"""Webhook endpoints of the calling key (scope ``webhooks:write``): register, change, rotate, log,
+retry, replay."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from scheduler.api import event_schemas as e
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, Cursor, Limit
-from scheduler.db.event_tables import WebhookDelivery, WebhookEndpoint
 from scheduler.services import webhook_endpoints as endpoints
-from scheduler.services.webhook_endpoints import EndpointSpec, SecretKeyRequired, WebhookSettings
+from scheduler.services.webhook_endpoints import (
+    EndpointSpec,
+    SecretKeyRequired,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSettings,
+)
 
 Key = Request[Principal, Any, Any]
 EndpointId = Annotated[str, Parameter(max_length=64)]
@@ -21,7 +27,8 @@ EndpointId = Annotated[str, Parameter(max_length=64)]
 
 def _config(svc: Collaborators) -> WebhookSettings:
     if svc.webhooks is None:
-        raise SecretKeyRequired("Webhook secrets are stored encrypted: set CRENEAU_SECRET_KEY to use webhooks.")
+        raise SecretKeyRequired(
+            "Webhook secrets are stored encrypted: set CRENEAU_SECRET_KEY to use webhooks.")
     return svc.webhooks
 
 
@@ -44,9 +51,12 @@ class WebhookEndpointController(Controller):
 
     @post("/", operation_id="create_webhook_endpoint", summary="Register an endpoint (secret shown once)",
           status_code=201)
-    async def create(self, request: Key, data: e.WebhookEndpointCreate, svc: Collaborators) -> e.WebhookEndpointCreated:
+    async def create(
+        self, request: Key, data: e.WebhookEndpointCreate, svc: Collaborators
+    ) -> e.WebhookEndpointCreated:
         row, secret = await endpoints.create(svc.db, _config(svc), request.user.key_id,
-                                             EndpointSpec(data.url, data.events, data.description), svc.clock.now())
+                                             EndpointSpec(data.url, data.events, data.description),
+                                             svc.clock.now())
         return e.WebhookEndpointCreated(**_out(row).model_dump(), secret=secret)
 
     @get("/", operation_id="list_webhook_endpoints", summary="The key's endpoints")
@@ -59,7 +69,8 @@ class WebhookEndpointController(Controller):
     async def read(self, request: Key, svc: Collaborators, endpoint_id: EndpointId) -> e.WebhookEndpointOut:
         return _out(await endpoints.get(svc.db, request.user.key_id, endpoint_id))
 
-    @patch("/{endpoint_id:str}", operation_id="update_webhook_endpoint", summary="Change or disable an endpoint")
+    @patch("/{endpoint_id:str}", operation_id="update_webhook_endpoint",
+           summary="Change or disable an endpoint")
     async def update(self, request: Key, data: e.WebhookEndpointUpdate, svc: Collaborators,
                      endpoint_id: EndpointId) -> e.WebhookEndpointOut:
         return _out(await endpoints.update_endpoint(svc.db, _config(svc), request.user.key_id, endpoint_id,
@@ -80,7 +91,8 @@ class WebhookEndpointController(Controller):
     async def deliveries(self, request: Key, svc: Collaborators, endpoint_id: EndpointId,
                          status: e.DeliveryStatus | None = None, limit: Limit = 100,
                          cursor: Cursor = None) -> s.Page[e.WebhookDeliveryOut]:
-        rows, next_cursor = await endpoints.deliveries(svc.db, request.user.key_id, endpoint_id, status, cursor,
+        rows, next_cursor = await endpoints.deliveries(svc.db, request.user.key_id, endpoint_id, status,
+                                                       cursor,
                                                        limit)
         return s.Page(items=[_delivery(row) for row in rows], next_cursor=next_cursor)
 

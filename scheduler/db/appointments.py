@@ -47,6 +47,9 @@ class AppointmentFilter:
     status: str | None = None
     start_from: datetime | None = None
     start_before: datetime | None = None
+    service_id: str | None = None
+    family_reference: str | None = None
+    updated_since: datetime | None = None
 
 
 async def page(
@@ -58,6 +61,8 @@ async def page(
         (Appointment.staff_id, where.staff_id),
         (Appointment.site_id, where.site_id),
         (Appointment.status, where.status),
+        (Appointment.service_id, where.service_id),
+        (Family.reference, where.family_reference),
     ):
         if value is not None:
             statement = statement.where(column == value)
@@ -65,6 +70,8 @@ async def page(
         statement = statement.where(Appointment.starts_at >= where.start_from)
     if where.start_before is not None:
         statement = statement.where(Appointment.starts_at < where.start_before)
+    if where.updated_since is not None:
+        statement = statement.where(Appointment.updated_at >= where.updated_since)
     if after is not None:
         start, ident = after
         statement = statement.where(
@@ -149,7 +156,9 @@ async def interpreted_between(
     return list((await session.execute(statement)).all())
 
 
-async def any_to_come(session: AsyncSession, column: Any, ident: str, statuses: Sequence[str], now: datetime) -> bool:
+async def any_to_come(
+    session: AsyncSession, column: Any, ident: str, statuses: Sequence[str], now: datetime
+) -> bool:
     """Whether an appointment in one of ``statuses`` whose ``column`` is ``ident`` ends after ``now``."""
     future = select(col(Appointment.id)).where(
         column == ident,

@@ -12,21 +12,33 @@ serialises writers (BEGIN IMMEDIATE), so there a row's seq is its commit order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Text, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from scheduler.db import webhooks as webhook_store
 from scheduler.db.engine import dialect_name
 from scheduler.db.event_tables import Event as EventRow
-from scheduler.domain.events import Event, FeedPosition
+from scheduler.db.tables import Site
+from scheduler.domain.events import Event, FeedPosition, subscribed
 
 TABLE: Final = EventRow.__table__  # type: ignore[attr-defined]
 # xid8 has no cast to bigint; through text it is the same 64-bit number (epoch included).
 CURRENT_XID: Final = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
 OLDEST_RUNNING_XID: Final = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+
+
+async def record(session: AsyncSession, event: Event) -> Event:
+    """Append ``event`` and queue it for every enabled endpoint subscribed to its type; same transaction."""
+    await append(session, event)
+    endpoints = [ident for ident, wanted in await webhook_store.enabled_endpoints(session)
+                 if subscribed(wanted, event.type)]
+    await webhook_store.queue(session, endpoints, event.id, event.type, event.occurred_at)
+    return event
 
 
 async def append(session: AsyncSession, event: Event) -> None:
@@ -66,7 +78,8 @@ def position_of(row: EventRow) -> FeedPosition:
 
 async def for_appointment(session: AsyncSession, appointment_id: str) -> list[EventRow]:
     """An appointment's whole history, oldest first."""
-    statement = select(EventRow).where(col(EventRow.appointment_id) == appointment_id).order_by(col(EventRow.seq))
+    statement = (select(EventRow).where(col(EventRow.appointment_id) == appointment_id)
+                 .order_by(col(EventRow.seq)))
     return list((await session.execute(statement)).scalars())
 
 
@@ -76,3 +89,12 @@ async def since(session: AsyncSession, occurred_from: Any, types: Sequence[str] 
     if types is not None:
         statement = statement.where(col(EventRow.type).in_(types))
     return list((await session.execute(statement.order_by(col(EventRow.seq)))).scalars())
+
+
+async def site_zones(session: AsyncSession, site_ids: Iterable[str]) -> dict[str, ZoneInfo]:
+    """The zone of each site, to show events' times in."""
+    wanted = list(site_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(select(col(Site.id), col(Site.timezone)).where(col(Site.id).in_(wanted)))
+    return {ident: ZoneInfo(zone) for ident, zone in rows.all()}

@@ -10,10 +10,22 @@ from sqlalchemy import Index, Text, UniqueConstraint, and_, bindparam, case, fun
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, col
 
-from notifications.outbox import CANCELLED, MAY_HAVE_REACHED, PENDING, SENDING, SENT, Planned, provider_update
+from notifications.outbox import (
+    CANCELLED,
+    FAILED,
+    MAY_HAVE_REACHED,
+    PENDING,
+    SENDING,
+    SENT,
+    UNDELIVERED,
+    Planned,
+    provider_update,
+)
+from scheduler.db import events
 from scheduler.db.dialect import insert_for
 from scheduler.db.engine import dialect_name
 from scheduler.db.tables import Appointment, new_id
+from scheduler.domain.events import MESSAGE_FAILED, SYSTEM, Event
 
 # The states callers read here with the rows (messages shown to staff, metrics, tests).
 __all__ = ["CANCELLED", "PENDING", "SENDING", "SENT", "OutboxMessage", "Planned"]
@@ -108,7 +120,8 @@ async def cancel_pending_for_families(session: AsyncSession, family_ids: Sequenc
     appointments = select(col(Appointment.id)).where(col(Appointment.family_id).in_(family_ids))
     result = await session.execute(
         update(TABLE)
-        .where(TABLE.c.appointment_id.in_(appointments), TABLE.c.recipient == "family", TABLE.c.status == PENDING)
+        .where(TABLE.c.appointment_id.in_(appointments), TABLE.c.recipient == "family",
+               TABLE.c.status == PENDING)
         .values(status=CANCELLED, error_code="no-consent", updated_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -138,7 +151,8 @@ async def claim(session: AsyncSession, now: datetime, lease: timedelta, batch: i
         and_(TABLE.c.status == PENDING, TABLE.c.due_at <= now),
         and_(TABLE.c.status == SENDING, TABLE.c.lease_until < now),
     )
-    pick = select(TABLE.c.id).where(due).order_by(TABLE.c.due_at).limit(batch).with_for_update(skip_locked=True)
+    pick = (select(TABLE.c.id).where(due).order_by(TABLE.c.due_at).limit(batch)
+            .with_for_update(skip_locked=True))
     stuck = TABLE.c.status == SENDING
     statement = (
         update(TABLE)
@@ -189,12 +203,34 @@ def _record_statement(fields: Sequence[str]) -> Any:
     return update(TABLE).where(TABLE.c.id == bindparam("_id")).values(values)
 
 
+async def record_family_failures(session: AsyncSession, failed_at: Mapping[str, datetime]) -> None:
+    """Of these messages (id: when it failed), each family text that failed for good is recorded as a
+    ``message.failed`` event of its appointment, in this transaction: its kind and the provider's
+    error code, never the number."""
+    if not failed_at:
+        return
+    appointment = Appointment.__table__  # type: ignore[attr-defined]
+    statement = (select(TABLE.c.id, TABLE.c.appointment_id, TABLE.c.event, TABLE.c.error_code,
+                        appointment.c.site_id, appointment.c.pathway_id)
+                 .join(appointment, appointment.c.id == TABLE.c.appointment_id)
+                 .where(TABLE.c.id.in_(list(failed_at)), TABLE.c.recipient == "family",
+                        TABLE.c.status.in_((FAILED, UNDELIVERED)))
+                 .order_by(TABLE.c.id))
+    for row in (await session.execute(statement)).all():
+        data = {"message": {"id": row.id, "kind": row.event, "error_code": row.error_code}}
+        await events.record(session, Event(MESSAGE_FAILED, failed_at[row.id], SYSTEM, data,
+                                           appointment_id=row.appointment_id, site_id=row.site_id,
+                                           pathway_id=row.pathway_id))
+
+
 async def apply_provider_status(
-    session: AsyncSession, reference: str, provider_id: str, status: str, error_code: str | None, now: datetime
+    session: AsyncSession, reference: str, provider_id: str, status: str, error_code: str | None,
+    now: datetime,
 ) -> bool:
     """Apply a status callback (``provider_update``); False when it changes nothing."""
     row = (await session.execute(
-        select(TABLE.c.id, TABLE.c.provider_status, TABLE.c.status).where(TABLE.c.id == reference).with_for_update()
+        select(TABLE.c.id, TABLE.c.provider_status, TABLE.c.status).where(TABLE.c.id == reference)
+        .with_for_update()
     )).first()
     if row is None:
         return False
@@ -202,6 +238,7 @@ async def apply_provider_status(
     if values is None:
         return False
     await record(session, reference, **values)
+    await record_family_failures(session, {reference: now})
     return True
 
 

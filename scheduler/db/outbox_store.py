@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications.outbox import FAILED
 from notifications.ports import Change, Claimed, MessageData
 from scheduler.db import inbox, message_data, outbox
 from scheduler.db.dialect import as_utc
@@ -61,5 +62,9 @@ class SqlOutboxTransaction:
         }
 
     async def record(self, changes: Sequence[Change]) -> None:
-        """Set fields of claimed messages (``outbox.record_claimed``)."""
+        """Set fields of claimed messages (``outbox.record_claimed``); a family's text that failed for
+        good is recorded as a ``message.failed`` event, in the same transaction."""
         await outbox.record_claimed(self.session, changes)
+        await outbox.record_family_failures(self.session, {message_id: values["updated_at"]
+                                                           for message_id, values in changes
+                                                           if values.get("status") == FAILED})

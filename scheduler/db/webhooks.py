@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -70,9 +70,11 @@ class Claimed:
 
 
 async def claim(
-    session: AsyncSession, now: datetime, lease: timedelta, batch: int, room: Mapping[str, int], per_endpoint: int
+    session: AsyncSession, now: datetime, lease: timedelta, batch: int, room: Mapping[str, int],
+    per_endpoint: int,
 ) -> list[Claimed]:
-    """Take up to ``batch`` due deliveries of enabled endpoints, at most ``room`` (else ``per_endpoint``) each.
+    """Take up to ``batch`` due deliveries of enabled endpoints, at most ``room`` (else
+    ``per_endpoint``) each.
 
     ``room`` is how many more deliveries each endpoint may have in flight in this process: an
     endpoint whose receiver is slow has its own deliveries waiting, never the others'. One probe
@@ -121,12 +123,15 @@ async def endpoints_by_id(session: AsyncSession, endpoint_ids: set[str]) -> dict
     return {row.id: row for row in rows.scalars()}
 
 
-async def endpoints_of(session: AsyncSession, api_key_id: str, after: str | None, limit: int) -> list[WebhookEndpoint]:
+async def endpoints_of(
+    session: AsyncSession, api_key_id: str, after: str | None, limit: int
+) -> list[WebhookEndpoint]:
     """An API key's endpoints by id, past a cursor, up to ``limit + 1``."""
     statement = select(WebhookEndpoint).where(col(WebhookEndpoint.api_key_id) == api_key_id)
     if after:
         statement = statement.where(col(WebhookEndpoint.id) > after)
-    return list((await session.execute(statement.order_by(col(WebhookEndpoint.id)).limit(limit + 1))).scalars())
+    statement = statement.order_by(col(WebhookEndpoint.id)).limit(limit + 1)
+    return list((await session.execute(statement)).scalars())
 
 
 async def event_payloads(session: AsyncSession, event_ids: Sequence[str]) -> dict[str, EventRow]:
@@ -136,7 +141,8 @@ async def event_payloads(session: AsyncSession, event_ids: Sequence[str]) -> dic
 
 
 async def deliveries_of(
-    session: AsyncSession, endpoint_id: str, status: str | None, after: tuple[datetime, str] | None, limit: int
+    session: AsyncSession, endpoint_id: str, status: str | None, after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[WebhookDelivery]:
     """An endpoint's deliveries, newest first, past a (created_at, id) cursor, up to ``limit + 1``."""
     statement = select(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint_id)
@@ -155,6 +161,18 @@ async def delivery(session: AsyncSession, endpoint_id: str, delivery_id: str) ->
     """One delivery of an endpoint."""
     found = await session.get(WebhookDelivery, delivery_id)
     return found if found is not None and found.endpoint_id == endpoint_id else None
+
+
+async def requeue(session: AsyncSession, delivery_id: str, now: datetime) -> None:
+    """Put a delivery back in the queue, due now, with a fresh retry schedule."""
+    await session.execute(update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id)
+                          .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_until=None))
+
+
+async def remove_endpoint(session: AsyncSession, endpoint_id: str) -> None:
+    """Delete an endpoint and its delivery log."""
+    await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint_id))
+    await session.execute(delete(WebhookEndpoint).where(col(WebhookEndpoint.id) == endpoint_id))
 
 
 async def disable(session: AsyncSession, endpoint_id: str, reason: str, now: datetime) -> None:
@@ -181,7 +199,8 @@ async def mark_failure(session: AsyncSession, endpoint_id: str, now: datetime) -
 
 
 async def health(session: AsyncSession, now: datetime) -> tuple[list[Any], list[Any]]:
-    """For metrics: (endpoint, status, count, attempts) rows, and (endpoint, oldest pending created_at) rows."""
+    """For metrics: (endpoint, status, count, attempts) rows, and (endpoint, oldest pending
+    created_at) rows."""
     counts = await session.execute(
         select(DELIVERIES.c.endpoint_id, DELIVERIES.c.status, func.count(), func.sum(DELIVERIES.c.attempts))
         .group_by(DELIVERIES.c.endpoint_id, DELIVERIES.c.status))

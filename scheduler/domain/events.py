@@ -6,10 +6,11 @@ transaction as the change it records.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Final, Literal
+from datetime import datetime, tzinfo
+from typing import Any, Final, Literal, Protocol
 
 from scheduler.domain.errors import InvalidInput
 
@@ -54,6 +55,11 @@ class Actor:
         """An API key, named as its owner named it."""
         return cls("api-key", key_id, name)
 
+    @property
+    def cancelled_by(self) -> str:
+        """The appointment's ``cancelled_by`` when this actor cancels it: family, api, staff or system."""
+        return "api" if self.kind == "api-key" else self.kind
+
     def as_json(self) -> dict[str, str | None]:
         """The event's ``actor`` object."""
         return {"kind": self.kind, "id": self.id, "name": self.name}
@@ -61,6 +67,7 @@ class Actor:
 
 SYSTEM: Final = Actor("system")
 FAMILY: Final = Actor("family")
+STAFF: Final = Actor("staff")
 
 
 def new_event_id() -> str:
@@ -103,6 +110,41 @@ def appointment_data(appointment: dict[str, Any], previous: dict[str, Any] | Non
     if previous is not None:
         data["previous"] = previous
     return data
+
+
+class RecordedEvent(Protocol):
+    """An event as stored: what the public rendering reads."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def actor_kind(self) -> str: ...
+    @property
+    def actor_id(self) -> str | None: ...
+    @property
+    def actor_name(self) -> str | None: ...
+    @property
+    def appointment_id(self) -> str | None: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+def event_json(row: RecordedEvent, zone: tzinfo) -> dict[str, Any]:
+    """One event as the feed, the history and the webhooks show it, ``occurred_at`` in ``zone``."""
+    return {
+        "id": row.id, "type": row.type, "occurred_at": row.occurred_at.astimezone(zone).isoformat(),
+        "actor": {"kind": row.actor_kind, "id": row.actor_id, "name": row.actor_name},
+        "appointment_id": row.appointment_id, "data": row.data,
+    }
+
+
+def event_body(row: RecordedEvent, zone: tzinfo) -> bytes:
+    """The webhook body: the event object as compact JSON (the same bytes on every attempt)."""
+    return json.dumps(event_json(row, zone), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def subscribed(wanted: list[str], event_type: str) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from scheduler.db.tables import ApiKey
+from scheduler.domain.events import Actor
 from scheduler.ports import MonotonicClock, system_monotonic
 from scheduler.services import admin, idempotency
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
@@ -38,6 +39,11 @@ class Principal:
     key_id: str
     name: str
     scopes: frozenset[str]
+
+    @property
+    def actor(self) -> Actor:
+        """The key as the author of a change, in the appointment's history."""
+        return Actor.api_key(self.key_id, self.name)
 
     def allows(self, scope: str) -> bool:
         """Admin keys hold every scope; ``appointments:write`` implies ``appointments:read``."""

@@ -20,7 +20,16 @@ from scheduler.db import holds as hold_store
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.tables import Appointment, Family
 from scheduler.domain.errors import ConflictError, FamilyBusy, InvalidInput, NotFound, SlotUnavailable
-from scheduler.domain.events import APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, SYSTEM
+from scheduler.domain.events import (
+    APPOINTMENT_BOOKED,
+    APPOINTMENT_CANCELLED,
+    APPOINTMENT_CONFIRMED,
+    APPOINTMENT_INTERPRETER_CHANGED,
+    APPOINTMENT_OUTCOME_RECORDED,
+    APPOINTMENT_RESCHEDULED,
+    SYSTEM,
+    Actor,
+)
 from scheduler.domain.intervals import Interval, utc
 from scheduler.domain.slots import Slot
 from scheduler.ports import HolidayCalendar
@@ -62,10 +71,12 @@ class BookingRequest:
     interpreter_language: str | None = None
     visit_address: str | None = None
     """The family's address, for a home visit (a site of kind ``home``) and only there."""
+    attendees: str | None = None
 
 
 async def book(
-    session: AsyncSession, calendar: HolidayCalendar, planner: MessagePlanner, request: BookingRequest, now: datetime
+    session: AsyncSession, calendar: HolidayCalendar, planner: MessagePlanner, request: BookingRequest,
+    now: datetime, *, actor: Actor = SYSTEM,
 ) -> AppointmentView:
     """Book the slot starting at ``request.start``: the appointment, or SlotUnavailable.
 
@@ -87,7 +98,7 @@ async def book(
     written = Family(id=family_id, reference=family.reference, phone=family.phone, language=family.language,
                      sms_consent=family.sms_consent, created_at=now, updated_at=now)
     view = AppointmentView(appointment, written, _zone_key(slot))
-    await events.record_view(session, APPOINTMENT_BOOKED, SYSTEM, view, now)  # TODO(lead): the caller's actor
+    await events.record_view(session, APPOINTMENT_BOOKED, actor, view, now)
     return view
 
 
@@ -215,6 +226,7 @@ async def _insert(
         staff_hold_id=hold_id,
         note=request.note,
         visit_address=request.visit_address,
+        attendees=request.attendees,
         created_at=now,
         updated_at=now,
     )
@@ -236,9 +248,13 @@ async def get_for_update(session: AsyncSession, appointment_id: str) -> Appointm
 
 
 async def cancel(
-    session: AsyncSession, planner: MessagePlanner, appointment_id: str, reason: str | None, now: datetime
+    session: AsyncSession, planner: MessagePlanner, appointment_id: str, reason: str | None, now: datetime,
+    *, actor: Actor = SYSTEM,
 ) -> Appointment:
-    """Cancel and free the slot; cancelling twice changes nothing (and texts nobody twice)."""
+    """Cancel and free the slot; cancelling twice changes nothing (and texts nobody twice).
+
+    ``reason`` is staff-only (``cancel_reason``); ``actor`` says who cancelled (``cancelled_by``).
+    """
     appointment = await get_for_update(session, appointment_id)
     if appointment.status == "cancelled":
         return appointment
@@ -251,9 +267,10 @@ async def cancel(
     appointment.status = "cancelled"
     appointment.cancel_reason = reason
     appointment.cancelled_at = now
+    appointment.cancelled_by = actor.cancelled_by
     _changed(appointment, now)
     await planner.cancelled(session, appointment, now)
-    await events.record_appointment(session, APPOINTMENT_CANCELLED, SYSTEM, appointment.id, now)  # TODO(lead): actor
+    await events.record_appointment(session, APPOINTMENT_CANCELLED, actor, appointment.id, now)
     return appointment
 
 
@@ -266,6 +283,8 @@ async def reschedule(
     staff_id: str | None,
     now: datetime,
     site_id: str | None = None,
+    *,
+    actor: Actor = SYSTEM,
 ) -> Appointment:
     """Move the appointment to another free slot; on any refusal nothing changes (one transaction).
 
@@ -275,6 +294,7 @@ async def reschedule(
     appointment = await get_for_update(session, appointment_id)
     if appointment.status not in ACTIVE:
         raise AppointmentClosed(f"An appointment marked {appointment.status} cannot be moved.")
+    was = await events.where_it_is(session, appointment)  # the event's ``previous``
     previous = _interpreter_booking(appointment)
     release = interpreter_releases.Release.of(appointment)  # as their feed shows it, before the move
     await hold_store.release(session, appointment.staff_hold_id)
@@ -311,6 +331,9 @@ async def reschedule(
         await interpreter_releases.record(session, release, now)  # their feed shows it cancelled
     if switched and previous is not None:
         await planner.interpreter_released(session, appointment, previous, now)
+    await events.record_appointment(session, APPOINTMENT_RESCHEDULED, actor, appointment.id, now, previous=was)
+    if switched:
+        await events.record_appointment(session, APPOINTMENT_INTERPRETER_CHANGED, actor, appointment.id, now)
     return appointment
 
 
@@ -330,7 +353,9 @@ def _move(appointment: Appointment, slot: Slot, hold_id: str, now: datetime) -> 
     _changed(appointment, now)
 
 
-async def record_outcome(session: AsyncSession, appointment_id: str, status: str, now: datetime) -> Appointment:
+async def record_outcome(
+    session: AsyncSession, appointment_id: str, status: str, now: datetime, *, actor: Actor = SYSTEM
+) -> Appointment:
     """Record whether the family came; only once the appointment has started."""
     appointment = await get_for_update(session, appointment_id)
     if appointment.status == "cancelled":
@@ -340,15 +365,19 @@ async def record_outcome(session: AsyncSession, appointment_id: str, status: str
     if appointment.status != status:
         appointment.status = status
         _changed(appointment, now)
+        await events.record_appointment(session, APPOINTMENT_OUTCOME_RECORDED, actor, appointment.id, now)
     return appointment
 
 
-async def confirm(session: AsyncSession, appointment_id: str, now: datetime) -> Appointment:
+async def confirm(
+    session: AsyncSession, appointment_id: str, now: datetime, *, actor: Actor = SYSTEM
+) -> Appointment:
     """The family confirmed it will come; confirming twice changes nothing."""
     appointment = await get_for_update(session, appointment_id)
     if appointment.status == "booked":
         appointment.status = "confirmed"
         _changed(appointment, now)
+        await events.record_appointment(session, APPOINTMENT_CONFIRMED, actor, appointment.id, now)
     elif appointment.status != "confirmed":
         raise AppointmentClosed(f"An appointment marked {appointment.status} cannot be confirmed.")
     return appointment
@@ -361,7 +390,7 @@ def _changed(appointment: Appointment, now: datetime) -> None:
 
 async def attach_external_interpreter(
     session: AsyncSession, planner: MessagePlanner, appointment_id: str, language: str, agency: str,
-    reference: str, now: datetime,
+    reference: str, now: datetime, *, actor: Actor = SYSTEM,
 ) -> Appointment:
     """Record an agency's interpreter on an appointment (the pool's one, if any, is released and told)."""
     appointment = await get_for_update(session, appointment_id)
@@ -382,4 +411,5 @@ async def attach_external_interpreter(
         await interpreter_releases.record(session, release, now)  # their feed shows it cancelled
     if previous is not None:
         await planner.interpreter_released(session, appointment, previous, now)
+    await events.record_appointment(session, APPOINTMENT_INTERPRETER_CHANGED, actor, appointment.id, now)
     return appointment

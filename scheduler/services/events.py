@@ -7,37 +7,31 @@ unrecorded and no event tells of a change that rolled back.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from scheduler.api.views import appointment_out
 from scheduler.db import appointments as appointment_store
 from scheduler.db import events as store
-from scheduler.db import webhooks as webhook_store
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.event_tables import Event as EventRow
-from scheduler.db.tables import Site
-from scheduler.domain.errors import NotFound
-from scheduler.domain.events import Actor, Event, FeedPosition, appointment_data, subscribed
+from scheduler.db.tables import Appointment
+from scheduler.domain.errors import InvalidInput, NotFound
+from scheduler.domain.events import EVENT_TYPES, Actor, Event, FeedPosition, appointment_data, event_json
+from scheduler.services.appointment_json import appointment_json
+
+if TYPE_CHECKING:
+    from scheduler.collaborators import Collaborators
 
 UTC_ZONE = ZoneInfo("UTC")
 
 
 async def record(session: AsyncSession, event: Event) -> Event:
     """Append ``event`` and queue it for every enabled endpoint subscribed to its type; same transaction."""
-    await store.append(session, event)
-    endpoints = [ident for ident, wanted in await webhook_store.enabled_endpoints(session)
-                 if subscribed(wanted, event.type)]
-    await webhook_store.queue(session, endpoints, event.id, event.type, event.occurred_at)
-    return event
+    return await store.record(session, event)
 
 
 async def record_appointment(
@@ -59,13 +53,23 @@ async def record_view(
     previous: dict[str, Any] | None = None,
 ) -> Event:
     """``record_appointment`` for a caller that holds the appointment's view already (no read)."""
-    data = appointment_data(appointment_out(view).model_dump(mode="json"), previous)
+    data = appointment_data(appointment_json(view), previous)
     row = view.appointment
-    return await record(session, Event(event_type, now, actor, data, appointment_id=row.id, site_id=row.site_id,
-                                       pathway_id=row.pathway_id))
+    return await record(session, Event(event_type, now, actor, data, appointment_id=row.id,
+                                       site_id=row.site_id, pathway_id=row.pathway_id))
 
 
-def where_it_was(starts_at: datetime, ends_at: datetime, staff_id: str, site_id: str, zone: str) -> dict[str, Any]:
+async def where_it_is(session: AsyncSession, appointment: Appointment) -> dict[str, Any]:
+    """``where_it_was`` of an appointment about to move: read before the move, in its site's zone."""
+    zones = await store.site_zones(session, [appointment.site_id])
+    zone = zones.get(appointment.site_id, UTC_ZONE).key
+    return where_it_was(appointment.starts_at, appointment.ends_at, appointment.staff_id,
+                        appointment.site_id, zone)
+
+
+def where_it_was(
+    starts_at: datetime, ends_at: datetime, staff_id: str, site_id: str, zone: str
+) -> dict[str, Any]:
     """The ``previous`` of a rescheduled event, its times in the site's zone."""
     tz = ZoneInfo(zone)
     return {"start": starts_at.astimezone(tz).isoformat(), "end": ends_at.astimezone(tz).isoformat(),
@@ -80,8 +84,16 @@ class FeedPage:
     next_cursor: str
 
 
-async def feed(session: AsyncSession, after: str | None, event_type: str | None, limit: int) -> FeedPage:
+async def feed(deps: Collaborators, after: str | None, event_type: str | None, limit: int) -> FeedPage:
     """Events past the cursor, oldest first; ``next_cursor`` always set (the same one when nothing is new)."""
+    if event_type is not None and event_type not in EVENT_TYPES:
+        raise InvalidInput(f"`type` must be one of {', '.join(EVENT_TYPES)}.")
+    async with deps.db.read() as session:
+        return await read_feed(session, after, event_type, limit)
+
+
+async def read_feed(session: AsyncSession, after: str | None, event_type: str | None, limit: int) -> FeedPage:
+    """``feed`` in the caller's session."""
     position = FeedPosition.decode(after)
     rows = await store.feed_page(session, position, limit, event_type)
     if rows:
@@ -89,38 +101,16 @@ async def feed(session: AsyncSession, after: str | None, event_type: str | None,
     return FeedPage(await as_json(session, rows), position.encode())
 
 
-async def appointment_history(session: AsyncSession, appointment_id: str) -> list[dict[str, Any]]:
+async def appointment_history(deps: Collaborators, appointment_id: str) -> list[dict[str, Any]]:
     """An appointment's events, oldest first; NotFound for an appointment that never existed."""
-    rows = await store.for_appointment(session, appointment_id)
-    if not rows and await appointment_store.view(session, appointment_id) is None:
-        raise NotFound("appointment", appointment_id)
-    return await as_json(session, rows)
+    async with deps.db.read() as session:
+        rows = await store.for_appointment(session, appointment_id)
+        if not rows and await appointment_store.view(session, appointment_id) is None:
+            raise NotFound("appointment", appointment_id)
+        return await as_json(session, rows)
 
 
 async def as_json(session: AsyncSession, rows: list[EventRow]) -> list[dict[str, Any]]:
     """The public event objects, ``occurred_at`` in the site's zone (UTC for an event of no site)."""
-    zones = await zones_of(session, {row.site_id for row in rows if row.site_id})
+    zones = await store.site_zones(session, {row.site_id for row in rows if row.site_id})
     return [event_json(row, zones.get(row.site_id or "", UTC_ZONE)) for row in rows]
-
-
-def event_json(row: EventRow, zone: ZoneInfo) -> dict[str, Any]:
-    """One event as the feed, the history and the webhooks show it."""
-    return {
-        "id": row.id, "type": row.type, "occurred_at": row.occurred_at.astimezone(zone).isoformat(),
-        "actor": {"kind": row.actor_kind, "id": row.actor_id, "name": row.actor_name},
-        "appointment_id": row.appointment_id, "data": row.data,
-    }
-
-
-def event_body(row: EventRow, zone: ZoneInfo) -> bytes:
-    """The webhook body: the event object as compact JSON (the same bytes on every attempt)."""
-    return json.dumps(event_json(row, zone), ensure_ascii=False, separators=(",", ":")).encode()
-
-
-async def zones_of(session: AsyncSession, site_ids: Iterable[str]) -> dict[str, ZoneInfo]:
-    """The zone of each site."""
-    wanted = list(site_ids)
-    if not wanted:
-        return {}
-    rows = await session.execute(select(col(Site.id), col(Site.timezone)).where(col(Site.id).in_(wanted)))
-    return {ident: ZoneInfo(zone) for ident, zone in rows.all()}

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import family_links as store
 from scheduler.db.tables import Appointment
+from scheduler.domain.events import FAMILY
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
 from scheduler.settings import Settings
@@ -116,7 +117,7 @@ async def confirm(session: AsyncSession, token: str, now: datetime) -> bool:
     if row is None:
         return False
     if row.status == "booked" and now < row.starts_at:
-        await booking.confirm(session, row.id, now)
+        await booking.confirm(session, row.id, now, actor=FAMILY)
     return True
 
 
@@ -127,5 +128,5 @@ async def cancel(session: AsyncSession, planner: MessagePlanner, token: str, now
     if row is None:
         return False
     if row.status in booking.ACTIVE and now < row.starts_at:
-        await booking.cancel(session, planner, row.id, "cancelled by the family (page)", now)
+        await booking.cancel(session, planner, row.id, "cancelled by the family (page)", now, actor=FAMILY)
     return True

@@ -14,6 +14,8 @@ from notifications.inbox import Action, reply_words
 from notifications.masking import mask_phone
 from scheduler.db import inbox, outbox
 from scheduler.db.dialect import as_utc
+from scheduler.db.tables import Appointment
+from scheduler.domain.events import FAMILY
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
 
@@ -71,9 +73,9 @@ async def handle_reply(
         await inbox.opt_out(session, number_digest, now)
         await _withdraw_consent(session, families, now)
     elif appointment is not None and appointment.active and action == "confirm":
-        await booking.confirm(session, appointment.id, now)
+        await booking.confirm(session, appointment.id, now, actor=FAMILY)
     elif appointment is not None and appointment.active and action == "cancel":
-        await booking.cancel(session, planner, appointment.id, "cancelled by the family (SMS)", now)
+        await booking.cancel(session, planner, appointment.id, "cancelled by the family (SMS)", now, actor=FAMILY)
     return action
 
 

@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, update
-from sqlmodel import col
-
 from scheduler.db import events as event_store
 from scheduler.db import webhooks as store
 from scheduler.db.engine import Database
@@ -23,6 +20,11 @@ from scheduler.domain.events import ALL_TYPES, check_subscription
 from scheduler.services import paging
 from scheduler.webhooks import addresses
 from scheduler.webhooks.secrets import SecretBox, new_secret
+
+__all__ = [
+    "EndpointSpec", "SecretKeyRequired", "WebhookDelivery", "WebhookEndpoint", "WebhookSettings", "create",
+    "deliveries", "get", "page", "remove", "replay", "retry", "rotate_secret", "update_endpoint",
+]
 
 ROTATION_OVERLAP: Final = timedelta(hours=24)
 """After a rotation the old secret keeps signing this long, so receivers can switch at their pace."""
@@ -56,7 +58,8 @@ async def create(db: Database, config: WebhookSettings, owner: str, spec: Endpoi
                  now: datetime) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret in clear (shown this once)."""
     if config.box is None:
-        raise SecretKeyRequired("Webhook secrets are stored encrypted: set CRENEAU_SECRET_KEY to register endpoints.")
+        raise SecretKeyRequired(
+            "Webhook secrets are stored encrypted: set CRENEAU_SECRET_KEY to register endpoints.")
     await addresses.check_for_registration(spec.url, allow_private=config.allow_private)
     secret = new_secret()
     row = WebhookEndpoint(api_key_id=owner, url=spec.url, events=check_subscription(spec.events),
@@ -67,7 +70,9 @@ async def create(db: Database, config: WebhookSettings, owner: str, spec: Endpoi
     return row, secret
 
 
-async def page(db: Database, owner: str, cursor: str | None, limit: int) -> tuple[list[WebhookEndpoint], str | None]:
+async def page(
+    db: Database, owner: str, cursor: str | None, limit: int
+) -> tuple[list[WebhookEndpoint], str | None]:
     """The key's endpoints, by id."""
     after = paging.decode_cursor(cursor, 1)[0] if cursor else None
     async with db.read() as session:
@@ -118,11 +123,12 @@ async def remove(db: Database, owner: str, endpoint_id: str) -> None:
     """Delete an endpoint and its delivery log."""
     async with db.write() as session:
         await _owned(session, owner, endpoint_id)
-        await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint_id))
-        await session.execute(delete(WebhookEndpoint).where(col(WebhookEndpoint.id) == endpoint_id))
+        await store.remove_endpoint(session, endpoint_id)
 
 
-async def rotate_secret(db: Database, config: WebhookSettings, owner: str, endpoint_id: str, now: datetime) -> str:
+async def rotate_secret(
+    db: Database, config: WebhookSettings, owner: str, endpoint_id: str, now: datetime
+) -> str:
     """A new secret; the current one keeps signing too for 24 h."""
     if config.box is None:
         raise SecretKeyRequired("Webhook secrets are stored encrypted: set CRENEAU_SECRET_KEY.")
@@ -159,8 +165,7 @@ async def retry(db: Database, owner: str, endpoint_id: str, delivery_id: str, no
         found = await store.delivery(session, endpoint_id, delivery_id)
         if found is None:
             raise NotFound("webhook delivery", delivery_id)
-        await session.execute(update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id)
-                              .values(status=store.PENDING, attempts=0, next_attempt_at=now, claimed_until=None))
+        await store.requeue(session, delivery_id, now)
 
 
 async def replay(db: Database, owner: str, endpoint_id: str, since: datetime, now: datetime) -> int:

@@ -15,16 +15,18 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler.db import events as event_store
 from scheduler.db import webhooks as store
 from scheduler.db.engine import Database
 from scheduler.db.event_tables import WebhookEndpoint
+from scheduler.domain.events import event_body
 from scheduler.ports import Clock
-from scheduler.services import events as event_service
 from scheduler.webhooks import addresses, signing
 from scheduler.webhooks.backoff import failing_too_long, next_attempt_at
 from scheduler.webhooks.secrets import SecretBox, SecretUnreadable
@@ -34,6 +36,7 @@ log = logging.getLogger("creneau.webhooks")
 DELIVERY_TIMEOUT: Final = httpx.Timeout(10.0)
 """Any 2xx within 10 s is a success (the contract); the whole exchange must fit in it."""
 BATCH: Final = 100
+UTC_ZONE: Final = ZoneInfo("UTC")
 GONE: Final = 410
 
 
@@ -84,12 +87,14 @@ class WebhookDeliverer:
         self._closing = False
         self._wanted = False
         self.outcomes: Counter[str] = Counter()
-        """Attempts of this process by outcome (``succeeded``, ``failed``, ``retry``, ``gone``…), for metrics."""
+        """Attempts of this process by outcome (``succeeded``, ``failed``, ``retry``, ``gone``…),
+        for metrics."""
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             # No proxy from the environment, no redirects: the checked address is the one called.
-            self._client = httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, follow_redirects=False, trust_env=False,
+            self._client = httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, follow_redirects=False,
+                                             trust_env=False,
                                              limits=httpx.Limits(max_connections=self.config.in_flight_limit))
         return self._client
 
@@ -102,8 +107,8 @@ class WebhookDeliverer:
             room = {endpoint: max(0, self.config.per_endpoint - count)
                     for endpoint, count in self._in_flight.items() if count}
             async with self.db.write() as session:
-                claimed = await store.claim(session, self.clock.now(), self.config.lease, min(BATCH, free), room,
-                                            self.config.per_endpoint)
+                claimed = await store.claim(session, self.clock.now(), self.config.lease, min(BATCH, free),
+                                            room, self.config.per_endpoint)
                 jobs = await self._jobs(session, claimed)
             self._start(jobs)
         return len(jobs)
@@ -114,12 +119,11 @@ class WebhookDeliverer:
             return []
         endpoints = await store.endpoints_by_id(session, {item.endpoint_id for item in claimed})
         rows = await store.event_payloads(session, [item.event_id for item in claimed])
-        zones = await event_service.zones_of(session, {row.site_id for row in rows.values() if row.site_id})
+        zones = await event_store.site_zones(session, {row.site_id for row in rows.values() if row.site_id})
         jobs = []
         for item in claimed:
             endpoint, row = endpoints.get(item.endpoint_id), rows.get(item.event_id)
-            body = None if row is None else event_service.event_body(
-                row, zones.get(row.site_id or "", event_service.UTC_ZONE))
+            body = None if row is None else event_body(row, zones.get(row.site_id or "", UTC_ZONE))
             jobs.append(Job(item, endpoint, body))
         return jobs
 
@@ -185,7 +189,9 @@ class WebhookDeliverer:
             return Attempt(error="secret-unreadable")
         return await self.post(endpoint.url, signing.headers(secrets, job.claimed.event_id, now, body), body)
 
-    def _secrets(self, current: str, previous: str | None, expires: datetime | None, now: datetime) -> list[str]:
+    def _secrets(
+        self, current: str, previous: str | None, expires: datetime | None, now: datetime
+    ) -> list[str]:
         if self.box is None:
             raise SecretUnreadable("no CRENEAU_SECRET_KEY")
         found = [self.box.open(current)]
@@ -231,7 +237,8 @@ class WebhookDeliverer:
                 values = {"status": store.PENDING if retry_at else store.FAILED, "next_attempt_at": retry_at}
             error = attempt.error or (None if attempt.succeeded else f"HTTP {attempt.status_code}")
             recorded = await store.record_attempt(session, claimed, last_attempt_at=now,
-                                                  last_status_code=attempt.status_code, last_error=error, **values)
+                                                  last_status_code=attempt.status_code, last_error=error,
+                                                  **values)
             if not recorded:
                 outcome = "lease-lost"
             elif attempt.succeeded:

@@ -16,10 +16,11 @@ from notifications.dispatcher import CONCURRENT_SENDS, Dispatcher
 from notifications.policy import QuietHours
 from notifications.segments import count_segments
 from notifications.send_rate import rate_limiter
-from notifications.senders.base import OutgoingSms, SendResult, TransientSmsError
+from notifications.senders.base import OutgoingSms, PermanentSmsError, SendResult, TransientSmsError
 from notifications.senders.memory import InMemorySmsSender
 from notifications.senders.twilio import TwilioSmsSender
 from notifications.texts import MessageContext, default_catalog
+from scheduler.db import events as event_store
 from scheduler.db import outbox
 from scheduler.db.engine import Database
 from scheduler.db.outbox_store import SqlOutboxStore
@@ -145,6 +146,22 @@ async def test_nothing_is_sent_after_the_appointment_started(db: Database) -> No
         "booked": ("failed", "expired")
     }
     assert sender.outbox == []
+
+
+async def test_a_family_text_failing_for_good_records_message_failed_without_the_number(db: Database) -> None:
+    clock = FixedClock(MONDAY_NOON)
+    prog = await seed.programme(db)
+    appointment = await _book(db, clock, prog, "2026-12-02T09:00:00+01:00")
+    sender = InMemorySmsSender()
+    sender.fail_next(PermanentSmsError("unreachable", code="21614"))
+    assert (await _dispatcher(db, sender, clock).run_once()).failed == 1
+    async with db.read() as session:
+        history = await event_store.for_appointment(session, appointment)
+    [failed] = [event for event in history if event.type == "message.failed"]
+    assert (failed.actor_kind, failed.site_id, failed.occurred_at.replace(tzinfo=UTC)) == (
+        "system", prog.site_id, MONDAY_NOON)
+    assert failed.data["message"]["kind"] == "booked" and failed.data["message"]["error_code"] == "21614"
+    assert "612345678" not in str(failed.data)
 
 
 async def test_transient_failures_retry_with_backoff_then_send_once(db: Database) -> None:

@@ -54,7 +54,9 @@ async def _writer(db: Database, rng: random.Random, committed: list[str]) -> Non
         committed.append(event.id)
 
 
-async def _poller(db: Database, rng: random.Random, writers_done: asyncio.Event, committed: list[str]) -> list[str]:
+async def _poller(
+    db: Database, rng: random.Random, writers_done: asyncio.Event, committed: list[str]
+) -> list[str]:
     # Polls until the writers are done and it has caught up with what they committed (or a
     # deadline: on a shared server, another database's transaction can hold the feed back a while).
     seen: list[str] = []
@@ -64,12 +66,12 @@ async def _poller(db: Database, rng: random.Random, writers_done: asyncio.Event,
         if asyncio.get_running_loop().time() > deadline:
             break
         async with db.read() as session:
-            page = await events.feed(session, cursor, None, rng.randint(1, 40))
+            page = await events.read_feed(session, cursor, None, rng.randint(1, 40))
         seen += [item["id"] for item in page.items]
         cursor = page.next_cursor
         await asyncio.sleep(rng.uniform(0, 0.01))
     async with db.read() as session:  # and nothing more past the end
-        seen += [item["id"] for item in (await events.feed(session, cursor, None, 500)).items]
+        seen += [item["id"] for item in (await events.read_feed(session, cursor, None, 500)).items]
     return seen
 
 
@@ -83,7 +85,8 @@ async def test_pollers_see_every_committed_event_once_in_order_under_concurrent_
     rng = random.Random(20261125)
     committed: list[str] = []
     writers_done = asyncio.Event()
-    pollers = [asyncio.create_task(_poller(db, random.Random(seed), writers_done, committed)) for seed in range(POLLERS)]
+    pollers = [asyncio.create_task(_poller(db, random.Random(seed), writers_done, committed))
+               for seed in range(POLLERS)]
     await asyncio.gather(*(_writer(db, random.Random(rng.random()), committed) for _ in range(WRITERS)))
     writers_done.set()
     sequences = await asyncio.gather(*pollers)

@@ -16,20 +16,20 @@ ENDPOINTS = [
     ("GET", "/v1/pathway-slots?service_id=x&sessions=3&every_days=7&from=2026-12-01&to=2026-12-02",
      "slots:read"),
     ("POST", "/v1/appointments", "appointments:write"),
-    ("GET", "/v1/appointments", "appointments:write"),
-    ("GET", "/v1/appointments/x", "appointments:write"),
+    ("GET", "/v1/appointments", "appointments:read"),
+    ("GET", "/v1/appointments/x", "appointments:read"),
     ("POST", "/v1/appointments/x/cancel", "appointments:write"),
     ("POST", "/v1/appointments/x/reschedule", "appointments:write"),
     ("POST", "/v1/appointments/x/outcome", "appointments:write"),
     ("POST", "/v1/sites", "admin"),
-    ("GET", "/v1/sites", "admin"),
-    ("GET", "/v1/sites/x", "admin"),
+    ("GET", "/v1/sites", "slots:read"),
+    ("GET", "/v1/sites/x", "slots:read"),
     ("PATCH", "/v1/sites/x", "admin"),
     ("DELETE", "/v1/sites/x", "admin"),
     ("POST", "/v1/staff", "admin"),
-    ("GET", "/v1/staff", "admin"),
+    ("GET", "/v1/staff", "slots:read"),
     ("POST", "/v1/services", "admin"),
-    ("GET", "/v1/services", "admin"),
+    ("GET", "/v1/services", "slots:read"),
     ("POST", "/v1/availability-rules", "admin"),
     ("GET", "/v1/availability-rules", "admin"),
     ("POST", "/v1/absences", "admin"),
@@ -39,10 +39,10 @@ ENDPOINTS = [
     ("DELETE", "/v1/api-keys/x", "admin"),
     ("GET", "/v1/api-keys/x", "admin"),
     ("PATCH", "/v1/api-keys/x", "admin"),
-    ("GET", "/v1/staff/x", "admin"),
+    ("GET", "/v1/staff/x", "slots:read"),
     ("PATCH", "/v1/staff/x", "admin"),
     ("DELETE", "/v1/staff/x", "admin"),
-    ("GET", "/v1/services/x", "admin"),
+    ("GET", "/v1/services/x", "slots:read"),
     ("PATCH", "/v1/services/x", "admin"),
     ("DELETE", "/v1/services/x", "admin"),
     ("GET", "/v1/availability-rules/x", "admin"),
@@ -152,3 +152,28 @@ def test_a_revoked_key_stops_working(server: RunningServer) -> None:
 def test_public_endpoints_need_no_key(server: RunningServer) -> None:
     assert httpx.get(server.base_url + "/health").status_code == 200
     assert httpx.get(server.base_url + "/schema/openapi.json").status_code == 200
+
+
+def test_a_slots_reader_sees_the_catalogue_without_staff_phones(
+    server: RunningServer, keys: dict[str, str]
+) -> None:
+    with server.client() as client:
+        staff = created(client.post("/v1/staff", json={"name": "Mme Reader", "role": "psychologist",
+                                                       "phone": "06 12 34 56 78"}))
+        assert client.get(f"/v1/staff/{staff['id']}").json()["phone"] == "+33612345678"  # admin sees it
+    with server.client(keys["slots:read"]) as partner:
+        one = partner.get(f"/v1/staff/{staff['id']}")
+        listed = [item for item in partner.get("/v1/staff", params={"limit": 500}).json()["items"]
+                  if item["id"] == staff["id"]]
+        assert partner.post("/v1/staff", json={"name": "x", "role": "other"}).status_code == 403
+    assert one.status_code == 200 and one.json() == {**staff, "phone": None}
+    assert listed == [{**staff, "phone": None}]
+    assert "612345678" not in one.text
+
+
+def test_an_appointments_reader_reads_but_cannot_change(server: RunningServer, keys: dict[str, str]) -> None:
+    with server.client(keys["appointments:read"]) as reader:
+        assert reader.get("/v1/appointments").status_code == 200
+        assert reader.get("/v1/events").status_code == 200
+        assert reader.post("/v1/appointments/x/cancel", json={}).status_code == 403
+        assert reader.get("/v1/sites").status_code == 403

@@ -182,6 +182,58 @@ def test_appointment_list_filters_and_pages(server: RunningServer) -> None:
         assert len(dated["items"]) == 4
 
 
+def test_appointments_filter_by_family_service_and_change_time(server: RunningServer) -> None:
+    with server.client() as client:
+        prog = programme(client, start="09:00", end="13:00")
+        day = upcoming(3)
+        mine = created(client.post("/v1/appointments",
+                                   json=booking(prog, at(day, "09:00"), attendees="parents")))
+        other = created(client.post("/v1/appointments", json=booking(prog, at(day, "10:00"))))
+        cancelled = client.post(f"/v1/appointments/{other['id']}/cancel",
+                                json={"reason": "déménagement"}).json()
+
+        def ids(**params: str) -> list[str]:
+            response = client.get("/v1/appointments", params=params)
+            assert response.status_code == 200, response.text
+            return [item["id"] for item in response.json()["items"]]
+
+        assert ids(family_reference=mine["family"]["reference"]) == [mine["id"]]
+        assert ids(service_id=prog.service_id) == [mine["id"], other["id"]]
+        assert ids(service_id=prog.service_id, updated_since=cancelled["updated_at"]) == [other["id"]]
+        # A "+" left unencoded arrives as a space: still the offset it meant.
+        raw = client.get(f"/v1/appointments?service_id={prog.service_id}&updated_since="
+                         + cancelled["updated_at"])
+        assert [item["id"] for item in raw.json()["items"]] == [other["id"]]
+        naive = client.get("/v1/appointments", params={"updated_since": cancelled["updated_at"][:19]})
+        assert (naive.status_code, naive.json()["code"]) == (422, "validation-error")
+    assert (cancelled["cancelled_by"], cancelled["cancel_reason"]) == ("api", "déménagement")
+    assert cancelled["cancelled_at"] == cancelled["updated_at"]
+    assert (mine["cancelled_at"], mine["cancelled_by"], mine["attendees"], mine["pathway_id"]) == (
+        None, None, "parents", None)
+    assert other["attendees"] is None
+
+
+def test_an_unknown_query_parameter_is_422_on_every_endpoint(server: RunningServer) -> None:
+    with server.client() as client:
+        prog = programme(client)
+        asked = {
+            "/v1/appointments": {"stafff_id": prog.staff_id},
+            "/v1/slots": {"service_id": prog.service_id, "from": str(upcoming(3)), "to": str(upcoming(3)),
+                          "staf_id": "x"},
+            f"/v1/sites/{prog.site_id}": {"expand": "staff"},
+            "/v1/events": {"since": "0"},
+        }
+        answers = {path: client.get(path, params=params) for path, params in asked.items()}
+        known = client.get("/v1/appointments", params={"staff_id": prog.staff_id, "from": str(upcoming(3))})
+    for path, response in answers.items():
+        assert response.status_code == 422, (path, response.text)
+        assert response.headers["content-type"].startswith(PROBLEM)
+        [unknown] = [name for name in asked[path] if name in response.json()["detail"]
+                     and name not in ("service_id", "from", "to")]
+        assert response.json()["code"] == "validation-error" and unknown
+    assert known.status_code == 200
+
+
 def test_slot_pages_follow_the_cursor(server: RunningServer) -> None:
     with server.client() as client:
         prog = programme(client, start="09:00", end="12:00")

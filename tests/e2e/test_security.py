@@ -154,7 +154,7 @@ def _keys(server: RunningServer, client: httpx.Client, hidden: Secrets) -> None:
     made = created(client.post("/v1/api-keys", json={"name": "partner", "scopes": ["slots:read"]}))
     hidden.add(made["key"])
     with server.client(made["key"]) as partner:
-        assert partner.get("/v1/sites").status_code == 403
+        assert partner.get("/v1/availability-rules").status_code == 403
         assert client.delete(f"/v1/api-keys/{made['id']}").status_code == 204
         assert _wait_for(lambda: partner.get("/v1/sites").status_code == 401, "the revocation")
 

@@ -166,6 +166,10 @@ def test_a_permanent_twilio_error_is_recorded_and_not_retried(
         assert failed[0]["kind"] == "booked" and failed[0]["error_code"] == "21610"
         time.sleep(1)
         assert _sent_to(fake_twilio, number) == []
+        history = client.get(f"/v1/appointments/{appointment['id']}/events").json()["items"]
+    [event] = [event for event in history if event["type"] == "message.failed"]
+    assert event["data"] == {"message": {"id": failed[0]["id"], "kind": "booked", "error_code": "21610"}}
+    assert event["actor"]["kind"] == "system" and number[-8:] not in str(event)
 
 
 def _callback_url(server: RunningServer, message_id: str) -> str:
@@ -198,6 +202,27 @@ def test_status_callbacks_move_forward_only_and_need_a_signature(
             next(m for m in _messages(client, appointment["id"]) if m["kind"] == "booked")["status"]
             == "delivered"
         )
+        history = client.get(f"/v1/appointments/{appointment['id']}/events").json()["items"]
+    assert "message.failed" not in [event["type"] for event in history]  # delivered; forgeries refused
+
+
+def test_a_text_the_network_could_not_deliver_is_a_message_failed_event(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
+    with sms_server.client() as client:
+        prog = programme(client)
+        appointment, number = _book(client, prog, "09:00", weeks=2)
+        sent = _wait_for(lambda: _sent_to(fake_twilio, number), "the confirmation")[0]
+        booked = next(m for m in _messages(client, appointment["id"]) if m["kind"] == "booked")
+        url = _callback_url(sms_server, booked["id"])
+        for _ in range(2):  # Twilio may call twice: one event
+            assert send_status_callback(url, {"MessageSid": sent["sid"], "MessageStatus": "undelivered",
+                                              "ErrorCode": "30003"}, fake_twilio.auth_token) == 204
+        history = client.get(f"/v1/appointments/{appointment['id']}/events").json()["items"]
+    failed = [event for event in history if event["type"] == "message.failed"]
+    assert [event["data"] for event in failed] == [
+        {"message": {"id": booked["id"], "kind": "booked", "error_code": "30003"}}]
+    assert number[-8:] not in str(history)
 
 
 def _reply(server: RunningServer, token: str, sender: str, text: str) -> httpx.Response:
@@ -214,7 +239,12 @@ def test_replies_confirm_cancel_and_stop(sms_server: RunningServer, fake_twilio:
         assert _reply(sms_server, token, number, " oui ! ").status_code == 200
         assert client.get(f"/v1/appointments/{appointment['id']}").json()["status"] == "confirmed"
         assert _reply(sms_server, token, number, "Annuler").status_code == 200
-        assert client.get(f"/v1/appointments/{appointment['id']}").json()["status"] == "cancelled"
+        cancelled = client.get(f"/v1/appointments/{appointment['id']}").json()
+        assert (cancelled["status"], cancelled["cancelled_by"]) == ("cancelled", "family")
+        history = client.get(f"/v1/appointments/{appointment['id']}/events").json()["items"]
+        assert [(event["type"], event["actor"]["kind"]) for event in history] == [
+            ("appointment.booked", "api-key"), ("appointment.confirmed", "family"),
+            ("appointment.cancelled", "family")]
         assert at(upcoming(3, weeks_ahead=2), "09:00") in slot_starts(
             client, prog, upcoming(3, weeks_ahead=2)
         )

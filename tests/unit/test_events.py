@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +17,8 @@ from scheduler.domain.events import (
     FeedPosition,
     appointment_data,
     check_subscription,
+    event_body,
+    event_json,
     subscribed,
 )
 
@@ -62,3 +68,36 @@ def test_subscriptions() -> None:
     assert check_subscription(["appointment.booked", "appointment.booked"]) == ["appointment.booked"]
     with pytest.raises(InvalidInput):
         check_subscription(["appointment.nope"])
+
+
+@pytest.mark.parametrize(("actor", "cancelled_by"), [
+    (Actor.api_key("k1", "case tool"), "api"), (Actor("family"), "family"), (Actor("staff"), "staff"),
+    (Actor("system"), "system"),
+], ids=["api_key", "family", "staff", "system"])
+def test_who_cancelled_is_named_as_the_appointment_says_it(actor: Actor, cancelled_by: str) -> None:
+    assert actor.cancelled_by == cancelled_by
+
+
+@dataclass
+class StoredEvent:
+    id: str = "evt_1"
+    type: str = "appointment.cancelled"
+    occurred_at: datetime = datetime(2026, 11, 25, 17, 2, 11, tzinfo=UTC)
+    actor_kind: str = "family"
+    actor_id: str | None = None
+    actor_name: str | None = None
+    appointment_id: str | None = "a1"
+    data: Any = None
+
+
+def test_an_event_reads_in_the_site_s_zone_and_its_body_is_compact_json() -> None:
+    row = StoredEvent(data={"appointment": {"id": "a1"}})
+
+    shown = event_json(row, ZoneInfo("America/Cayenne"))
+
+    assert shown == {"id": "evt_1", "type": "appointment.cancelled",
+                     "occurred_at": "2026-11-25T14:02:11-03:00",
+                     "actor": {"kind": "family", "id": None, "name": None}, "appointment_id": "a1",
+                     "data": {"appointment": {"id": "a1"}}}
+    body = event_body(row, ZoneInfo("Europe/Paris"))
+    assert b" " not in body and json.loads(body)["occurred_at"] == "2026-11-25T18:02:11+01:00"
