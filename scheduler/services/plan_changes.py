@@ -3,7 +3,6 @@ staff or, when asked, cancelled in the same transaction as the absence or closur
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,11 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import affected_appointments as affected_store
 from scheduler.db.tables import Appointment
+from scheduler.domain.events import STAFF
 from scheduler.domain.intervals import Interval
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
-
-log = logging.getLogger("creneau.plan_changes")
 
 REASON_LIMIT = 500  # the appointment's cancel_reason column
 
@@ -63,23 +61,11 @@ async def settle(
     found = await affected(session, change, now)
     if cancel:
         for item in found:
-            cancelled = await booking.cancel(session, planner, item.id, change.reason[:REASON_LIMIT], now)
-            await _cancelled_by_staff(session, cancelled, now)
+            # Recorded as cancelled by staff (event, cancelled_by) in this same transaction.
+            await booking.cancel(session, planner, item.id, change.reason[:REASON_LIMIT], now, actor=STAFF)
     return found
 
 
 def listed(appointment: Appointment, zone: str) -> Affected:
     """How an affected appointment is listed: its start in its site's zone."""
     return Affected(appointment.id, appointment.starts_at, appointment.staff_id, appointment.site_id, zone)
-
-
-async def _cancelled_by_staff(session: AsyncSession, appointment: Appointment, now: datetime) -> None:
-    """The one place an appointment cancelled by an absence or a closure is announced.
-
-    Wiring point for the events (``cancelled_by: "staff"``): the event table is not there yet, so
-    for now the cancellation is only logged (its id, never the family's data). ``session`` is the
-    transaction of the cancellation, so an event recorded here commits or rolls back with it.
-    """
-    del session  # the event will be written in this same transaction
-    log.info("appointment cancelled by staff",
-             extra={"appointment_id": appointment.id, "at": now.isoformat()})

@@ -95,6 +95,10 @@ def test_a_strike_closure_with_cancel_affected_cancels_that_school_that_day_and_
                              "staff_id": school.staff_id, "site_id": school.site_id}
         for cancelled in (at_nine.id, at_ten.id, silent["id"]):
             assert _status(client, cancelled) == "cancelled"
+            history = client.get(f"/v1/appointments/{cancelled}/events").json()["items"]
+            assert history[-1]["type"] == "appointment.cancelled"
+            assert history[-1]["actor"]["kind"] == "staff"
+            assert history[-1]["data"]["appointment"]["cancelled_by"] == "staff"
         for kept in (afternoon.id, next_week.id):
             assert _status(client, kept) == "booked"
         # Nothing freed elsewhere: the other site's afternoon is still taken, the school offers nothing.
