@@ -43,9 +43,14 @@ def message_context(recipient: Recipient, facts: AppointmentFacts, link: str | N
     label, address = facts.site_label, None if at_home else facts.site_address
     if recipient == "interpreter":
         label, address = interpreter_place(label, address, facts.interpreter_mode)
-    return MessageContext(start=facts.starts_at.astimezone(facts.zone), site_label=label, site_address=address,
-                          link=link if recipient == "family" else None, site_phone=facts.site_phone,
-                          at_home=at_home and recipient == "family")
+    return MessageContext(
+        start=facts.starts_at.astimezone(facts.zone),
+        site_label=label,
+        site_address=address,
+        link=link if recipient == "family" else None,
+        site_phone=facts.site_phone,
+        at_home=at_home and recipient == "family",
+    )
 
 
 def template(event: Event, recipient: Recipient) -> str:

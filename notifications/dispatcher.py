@@ -255,7 +255,11 @@ class Dispatcher:
             raise
 
     async def _prepare(
-        self, messages: OutboxTransaction, claimed: Sequence[Claimed], lease_until: datetime, report: DispatchReport
+        self,
+        messages: OutboxTransaction,
+        claimed: Sequence[Claimed],
+        lease_until: datetime,
+        report: DispatchReport,
     ) -> list[Job]:
         """Decide afresh for each claimed message; record the bodies to send and the other decisions."""
         found = await messages.message_data(claimed)
@@ -265,7 +269,12 @@ class Dispatcher:
         changes: list[Change] = []
         for job in jobs:
             decision = self._decide(job, now)
-            if decision is not None and decision[0] == "cancelled" and job.needs_lookup and job.body is not None:
+            if (
+                decision is not None
+                and decision[0] == "cancelled"
+                and job.needs_lookup
+                and job.body is not None
+            ):
                 # It may have reached the provider before a crash or a timeout: ask before recording.
                 to_send.append(replace(self._render(job), revoked=decision))
             elif decision is None:
@@ -290,7 +299,12 @@ class Dispatcher:
         if verdict is None:
             return None
         if isinstance(verdict, datetime):
-            return "deferred", {"status": outbox.PENDING, "due_at": verdict, "lease_until": None, "updated_at": now}
+            return "deferred", {
+                "status": outbox.PENDING,
+                "due_at": verdict,
+                "lease_until": None,
+                "updated_at": now,
+            }
         if verdict == "expired":
             return "failed", {"status": outbox.FAILED, "error_code": verdict, "updated_at": now}
         return "cancelled", {"status": outbox.CANCELLED, "error_code": verdict, "updated_at": now}
@@ -346,7 +360,11 @@ def _job(claim: Claimed, data: MessageData, lease_until: datetime, links: PageLi
     interpreter = claim.recipient == "interpreter"
     # Only the family gets its page link (interpreters' texts have no place for it anyway),
     # and not once staff revoked it: the text then gives the site's phone instead.
-    link = links.url(claim.appointment_id) if links is not None and not interpreter and not data.link_revoked else None
+    link = (
+        links.url(claim.appointment_id)
+        if links is not None and not interpreter and not data.link_revoked
+        else None
+    )
     # Interpreters are professionals texted at the number the pool holds for them.
     return Job(
         id=claim.id, event=claim.event, recipient=claim.recipient, attempts=claim.attempts,
@@ -364,5 +382,13 @@ def _without_link(job: Job) -> str | None:
 
 
 def _sent(result: SendResult, now: datetime) -> dict[str, Any]:
-    return {"status": outbox.SENT, "provider_id": result.provider_id, "provider_status": result.status,
-            "segments": result.segments, "sent_at": now, "lease_until": None, "error_code": None, "updated_at": now}
+    return {
+        "status": outbox.SENT,
+        "provider_id": result.provider_id,
+        "provider_status": result.status,
+        "segments": result.segments,
+        "sent_at": now,
+        "lease_until": None,
+        "error_code": None,
+        "updated_at": now,
+    }

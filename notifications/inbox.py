@@ -1,4 +1,5 @@
-"""Replies from families: the words recognised in them (the rows they leave are ``scheduler/db/inbox.py``'s)."""
+"""Replies from families: the words recognised in them (the rows they leave are
+``scheduler/db/inbox.py``'s)."""
 
 from __future__ import annotations
 
@@ -42,4 +43,6 @@ def reply_words(path: Path = REPLIES_FILE) -> ReplyWords:
     """The reply words of ``config/replies.toml``, loaded once."""
     with path.open("rb") as handle:
         data = tomllib.load(handle)
-    return ReplyWords(*(frozenset(normalise(word) for word in data[name]) for name in ("confirm", "cancel", "stop")))
+    return ReplyWords(
+        *(frozenset(normalise(word) for word in data[name]) for name in ("confirm", "cancel", "stop"))
+    )

@@ -26,7 +26,12 @@ PROVIDER_RANK = {
     "accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4,
     "delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5, "read": 6,
 }
-FINAL_FROM_PROVIDER = {"delivered": DELIVERED, "undelivered": UNDELIVERED, "failed": FAILED, "read": DELIVERED}
+FINAL_FROM_PROVIDER = {
+    "delivered": DELIVERED,
+    "undelivered": UNDELIVERED,
+    "failed": FAILED,
+    "read": DELIVERED,
+}
 # A message in these states may have reached its recipient: they know of the appointment.
 MAY_HAVE_REACHED: Final = (SENDING, SENT, DELIVERED)
 
@@ -67,7 +72,11 @@ def kind_of(event: str, offset_minutes: int | None, sequence: int | None) -> str
 
 
 def provider_update(
-    status: str, current_status: str, current_provider_status: str | None, error_code: str | None, provider_id: str,
+    status: str,
+    current_status: str,
+    current_provider_status: str | None,
+    error_code: str | None,
+    provider_id: str,
     now: datetime,
 ) -> dict[str, Any] | None:
     """The fields a status callback sets, or None when it would move the message backwards (or not at all).

@@ -95,13 +95,26 @@ def release_notice(
 ) -> Planned:
     """The cancellation notice of an interpreter taken off an appointment, written now (``body``): it
     names them, and the time they were booked for (``starts_at``), so it never reaches whoever took over."""
-    return Planned(appointment.id, "cancelled", next_allowed_send(now, zone, quiet), expires_at=starts_at,
-                   recipient="interpreter", interpreter_id=interpreter_id, body=body, sequence=appointment.sequence)
+    return Planned(
+        appointment.id,
+        "cancelled",
+        next_allowed_send(now, zone, quiet),
+        expires_at=starts_at,
+        recipient="interpreter",
+        interpreter_id=interpreter_id,
+        body=body,
+        sequence=appointment.sequence,
+    )
 
 
 def plan(
-    appointment: Subject, contacts: Contacts, notice: Callable[[Recipient], Notice | None], quiet: QuietHours | None,
-    now: datetime, *, with_reminders: bool,
+    appointment: Subject,
+    contacts: Contacts,
+    notice: Callable[[Recipient], Notice | None],
+    quiet: QuietHours | None,
+    now: datetime,
+    *,
+    with_reminders: bool,
 ) -> list[Planned]:
     """For each reachable recipient, the notice ``notice(recipient)`` names (None: none), and the
     reminders when asked."""
@@ -119,11 +132,19 @@ def plan(
                                interpreter_id=interpreter_id, sequence=sequence))
         if with_reminders:
             planned += [
-                Planned(appointment.id, "reminder", reminder.due_at, expires_at=appointment.starts_at,
-                        recipient=recipient, interpreter_id=interpreter_id, offset_minutes=reminder.offset_minutes,
-                        sequence=appointment.sequence)
-                for reminder in plan_reminders(appointment.starts_at, contacts.zone, contacts.reminder_offsets,
-                                               quiet, now)
+                Planned(
+                    appointment.id,
+                    "reminder",
+                    reminder.due_at,
+                    expires_at=appointment.starts_at,
+                    recipient=recipient,
+                    interpreter_id=interpreter_id,
+                    offset_minutes=reminder.offset_minutes,
+                    sequence=appointment.sequence,
+                )
+                for reminder in plan_reminders(
+                    appointment.starts_at, contacts.zone, contacts.reminder_offsets, quiet, now
+                )
             ]
     return planned
 

@@ -103,7 +103,9 @@ class RedisRateLimiter:
             wait_us = await self._reserve()
         except (RedisError, OSError, TimeoutError) as exc:
             if not self._degraded:
-                log.warning("send rate: Redis unavailable (%s), pacing this process alone", type(exc).__name__)
+                log.warning(
+                    "send rate: Redis unavailable (%s), pacing this process alone", type(exc).__name__
+                )
                 self._degraded = True
             await self._local.acquire()
             return

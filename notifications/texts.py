@@ -331,7 +331,9 @@ def _words_are_gsm7(data: Mapping[str, Any], events: Mapping[str, EventTexts]) -
     """Whether every template's own words (placeholders aside) are GSM-7."""
     templates = [data[key] for key in _LANGUAGE_FIELDS]
     templates += [part for event in events.values() for part in (event.text, event.link, event.phone) if part]
-    return all(is_gsm7(literal) for template in templates for literal, _, _, _ in string.Formatter().parse(template))
+    return all(
+        is_gsm7(literal) for template in templates for literal, _, _, _ in string.Formatter().parse(template)
+    )
 
 
 _SETTINGS = {"locale", "date_long", "date_short", "time", "max_segments", "gsm7_spelling"}

@@ -34,8 +34,8 @@ from scheduler.api.families import FamilyController
 from scheduler.api.family_links import FamilyLinkController
 from scheduler.api.feeds import FeedAdminController, FeedController
 from scheduler.api.health import HealthController
-from scheduler.api.inputs import InputsPlugin
 from scheduler.api.imports import AppointmentImportController
+from scheduler.api.inputs import InputsPlugin
 from scheduler.api.interpreters import ExternalInterpreterController, StatsController
 from scheduler.api.keys import ApiKeyController
 from scheduler.api.messages import MessageController
@@ -48,8 +48,8 @@ from scheduler.api.replies import ReplyController
 from scheduler.api.reports import ReportController
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
-from scheduler.api.webhook_endpoints import WebhookEndpointController
 from scheduler.api.stats import AppointmentStatsController
+from scheduler.api.webhook_endpoints import WebhookEndpointController
 from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
@@ -60,13 +60,13 @@ from scheduler.family_page.controller import (
     RebookController,
     template_config,
 )
-from scheduler.number_digests import NumberDigests
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http import api_docs
 from scheduler.http.allow import allow_every_method
 from scheduler.http.headers import SecurityHeaders
 from scheduler.http.json_depth import refuse_deep_json
 from scheduler.jobs import Jobs
+from scheduler.number_digests import NumberDigests
 from scheduler.observability.metrics import Metrics
 from scheduler.observability.middleware import RequestObserver
 from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
@@ -97,14 +97,32 @@ def create_app(
     quiet = QuietHours.parse(settings.quiet_hours)
     links = LinkMaker.from_settings(settings)
     store = SqlOutboxStore(db, NumberDigests.from_settings(settings))
-    dispatcher = Dispatcher(store=store, sender=sender, catalog=default_catalog(), clock=clock,
-                            quiet=quiet, limiter=rate_limiter(settings.sms_rate_per_second, settings.redis_url),
-                            rate_per_second=settings.sms_rate_per_second,
-                            lease=timedelta(seconds=settings.dispatch_lease_seconds), links=links)
-    planner = MessagePlanner(quiet, family_links=FamilyLinkIssuer(links, timedelta(days=settings.family_link_days)))
+    dispatcher = Dispatcher(
+        store=store,
+        sender=sender,
+        catalog=default_catalog(),
+        clock=clock,
+        quiet=quiet,
+        limiter=rate_limiter(settings.sms_rate_per_second, settings.redis_url),
+        rate_per_second=settings.sms_rate_per_second,
+        lease=timedelta(seconds=settings.dispatch_lease_seconds),
+        links=links,
+    )
+    planner = MessagePlanner(
+        quiet, family_links=FamilyLinkIssuer(links, timedelta(days=settings.family_link_days))
+    )
     webhooks, deliverer = _webhooks(settings, db, clock)
-    svc = Collaborators(db=db, clock=clock, calendar=calendar or FrenchHolidayCalendar(), settings=settings,
-                   sender=sender, planner=planner, dispatcher=dispatcher, webhooks=webhooks, deliverer=deliverer)
+    svc = Collaborators(
+        db=db,
+        clock=clock,
+        calendar=calendar or FrenchHolidayCalendar(),
+        settings=settings,
+        sender=sender,
+        planner=planner,
+        dispatcher=dispatcher,
+        webhooks=webhooks,
+        deliverer=deliverer,
+    )
     admin_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     jobs = Jobs(svc)
     bodies = FeedBodies()
@@ -196,12 +214,17 @@ def _openapi() -> OpenAPIConfig:
 
 
 
-def _webhooks(settings: Settings, db: Database, clock: Clock) -> tuple[WebhookSettings | None, WebhookDeliverer]:
+def _webhooks(
+    settings: Settings, db: Database, clock: Clock
+) -> tuple[WebhookSettings | None, WebhookDeliverer]:
     """Endpoint secrets are sealed under a key derived from CRENEAU_SECRET_KEY: without it, no webhooks."""
     box = SecretBox(settings.secret_key.get_secret_value()) if settings.secret_key else None
-    config = DeliveryConfig(allow_private=settings.webhook_allow_private, backoff_scale=settings.webhook_backoff_scale,
-                            per_endpoint=settings.webhook_concurrency_per_endpoint,
-                            lease=timedelta(seconds=settings.webhook_lease_seconds))
+    config = DeliveryConfig(
+        allow_private=settings.webhook_allow_private,
+        backoff_scale=settings.webhook_backoff_scale,
+        per_endpoint=settings.webhook_concurrency_per_endpoint,
+        lease=timedelta(seconds=settings.webhook_lease_seconds),
+    )
     webhooks = WebhookSettings(box, settings.webhook_allow_private) if box else None
     return webhooks, WebhookDeliverer(db, clock, box, config)
 

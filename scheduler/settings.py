@@ -74,15 +74,24 @@ class Settings(BaseModel):
     )
     """Largest accepted request body; larger ones get 413."""
     max_header_bytes: int = Field(
-        32_768, ge=1024, le=1_048_576, validation_alias=AliasChoices("CRENEAU_MAX_HEADER_BYTES", "max_header_bytes")
+        32_768,
+        ge=1024,
+        le=1_048_576,
+        validation_alias=AliasChoices("CRENEAU_MAX_HEADER_BYTES", "max_header_bytes"),
     )
     """Largest accepted request line plus headers; larger ones get 431 and the connection is closed."""
     header_timeout_seconds: float = Field(
-        10.0, gt=0, le=300, validation_alias=AliasChoices("CRENEAU_HEADER_TIMEOUT_SECONDS", "header_timeout_seconds")
+        10.0,
+        gt=0,
+        le=300,
+        validation_alias=AliasChoices("CRENEAU_HEADER_TIMEOUT_SECONDS", "header_timeout_seconds"),
     )
     """How long a client may take to send a request's line and headers; then the connection is closed."""
     body_timeout_seconds: float = Field(
-        30.0, gt=0, le=600, validation_alias=AliasChoices("CRENEAU_BODY_TIMEOUT_SECONDS", "body_timeout_seconds")
+        30.0,
+        gt=0,
+        le=600,
+        validation_alias=AliasChoices("CRENEAU_BODY_TIMEOUT_SECONDS", "body_timeout_seconds"),
     )
     """How long a client may take to send a request's body after its headers; then 408 and the
     connection is closed."""
@@ -212,11 +221,17 @@ class Settings(BaseModel):
     """Let webhook endpoints be ``http://`` and at private, loopback or link-local addresses (tests and
     closed networks only: otherwise any key with ``webhooks:write`` could make the service call inside)."""
     webhook_backoff_scale: float = Field(
-        1.0, gt=0, le=1, validation_alias=AliasChoices("CRENEAU_WEBHOOK_BACKOFF_SCALE", "webhook_backoff_scale")
+        1.0,
+        gt=0,
+        le=1,
+        validation_alias=AliasChoices("CRENEAU_WEBHOOK_BACKOFF_SCALE", "webhook_backoff_scale"),
     )
     """Multiplies the webhook retry delays (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); tests shorten them."""
     webhook_interval_seconds: float = Field(
-        1.0, gt=0, le=60, validation_alias=AliasChoices("CRENEAU_WEBHOOK_INTERVAL_SECONDS", "webhook_interval_seconds")
+        1.0,
+        gt=0,
+        le=60,
+        validation_alias=AliasChoices("CRENEAU_WEBHOOK_INTERVAL_SECONDS", "webhook_interval_seconds"),
     )
     """How often each process looks for due webhook deliveries."""
     webhook_concurrency_per_endpoint: int = Field(
@@ -225,7 +240,10 @@ class Settings(BaseModel):
     )
     """Most deliveries in flight to one endpoint, per process: a slow receiver waits alone."""
     webhook_lease_seconds: float = Field(
-        60.0, ge=1, le=3600, validation_alias=AliasChoices("CRENEAU_WEBHOOK_LEASE_SECONDS", "webhook_lease_seconds")
+        60.0,
+        ge=1,
+        le=3600,
+        validation_alias=AliasChoices("CRENEAU_WEBHOOK_LEASE_SECONDS", "webhook_lease_seconds"),
     )
     """How long a claimed delivery belongs to its process before another one sends it again (a crash);
     keep it well above the 10 s delivery timeout."""

@@ -25,14 +25,21 @@ class TwilioAccount:
     """Where Twilio posts delivery statuses."""
 
 
-def build_sender(backend: str, twilio: TwilioAccount | None = None, screen: TextIO | None = None) -> SmsSender:
+def build_sender(
+    backend: str, twilio: TwilioAccount | None = None, screen: TextIO | None = None
+) -> SmsSender:
     """The sender ``backend`` names; ``twilio`` is required for Twilio's, ``screen`` is where the console
     sender also writes each text (the demo's stand-in for the family's phone)."""
     if backend == "twilio":
         if twilio is None:
             raise ValueError("the twilio SMS backend needs its account")
-        return TwilioSmsSender(account_sid=twilio.account_sid, auth_token=twilio.auth_token, sender=twilio.sender,
-                               api_base=twilio.api_base, status_callback_url=twilio.status_callback_url)
+        return TwilioSmsSender(
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            sender=twilio.sender,
+            api_base=twilio.api_base,
+            status_callback_url=twilio.status_callback_url,
+        )
     if backend == "memory":
         return InMemorySmsSender()
     return ConsoleSmsSender(screen=screen)

@@ -170,7 +170,8 @@ class TwilioSmsSender:
         return _result(created)
 
     async def lookup(self, message: OutgoingSms, since: datetime) -> SendResult | None:
-        """Find a message to the same number, from our sender, with the same body, accepted at or after ``since``.
+        """Find a message to the same number, from our sender, with the same body, accepted at or after
+        ``since``.
 
         Listed by recipient (and sender) with no ``DateSent`` filter: a message Twilio accepted
         but still holds (``accepted``, ``queued``, ``scheduled``) has no sent date yet, and any

@@ -64,11 +64,16 @@ def crud_controller(
             cursor: Cursor = None,
         ) -> s.Page[out_schema]:  # type: ignore[valid-type]
             found = await catalogue.page(svc, kind, cursor, limit)
-            return s.Page(items=[shown(row, request.user) for row in found.rows], next_cursor=found.next_cursor)
+            return s.Page(
+                items=[shown(row, request.user) for row in found.rows], next_cursor=found.next_cursor
+            )
 
         @get("/{ident:str}", operation_id=f"get_{kind}", summary=f"Read a {noun}", guards=reading)
         async def read(
-            self, request: Request[Principal, Any, Any], svc: Collaborators, ident: str = Parameter(max_length=64)
+            self,
+            request: Request[Principal, Any, Any],
+            svc: Collaborators,
+            ident: str = Parameter(max_length=64),
         ) -> out_schema:  # type: ignore[valid-type]
             return shown(await catalogue.read(svc, kind, ident), request.user)
 
@@ -93,8 +98,15 @@ SiteController = crud_controller(
     update_schema=s.SiteUpdate, out_schema=s.SiteOut, read_scope="slots:read",
 )
 StaffController = crud_controller(
-    path="/v1/staff", kind="staff", kinds="staff", noun="staff member", create_schema=s.StaffCreate,
-    update_schema=s.StaffUpdate, out_schema=s.StaffOut, read_scope="slots:read", hidden_from_readers=("phone",),
+    path="/v1/staff",
+    kind="staff",
+    kinds="staff",
+    noun="staff member",
+    create_schema=s.StaffCreate,
+    update_schema=s.StaffUpdate,
+    out_schema=s.StaffOut,
+    read_scope="slots:read",
+    hidden_from_readers=("phone",),
 )
 ServiceController = crud_controller(
     path="/v1/services", kind="service", kinds="services", noun="service", create_schema=s.ServiceCreate,

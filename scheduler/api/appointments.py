@@ -55,7 +55,9 @@ class AppointmentController(Controller):
         return created(await appointments.book(svc, request.user, wanted, request_key, appointment_out))  # type: ignore[return-value]
 
     @get("/{appointment_id:str}", operation_id="get_appointment", summary="Read an appointment", guards=READ)
-    async def read(self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)) -> s.AppointmentOut:
+    async def read(
+        self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+    ) -> s.AppointmentOut:
         return appointment_out(await appointments.read(svc, appointment_id))
 
     @get("/", operation_id="list_appointments", summary="List appointments", guards=READ)
@@ -70,8 +72,13 @@ class AppointmentController(Controller):
         status: s.AppointmentStatus | None = None,
         service_id: Annotated[str | None, Parameter(max_length=64)] = None,
         family_reference: Annotated[str | None, Parameter(max_length=64)] = None,
-        updated_since: Annotated[str | None, Parameter(
-            max_length=40, description="Only appointments changed since then (ISO 8601 with its UTC offset).")] = None,
+        updated_since: Annotated[
+            str | None,
+            Parameter(
+                max_length=40,
+                description="Only appointments changed since then (ISO 8601 with its UTC offset).",
+            ),
+        ] = None,
         limit: Limit = 100,
         cursor: Cursor = None,
     ) -> s.Page[s.AppointmentOut]:
@@ -86,8 +93,13 @@ class AppointmentController(Controller):
         return s.Page(items=[appointment_out(item, masked=True) for item in found.rows],
                       next_cursor=found.next_cursor)
 
-    @post("/{appointment_id:str}/cancel", operation_id="cancel_appointment", summary="Cancel", status_code=200,
-          guards=WRITE)
+    @post(
+        "/{appointment_id:str}/cancel",
+        operation_id="cancel_appointment",
+        summary="Cancel",
+        status_code=200,
+        guards=WRITE,
+    )
     async def cancel(
         self, request: Key, svc: Collaborators, data: s.CancelIn | None = None,
         appointment_id: str = Parameter(max_length=64),
@@ -98,7 +110,11 @@ class AppointmentController(Controller):
     @post("/{appointment_id:str}/reschedule", operation_id="reschedule_appointment", summary="Move",
           status_code=200, guards=WRITE)
     async def reschedule(
-        self, request: Key, data: s.RescheduleIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+        self,
+        request: Key,
+        data: s.RescheduleIn,
+        svc: Collaborators,
+        appointment_id: str = Parameter(max_length=64),
     ) -> s.AppointmentOut:
         return appointment_out(await appointments.reschedule(svc, request.user, appointment_id, data.start,
                                                              data.staff_id, data.site_id))
@@ -106,6 +122,12 @@ class AppointmentController(Controller):
     @post("/{appointment_id:str}/outcome", operation_id="record_outcome", summary="Record what happened",
           status_code=200, guards=WRITE)
     async def outcome(
-        self, request: Key, data: s.OutcomeIn, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+        self,
+        request: Key,
+        data: s.OutcomeIn,
+        svc: Collaborators,
+        appointment_id: str = Parameter(max_length=64),
     ) -> s.AppointmentOut:
-        return appointment_out(await appointments.record_outcome(svc, request.user, appointment_id, data.status))
+        return appointment_out(
+            await appointments.record_outcome(svc, request.user, appointment_id, data.status)
+        )

@@ -19,7 +19,9 @@ __all__ = ["ApiKeyMiddleware", "KeyRing", "Principal", "hash_key", "new_key", "r
 class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
     """Authenticates ``/v1`` requests; the rest (health, schema, feeds, webhooks) opt out by path."""
 
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():

@@ -22,9 +22,17 @@ def rule_out(found: RuleView) -> s.RuleOut:
     """The API view of a rule."""
     rule = found.rule
     return s.RuleOut(
-        id=rule.id, staff_id=rule.staff_id, interpreter_id=rule.interpreter_id, site_id=rule.site_id, service_ids=found.service_ids, weekday=rule.weekday,
-        start_time=_hhmm(rule.start_time), end_time=_hhmm(rule.end_time), valid_from=rule.valid_from,
-        valid_until=rule.valid_until, follows_school_calendar=rule.follows_school_calendar,
+        id=rule.id,
+        staff_id=rule.staff_id,
+        interpreter_id=rule.interpreter_id,
+        site_id=rule.site_id,
+        service_ids=found.service_ids,
+        weekday=rule.weekday,
+        start_time=_hhmm(rule.start_time),
+        end_time=_hhmm(rule.end_time),
+        valid_from=rule.valid_from,
+        valid_until=rule.valid_until,
+        follows_school_calendar=rule.follows_school_calendar,
         every_weeks=rule.every_weeks,
     )
 
@@ -59,8 +67,9 @@ class RuleController(Controller):
     ) -> s.RuleOut:
         start, end = data.times()
         fields = {**data.model_dump(exclude={"service_ids"}), "start_time": start, "end_time": end}
-        answer = await weekly_rules.create(svc, fields, data.service_ids, idempotent(request, data, idempotency_key),
-                                           rule_out)
+        answer = await weekly_rules.create(
+            svc, fields, data.service_ids, idempotent(request, data, idempotency_key), rule_out
+        )
         return created(answer)  # type: ignore[return-value]
 
     @get("/", operation_id="list_availability_rules", summary="List weekly rules")
@@ -77,7 +86,9 @@ class RuleController(Controller):
         return rule_out(await weekly_rules.read(svc, rule_id))
 
     @patch("/{rule_id:str}", operation_id="update_availability_rule", summary="End or change a weekly rule")
-    async def update(self, data: s.RuleUpdate, svc: Collaborators, rule_id: str = Parameter(max_length=64)) -> s.RuleOut:
+    async def update(
+        self, data: s.RuleUpdate, svc: Collaborators, rule_id: str = Parameter(max_length=64)
+    ) -> s.RuleOut:
         return rule_out(await weekly_rules.update(svc, rule_id, data.model_dump(exclude_unset=True)))
 
     @delete("/{rule_id:str}", operation_id="delete_availability_rule", summary="Delete a weekly rule",
@@ -100,7 +111,9 @@ class AbsenceController(Controller):
     ) -> s.AbsenceOut:
         request_key = idempotent(request, data, idempotency_key)
         fields = data.model_dump(exclude={"cancel_affected"})
-        answer = await interruptions.create(svc, ABSENCE, fields, data.cancel_affected, request_key, absence_out)
+        answer = await interruptions.create(
+            svc, ABSENCE, fields, data.cancel_affected, request_key, absence_out
+        )
         return created(answer)  # type: ignore[return-value]
 
     @get("/", operation_id="list_absences", summary="List absences")
@@ -109,7 +122,9 @@ class AbsenceController(Controller):
         staff_id: str | None = Parameter(default=None, max_length=64),
         interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.AbsenceOut]:
-        found = await interruptions.page(svc, ABSENCE, cursor, limit, staff_id=staff_id, interpreter_id=interpreter_id)
+        found = await interruptions.page(
+            svc, ABSENCE, cursor, limit, staff_id=staff_id, interpreter_id=interpreter_id
+        )
         return s.Page(items=[absence_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
     @get("/{absence_id:str}", operation_id="get_absence", summary="Read an absence")
@@ -120,7 +135,9 @@ class AbsenceController(Controller):
     async def update(self, data: s.AbsenceUpdate, svc: Collaborators,
                      absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
         changes = data.model_dump(exclude_unset=True, exclude={"cancel_affected"})
-        return absence_out(await interruptions.update(svc, ABSENCE, absence_id, changes, data.cancel_affected))
+        return absence_out(
+            await interruptions.update(svc, ABSENCE, absence_id, changes, data.cancel_affected)
+        )
 
     @delete("/{absence_id:str}", operation_id="delete_absence", summary="Delete an absence", status_code=204)
     async def remove(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> None:
@@ -143,7 +160,9 @@ class OpeningController(Controller):
         return created(await catalogue.create(svc, "opening", data.model_dump(), request_key, opening_out))  # type: ignore[return-value]
 
     @get("/", operation_id="list_openings", summary="List extra openings")
-    async def list_openings(self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None) -> s.Page[s.OpeningOut]:
+    async def list_openings(
+        self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None
+    ) -> s.Page[s.OpeningOut]:
         found = await catalogue.page(svc, "opening", cursor, limit)
         return s.Page(items=[opening_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
@@ -154,8 +173,12 @@ class OpeningController(Controller):
     @patch("/{opening_id:str}", operation_id="update_opening", summary="Change an extra opening")
     async def update(self, data: s.OpeningUpdate, svc: Collaborators,
                      opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
-        return opening_out(await catalogue.update(svc, "opening", opening_id, data.model_dump(exclude_unset=True)))
+        return opening_out(
+            await catalogue.update(svc, "opening", opening_id, data.model_dump(exclude_unset=True))
+        )
 
-    @delete("/{opening_id:str}", operation_id="delete_opening", summary="Delete an extra opening", status_code=204)
+    @delete(
+        "/{opening_id:str}", operation_id="delete_opening", summary="Delete an extra opening", status_code=204
+    )
     async def remove(self, svc: Collaborators, opening_id: str = Parameter(max_length=64)) -> None:
         await catalogue.delete(svc, "opening", opening_id)

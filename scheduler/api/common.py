@@ -32,7 +32,9 @@ def services(state: State) -> Collaborators:
     return found
 
 
-def idempotent(request: Request[Principal, Any, Any], body: BaseModel, key: str | None) -> IdempotentRequest | None:
+def idempotent(
+    request: Request[Principal, Any, Any], body: BaseModel, key: str | None
+) -> IdempotentRequest | None:
     """The Idempotency-Key of a create with what it asks, or None when the client sent no key."""
     if not key:
         return None

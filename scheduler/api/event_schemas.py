@@ -49,7 +49,9 @@ class WebhookEndpointCreate(Strict):
     """Where to POST which events."""
 
     url: Annotated[str, Field(min_length=1, max_length=2000, examples=["https://partner.example/hooks/creneau"])]
-    events: Annotated[list[EventTypeName], Field(min_length=1, max_length=20, examples=[["appointment.cancelled"]])]
+    events: Annotated[
+        list[EventTypeName], Field(min_length=1, max_length=20, examples=[["appointment.cancelled"]])
+    ]
     description: Annotated[str, Field(max_length=500)] | None = None
 
 

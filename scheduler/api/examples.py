@@ -28,14 +28,25 @@ SITE = {"name": "CCAS - bureau 2", "kind": "office", "address": "1 place de la M
 STAFF = {"name": "Mme Leroy", "role": "psychologist", "phone": None}
 SERVICE = {"name": "Entretien Point Écoute", "duration_minutes": 60, "capacity": 1, "min_notice_minutes": 0,
            "horizon_days": 92, "reminder_offsets_minutes": [2880]}
-RULE = {"staff_id": STAFF_ID, "site_id": SITE_ID, "service_ids": [SERVICE_ID], "weekday": 3, "start_time": "09:00",
-        "end_time": "12:00", "valid_from": "2026-09-01", "valid_until": None, "follows_school_calendar": False,
-        "every_weeks": 1}
+RULE = {
+    "staff_id": STAFF_ID,
+    "site_id": SITE_ID,
+    "service_ids": [SERVICE_ID],
+    "weekday": 3,
+    "start_time": "09:00",
+    "end_time": "12:00",
+    "valid_from": "2026-09-01",
+    "valid_until": None,
+    "follows_school_calendar": False,
+    "every_weeks": 1,
+}
 ABSENCE = {"staff_id": STAFF_ID, "start": "2026-12-02T09:00:00+01:00", "end": "2026-12-02T12:00:00+01:00",
            "reason": None}
 CLOSURE = {"site_id": SITE_ID, "start": "2026-12-03T00:00:00+01:00", "end": "2026-12-04T00:00:00+01:00",
            "reason": "grève"}
-AFFECTED = [{"id": APPOINTMENT_ID, "start": "2026-12-03T09:00:00+01:00", "staff_id": STAFF_ID, "site_id": SITE_ID}]
+AFFECTED = [
+    {"id": APPOINTMENT_ID, "start": "2026-12-03T09:00:00+01:00", "staff_id": STAFF_ID, "site_id": SITE_ID}
+]
 OPENING = {"staff_id": STAFF_ID, "site_id": SITE_ID, "service_ids": [SERVICE_ID],
            "start": "2026-12-05T09:00:00+01:00", "end": "2026-12-05T12:00:00+01:00"}
 INTERPRETER = {"name": "Mme Haddad", "languages": ["ar", "ber"], "mode": "on_site", "phone": "+33612345678"}
@@ -72,8 +83,12 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.RuleOut: {"id": RULE_ID, **RULE, "interpreter_id": None, "every_weeks": 1},
     s.AbsenceCreate: {**ABSENCE, "cancel_affected": False},
     s.AbsenceUpdate: {"end": "2026-12-02T17:00:00+01:00", "reason": "formation", "cancel_affected": False},
-    s.AbsenceOut: {"id": "0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5", **ABSENCE, "interpreter_id": None,
-                   "affected_appointments": []},
+    s.AbsenceOut: {
+        "id": "0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5",
+        **ABSENCE,
+        "interpreter_id": None,
+        "affected_appointments": [],
+    },
     s.AffectedOut: AFFECTED[0],
     s.ClosureCreate: {**CLOSURE, "cancel_affected": True},
     s.ClosureUpdate: {"end": "2026-12-05T00:00:00+01:00", "cancel_affected": True},
@@ -84,16 +99,31 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.ApiKeyCreate: API_KEY,
     s.ApiKeyUpdate: {"scopes": ["slots:read", "appointments:write"]},
     s.ApiKeyOut: {"id": "2c3d4e5f6a7b48c9d0e1f2a3b4c5d6e7", **API_KEY},
-    s.ApiKeyCreated: {"id": "2c3d4e5f6a7b48c9d0e1f2a3b4c5d6e7", **API_KEY,
-                      "key": "crn_3q2-Zk1vQm8yH0bX7tLw5sN4pR6uE9aJcFgD2hKiO0M"},
-    s.SlotOut: {"start": START, "end": END, "service_id": SERVICE_ID, "staff_id": STAFF_ID, "site_id": SITE_ID,
-                "remaining": 1},
+    s.ApiKeyCreated: {
+        "id": "2c3d4e5f6a7b48c9d0e1f2a3b4c5d6e7",
+        **API_KEY,
+        "key": "crn_3q2-Zk1vQm8yH0bX7tLw5sN4pR6uE9aJcFgD2hKiO0M",
+    },
+    s.SlotOut: {
+        "start": START,
+        "end": END,
+        "service_id": SERVICE_ID,
+        "staff_id": STAFF_ID,
+        "site_id": SITE_ID,
+        "remaining": 1,
+    },
     s.FamilyIn: {**FAMILY, "phone": "06 12 34 56 78"},
     s.FamilyOut: FAMILY,
     s.FamilyPhoneChange: {"phone": "06 98 76 54 32"},
-    s.AppointmentCreate: {"service_id": SERVICE_ID, "start": START, "staff_id": STAFF_ID,
-                          "family": {**FAMILY, "phone": "06 12 34 56 78"}, "interpreter_language": "ar",
-                          "note": "premier entretien", "attendees": "parents"},
+    s.AppointmentCreate: {
+        "service_id": SERVICE_ID,
+        "start": START,
+        "staff_id": STAFF_ID,
+        "family": {**FAMILY, "phone": "06 12 34 56 78"},
+        "interpreter_language": "ar",
+        "note": "premier entretien",
+        "attendees": "parents",
+    },
     s.AppointmentInterpreterOut: BOOKED_INTERPRETER,
     s.AppointmentOut: APPOINTMENT,
     s.CancelIn: {"reason": "la famille a déménagé"},
@@ -103,14 +133,25 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.MessageOut: MESSAGE,
     # A family whose only number is a landline: booked, never texted, and told why.
     s.MessagePage: {"items": [], "family_not_texted": "landline"},
-    s.ReplyOut: {"id": "4e5f6a7b8c9d40e1f2a3b4c5d6e7f8a9", "appointment_id": APPOINTMENT_ID,
-                 "received_at": "2026-11-23T18:12:40+01:00", "text": "Je serai en retard de 10 minutes",
-                 "sender": "+33 6•• ••• •78"},
+    s.ReplyOut: {
+        "id": "4e5f6a7b8c9d40e1f2a3b4c5d6e7f8a9",
+        "appointment_id": APPOINTMENT_ID,
+        "received_at": "2026-11-23T18:12:40+01:00",
+        "text": "Je serai en retard de 10 minutes",
+        "sender": "+33 6•• ••• •78",
+    },
     feeds.FeedCreate: {"privacy": "standard", "name": "Agenda de Mme Leroy"},
-    feeds.FeedCreated: {"token": "Xk3v9QmZ2bH7tLw5sN4pR6uE", "privacy": "standard", "name": "Agenda de Mme Leroy",
-                        "url": "https://creneau.example.fr/feeds/Xk3v9QmZ2bH7tLw5sN4pR6uE.ics"},
-    ps.PathwaySeriesOut: {"staff_id": STAFF_ID, "site_id": SITE_ID,
-                          "starts": [START, "2026-12-02T09:00:00+01:00", "2026-12-09T09:00:00+01:00"]},
+    feeds.FeedCreated: {
+        "token": "Xk3v9QmZ2bH7tLw5sN4pR6uE",
+        "privacy": "standard",
+        "name": "Agenda de Mme Leroy",
+        "url": "https://creneau.example.fr/feeds/Xk3v9QmZ2bH7tLw5sN4pR6uE.ics",
+    },
+    ps.PathwaySeriesOut: {
+        "staff_id": STAFF_ID,
+        "site_id": SITE_ID,
+        "starts": [START, "2026-12-02T09:00:00+01:00", "2026-12-09T09:00:00+01:00"],
+    },
 }
 
 EXAMPLES.update(event_examples.EXAMPLES)

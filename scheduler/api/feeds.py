@@ -99,7 +99,9 @@ class FeedAdminController(Controller):
     ) -> FeedCreated:
         return await _create(request, svc, "interpreter", owner_id, data or FeedCreate(), idempotency_key)
 
-    @delete("/feeds/{token:str}", operation_id="revoke_feed", summary="Revoke a calendar feed", status_code=204)
+    @delete(
+        "/feeds/{token:str}", operation_id="revoke_feed", summary="Revoke a calendar feed", status_code=204
+    )
     async def revoke(self, svc: Collaborators, token: Token) -> None:
         await feed_subscriptions.revoke(svc, token)
 

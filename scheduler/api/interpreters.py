@@ -30,8 +30,9 @@ class ExternalInterpreterController(Controller):
         self, request: Request[Principal, Any, Any], data: s.ExternalInterpreterIn, svc: Collaborators,
         appointment_id: str = Parameter(max_length=64),
     ) -> s.AppointmentOut:
-        found = await appointments.attach_external_interpreter(svc, request.user, appointment_id, data.language,
-                                                               data.agency, data.reference)
+        found = await appointments.attach_external_interpreter(
+            svc, request.user, appointment_id, data.language, data.agency, data.reference
+        )
         return appointment_out(found)
 
 
@@ -42,9 +43,12 @@ class StatsController(Controller):
     tags = ("figures",)
     guards = (requires("admin"),)
 
-    @get("/interpreters", operation_id="list_interpreter_use", summary="Interpreter use per language and month")
+    @get(
+        "/interpreters", operation_id="list_interpreter_use", summary="Interpreter use per language and month"
+    )
     async def interpreter_use(
-        self, svc: Collaborators,
+        self,
+        svc: Collaborators,
         from_: Annotated[ApiDate, Parameter(query="from", description="First local date.")],
         to: Annotated[ApiDate, Parameter(description="Last local date (at most 3 years after `from`).")],
     ) -> s.Page[s.InterpreterUseOut]:

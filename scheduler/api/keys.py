@@ -46,7 +46,9 @@ class ApiKeyController(Controller):
         return created(await api_keys.create(svc, data.name, data.scopes, request_key, key_created))  # type: ignore[return-value]
 
     @get("/", operation_id="list_api_keys", summary="List active API keys")
-    async def list_keys(self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None) -> s.Page[s.ApiKeyOut]:
+    async def list_keys(
+        self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None
+    ) -> s.Page[s.ApiKeyOut]:
         found = await api_keys.page(svc, cursor, limit)
         return s.Page(items=[key_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
@@ -57,7 +59,9 @@ class ApiKeyController(Controller):
     @patch("/{key_id:str}", operation_id="update_api_key", summary="Rename an API key or change its scopes")
     async def update(self, request: Request[Principal, Any, Any], data: s.ApiKeyUpdate, svc: Collaborators,
                      key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
-        return key_out(await api_keys.update(svc, keyring(request), key_id, data.model_dump(exclude_unset=True)))
+        return key_out(
+            await api_keys.update(svc, keyring(request), key_id, data.model_dump(exclude_unset=True))
+        )
 
     @delete("/{key_id:str}", operation_id="revoke_api_key", summary="Revoke an API key", status_code=204)
     async def revoke(self, request: Request[Principal, Any, Any], svc: Collaborators,

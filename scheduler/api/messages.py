@@ -24,10 +24,18 @@ class MessageController(Controller):
     ) -> s.MessagePage:
         found = await messages.appointment_messages(svc, appointment_id)
         items = [
-            s.MessageOut(id=view.message.id, recipient=view.message.recipient, kind=view.message.kind,
-                         status=view.message.status, due_at=view.due_at, to=view.to, segments=view.message.segments,
-                         provider_status=view.message.provider_status, error_code=view.message.error_code,
-                         sent_at=view.sent_at)
+            s.MessageOut(
+                id=view.message.id,
+                recipient=view.message.recipient,
+                kind=view.message.kind,
+                status=view.message.status,
+                due_at=view.due_at,
+                to=view.to,
+                segments=view.message.segments,
+                provider_status=view.message.provider_status,
+                error_code=view.message.error_code,
+                sent_at=view.sent_at,
+            )
             for view in found.views
         ]
         return s.MessagePage(items=items, next_cursor=None, family_not_texted=found.family_not_texted)

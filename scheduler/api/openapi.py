@@ -114,13 +114,19 @@ def _add_problem_schema(openapi: OpenAPI) -> None:
             "title": Schema(type=OpenAPIType.STRING),
             "status": Schema(type=OpenAPIType.INTEGER),
             "detail": Schema(type=OpenAPIType.STRING),
-            "code": Schema(type=OpenAPIType.STRING, description="A stable machine string, e.g. slot-unavailable."),
+            "code": Schema(
+                type=OpenAPIType.STRING, description="A stable machine string, e.g. slot-unavailable."
+            ),
             "errors": Schema(
-                type=OpenAPIType.ARRAY, description="For validation-error: each field and its problem.",
+                type=OpenAPIType.ARRAY,
+                description="For validation-error: each field and its problem.",
                 items=Schema(
-                    type=OpenAPIType.OBJECT, required=["field", "message"],
+                    type=OpenAPIType.OBJECT,
+                    required=["field", "message"],
                     properties={
-                        "field": Schema(type=OpenAPIType.STRING, description="The field, as sent; empty for the body."),
+                        "field": Schema(
+                            type=OpenAPIType.STRING, description="The field, as sent; empty for the body."
+                        ),
                         "message": Schema(type=OpenAPIType.STRING),
                     },
                 ),
@@ -168,7 +174,9 @@ def _bodies(openapi: OpenAPI) -> Iterator[OpenAPIMediaType]:
             bodies = [operation.request_body, *(operation.responses or {}).values()]
             for body in bodies:
                 if isinstance(body, RequestBody | OpenAPIResponse):
-                    yield from (media for kind, media in (body.content or {}).items() if kind.endswith("json"))
+                    yield from (
+                        media for kind, media in (body.content or {}).items() if kind.endswith("json")
+                    )
 
 
 def _schema_name(schema: Any) -> str | None:

@@ -34,7 +34,14 @@ HTTP_CODES: dict[int, tuple[str, str]] = {
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
     """A problem+json response."""
-    body = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code, **extra}
+    body = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
 
 
@@ -107,7 +114,9 @@ def _route(request: Request[Any, Any, Any]) -> str:
 def _where(exc: BaseException) -> str:
     """The innermost frame of our own code (else the innermost frame): ``folder/file.py:line``."""
     frames = traceback.extract_tb(exc.__traceback__)
-    ours = [frame for frame in frames if "/scheduler/" in frame.filename or "/notifications/" in frame.filename]
+    ours = [
+        frame for frame in frames if "/scheduler/" in frame.filename or "/notifications/" in frame.filename
+    ]
     if not (ours or frames):
         return "?"
     frame = (ours or frames)[-1]

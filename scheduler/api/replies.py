@@ -38,13 +38,20 @@ class ReplyController(Controller):
     ) -> s.Page[s.ReplyOut]:
         return _page(await staff_replies.of_appointment(svc, appointment_id, cursor, limit))
 
-    @get("/replies", operation_id="list_replies", summary="List the SMS replies kept for staff, by reception date")
+    @get(
+        "/replies",
+        operation_id="list_replies",
+        summary="List the SMS replies kept for staff, by reception date",
+    )
     async def in_period(
-        self, svc: Collaborators,
-        from_: Annotated[ApiDate | None, Parameter(query="from", description="First date (mainland French time).")]
-        = None,
+        self,
+        svc: Collaborators,
+        from_: Annotated[
+            ApiDate | None, Parameter(query="from", description="First date (mainland French time).")
+        ] = None,
         to: Annotated[ApiDate | None, Parameter(description="Last date (mainland French time).")] = None,
-        limit: Limit = 100, cursor: Cursor = None,
+        limit: Limit = 100,
+        cursor: Cursor = None,
     ) -> s.Page[s.ReplyOut]:
         if from_ and to and to < from_:
             raise InvalidInput("`to` is before `from`.")

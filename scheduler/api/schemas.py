@@ -64,7 +64,9 @@ def _phone(value: str | None) -> str | None:
 # JSON Schema pattern can say; the document names the format so that clients (and the fuzzer) can.
 PhoneText = Annotated[str, Field(min_length=1, max_length=32, examples=["01 43 94 33 00"],
                                  json_schema_extra={"format": "phone"}), ONE_LINE]
-MobileText = Annotated[str, Field(min_length=1, max_length=32, json_schema_extra={"format": "mobile"}), ONE_LINE]
+MobileText = Annotated[
+    str, Field(min_length=1, max_length=32, json_schema_extra={"format": "mobile"}), ONE_LINE
+]
 
 
 def kept() -> Any:
@@ -93,7 +95,8 @@ class SiteCreate(Strict):
     school_zone: SchoolZone | None = None
     public_label: Label
     holiday_region: HolidayRegion | None = Field(
-        None, description="Regional public holidays: 57 Moselle, 6AE Alsace, 97x overseas (default from the zone)."
+        None,
+        description="Regional public holidays: 57 Moselle, 6AE Alsace, 97x overseas (default from the zone).",
     )
     phone: PhoneText | None = Field(
         None, description="The site's own number, for families (French or international; answered in E.164)."
@@ -176,7 +179,9 @@ class StaffOut(BaseModel):
 # --- interpreters ---------------------------------------------------------------------------
 
 # "language": an ISO 639 code that scheduler.languages knows (a 422 otherwise).
-Language = Annotated[str, Field(min_length=2, max_length=3, json_schema_extra={"format": "language"}), ONE_LINE]
+Language = Annotated[
+    str, Field(min_length=2, max_length=3, json_schema_extra={"format": "language"}), ONE_LINE
+]
 Mode = Literal["on_site", "phone", "video"]
 
 
@@ -189,7 +194,8 @@ def _mobile(value: str | None) -> str | None:
 
 
 class InterpreterCreate(Strict):
-    """An interpreter of the pool (ISO 639 codes: two letters where one exists, e.g. ``ar``, ``ber``, ``fsl``)."""
+    """An interpreter of the pool (ISO 639 codes: two letters where one exists, e.g. ``ar``, ``ber``,
+    ``fsl``)."""
 
     name: Text
     languages: Annotated[list[Language], Field(min_length=1, max_length=20)]
@@ -261,7 +267,9 @@ class ServiceCreate(Strict):
     min_notice_minutes: Annotated[ExactInt, Field(ge=0, le=60 * 24 * 60)] = 0
     horizon_days: Annotated[ExactInt, Field(ge=1, le=730)] = 92
     reminder_offsets_minutes: list[Annotated[ExactInt, Field(ge=1, le=60 * 24 * 30)]] | None = Field(
-        None, max_length=5, description="Minutes before the start of each reminder; omitted: the default policy."
+        None,
+        max_length=5,
+        description="Minutes before the start of each reminder; omitted: the default policy.",
     )
     bring: Annotated[str, Field(min_length=1, max_length=300), ONE_LINE] | None = Field(
         None, description="What the family should bring, shown on its page (public wording).",
@@ -278,7 +286,9 @@ class ServiceUpdate(Strict):
     capacity: Annotated[ExactInt, Field(ge=1, le=200)] = kept()
     min_notice_minutes: Annotated[ExactInt, Field(ge=0, le=60 * 24 * 60)] = kept()
     horizon_days: Annotated[ExactInt, Field(ge=1, le=730)] = kept()
-    reminder_offsets_minutes: list[Annotated[ExactInt, Field(ge=1, le=60 * 24 * 30)]] | None = Field(None, max_length=5)
+    reminder_offsets_minutes: list[Annotated[ExactInt, Field(ge=1, le=60 * 24 * 30)]] | None = Field(
+        None, max_length=5
+    )
     bring: Annotated[str, Field(min_length=1, max_length=300), ONE_LINE] | None = None
 
 
@@ -563,7 +573,9 @@ class FamilyOut(BaseModel):
     """The family as stored."""
 
     reference: str
-    phone: str | None = Field(description="E.164; masked (+33 6•• ••• •78) in lists, in clear in one appointment's answer.")
+    phone: str | None = Field(
+        description="E.164; masked (+33 6•• ••• •78) in lists, in clear in one appointment's answer."
+    )
     language: str
     sms_consent: bool
 
@@ -661,7 +673,8 @@ class HealthOut(BaseModel):
 
 
 class MessageOut(BaseModel):
-    """An SMS of an appointment, as staff may see it: the number masked, never the text's recipient in clear."""
+    """An SMS of an appointment, as staff may see it: the number masked, never the text's recipient in
+    clear."""
 
     id: str
     recipient: Literal["family", "interpreter"]
@@ -687,7 +700,9 @@ class ReplyOut(BaseModel):
     """A family's SMS reply kept for staff (no keyword recognised): the number masked, never in clear."""
 
     id: str
-    appointment_id: str | None = Field(description="The family's next appointment when the reply came, if any.")
+    appointment_id: str | None = Field(
+        description="The family's next appointment when the reply came, if any."
+    )
     received_at: datetime = Field(description="In the appointment site's zone (UTC without an appointment).")
     text: str
     sender: str = Field(description="The family's number, masked (+33 6•• ••• •78).")

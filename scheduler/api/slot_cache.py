@@ -40,7 +40,9 @@ class SlotPageCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def get_or_compute(self, key: Hashable, generation: int, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+    async def get_or_compute(
+        self, key: Hashable, generation: int, compute: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
         """The cached page, or one computation shared by every request that misses at once.
 
         Without this, when an entry expires (or a write clears the cache) every waiting request

@@ -23,7 +23,11 @@ async def _signed_form(request: Request[Any, Any, Any], svc: Collaborators) -> d
     form = {key: str(value) for key, value in (await request.form()).items()}
     # Twilio signs the URL it called: behind a proxy that is the public URL, not ours.
     url = svc.settings.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if token is None or not signature or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
+    if (
+        token is None
+        or not signature
+        or not RequestValidator(token.get_secret_value()).validate(url, form, signature)
+    ):
         raise PermissionDeniedException("Missing or invalid X-Twilio-Signature.")
     return form
 

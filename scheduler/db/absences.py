@@ -25,7 +25,9 @@ ABSENCES: Final = select(
 )
 
 
-async def overlapping(session: AsyncSession, resource_ids: list[str], window: Interval) -> dict[str, list[Interval]]:
+async def overlapping(
+    session: AsyncSession, resource_ids: list[str], window: Interval
+) -> dict[str, list[Interval]]:
     """Per staff member or interpreter, the absences that overlap the window."""
     if not resource_ids:
         return {}

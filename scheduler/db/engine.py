@@ -33,8 +33,15 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10,
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                               pool_timeout=timeout, connect_args={"timeout": timeout})
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=timeout,
+        connect_args={"timeout": timeout},
+    )
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

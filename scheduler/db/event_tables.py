@@ -27,7 +27,9 @@ class Event(SQLModel, table=True):
     Never holds a phone number: ``data`` is the appointment's view without the family's phone.
     """
 
-    seq: int | None = Field(default=None, sa_column=Column(SEQUENCE_TYPE, primary_key=True, autoincrement=True))
+    seq: int | None = Field(
+        default=None, sa_column=Column(SEQUENCE_TYPE, primary_key=True, autoincrement=True)
+    )
     id: str = Field(max_length=40, unique=True)
     """``evt_`` and 22 random characters: the ``webhook-id`` of every delivery of the event."""
     xid: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

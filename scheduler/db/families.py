@@ -54,7 +54,11 @@ async def upsert_for_booking(
 
 async def touch_last_appointment(session: AsyncSession, family_id: str) -> None:
     """Recompute the family's latest appointment start (retention counts from it): one UPDATE."""
-    latest = select(func.max(Appointment.starts_at)).where(col(Appointment.family_id) == family_id).scalar_subquery()
+    latest = (
+        select(func.max(Appointment.starts_at))
+        .where(col(Appointment.family_id) == family_id)
+        .scalar_subquery()
+    )
     await session.execute(update(Family).where(Family.id == family_id).values(last_appointment_at=latest))  # type: ignore[arg-type]
 
 

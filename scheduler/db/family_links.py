@@ -45,8 +45,15 @@ async def remember(
     session: AsyncSession, token_hash: str, appointment_id: str, expires_at: datetime, now: datetime
 ) -> None:
     """Store (or refresh) the appointment's link: one per appointment, its hash and expiry."""
-    await session.execute(REMEMBER.of(session), {
-        "token_hash": token_hash, "appointment_id": appointment_id, "expires_at": expires_at, "created_at": now})
+    await session.execute(
+        REMEMBER.of(session),
+        {
+            "token_hash": token_hash,
+            "appointment_id": appointment_id,
+            "expires_at": expires_at,
+            "created_at": now,
+        },
+    )
 
 
 async def page_row(session: AsyncSession, token_hash: str, now: datetime) -> Any:

@@ -57,46 +57,84 @@ release = InterpreterRelease.__table__  # type: ignore[attr-defined]
 
 # Owners whose appointments a feed can select, by the column naming them on the appointment.
 OWNER_COLUMNS: Final[dict[str, Any]] = {
-    "staff": appointment.c.staff_id, "site": appointment.c.site_id, "interpreter": appointment.c.interpreter_id,
+    "staff": appointment.c.staff_id,
+    "site": appointment.c.site_id,
+    "interpreter": appointment.c.interpreter_id,
 }
 LONGEST_APPOINTMENT: Final = timedelta(days=1)
 # What the body shows of a service and a site: any change to them must change the version.
-SHOWN_ATTRIBUTES: Final = (service.c.id, service.c.name, service.c.capacity, site.c.id, site.c.name, site.c.kind,
-                           site.c.address, site.c.timezone)
+SHOWN_ATTRIBUTES: Final = (
+    service.c.id,
+    service.c.name,
+    service.c.capacity,
+    site.c.id,
+    site.c.name,
+    site.c.kind,
+    site.c.address,
+    site.c.timezone,
+)
 
 
 def _as_stored(column: Column[Any], name: str | None = None) -> Label[Any]:
     """A time column as the driver returns it: UTC text on SQLite, an aware datetime on PostgreSQL.
 
     UTCDateTime's conversion of every value cost about as much as the rest of the query (three
-    times per row); the event rows compare the stored values and convert, with ``scheduler.db.dialect.as_utc``,
+    times per row); the event rows compare the stored values and convert, with
+    ``scheduler.db.dialect.as_utc``,
     only those of the few events rendered again.
     """
     return type_coerce(column, NullType()).label(name or column.name)
 
 
 EVENT_COLUMNS: Final = (
-    appointment.c.id, appointment.c.status, _as_stored(appointment.c.starts_at), _as_stored(appointment.c.ends_at),
-    appointment.c.sequence, _as_stored(appointment.c.updated_at), appointment.c.note,
-    appointment.c.interpreter_language, appointment.c.staff_hold_id, appointment.c.site_id, family.c.reference,
-    service.c.name.label("service_name"), service.c.capacity, site.c.name.label("site_name"), site.c.kind,
-    site.c.address, site.c.timezone, appointment.c.visit_address,
+    appointment.c.id,
+    appointment.c.status,
+    _as_stored(appointment.c.starts_at),
+    _as_stored(appointment.c.ends_at),
+    appointment.c.sequence,
+    _as_stored(appointment.c.updated_at),
+    appointment.c.note,
+    appointment.c.interpreter_language,
+    appointment.c.staff_hold_id,
+    appointment.c.site_id,
+    family.c.reference,
+    service.c.name.label("service_name"),
+    service.c.capacity,
+    site.c.name.label("site_name"),
+    site.c.kind,
+    site.c.address,
+    site.c.timezone,
+    appointment.c.visit_address,
 )
 
 # The same columns for a booking an interpreter was released from: cancelled, at the times, site
 # and session it had then, one past the sequence their feed showed; no note or language (their
 # feed never shows them, and the appointment's current ones are no longer theirs to render).
 RELEASED_EVENT_COLUMNS: Final[tuple[Any, ...]] = (
-    appointment.c.id, literal_column("'cancelled'").label("status"), _as_stored(release.c.starts_at),
-    _as_stored(release.c.ends_at), release.c.sequence, _as_stored(release.c.released_at, "updated_at"),
-    null().label("note"), null().label("interpreter_language"), release.c.staff_hold_id, release.c.site_id,
-    family.c.reference, service.c.name.label("service_name"), service.c.capacity, site.c.name.label("site_name"),
-    site.c.kind, site.c.address, site.c.timezone, null().label("visit_address"),
+    appointment.c.id,
+    literal_column("'cancelled'").label("status"),
+    _as_stored(release.c.starts_at),
+    _as_stored(release.c.ends_at),
+    release.c.sequence,
+    _as_stored(release.c.released_at, "updated_at"),
+    null().label("note"),
+    null().label("interpreter_language"),
+    release.c.staff_hold_id,
+    release.c.site_id,
+    family.c.reference,
+    service.c.name.label("service_name"),
+    service.c.capacity,
+    site.c.name.label("site_name"),
+    site.c.kind,
+    site.c.address,
+    site.c.timezone,
+    null().label("visit_address"),
 )
 
 
 class EventRow(NamedTuple):
-    """One row of ``EVENT_COLUMNS``, in their order; the times as stored (read with ``scheduler.db.dialect.as_utc``).
+    """One row of ``EVENT_COLUMNS``, in their order; the times as stored (read with
+    ``scheduler.db.dialect.as_utc``).
 
     A plain tuple: equal rows compare equal, and reading a field costs ~20 times less than
     on SQLAlchemy's Row, which counts at 20,000 rows.
@@ -191,7 +229,9 @@ def _version_statement(owner_kind: str) -> Select[Any]:
         .where(_shown(owner_kind))
         .group_by(appointment.c.service_id, appointment.c.site_id)
     )
-    groups = (union_all(appointments, _released_groups()) if owner_kind == "interpreter" else appointments).subquery()
+    groups = (
+        union_all(appointments, _released_groups()) if owner_kind == "interpreter" else appointments
+    ).subquery()
     return (
         select(*SHOWN_ATTRIBUTES, groups.c.released, groups.c.shown, groups.c.latest, groups.c.changes)
         .select_from(groups.join(service, service.c.id == groups.c.service_id)
@@ -252,7 +292,9 @@ async def live_feed(session: AsyncSession, token_hash: str) -> Any:
 async def revoke(session: AsyncSession, token_hash: str, now: datetime) -> bool:
     """Mark the live feed with this token hash revoked; False when there is none."""
     statement = (
-        feed.update().where(feed.c.token_hash == token_hash, feed.c.revoked_at.is_(None)).values(revoked_at=now)
+        feed.update()
+        .where(feed.c.token_hash == token_hash, feed.c.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
     result: Any = await session.execute(statement)
     return bool(result.rowcount)

@@ -50,7 +50,9 @@ class Release:
 
 def _record_statement(dialect: str) -> Any:
     insert = insert_for(dialect, release_table).values(
-        id=bindparam("id"), appointment_id=bindparam("appointment_id"), interpreter_id=bindparam("interpreter_id"),
+        id=bindparam("id"),
+        appointment_id=bindparam("appointment_id"),
+        interpreter_id=bindparam("interpreter_id"),
         **{name: bindparam(name) for name in SNAPSHOT},
     )
     return insert.on_conflict_do_update(

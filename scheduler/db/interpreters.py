@@ -10,7 +10,8 @@ from scheduler.db.tables import Interpreter
 
 
 async def zones_of_speakers(session: AsyncSession, language: str) -> dict[str, str]:
-    """Each interpreter of ``language`` and their zone (the pool is small: the filter runs in Python on a JSON list)."""
+    """Each interpreter of ``language`` and their zone (the pool is small: the filter runs in Python on a
+    JSON list)."""
     statement = select(col(Interpreter.id), col(Interpreter.languages), col(Interpreter.timezone))
     rows = (await session.execute(statement)).all()
     return {row.id: row.timezone for row in rows if language in row.languages}

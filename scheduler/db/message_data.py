@@ -28,9 +28,14 @@ from scheduler.phones import dialable
 PHONE: Final = func.coalesce(col(Appointment.phone), col(Family.phone)).label("phone")
 
 CONTACTS: Final[Select[*tuple[Any, ...]]] = (
-    select(PHONE, col(Family.sms_consent), col(Site.timezone),
-           col(Service.reminder_offsets_minutes).label("offsets"), col(Interpreter.phone).label("interpreter_phone"),
-           col(Appointment.interpreter_status))
+    select(
+        PHONE,
+        col(Family.sms_consent),
+        col(Site.timezone),
+        col(Service.reminder_offsets_minutes).label("offsets"),
+        col(Interpreter.phone).label("interpreter_phone"),
+        col(Appointment.interpreter_status),
+    )
     .select_from(Appointment)
     .join(Family, col(Family.id) == col(Appointment.family_id))
     .join(Site, col(Site.id) == col(Appointment.site_id))
@@ -44,9 +49,14 @@ async def contacts(session: AsyncSession, appointment_id: str) -> Contacts:
     """Who can be texted about an appointment, where it happens and its service's reminders."""
     await session.flush()
     row = (await session.execute(CONTACTS, {"appointment_id": appointment_id})).one()
-    return Contacts(family_phone=row.phone, family_consent=row.sms_consent, interpreter_phone=row.interpreter_phone,
-                    interpreter_status=row.interpreter_status, zone=ZoneInfo(row.timezone),
-                    reminder_offsets=row.offsets)
+    return Contacts(
+        family_phone=row.phone,
+        family_consent=row.sms_consent,
+        interpreter_phone=row.interpreter_phone,
+        interpreter_status=row.interpreter_status,
+        zone=ZoneInfo(row.timezone),
+        reminder_offsets=row.offsets,
+    )
 
 
 async def released_interpreter(
@@ -93,8 +103,17 @@ def _message_data(row: Any) -> MessageData:
                        link_revoked=row.link_revoked is not None)
 
 
-def _facts(starts_at: datetime, site: Any, site_phone: str | None, interpreter_mode: str | None) -> AppointmentFacts:
-    """The facts of an appointment at ``starts_at`` on ``site`` (a row with its timezone, label, address, kind)."""
-    return AppointmentFacts(starts_at=starts_at, zone=ZoneInfo(site.timezone), site_label=site.public_label,
-                            site_address=site.address, site_kind=site.kind,
-                            site_phone=dialable(site_phone) if site_phone else None, interpreter_mode=interpreter_mode)
+def _facts(
+    starts_at: datetime, site: Any, site_phone: str | None, interpreter_mode: str | None
+) -> AppointmentFacts:
+    """The facts of an appointment at ``starts_at`` on ``site`` (a row with its timezone, label, address,
+    kind)."""
+    return AppointmentFacts(
+        starts_at=starts_at,
+        zone=ZoneInfo(site.timezone),
+        site_label=site.public_label,
+        site_address=site.address,
+        site_kind=site.kind,
+        site_phone=dialable(site_phone) if site_phone else None,
+        interpreter_mode=interpreter_mode,
+    )

@@ -37,7 +37,12 @@ async def of_service(
     session: AsyncSession, service_id: str, window: Interval, staff_id: str | None, site_id: str | None
 ) -> list[OpenStretch]:
     """The openings for the service that overlap the window, of one staff member and site if named."""
-    parameters = {"window_start": window.start, "window_end": window.end, "staff_id": staff_id, "site_id": site_id}
+    parameters = {
+        "window_start": window.start,
+        "window_end": window.end,
+        "staff_id": staff_id,
+        "site_id": site_id,
+    }
     return [
         OpenStretch(row.staff_id, row.site_id, Interval(row.start, row.end), zone(row.timezone),
                     frozenset(row.service_ids))

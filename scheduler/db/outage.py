@@ -35,8 +35,14 @@ _NETWORK_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUN
                              errno.ETIMEDOUT})
 # SQLite's messages for a file it cannot use now (sqlite3.OperationalError carries no code on
 # the versions we support): the schema errors a bug would raise are not among them.
-_SQLITE_OUTAGES = ("database is locked", "readonly database", "unable to open database file", "disk i/o error",
-                   "database or disk is full", "database table is locked")
+_SQLITE_OUTAGES = (
+    "database is locked",
+    "readonly database",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+    "database table is locked",
+)
 
 
 def is_database_outage(exc: BaseException) -> bool:

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db.outbox import PENDING, TABLE
 from scheduler.db.dialect import as_utc
+from scheduler.db.outbox import PENDING, TABLE
 
 
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
@@ -18,7 +18,8 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
 
 
 async def oldest_due_pending(session: AsyncSession, now: datetime) -> datetime | None:
-    """When the oldest message due by ``now`` and still pending was due (``ix_outbox_status_due`` answers it)."""
+    """When the oldest message due by ``now`` and still pending was due (``ix_outbox_status_due`` answers
+    it)."""
     oldest = await session.scalar(
         select(func.min(TABLE.c.due_at)).where(TABLE.c.status == PENDING, TABLE.c.due_at <= now)
     )

@@ -40,7 +40,8 @@ def _of_service_statement(by_staff: bool, by_site: bool) -> Select[*tuple[Any, .
     return statement
 
 
-# Built once per filter combination (by staff member, by site), with bound parameters: every booking runs them, and
+# Built once per filter combination (by staff member, by site), with bound parameters: every booking runs
+# them, and
 # building and cache-keying a statement cost more Python than running it.
 FILTERS: Final = [(by_staff, by_site) for by_staff in (False, True) for by_site in (False, True)]
 OF_SERVICE: Final = {key: _of_service_statement(*key) for key in FILTERS}
@@ -50,7 +51,13 @@ async def of_service(
     session: AsyncSession, service_id: str, first: date, last: date, staff_id: str | None, site_id: str | None
 ) -> list[WeeklyRule]:
     """The staff rules offering the service between two local dates, of one staff member and site if named."""
-    parameters = {"service_id": service_id, "first": first, "last": last, "staff_id": staff_id, "site_id": site_id}
+    parameters = {
+        "service_id": service_id,
+        "first": first,
+        "last": last,
+        "staff_id": staff_id,
+        "site_id": site_id,
+    }
     rows = (await session.execute(OF_SERVICE[bool(staff_id), bool(site_id)], parameters)).all()
     return [_weekly_rule(tuple(row), service_id) for row in rows]
 
@@ -79,8 +86,11 @@ def _weekly_rule(row: tuple[Any, ...], service_id: str) -> WeeklyRule:
     )
 
 
-async def of_interpreters(session: AsyncSession, interpreter_ids: list[str], first: date, last: date) -> list[Any]:
-    """The interpreters' rules valid between two local dates (rows: id, interpreter_id, weekday, times, validity)."""
+async def of_interpreters(
+    session: AsyncSession, interpreter_ids: list[str], first: date, last: date
+) -> list[Any]:
+    """The interpreters' rules valid between two local dates (rows: id, interpreter_id, weekday, times,
+    validity)."""
     rule = AvailabilityRule
     statement = select(
         col(rule.id), col(rule.interpreter_id), col(rule.weekday), col(rule.start_time), col(rule.end_time),

@@ -111,7 +111,9 @@ class RuleService(SQLModel, table=True):
 
     __tablename__ = "rule_service"
 
-    rule_id: str = Field(foreign_key="availability_rule.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    rule_id: str = Field(
+        foreign_key="availability_rule.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
     service_id: str = Field(foreign_key="service.id", primary_key=True, index=True, max_length=32)
 
 

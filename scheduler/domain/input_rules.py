@@ -1,4 +1,5 @@
-"""What any input must be, whatever its field: a date in the service's window, text without control characters.
+"""What any input must be, whatever its field: a date in the service's window, text without control
+characters.
 
 Each function returns what is wrong, in words for the caller, or None (as in ``consistency.py``):
 the API raises it as a 422 naming the field, the service layer (a cursor) as ``InvalidInput``.

@@ -86,13 +86,24 @@ def _render(name: str, texts: PageTexts, heading: str, status: int = 200, **cont
     if "retry_after" in context:
         headers["Retry-After"] = str(context["retry_after"])
     return Template(
-        template_name=name, status_code=status, media_type=MediaType.HTML, headers=headers,
-        context={"lang": texts.language, "dir": texts.direction, "t": texts.words, "css": CSS, "heading": heading,
-                 **context},
+        template_name=name,
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers=headers,
+        context={
+            "lang": texts.language,
+            "dir": texts.direction,
+            "t": texts.words,
+            "css": CSS,
+            "heading": heading,
+            **context,
+        },
     )
 
 
-def _message(request: Request[Any, Any, Any], page: FamilyPage, status: int, key: str, **context: Any) -> Template:
+def _message(
+    request: Request[Any, Any, Any], page: FamilyPage, status: int, key: str, **context: Any
+) -> Template:
     """A page with a title and one sentence, in the browser's language (no appointment known)."""
     texts = page.catalog.negotiate(request.headers.get("accept-language"))
     return _render("family_message.html.j2", texts, texts.words[f"{key}_title"], status,
@@ -105,7 +116,9 @@ def _not_found(request: Request[Any, Any, Any], page: FamilyPage, token: str) ->
     now = time.monotonic()
     page.per_token.allow(token_hash(token), now)
     if not page.wrong_tokens.allow(WRONG_TOKENS, now):
-        return _message(request, page, 429, "too_many", retry_after=page.wrong_tokens.retry_after(WRONG_TOKENS, now))
+        return _message(
+            request, page, 429, "too_many", retry_after=page.wrong_tokens.retry_after(WRONG_TOKENS, now)
+        )
     return _message(request, page, 404, "not_found")
 
 
@@ -122,7 +135,9 @@ def _too_many(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> 
     now = time.monotonic()
     address = request.client.host if request.client else "unknown"
     if not page.per_address.allow(address, now):
-        return _message(request, page, 429, "too_many", retry_after=page.per_address.retry_after(address, now))
+        return _message(
+            request, page, 429, "too_many", retry_after=page.per_address.retry_after(address, now)
+        )
     key = token_hash(token)
     if page.per_token.spent(key, now):
         return _message(request, page, 429, "too_many", retry_after=page.per_token.retry_after(key, now))
@@ -165,7 +180,9 @@ class FamilyPageController(Controller):
 
     @get("/{token:str}", operation_id="family_page", summary="The family's page of an appointment (HTML)",
          media_type=MediaType.HTML, exclude_from_auth=True)
-    async def show(self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str) -> Template:
+    async def show(
+        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
+    ) -> Template:
         """Date, time, place, interpreter, what to bring; confirm and cancel buttons; the site's phone."""
         return await _appointment_page(request, svc, page, token, "family_page.html.j2")
 
@@ -209,8 +226,14 @@ class RebookController(Controller):
     dependencies = {"page": Provide(family_page, sync_to_thread=False)}  # noqa: RUF012
     security = ({},)
 
-    @post("/{token:str}/rebook", operation_id="family_page_rebook", summary="The family chooses another time (form)",
-          media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
+    @post(
+        "/{token:str}/rebook",
+        operation_id="family_page_rebook",
+        summary="The family chooses another time (form)",
+        media_type=MediaType.HTML,
+        status_code=303,
+        exclude_from_auth=True,
+    )
     async def rebook(
         self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
     ) -> Response[Any]:
@@ -242,7 +265,11 @@ def _aware(value: Any) -> datetime | None:
 
 
 async def _act(
-    request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str, action: use_cases.Action
+    request: Request[Any, Any, Any],
+    svc: Collaborators,
+    page: FamilyPage,
+    token: str,
+    action: use_cases.Action,
 ) -> Response[Any]:
     """Rate limit, CSRF, the use case, then Post/Redirect/Get."""
     limited = _too_many(request, page, token)

@@ -37,4 +37,6 @@ def nesting_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 def refuse_deep_json(body: bytes) -> None:
     """Raise the framework's 400 (answered as a validation error) when ``body`` nests too deeply."""
     if nesting_depth_exceeds(body):
-        raise HTTPException(status_code=400, detail=f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
+        raise HTTPException(
+            status_code=400, detail=f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels."
+        )

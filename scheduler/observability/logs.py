@@ -34,7 +34,7 @@ _FAMILY_LINK = r"(?<=/r/)[^\s/?#\"']+"
 # A family page token on its own (base62, 12 characters today; any length from 8): upper and
 # lower case and a digit. Most tokens have all three; words written in CamelCase (exception
 # names) have no digit.
-_BASE62_TOKEN = (r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{8,}(?![A-Za-z0-9_\-])")
+_BASE62_TOKEN = r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{8,}(?![A-Za-z0-9_\-])"  # noqa: E501 (one literal, clearer whole)
 _SENSITIVE = re.compile("|".join(
     f"(?:{pattern})" for pattern in (_KEY, _FAMILY_LINK, _E164, _NATIONAL, _SECRET, _BASE62_TOKEN)))
 

@@ -51,7 +51,9 @@ class _ScrapeTime(Collector):
         self._feed_builds = feed_builds
 
     def collect(self) -> Iterator[Metric]:
-        messages = GaugeMetricFamily("creneau_sms_messages", "SMS in the outbox, by status.", labels=["status"])
+        messages = GaugeMetricFamily(
+            "creneau_sms_messages", "SMS in the outbox, by status.", labels=["status"]
+        )
         for status, count in sorted(self._outbox.by_status.items()):
             messages.add_metric([status], count)
         yield messages

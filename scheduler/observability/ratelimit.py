@@ -67,8 +67,13 @@ def rate_limiting(settings: Settings) -> list[DefineMiddleware]:
     rule = settings.rate_limit_rule
     if rule is None:
         return []
-    config = RateLimitConfig(rate_limit=cast("tuple[DurationUnit, int]", rule), exclude=EXEMPT, identifier_for_request=caller,
-                             middleware_class=KeyRateLimitMiddleware, store=STORE)
+    config = RateLimitConfig(
+        rate_limit=cast("tuple[DurationUnit, int]", rule),
+        exclude=EXEMPT,
+        identifier_for_request=caller,
+        middleware_class=KeyRateLimitMiddleware,
+        store=STORE,
+    )
     return [config.middleware]
 
 

@@ -48,14 +48,19 @@ class WebhookCollector(Collector):
         self._outcomes = outcomes
 
     def collect(self) -> Iterator[Metric]:
-        deliveries = GaugeMetricFamily("creneau_webhook_deliveries", "Webhook deliveries by endpoint and status.",
-                                       labels=["endpoint_id", "status"])
+        deliveries = GaugeMetricFamily(
+            "creneau_webhook_deliveries",
+            "Webhook deliveries by endpoint and status.",
+            labels=["endpoint_id", "status"],
+        )
         for (endpoint, status), count in sorted(self._snapshot.deliveries.items()):
             deliveries.add_metric([endpoint, status], count)
         yield deliveries
-        attempts = GaugeMetricFamily("creneau_webhook_delivery_attempts",
-                                     "Attempts recorded on the endpoint's deliveries (since each was queued).",
-                                     labels=["endpoint_id"])
+        attempts = GaugeMetricFamily(
+            "creneau_webhook_delivery_attempts",
+            "Attempts recorded on the endpoint's deliveries (since each was queued).",
+            labels=["endpoint_id"],
+        )
         for endpoint, count in sorted(self._snapshot.attempts.items()):
             attempts.add_metric([endpoint], count)
         yield attempts
@@ -64,8 +69,9 @@ class WebhookCollector(Collector):
         for endpoint, seconds in sorted(self._snapshot.oldest_pending_seconds.items()):
             oldest.add_metric([endpoint], seconds)
         yield oldest
-        outcomes = CounterMetricFamily("creneau_webhook_attempts", "Delivery attempts of this process, by outcome.",
-                                       labels=["outcome"])
+        outcomes = CounterMetricFamily(
+            "creneau_webhook_attempts", "Delivery attempts of this process, by outcome.", labels=["outcome"]
+        )
         for outcome, count in sorted(self._outcomes().items()):
             outcomes.add_metric([outcome], count)
         yield outcomes

@@ -46,9 +46,13 @@ async def get(session: AsyncSession, table: type[Row], ident: str, kind: str) ->
     return row
 
 
-async def page(session: AsyncSession, table: type[Row], cursor: str | None, limit: int, *where: Any) -> PageOf[Row]:
+async def page(
+    session: AsyncSession, table: type[Row], cursor: str | None, limit: int, *where: Any
+) -> PageOf[Row]:
     """A page of rows ordered by id (ids are opaque, the order merely stable)."""
-    rows = await setup_rows.page_by_id(session, table, decode_cursor(cursor, 1)[0] if cursor else None, limit, *where)
+    rows = await setup_rows.page_by_id(
+        session, table, decode_cursor(cursor, 1)[0] if cursor else None, limit, *where
+    )
     return cut(rows, limit, lambda row: (row.id,))  # type: ignore[attr-defined]
 
 
@@ -113,7 +117,9 @@ async def check_rule_refs(session: AsyncSession, rule: AvailabilityRule, service
         await require(session, Service, service_id, "service")
 
 
-async def create_rule(session: AsyncSession, rule: AvailabilityRule, service_ids: Sequence[str]) -> AvailabilityRule:
+async def create_rule(
+    session: AsyncSession, rule: AvailabilityRule, service_ids: Sequence[str]
+) -> AvailabilityRule:
     """A weekly rule (of a staff member, or of an interpreter) and the services it offers."""
     await check_rule_refs(session, rule, service_ids)
     session.add(rule)

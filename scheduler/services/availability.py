@@ -140,7 +140,9 @@ async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQ
         query.last,
     )
     busy = await absences.overlapping(session, staff_ids, window)
-    site_ids = sorted({rule.site_id for rule in weekly if rule.site_id} | {o.site_id for o in extra if o.site_id})
+    site_ids = sorted(
+        {rule.site_id for rule in weekly if rule.site_id} | {o.site_id for o in extra if o.site_id}
+    )
     closed_sites = await closures.overlapping(session, site_ids, window)
     return _Search(query, spec, weekly, extra, window, staff_ids, closed, busy, closed_sites)
 
@@ -193,7 +195,9 @@ async def _slots_in(
     openings += [o for o in search.extra if o.interval.start < stretch.end and o.interval.end > stretch.start]
     # Slots starting in the stretch may end up to one duration after it.
     reach = Interval.of_utc(stretch.start, stretch.end + spec.duration)
-    holds = [hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, search.staff_ids, reach)]
+    holds = [
+        hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, search.staff_ids, reach)
+    ]
     return free_slots(openings, holds, search.busy, spec, stretch, now, after=after, limit=limit,
                       closures=search.closures)
 

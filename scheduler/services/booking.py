@@ -163,7 +163,9 @@ async def _take_interpreter(
         return None
     taken = await interpreters.take(session, calendar, language, slot.interval, prefer)
     if taken is None:
-        raise interpreters.unavailable(language, slot.start, await _next_starts(session, calendar, request, now))
+        raise interpreters.unavailable(
+            language, slot.start, await _next_starts(session, calendar, request, now)
+        )
     return taken
 
 
@@ -172,8 +174,14 @@ async def _next_starts(
 ) -> list[datetime]:
     """The next slot starts with an interpreter free, within two weeks: offered in the 409."""
     first = request.start.date()
-    query = SlotQuery(request.service_id, first, first + timedelta(days=14), request.staff_id, request.site_id,
-                      request.interpreter_language)
+    query = SlotQuery(
+        request.service_id,
+        first,
+        first + timedelta(days=14),
+        request.staff_id,
+        request.site_id,
+        request.interpreter_language,
+    )
     return [slot.start for slot in (await find_slots(session, calendar, query, now))[:count]]
 
 
@@ -197,10 +205,14 @@ async def _candidate_slots(
     week = Interval(monday, monday + timedelta(days=7))
     load = Counter(row.resource_id for row in await hold_store.blocking_holds(
         session, [slot.resource_id for slot in matching], week))
-    return page.service.capacity, sorted(matching, key=lambda slot: (load[slot.resource_id], slot.resource_id))
+    return page.service.capacity, sorted(
+        matching, key=lambda slot: (load[slot.resource_id], slot.resource_id)
+    )
 
 
-async def _upsert_family(session: AsyncSession, family: FamilyData, starts_at: datetime, now: datetime) -> str:
+async def _upsert_family(
+    session: AsyncSession, family: FamilyData, starts_at: datetime, now: datetime
+) -> str:
     """The family's id, its row created or brought up to date by this booking."""
     return await families.upsert_for_booking(session, family.reference, family.phone, family.language,
                                              family.sms_consent, starts_at, now)
@@ -312,7 +324,9 @@ async def reschedule(
     elif not appointment.visit_address:
         raise _address_required()
     # The interpreter moves too, or the whole move fails (and this transaction rolls back).
-    interpreter = await _take_interpreter(session, calendar, request, slot, now, prefer=appointment.interpreter_id)
+    interpreter = await _take_interpreter(
+        session, calendar, request, slot, now, prefer=appointment.interpreter_id
+    )
     await families.lock(session, appointment.family_id)  # a booking of the family waits, or we do
     _move(appointment, slot, hold_id, now)
     if interpreter is not None:
@@ -331,7 +345,9 @@ async def reschedule(
         await interpreter_releases.record(session, release, now)  # their feed shows it cancelled
     if switched and previous is not None:
         await planner.interpreter_released(session, appointment, previous, now)
-    await events.record_appointment(session, APPOINTMENT_RESCHEDULED, actor, appointment.id, now, previous=was)
+    await events.record_appointment(
+        session, APPOINTMENT_RESCHEDULED, actor, appointment.id, now, previous=was
+    )
     if switched:
         await events.record_appointment(session, APPOINTMENT_INTERPRETER_CHANGED, actor, appointment.id, now)
     return appointment

@@ -70,7 +70,9 @@ async def create(
     return await idempotency.create(deps.db, request, operation, now)
 
 
-async def page(deps: Collaborators, kind: str, cursor: str | None, limit: int, **equal: str | None) -> PageOf[Any]:
+async def page(
+    deps: Collaborators, kind: str, cursor: str | None, limit: int, **equal: str | None
+) -> PageOf[Any]:
     """A page of rows of ``kind``, keeping those whose columns equal the given values (None: any)."""
     table = KINDS[kind].table
     where = [getattr(table, name) == value for name, value in equal.items() if value]
@@ -105,4 +107,6 @@ async def delete(deps: Collaborators, kind: str, ident: str) -> None:
         if found.needed_by is None:
             await session.delete(await admin.get(session, found.table, ident, found.noun))
         else:
-            await admin.delete_referenced(session, found.table, ident, found.noun, found.needed_by, deps.clock.now())
+            await admin.delete_referenced(
+                session, found.table, ident, found.noun, found.needed_by, deps.clock.now()
+            )

@@ -100,7 +100,9 @@ class FamilyLinkIssuer:
     async def issue(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         """Remember the appointment's link (again after a move: its expiry follows the new end)."""
         token = self.links.token(appointment.id)
-        await store.remember(session, token_hash(token), appointment.id, appointment.ends_at + self.days_after, now)
+        await store.remember(
+            session, token_hash(token), appointment.id, appointment.ends_at + self.days_after, now
+        )
 
 
 async def find(session: AsyncSession, token: str, now: datetime) -> Any:

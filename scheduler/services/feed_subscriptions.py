@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
 
 async def create(
-    deps: Collaborators, owner_kind: OwnerKind, owner_id: str, privacy: Privacy, request: IdempotentRequest | None,
+    deps: Collaborators,
+    owner_kind: OwnerKind,
+    owner_id: str,
+    privacy: Privacy,
+    request: IdempotentRequest | None,
     render: Callable[[CreatedFeed], Created],
 ) -> Created | StoredResponse:
     """A new feed of a staff member, a site or an interpreter, answered with ``render`` of it."""

@@ -4,7 +4,8 @@ A feed's *version* is computed by one aggregate query before anything is built: 
 (service, site) used, the count, latest ``updated_at`` and summed ``sequence`` of the
 appointments shown (and, apart, of the bookings an interpreter was released from, which
 their feed shows cancelled: see scheduler/db/interpreter_releases.py), plus the feed's own
-spec (name, privacy, URL) and the day its window starts. Every input of the body is in it: appointment changes bump ``updated_at`` and
+spec (name, privacy, URL) and the day its window starts. Every input of the body is in it: appointment
+changes bump ``updated_at`` and
 ``sequence``, renaming a service or site changes the grouped columns, and the window moves
 once a day. The ETag is the hash of the version, so ``If-None-Match`` is answered without
 loading a single appointment, and the same version always gives the same bytes, so bodies
@@ -209,8 +210,13 @@ class LiveFeeds:
     Unknown tokens are not cached: each costs a query, as before, and fills nothing.
     """
 
-    def __init__(self, db: Database, seconds: float = TOKEN_CACHE_SECONDS,
-                 max_entries: int = TOKEN_CACHE_ENTRIES, monotonic: MonotonicClock = system_monotonic) -> None:
+    def __init__(
+        self,
+        db: Database,
+        seconds: float = TOKEN_CACHE_SECONDS,
+        max_entries: int = TOKEN_CACHE_ENTRIES,
+        monotonic: MonotonicClock = system_monotonic,
+    ) -> None:
         self._db = db
         self._monotonic = monotonic
         self._seconds = seconds
@@ -279,7 +285,9 @@ async def resolve(session: AsyncSession, token: str) -> ResolvedFeed:
     row = await store.live_feed(session, hash_token(token))
     if row is None or row.owner_kind not in store.OWNER_COLUMNS:
         raise FeedNotFound()
-    return ResolvedFeed(row.id, row.owner_kind, row.owner_id, row.privacy, row.owner_name or "", row.created_at)
+    return ResolvedFeed(
+        row.id, row.owner_kind, row.owner_id, row.privacy, row.owner_name or "", row.created_at
+    )
 
 
 async def serve(
@@ -341,7 +349,9 @@ async def _version(session: AsyncSession, feed: ResolvedFeed, spec: FeedSpec, wi
 def _etag(spec: FeedSpec, window: Window, groups: Iterable[tuple[Any, ...]]) -> str:
     digest = hashlib.sha256(repr((spec, window.start.isoformat())).encode())
     for group in groups:
-        digest.update(repr([value.isoformat() if isinstance(value, datetime) else value for value in group]).encode())
+        digest.update(
+            repr([value.isoformat() if isinstance(value, datetime) else value for value in group]).encode()
+        )
     return f'"{digest.hexdigest()}"'
 
 

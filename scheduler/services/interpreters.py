@@ -54,7 +54,9 @@ async def free_time_of(
     closed = calendar.closed_days({rule.holiday_calendar for rule in weekly}, set(), first, last)
     openings = rules_mod.occurrences(weekly, first, last, closed)
     window = _window(first, last)
-    holds = [hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, interpreters.ids, window)]
+    holds = [
+        hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, interpreters.ids, window)
+    ]
     return free_time(openings, holds, await absences.overlapping(session, interpreters.ids, window))
 
 
@@ -74,9 +76,17 @@ def _weekly_rule(row: Any, interpreters: Pool) -> WeeklyRule:
     # interpreter in Réunion is off on 20 December, one in Paris is not).
     key = interpreters.zones[row.interpreter_id]
     return WeeklyRule(
-        id=row.id, resource_id=row.interpreter_id, site_id=None, zone=zone(key),
-        weekday=row.weekday, start_time=row.start_time, end_time=row.end_time, valid_from=row.valid_from,
-        valid_until=row.valid_until, service_ids=ANY_SERVICE, holiday_calendar=holiday_calendar_key(None, key),
+        id=row.id,
+        resource_id=row.interpreter_id,
+        site_id=None,
+        zone=zone(key),
+        weekday=row.weekday,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        service_ids=ANY_SERVICE,
+        holiday_calendar=holiday_calendar_key(None, key),
         every_weeks=row.every_weeks,
     )
 
@@ -97,7 +107,9 @@ async def take(
     candidates = companions_free_for(interval, free)
     load = await _bookings_that_week(session, candidates, _window(week_start, week_end))
     for interpreter_id in sorted(candidates, key=lambda ident: (ident != prefer, load[ident], ident)):
-        hold_id = await hold_store.try_acquire(session, interpreter_id, "interpreter", INTERPRETING, interval, 1)
+        hold_id = await hold_store.try_acquire(
+            session, interpreter_id, "interpreter", INTERPRETING, interval, 1
+        )
         if hold_id is not None:
             return interpreter_id, hold_id
     return None

@@ -98,7 +98,9 @@ async def update(
 
 
 async def _with_affected(session: AsyncSession, of: Interruption, row: Any, now: datetime) -> WithAffected:
-    return WithAffected(await _shown(session, of, row), await plan_changes.affected(session, of.change(row), now))
+    return WithAffected(
+        await _shown(session, of, row), await plan_changes.affected(session, of.change(row), now)
+    )
 
 
 async def _shown(session: AsyncSession, of: Interruption, row: Any) -> Any:

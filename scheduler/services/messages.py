@@ -65,8 +65,11 @@ async def of_appointment(session: AsyncSession, appointment_id: str) -> list[Mes
     for row in await outbox.for_appointment(session, appointment_id):
         to = row.to_masked
         if to is None and row.status == outbox.PENDING:
-            phone = (family.phone if family else None) if row.recipient == "family" else await interpreter_phone(
-                row.interpreter_id or appointment.interpreter_id)
+            phone = (
+                (family.phone if family else None)
+                if row.recipient == "family"
+                else await interpreter_phone(row.interpreter_id or appointment.interpreter_id)
+            )
             to = mask_phone(phone) if phone else None
         views.append(MessageView(row, to, row.due_at.astimezone(site_zone),
                                  row.sent_at.astimezone(site_zone) if row.sent_at else None))

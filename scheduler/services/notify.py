@@ -36,7 +36,10 @@ class MessagePlanner:
     """Queues the messages of bookings, moves and cancellations, for the family and the interpreter."""
 
     def __init__(
-        self, quiet: QuietHours | None, catalog: TextCatalog | None = None, family_links: FamilyLinks | None = None
+        self,
+        quiet: QuietHours | None,
+        catalog: TextCatalog | None = None,
+        family_links: FamilyLinks | None = None,
     ) -> None:
         self.quiet = quiet
         self.catalog = catalog or default_catalog()
@@ -46,7 +49,9 @@ class MessagePlanner:
     async def booked(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         """A confirmation now (or when quiet hours end) and the reminders."""
         contacts = await message_data.contacts(session, appointment.id)
-        await outbox.enqueue(session, planner.booking_notices(_subject(appointment), contacts, self.quiet, now), now)
+        await outbox.enqueue(
+            session, planner.booking_notices(_subject(appointment), contacts, self.quiet, now), now
+        )
 
     async def moved(
         self, session: AsyncSession, appointment: Appointment, now: datetime, *, new_interpreter: bool = False
@@ -55,16 +60,22 @@ class MessagePlanner:
         told = await outbox.recipients_told(session, appointment.id, appointment.interpreter_id)
         await outbox.cancel_pending(session, appointment.id, now)
         contacts = await message_data.contacts(session, appointment.id)
-        await outbox.enqueue(session, planner.move_notices(_subject(appointment), contacts, told, self.quiet, now,
-                                                           new_interpreter=new_interpreter), now)
+        await outbox.enqueue(
+            session,
+            planner.move_notices(
+                _subject(appointment), contacts, told, self.quiet, now, new_interpreter=new_interpreter
+            ),
+            now,
+        )
 
     async def cancelled(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         """Drop pending texts; a cancellation notice to each recipient who may have heard of it."""
         told = await outbox.recipients_told(session, appointment.id, appointment.interpreter_id)
         await outbox.cancel_pending(session, appointment.id, now)
         contacts = await message_data.contacts(session, appointment.id)
-        await outbox.enqueue(session, planner.cancellation_notices(_subject(appointment), contacts, told, self.quiet,
-                                                                   now), now)
+        await outbox.enqueue(
+            session, planner.cancellation_notices(_subject(appointment), contacts, told, self.quiet, now), now
+        )
 
     async def interpreter_released(
         self, session: AsyncSession, appointment: Appointment, was: Booked, now: datetime
@@ -74,15 +85,20 @@ class MessagePlanner:
         with the time and site they were booked for (the appointment may have moved since)."""
         await outbox.cancel_pending(session, appointment.id, now, recipient="interpreter",
                                     interpreter_id=was.interpreter_id)
-        found = await message_data.released_interpreter(session, was.interpreter_id, was.site_id, was.starts_at)
+        found = await message_data.released_interpreter(
+            session, was.interpreter_id, was.site_id, was.starts_at
+        )
         if found is None or not found[1] or was.starts_at <= now:
             return
         facts = found[0]
         body = compose(self.catalog, "cancelled", "interpreter", facts, INTERPRETER_LANGUAGE).body
-        notice = planner.release_notice(_subject(appointment), was.interpreter_id, was.starts_at, facts.zone, body,
-                                        self.quiet, now)
+        notice = planner.release_notice(
+            _subject(appointment), was.interpreter_id, was.starts_at, facts.zone, body, self.quiet, now
+        )
         await outbox.enqueue(session, [notice], now)
 
 
 def _subject(appointment: Appointment) -> planner.Subject:
-    return planner.Subject(appointment.id, appointment.starts_at, appointment.sequence, appointment.interpreter_id)
+    return planner.Subject(
+        appointment.id, appointment.starts_at, appointment.sequence, appointment.interpreter_id
+    )

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduler.db.engine import Database
 from scheduler.domain.pathways import Series, SeriesPosition, Spacing, pathway_series
 from scheduler.ports import HolidayCalendar
-from scheduler.services.paging import cursor_instant, decode_cursor, encode_cursor
 from scheduler.services.availability import SlotQuery, find_slots
+from scheduler.services.paging import cursor_instant, decode_cursor, encode_cursor
 
 ONE_DAY = timedelta(days=1)
 

@@ -14,7 +14,6 @@ from notifications.inbox import Action, reply_words
 from notifications.masking import mask_phone
 from scheduler.db import inbox, outbox
 from scheduler.db.dialect import as_utc
-from scheduler.db.tables import Appointment
 from scheduler.domain.events import FAMILY
 from scheduler.services import booking
 from scheduler.services.notify import MessagePlanner
@@ -75,7 +74,9 @@ async def handle_reply(
     elif appointment is not None and appointment.active and action == "confirm":
         await booking.confirm(session, appointment.id, now, actor=FAMILY)
     elif appointment is not None and appointment.active and action == "cancel":
-        await booking.cancel(session, planner, appointment.id, "cancelled by the family (SMS)", now, actor=FAMILY)
+        await booking.cancel(
+            session, planner, appointment.id, "cancelled by the family (SMS)", now, actor=FAMILY
+        )
     return action
 
 
@@ -113,12 +114,18 @@ async def _record(
     session: AsyncSession, provider_id: str, family_id: str, appointment: Target | None, action: Action,
     text: str, now: datetime,
 ) -> bool:
-    return await inbox.record(session, {
-        "provider_id": provider_id, "family_id": family_id, "appointment_id": appointment.id if appointment else None,
-        "action": action,
-        # Keywords are acted upon; only other replies are kept, for staff to read.
-        "body": text[:KEPT_BODY_CHARS] if action == "keep" else None, "received_at": now,
-    })
+    return await inbox.record(
+        session,
+        {
+            "provider_id": provider_id,
+            "family_id": family_id,
+            "appointment_id": appointment.id if appointment else None,
+            "action": action,
+            # Keywords are acted upon; only other replies are kept, for staff to read.
+            "body": text[:KEPT_BODY_CHARS] if action == "keep" else None,
+            "received_at": now,
+        },
+    )
 
 
 async def _withdraw_consent(session: AsyncSession, families: list[str], now: datetime) -> None:

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from scheduler.collaborators import Collaborators
 
 
-async def of_appointment(deps: Collaborators, appointment_id: str, cursor: str | None, limit: int) -> PageOf[KeptReply]:
+async def of_appointment(
+    deps: Collaborators, appointment_id: str, cursor: str | None, limit: int
+) -> PageOf[KeptReply]:
     """A page of an appointment's kept replies, in order of reception; NotFound for an unknown one."""
     where = ReplyFilter(appointment_id=appointment_id, after=after_instant(cursor))
     async with deps.db.read() as session:

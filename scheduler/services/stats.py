@@ -31,7 +31,10 @@ async def interpreter_use(
         key = (row.interpreter_language, row.starts_at.astimezone(ZoneInfo(row.timezone)).strftime("%Y-%m"))
         total[key] += 1
         external[key] += row.interpreter_status == "external"
-    return [(language, month, count, external[(language, month)]) for (language, month), count in sorted(total.items())]
+    return [
+        (language, month, count, external[(language, month)])
+        for (language, month), count in sorted(total.items())
+    ]
 
 
 async def interpreter_use_in(deps: Collaborators, first: date, last: date) -> list[tuple[str, str, int, int]]:

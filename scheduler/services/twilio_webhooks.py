@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     from scheduler.collaborators import Collaborators
 
 
-async def record_status(deps: Collaborators, reference: str, sid: str, status: str, error_code: str | None) -> None:
+async def record_status(
+    deps: Collaborators, reference: str, sid: str, status: str, error_code: str | None
+) -> None:
     """Apply a status callback to the message it names (see ``outbox.apply_provider_status``)."""
     async with deps.db.write() as session:
         await outbox.apply_provider_status(session, reference, sid, status, error_code, deps.clock.now())

@@ -31,7 +31,10 @@ class RuleView:
 
 
 async def create(
-    deps: Collaborators, fields: dict[str, Any], service_ids: Sequence[str], request: IdempotentRequest | None,
+    deps: Collaborators,
+    fields: dict[str, Any],
+    service_ids: Sequence[str],
+    request: IdempotentRequest | None,
     render: Callable[[RuleView], Created],
 ) -> Created | StoredResponse:
     """Create a rule offering ``service_ids`` (repeats dropped) and answer with ``render`` of it."""
@@ -50,8 +53,14 @@ async def page(
     deps: Collaborators, cursor: str | None, limit: int, staff_id: str | None, interpreter_id: str | None
 ) -> PageOf[RuleView]:
     """A page of rules, of one staff member or interpreter when given."""
-    where = [column == value for column, value in ((AvailabilityRule.staff_id, staff_id),
-                                                   (AvailabilityRule.interpreter_id, interpreter_id)) if value]
+    where = [
+        column == value
+        for column, value in (
+            (AvailabilityRule.staff_id, staff_id),
+            (AvailabilityRule.interpreter_id, interpreter_id),
+        )
+        if value
+    ]
     async with deps.db.read() as session:
         found = await admin.page(session, AvailabilityRule, cursor, limit, *where)
         services = await admin.rule_services(session, [rule.id for rule in found.rows])

@@ -108,7 +108,8 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
 
 
 async def check_for_registration(url: str, *, allow_private: bool) -> Target:
-    """Refuse a URL that is not https or leads to a non-public address (a name that does not resolve yet passes:
+    """Refuse a URL that is not https or leads to a non-public address (a name that does not resolve yet
+    passes:
     it is checked again at every delivery)."""
     target = parse(url, allow_private=allow_private)
     if allow_private:
@@ -125,7 +126,8 @@ async def check_for_registration(url: str, *, allow_private: bool) -> Target:
 
 
 async def pinned_address(target: Target, *, allow_private: bool) -> IPAddress:
-    """The address to connect to for a delivery, resolved now and checked; WebhookUrlRefused when not public."""
+    """The address to connect to for a delivery, resolved now and checked; WebhookUrlRefused when not
+    public."""
     try:
         addresses = await resolve(target.host, target.port)
     except OSError:

@@ -32,7 +32,9 @@ class SecretBox:
     """Encrypts and decrypts endpoint secrets with the key derived from the service's secret key."""
 
     def __init__(self, secret_key: str) -> None:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret_key.encode())
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
+            secret_key.encode()
+        )
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))
 
     def seal(self, secret: str) -> str:
@@ -44,4 +46,6 @@ class SecretBox:
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken:
-            raise SecretUnreadable("the endpoint's secret was encrypted under another CRENEAU_SECRET_KEY") from None
+            raise SecretUnreadable(
+                "the endpoint's secret was encrypted under another CRENEAU_SECRET_KEY"
+            ) from None

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 from litestar.testing import TestClient
+from scheduler.services.dispatch import Dispatcher
 
 from notifications.senders.memory import InMemorySmsSender
 from scheduler.app import create_app
-from scheduler.services.dispatch import Dispatcher
 from scheduler.settings import Settings
 from tests.support.clock import FixedClock
 from tests.support.databases import DatabaseHandle

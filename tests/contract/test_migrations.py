@@ -13,9 +13,9 @@ from sqlalchemy import bindparam, inspect, text
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+import scheduler.db.event_tables  # registers its tables
 import scheduler.db.inbox  # registers its table
 import scheduler.db.outbox  # registers its table
-import scheduler.db.event_tables  # registers its tables
 import scheduler.db.tables  # noqa: F401  (registers the tables)
 from scheduler.db.engine import create_engine
 from scheduler.db.migrate import alembic_config
@@ -70,10 +70,19 @@ def test_typed_kind_columns_are_filled_from_the_kinds_already_queued(database: D
     command.downgrade(config, "0004")
     kinds = ["booked", "booked@1", "moved@3", "cancelled", "cancelled@2", "reminder-2880@0", "reminder-90@12",
              "reminder-morning@1"]
-    asyncio.run(_write(database.url, (
-        "INSERT INTO outbox_message (id, appointment_id, recipient, kind, status, due_at, attempts, needs_lookup, "
-        "created_at, updated_at) VALUES (:id, 'a1', 'family', :kind, 'pending', :at, 0, false, :at, :at)"),
-        [{"id": f"m{index}", "kind": kind, "at": datetime(2026, 12, 1, 8, tzinfo=UTC)} for index, kind in enumerate(kinds)]))
+    asyncio.run(
+        _write(
+            database.url,
+            (
+                "INSERT INTO outbox_message (id, appointment_id, recipient, kind, status, due_at, attempts, needs_lookup, "  # noqa: E501 (one literal, clearer whole)
+                "created_at, updated_at) VALUES (:id, 'a1', 'family', :kind, 'pending', :at, 0, false, :at, :at)"  # noqa: E501 (one literal, clearer whole)
+            ),
+            [
+                {"id": f"m{index}", "kind": kind, "at": datetime(2026, 12, 1, 8, tzinfo=UTC)}
+                for index, kind in enumerate(kinds)
+            ],
+        )
+    )
     command.upgrade(config, "head")
     assert asyncio.run(_inspect(database.url, _typed_columns)) == {
         "booked": ("booked", None, None),

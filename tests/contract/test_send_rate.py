@@ -80,9 +80,16 @@ async def two_dispatchers(db: Database, redis_url: str | None, rate_key: str = "
     other_db = Database.from_url(str(db.engine.url.render_as_string(hide_password=False)))
     sent_at: list[float] = []
     dispatchers = [
-        Dispatcher(store=SqlOutboxStore(handle), sender=TimedSender(sent_at), catalog=default_catalog(), clock=clock,
-                   quiet=None, limiter=rate_limiter(RATE, redis_url, rate_key or "unused"), rate_per_second=RATE,
-                   lease=LEASE)
+        Dispatcher(
+            store=SqlOutboxStore(handle),
+            sender=TimedSender(sent_at),
+            catalog=default_catalog(),
+            clock=clock,
+            quiet=None,
+            limiter=rate_limiter(RATE, redis_url, rate_key or "unused"),
+            rate_per_second=RATE,
+            lease=LEASE,
+        )
         for handle in (db, other_db)
     ]
     try:

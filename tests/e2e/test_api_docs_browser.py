@@ -40,9 +40,14 @@ def test_api_docs_render_from_the_service_alone(docs_server: RunningServer) -> N
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)"
     node = shutil.which("node")
     assert node is not None, "Node.js is missing: the browser test needs it (see .ci/run)"
-    done = subprocess.run([node, str(BROWSER_TESTS / "api_docs.mjs"), "créneau",
-                           *(server.base_url + page for page in PAGES)], check=False, capture_output=True,
-                          text=True, timeout=BROWSER_SECONDS, env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)})
+    done = subprocess.run(
+        [node, str(BROWSER_TESTS / "api_docs.mjs"), "créneau", *(server.base_url + page for page in PAGES)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=BROWSER_SECONDS,
+        env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)},
+    )
     assert done.returncode == 0, f"browser checks failed:\n{done.stderr}\n{done.stdout}"
     report = json.loads(done.stdout)["report"]
     assert [entry["url"] for entry in report] == [server.base_url + page for page in PAGES]

@@ -23,8 +23,16 @@ EXTREME_INSTANTS = ["0001-01-01T00:00:00+00:00", "0001-01-01T00:00:00+14:00", "9
                     "9999-12-31T23:59:59-12:00", "1899-12-31T23:00:00+00:00"]
 # Control characters a field must refuse; a line feed only where the field is one line.
 CONTROLS = {"nul": "\x00", "esc": "\x1b", "cr": "\r", "del": "\x7f", "c1": "\x85", "line_separator": "\u2028"}
-LISTS = ["/v1/sites", "/v1/staff", "/v1/services", "/v1/interpreters", "/v1/availability-rules", "/v1/absences",
-         "/v1/openings", "/v1/api-keys"]
+LISTS = [
+    "/v1/sites",
+    "/v1/staff",
+    "/v1/services",
+    "/v1/interpreters",
+    "/v1/availability-rules",
+    "/v1/absences",
+    "/v1/openings",
+    "/v1/api-keys",
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +40,9 @@ def setup(server: RunningServer) -> dict[str, Any]:
     """A programme, an interpreter, and one booked appointment to aim paths at."""
     with server.client() as client:
         prog = programme(client)
-        interpreter = created(client.post("/v1/interpreters", json={"name": "Interprète", "languages": ["ar"]}))
+        interpreter = created(
+            client.post("/v1/interpreters", json={"name": "Interprète", "languages": ["ar"]})
+        )
         appointment = created(client.post("/v1/appointments", json=booking(prog, at(upcoming(3), "09:00"))))
     return {"prog": prog, "interpreter_id": interpreter["id"], "appointment_id": appointment["id"]}
 
@@ -119,7 +129,9 @@ def test_extreme_and_naive_instants_in_bodies_are_422_and_change_nothing(
     assert snapshot(client) == before
 
 
-def test_forged_cursors_holding_extreme_or_naive_instants_are_422(client: httpx.Client, setup: dict[str, Any]) -> None:
+def test_forged_cursors_holding_extreme_or_naive_instants_are_422(
+    client: httpx.Client, setup: dict[str, Any]
+) -> None:
     prog: Programme = setup["prog"]
     day = str(upcoming(3))
     paths = {
@@ -145,27 +157,69 @@ def test_forged_cursors_holding_extreme_or_naive_instants_are_422(client: httpx.
 def text_cases(setup: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], str, bool]]:
     """(method, path, valid body, field path, multi-line) for every stored text field."""
     prog: Programme = setup["prog"]
-    site = {"name": "Site", "kind": "office", "public_label": "Accueil", "address": "1 rue", "phone": "0143943300",
-            "timezone": "Europe/Paris"}
-    rule = {"staff_id": prog.staff_id, "site_id": prog.site_id, "service_ids": [prog.service_id], "weekday": 5,
-            "start_time": "09:00", "end_time": "10:00", "valid_from": "2026-01-01"}
-    absence = {"staff_id": prog.staff_id, "start": "2026-12-04T09:00:00+01:00", "end": "2026-12-04T10:00:00+01:00",
-               "reason": "formation"}
+    site = {
+        "name": "Site",
+        "kind": "office",
+        "public_label": "Accueil",
+        "address": "1 rue",
+        "phone": "0143943300",
+        "timezone": "Europe/Paris",
+    }
+    rule = {
+        "staff_id": prog.staff_id,
+        "site_id": prog.site_id,
+        "service_ids": [prog.service_id],
+        "weekday": 5,
+        "start_time": "09:00",
+        "end_time": "10:00",
+        "valid_from": "2026-01-01",
+    }
+    absence = {
+        "staff_id": prog.staff_id,
+        "start": "2026-12-04T09:00:00+01:00",
+        "end": "2026-12-04T10:00:00+01:00",
+        "reason": "formation",
+    }
     appointment = booking(prog, at(upcoming(5, weeks_ahead=3), "09:00"), note="note",
                           family=family(phone="0612345678"))
     appointment_path = f"/v1/appointments/{setup['appointment_id']}"
     return [
         *[("POST", "/v1/sites", site, name, name == "address") for name in site if name != "kind"],
-        *[("PATCH", f"/v1/sites/{prog.site_id}", {name: site[name]}, name, name == "address")
-          for name in ("name", "public_label", "address")],
+        *[
+            ("PATCH", f"/v1/sites/{prog.site_id}", {name: site[name]}, name, name == "address")
+            for name in ("name", "public_label", "address")
+        ],
         ("POST", "/v1/staff", {"name": "Nom", "role": "other", "phone": "0612345678"}, "name", False),
         ("POST", "/v1/staff", {"name": "Nom", "role": "other", "phone": "0612345678"}, "phone", False),
         ("PATCH", f"/v1/staff/{prog.staff_id}", {"name": "Nom"}, "name", False),
-        ("POST", "/v1/services", {"name": "Entretien", "duration_minutes": 60, "bring": "carnet"}, "name", False),
-        ("POST", "/v1/services", {"name": "Entretien", "duration_minutes": 60, "bring": "carnet"}, "bring", False),
-        ("POST", "/v1/interpreters", {"name": "Nom", "languages": ["ar"], "phone": "0612345678",
-                                      "timezone": "Europe/Paris"}, "name", False),
-        ("POST", "/v1/interpreters", {"name": "Nom", "languages": ["ar"], "phone": "0612345678"}, "phone", False),
+        (
+            "POST",
+            "/v1/services",
+            {"name": "Entretien", "duration_minutes": 60, "bring": "carnet"},
+            "name",
+            False,
+        ),
+        (
+            "POST",
+            "/v1/services",
+            {"name": "Entretien", "duration_minutes": 60, "bring": "carnet"},
+            "bring",
+            False,
+        ),
+        (
+            "POST",
+            "/v1/interpreters",
+            {"name": "Nom", "languages": ["ar"], "phone": "0612345678", "timezone": "Europe/Paris"},
+            "name",
+            False,
+        ),
+        (
+            "POST",
+            "/v1/interpreters",
+            {"name": "Nom", "languages": ["ar"], "phone": "0612345678"},
+            "phone",
+            False,
+        ),
         ("POST", "/v1/interpreters", {"name": "Nom", "languages": ["ar"]}, "languages.0", False),
         ("POST", "/v1/api-keys", {"name": "Clé", "scopes": ["admin"]}, "name", False),
         ("POST", "/v1/availability-rules", rule, "staff_id", False),
@@ -177,10 +231,20 @@ def text_cases(setup: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], st
         ("POST", "/v1/appointments", appointment, "family.phone", False),
         ("POST", "/v1/appointments", appointment, "family.language", False),
         ("POST", f"{appointment_path}/cancel", {"reason": "raison"}, "reason", True),
-        ("POST", f"{appointment_path}/interpreter", {"language": "ar", "agency": "ISM", "reference": "R1"},
-         "agency", False),
-        ("POST", f"{appointment_path}/interpreter", {"language": "ar", "agency": "ISM", "reference": "R1"},
-         "reference", False),
+        (
+            "POST",
+            f"{appointment_path}/interpreter",
+            {"language": "ar", "agency": "ISM", "reference": "R1"},
+            "agency",
+            False,
+        ),
+        (
+            "POST",
+            f"{appointment_path}/interpreter",
+            {"language": "ar", "agency": "ISM", "reference": "R1"},
+            "reference",
+            False,
+        ),
     ]
 
 
@@ -213,8 +277,10 @@ def test_a_line_feed_is_kept_in_multi_line_text(client: httpx.Client, setup: dic
     response = client.post("/v1/sites", json={"name": "Site", "kind": "office", "public_label": "Accueil",
                                               "address": "12 rue de la Paix\n75002 Paris"})
     assert created(response)["address"] == "12 rue de la Paix\n75002 Paris"
-    assert_problem(client.post("/v1/sites", json={"name": "Site\nbis", "kind": "office", "public_label": "A"}),
-                   field="name")
+    assert_problem(
+        client.post("/v1/sites", json={"name": "Site\nbis", "kind": "office", "public_label": "A"}),
+        field="name",
+    )
 
 
 def test_unpaired_surrogates_are_422_and_change_nothing(client: httpx.Client, setup: dict[str, Any]) -> None:
@@ -224,11 +290,15 @@ def test_unpaired_surrogates_are_422_and_change_nothing(client: httpx.Client, se
         assert_problem(raw_json(client, "POST", "/v1/staff", f'{{"name": "{surrogate}", "role": "other"}}'))
         body = json.dumps(booking(prog, at(upcoming(3, weeks_ahead=4), "09:00"), note="NOTE"))
         assert_problem(raw_json(client, "POST", "/v1/appointments", body.replace("NOTE", surrogate)))
-        assert_problem(raw_json(client, "PATCH", f"/v1/sites/{prog.site_id}", f'{{"address": "{surrogate}"}}'))
+        assert_problem(
+            raw_json(client, "PATCH", f"/v1/sites/{prog.site_id}", f'{{"address": "{surrogate}"}}')
+        )
     assert snapshot(client) == before
 
 
-def test_control_characters_in_paths_are_422_naming_the_parameter(client: httpx.Client, setup: dict[str, Any]) -> None:
+def test_control_characters_in_paths_are_422_naming_the_parameter(
+    client: httpx.Client, setup: dict[str, Any]
+) -> None:
     before = snapshot(client)
     for control in ["%00", "%0A", "%0D", "%1B", "%7F", "%C2%85"]:
         assert_problem(client.get(f"/v1/appointments/a{control}b"), field="appointment_id")
@@ -270,7 +340,9 @@ def test_huge_numbers_are_422_and_change_nothing(client: httpx.Client, setup: di
     prog: Programme = setup["prog"]
     before = snapshot(client)
     for number in ["1e400", "-1e400", str(10**30), str(-(10**30)), "1" + "0" * 400]:
-        assert_problem(raw_json(client, "POST", "/v1/services", f'{{"name": "S", "duration_minutes": {number}}}'))
+        assert_problem(
+            raw_json(client, "POST", "/v1/services", f'{{"name": "S", "duration_minutes": {number}}}')
+        )
         assert_problem(raw_json(client, "PATCH", f"/v1/services/{prog.service_id}",
                                 f'{{"min_notice_minutes": {number}}}'))
         assert_problem(raw_json(client, "POST", "/v1/availability-rules", json.dumps({
@@ -287,7 +359,9 @@ def test_wrong_json_types_are_422_and_change_nothing(client: httpx.Client, setup
     rule = f"/v1/availability-rules/{prog.rule_id}"
     service = f"/v1/services/{prog.service_id}"
     for value in [0, 1, "true", "false", "0"]:
-        assert_problem(client.patch(rule, json={"follows_school_calendar": value}), field="follows_school_calendar")
+        assert_problem(
+            client.patch(rule, json={"follows_school_calendar": value}), field="follows_school_calendar"
+        )
     for value in [False, True, 30.5, "30", [30]]:
         assert_problem(client.patch(service, json={"min_notice_minutes": value}), field="min_notice_minutes")
         assert_problem(client.post("/v1/services", json={"name": "S", "duration_minutes": value}),
@@ -302,10 +376,17 @@ def test_wrong_json_types_are_422_and_change_nothing(client: httpx.Client, setup
     assert snapshot(client) == before
 
 
-def test_phone_numbers_with_an_extension_are_invalid_phone(client: httpx.Client, setup: dict[str, Any]) -> None:
+def test_phone_numbers_with_an_extension_are_invalid_phone(
+    client: httpx.Client, setup: dict[str, Any]
+) -> None:
     prog: Programme = setup["prog"]
     before = snapshot(client)
-    for phone in ["+33612345678 ext. 12", "06 12 34 56 78 ext 3", "+33 1 43 94 33 00 x12", "01 43 94 33 00 ext. 5"]:
+    for phone in [
+        "+33612345678 ext. 12",
+        "06 12 34 56 78 ext 3",
+        "+33 1 43 94 33 00 x12",
+        "01 43 94 33 00 ext. 5",
+    ]:
         assert_problem(client.post("/v1/staff", json={"name": "Nom", "role": "other", "phone": phone}),
                        "invalid-phone")
         assert_problem(client.patch(f"/v1/sites/{prog.site_id}", json={"phone": phone}), "invalid-phone")

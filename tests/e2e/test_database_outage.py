@@ -64,7 +64,9 @@ def _outage_and_recovery(server: RunningServer, cut: Callable[[], None], restore
     with server.client() as client:
         prog = programme(client)
         day = upcoming(3, weeks_ahead=2)
-        created(client.post("/v1/appointments", json=booking(prog, at(day, "09:00"), family=family("BEFORE-1"))))
+        created(
+            client.post("/v1/appointments", json=booking(prog, at(day, "09:00"), family=family("BEFORE-1")))
+        )
         cut()
         lost = booking(prog, at(day, "10:00"), family=family("DURING-1"))
         _assert_unavailable(lambda: client.post("/v1/appointments", json=lost))
@@ -89,7 +91,9 @@ def test_postgresql_outage_is_503_then_recovers(tmp_path: Path) -> None:
         with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
             proxied = DatabaseHandle("postgresql", url.set(host="127.0.0.1", port=proxy.port)
                                      .render_as_string(hide_password=False))
-            with start_server(proxied, tmp_path, admin_key=secrets.token_urlsafe(24), extra_env=ENV) as server:
+            with start_server(
+                proxied, tmp_path, admin_key=secrets.token_urlsafe(24), extra_env=ENV
+            ) as server:
                 _outage_and_recovery(server, proxy.cut, proxy.restore, reads_fail=True)
 
 

@@ -70,7 +70,12 @@ def hostile_booking(server: RunningServer, client: httpx.Client, reference: str)
     start = at(upcoming(3, weeks_ahead=2), "10:00")
     appointment = created(client.post("/v1/appointments", json=booking(
         prog, start, family=family(reference), interpreter_language=language, note=ACCEPTED_LINES)))
-    return {"prog": prog, "interpreter_id": interpreter["id"], "appointment": appointment, "language": language}
+    return {
+        "prog": prog,
+        "interpreter_id": interpreter["id"],
+        "appointment": appointment,
+        "language": language,
+    }
 
 
 def feeds_of(client: httpx.Client, made: dict[str, Any]) -> dict[str, str]:
@@ -81,8 +86,9 @@ def feeds_of(client: httpx.Client, made: dict[str, Any]) -> dict[str, str]:
             urls[f"{owner}-{level}"] = created(client.post(f"/v1/{owner}/{ident}/feeds",
                                                            json={"privacy": level}))["url"]
     for level in ("standard", "busy"):
-        urls[f"interpreters-{level}"] = created(client.post(f"/v1/interpreters/{made['interpreter_id']}/feeds",
-                                                            json={"privacy": level}))["url"]
+        urls[f"interpreters-{level}"] = created(
+            client.post(f"/v1/interpreters/{made['interpreter_id']}/feeds", json={"privacy": level})
+        )["url"]
     return urls
 
 

@@ -25,18 +25,24 @@ def _json_endpoints(server: RunningServer) -> list[tuple[str, str]]:
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             if "application/json" in operation.get("requestBody", {}).get("content", {}):
-                found.append((method.upper(), PATH_PARAMETER.sub("00000000-0000-0000-0000-000000000000", path)))
+                found.append(
+                    (method.upper(), PATH_PARAMETER.sub("00000000-0000-0000-0000-000000000000", path))
+                )
     return found
 
 
 @pytest.mark.parametrize("body", [NESTED_ARRAYS, NESTED_OBJECTS], ids=["arrays", "objects"])
-def test_deeply_nested_json_is_a_validation_error_on_every_json_endpoint(server: RunningServer, body: bytes) -> None:
+def test_deeply_nested_json_is_a_validation_error_on_every_json_endpoint(
+    server: RunningServer, body: bytes
+) -> None:
     assert len(body) < 8 * 1024
     endpoints = _json_endpoints(server)
     assert len(endpoints) > 10 and ("POST", "/v1/appointments") in endpoints
     with server.client() as client:
         for method, path in endpoints:
-            response = client.request(method, path, content=body, headers={"Content-Type": "application/json"})
+            response = client.request(
+                method, path, content=body, headers={"Content-Type": "application/json"}
+            )
             assert response.status_code == 422, (method, path, response.status_code, response.text)
             assert response.headers["content-type"].startswith(PROBLEM)
             assert response.json()["code"] == "validation-error"
@@ -69,8 +75,11 @@ def test_family_data_answers_are_not_stored_nor_sniffed(server: RunningServer) -
 
 def test_hsts_when_the_public_url_is_https(tmp_path: Path) -> None:
     env = {"CRENEAU_PUBLIC_URL": "https://rdv.example.fr"}
-    with start_server(sqlite_database(tmp_path), tmp_path, admin_key=secrets.token_urlsafe(24), extra_env=env) as server:
+    with start_server(
+        sqlite_database(tmp_path), tmp_path, admin_key=secrets.token_urlsafe(24), extra_env=env
+    ) as server:
         for path in ("/health", "/v1/sites", "/nowhere"):
-            response = httpx.get(server.base_url + path, headers={"Authorization": f"Bearer {server.admin_key}"},
-                                 timeout=10)
+            response = httpx.get(
+                server.base_url + path, headers={"Authorization": f"Bearer {server.admin_key}"}, timeout=10
+            )
             assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"

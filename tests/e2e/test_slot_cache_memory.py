@@ -1,4 +1,5 @@
-"""The slot page cache keeps a server's memory bounded under many distinct searches, and lets it go when idle."""
+"""The slot page cache keeps a server's memory bounded under many distinct searches, and lets it go when
+idle."""
 
 from __future__ import annotations
 
@@ -59,7 +60,9 @@ def _busy_week(client: httpx.Client) -> Programme:
 
 def test_distinct_slot_searches_do_not_grow_memory_past_the_cache_bound(tmp_path: Path) -> None:
     env = {"CRENEAU_SLOTS_CACHE_BYTES": str(CACHE_BYTES), "CRENEAU_SLOTS_CACHE_SECONDS": str(TTL_SECONDS)}
-    with start_server(sqlite_database(tmp_path), tmp_path, admin_key=secrets.token_urlsafe(24), extra_env=env) as server:
+    with start_server(
+        sqlite_database(tmp_path), tmp_path, admin_key=secrets.token_urlsafe(24), extra_env=env
+    ) as server:
         with server.client() as client:
             prog = _busy_week(client)
         # Warm up (first searches compile statements, fill SQLAlchemy's caches), then measure.

@@ -27,15 +27,22 @@ SLACK_SECONDS = 3.0
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A server with short deadlines (no database is involved in what these tests send)."""
     folder: Path = tmp_path_factory.mktemp("slow")
-    env = {"CRENEAU_HEADER_TIMEOUT_SECONDS": str(HEADER_SECONDS), "CRENEAU_BODY_TIMEOUT_SECONDS": str(BODY_SECONDS),
-           "CRENEAU_MAX_HEADER_BYTES": str(MAX_HEADER_BYTES)}
-    with start_server(sqlite_database(folder), folder, admin_key=secrets.token_urlsafe(24), extra_env=env) as server:
+    env = {
+        "CRENEAU_HEADER_TIMEOUT_SECONDS": str(HEADER_SECONDS),
+        "CRENEAU_BODY_TIMEOUT_SECONDS": str(BODY_SECONDS),
+        "CRENEAU_MAX_HEADER_BYTES": str(MAX_HEADER_BYTES),
+    }
+    with start_server(
+        sqlite_database(folder), folder, admin_key=secrets.token_urlsafe(24), extra_env=env
+    ) as server:
         yield server
 
 
 def _connect(server: RunningServer) -> socket.socket:
     address = urlsplit(server.base_url)
-    sock = socket.create_connection((address.hostname, address.port), timeout=HEADER_SECONDS + SLACK_SECONDS + 5)
+    sock = socket.create_connection(
+        (address.hostname, address.port), timeout=HEADER_SECONDS + SLACK_SECONDS + 5
+    )
     return sock
 
 
@@ -66,8 +73,11 @@ def test_a_silent_connection_is_cut_off(guarded: RunningServer) -> None:
 
 def test_a_body_shorter_than_its_length_is_408(guarded: RunningServer) -> None:
     with _connect(guarded) as sock:
-        sock.sendall(b"POST /v1/sites HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + guarded.admin_key.encode()
-                     + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\": ")
+        sock.sendall(
+            b"POST /v1/sites HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + guarded.admin_key.encode()
+            + b'\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name": '
+        )
         received, waited = _read_until_closed(sock)
     assert waited < BODY_SECONDS + SLACK_SECONDS
     head, _, body = received.partition(b"\r\n\r\n")

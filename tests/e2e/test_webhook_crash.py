@@ -1,4 +1,5 @@
-"""At least once, never lost: SIGKILL the delivering processes at random points, restart, count at the receiver.
+"""At least once, never lost: SIGKILL the delivering processes at random points, restart, count at the
+receiver.
 
 1,000 events to 2 endpoints (2,000 deliveries) through two real ``creneau serve`` processes side by
 side on PostgreSQL (where several processes claim concurrently; SQLite has one writer), killed 6
@@ -69,8 +70,16 @@ async def _seed(url: str, receiver: WebhookReceiver) -> list[str]:
             for path in ENDPOINTS:
                 secret = new_secret()
                 receiver.secrets[path] = [secret]
-                session.add(WebhookEndpoint(api_key_id="crash-test", url=receiver.base_url + path, events=["*"],
-                                            secret_encrypted=box.seal(secret), created_at=now, updated_at=now))
+                session.add(
+                    WebhookEndpoint(
+                        api_key_id="crash-test",
+                        url=receiver.base_url + path,
+                        events=["*"],
+                        secret_encrypted=box.seal(secret),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
         for start in range(0, EVENTS, 100):
             async with db.write() as session:
                 for index in range(start, start + 100):
@@ -87,8 +96,12 @@ async def _count(url: str, *, in_flight: bool = False) -> int:
     table = webhook_store.DELIVERIES
     try:
         async with db.read() as session:
-            where = table.c.claimed_until.is_not(None) if in_flight else table.c.status == webhook_store.PENDING
-            return int((await session.execute(select(func.count()).select_from(table).where(where))).scalar_one())
+            where = (
+                table.c.claimed_until.is_not(None) if in_flight else table.c.status == webhook_store.PENDING
+            )
+            return int(
+                (await session.execute(select(func.count()).select_from(table).where(where))).scalar_one()
+            )
     finally:
         await db.dispose()
 
@@ -134,7 +147,9 @@ def test_killed_deliverers_lose_no_event_and_repeat_only_with_the_same_webhook_i
                 process.terminate()
                 process.wait(timeout=20)
         received = list(receiver.received)
-    by_endpoint = {path: Counter(item.webhook_id for item in received if item.path == path) for path in ENDPOINTS}
+    by_endpoint = {
+        path: Counter(item.webhook_id for item in received if item.path == path) for path in ENDPOINTS
+    }
     lost = {path: set(ids) - set(counts) for path, counts in by_endpoint.items()}
     duplicates = sum(count - 1 for counts in by_endpoint.values() for count in counts.values())
     print(f"\nwebhook crash proof [{module_database.kind}]: {EVENTS} events x {len(ENDPOINTS)} endpoints, "

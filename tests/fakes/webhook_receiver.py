@@ -109,8 +109,14 @@ class WebhookReceiver:
                     parsed = json.loads(body)
                 except ValueError:
                     parsed = None
-                item = Received(self.path, headers.get("webhook-id", ""), headers.get("webhook-signature", ""),
-                                receiver._verify(self.path, body, headers), parsed, code)
+                item = Received(
+                    self.path,
+                    headers.get("webhook-id", ""),
+                    headers.get("webhook-signature", ""),
+                    receiver._verify(self.path, body, headers),
+                    parsed,
+                    code,
+                )
                 with receiver._lock:
                     receiver.received.append(item)
                 if code == 0:

@@ -1,4 +1,5 @@
-"""Which errors mean "the database is unavailable now" (503) rather than a bug (500), on real drivers' errors."""
+"""Which errors mean "the database is unavailable now" (503) rather than a bug (500), on real drivers'
+errors."""
 
 from __future__ import annotations
 
@@ -34,7 +35,10 @@ def test_a_locked_sqlite_database_is_an_outage(tmp_path: Path) -> None:
 
 
 def test_a_schema_error_is_a_bug_not_an_outage(tmp_path: Path) -> None:
-    with sqlite3.connect(tmp_path / "db.sqlite") as connection, pytest.raises(sqlite3.OperationalError) as caught:
+    with (
+        sqlite3.connect(tmp_path / "db.sqlite") as connection,
+        pytest.raises(sqlite3.OperationalError) as caught,
+    ):
         connection.execute("SELECT * FROM missing_table")
     assert not is_database_outage(caught.value)
     assert not is_database_outage(OperationalError("SELECT ...", {}, caught.value))

@@ -36,4 +36,6 @@ def test_stored_times_read_as_aware_utc() -> None:
     assert as_utc(datetime(2026, 3, 29, 12, 0)) == noon_utc  # SQLite: naive UTC
     assert as_utc("2026-03-29 12:00:00.000000") == noon_utc  # SQLite: raw text
     paris_summer = timezone(timedelta(hours=2))
-    assert as_utc(datetime(2026, 3, 29, 14, 0, tzinfo=paris_summer)).isoformat() == "2026-03-29T12:00:00+00:00"
+    assert (
+        as_utc(datetime(2026, 3, 29, 14, 0, tzinfo=paris_summer)).isoformat() == "2026-03-29T12:00:00+00:00"
+    )

@@ -376,7 +376,9 @@ def test_special_characters_and_long_lines_survive_a_round_trip() -> None:
 
 def test_a_name_with_line_breaks_stays_one_escaped_property_and_injects_no_event() -> None:
     # Bare CRs once became line ends in vobject: this name was read as two more VEVENTs.
-    injected = "École 🎒\rEND:VCALENDAR\rBEGIN:VEVENT\rUID:x\rSUMMARY:INJECTED\rDTSTART:20260101T000000Z\rEND:VEVENT"
+    injected = (
+        "École 🎒\rEND:VCALENDAR\rBEGIN:VEVENT\rUID:x\rSUMMARY:INJECTED\rDTSTART:20260101T000000Z\rEND:VEVENT"
+    )
     name = f"Mme Durand\nbis; a,b \\ {injected}\x00\x1b\u2028\ud800 fin"
     body = build_feed(feed_spec(name=name), [appointment()])
 

@@ -41,12 +41,27 @@ def test_printable_text_passes_both_policies(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["a\x00b", "a\rb", "a\r\nb", "a\x1bb", "a\tb", "a\x7fb", "a\x85b", "a\u2028b", "a\u2029b", "a\ud800b"],
-    ids=["nul", "cr", "crlf", "esc", "tab", "del", "nel", "line_separator", "paragraph_separator", "surrogate"],
+    "text",
+    ["a\x00b", "a\rb", "a\r\nb", "a\x1bb", "a\tb", "a\x7fb", "a\x85b", "a\u2028b", "a\u2029b", "a\ud800b"],
+    ids=[
+        "nul",
+        "cr",
+        "crlf",
+        "esc",
+        "tab",
+        "del",
+        "nel",
+        "line_separator",
+        "paragraph_separator",
+        "surrogate",
+    ],
 )
 def test_control_characters_are_refused_in_every_text(text: str) -> None:
     assert text_problem(text) == "must be one line without control characters"
-    assert text_problem(text, multiline=True) == "must not contain control characters (lines are separated by \\n only)"
+    assert (
+        text_problem(text, multiline=True)
+        == "must not contain control characters (lines are separated by \\n only)"
+    )
     assert has_control_character(text)
 
 

@@ -1,4 +1,5 @@
-"""Which messages a booking change queues: pure planning on a pinned clock ("now" is Monday 2026-11-30 10:00 Paris)."""
+"""Which messages a booking change queues: pure planning on a pinned clock ("now" is Monday 2026-11-30 10:00
+Paris)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,9 @@ def test_a_move_tells_of_the_change_whoever_heard_of_it_and_of_the_booking_the_o
 
 
 def test_an_interpreter_taking_over_with_a_move_is_told_of_a_booking() -> None:
-    planned = move_notices(APPOINTMENT, _contacts(), {"family", "interpreter"}, QUIET, NOW, new_interpreter=True)
+    planned = move_notices(
+        APPOINTMENT, _contacts(), {"family", "interpreter"}, QUIET, NOW, new_interpreter=True
+    )
     assert [(p.recipient, p.kind) for p in planned if p.event != "reminder"] == [
         ("family", "moved@2"), ("interpreter", "booked@2")]
 
@@ -72,8 +75,9 @@ def test_a_past_appointment_cancelled_tells_nobody() -> None:
 
 def test_a_released_interpreter_is_told_in_the_morning_with_the_text_written_now() -> None:
     evening = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
-    notice = release_notice(APPOINTMENT, "i0", datetime(2026, 12, 2, 13, 0, tzinfo=UTC), PARIS, "Annulé", QUIET,
-                            evening)
+    notice = release_notice(
+        APPOINTMENT, "i0", datetime(2026, 12, 2, 13, 0, tzinfo=UTC), PARIS, "Annulé", QUIET, evening
+    )
     assert (notice.kind, notice.recipient, notice.interpreter_id, notice.body) == (
         "cancelled@2", "interpreter", "i0", "Annulé")
     assert notice.due_at.astimezone(PARIS).isoformat() == "2026-12-01T08:00:00+01:00"

@@ -1,4 +1,5 @@
-"""Webhook signatures verify with the ``standardwebhooks`` package and with an HMAC written from the specification."""
+"""Webhook signatures verify with the ``standardwebhooks`` package and with an HMAC written from the
+specification."""
 
 from __future__ import annotations
 

@@ -102,7 +102,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('provider_id')
     )
     with op.batch_alter_table('inbound_message', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_inbound_message_appointment_id'), ['appointment_id'], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_inbound_message_appointment_id"), ["appointment_id"], unique=False
+        )
         batch_op.create_index(batch_op.f('ix_inbound_message_family_id'), ['family_id'], unique=False)
 
     op.create_table('interpreter',
@@ -142,7 +144,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('appointment_id', 'recipient', 'kind', name='uq_outbox_once')
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_message_appointment_id'), ['appointment_id'], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_outbox_message_appointment_id"), ["appointment_id"], unique=False
+        )
         batch_op.create_index(batch_op.f('ix_outbox_message_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index('ix_outbox_status_due', ['status', 'due_at'], unique=False)
 
@@ -235,28 +239,43 @@ def upgrade() -> None:
         batch_op.create_index('ix_appointment_staff_start', ['staff_id', 'starts_at'], unique=False)
         batch_op.create_index('ix_appointment_start', ['starts_at'], unique=False)
 
-    op.create_table('availability_rule',
-    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('staff_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('interpreter_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('site_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('weekday', sa.Integer(), nullable=False),
-    sa.Column('start_time', sa.Time(), nullable=False),
-    sa.Column('end_time', sa.Time(), nullable=False),
-    sa.Column('valid_from', sa.Date(), nullable=False),
-    sa.Column('valid_until', sa.Date(), nullable=True),
-    sa.Column('follows_school_calendar', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.CheckConstraint('(staff_id IS NOT NULL AND interpreter_id IS NULL AND site_id IS NOT NULL) OR (staff_id IS NULL AND interpreter_id IS NOT NULL)', name='rule_of_staff_or_interpreter'),
-    sa.CheckConstraint('end_time > start_time', name='rule_ends_after_start'),
-    sa.CheckConstraint('weekday BETWEEN 1 AND 7', name='rule_weekday_range'),
-    sa.ForeignKeyConstraint(['interpreter_id'], ['interpreter.id'], ),
-    sa.ForeignKeyConstraint(['site_id'], ['site.id'], ),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "availability_rule",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("staff_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("interpreter_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("site_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("weekday", sa.Integer(), nullable=False),
+        sa.Column("start_time", sa.Time(), nullable=False),
+        sa.Column("end_time", sa.Time(), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=True),
+        sa.Column("follows_school_calendar", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.CheckConstraint(
+            "(staff_id IS NOT NULL AND interpreter_id IS NULL AND site_id IS NOT NULL) OR (staff_id IS NULL AND interpreter_id IS NOT NULL)",  # noqa: E501 (one literal, clearer whole)
+            name="rule_of_staff_or_interpreter",
+        ),
+        sa.CheckConstraint("end_time > start_time", name="rule_ends_after_start"),
+        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="rule_weekday_range"),
+        sa.ForeignKeyConstraint(
+            ["interpreter_id"],
+            ["interpreter.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"],
+            ["site.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table('availability_rule', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_availability_rule_interpreter_id'), ['interpreter_id'], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_availability_rule_interpreter_id"), ["interpreter_id"], unique=False
+        )
         batch_op.create_index(batch_op.f('ix_availability_rule_site_id'), ['site_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_availability_rule_staff_id'), ['staff_id'], unique=False)
 
@@ -367,7 +386,10 @@ def _add_overlap_guards() -> None:
         )
         return
     # SQLite stores UTC text of one fixed format, so text comparison orders instants.
-    for action, when in (("INSERT", "INSERT"), ("UPDATE", "UPDATE OF taken, starts_at, ends_at, resource_id")):
+    for action, when in (
+        ("INSERT", "INSERT"),
+        ("UPDATE", "UPDATE OF taken, starts_at, ends_at, resource_id"),
+    ):
         op.execute(
             f"CREATE TRIGGER hold_no_overlap_{action.lower()} BEFORE {when} ON hold "
             f"WHEN {_SQLITE_OVERLAP} BEGIN SELECT RAISE(ABORT, 'hold_no_overlap'); END"

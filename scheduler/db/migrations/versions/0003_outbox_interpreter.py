@@ -26,7 +26,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # batch mode: SQLite cannot alter a table in place (render_as_batch in env.py).
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('interpreter_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+        batch_op.add_column(
+            sa.Column("interpreter_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
+        )
 
 
 def downgrade() -> None:

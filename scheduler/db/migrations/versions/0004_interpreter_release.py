@@ -42,7 +42,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('appointment_id', 'interpreter_id', name='uq_interpreter_release')
     )
     with op.batch_alter_table('interpreter_release', schema=None) as batch_op:
-        batch_op.create_index('ix_interpreter_release_interpreter', ['interpreter_id', 'released_at'], unique=False)
+        batch_op.create_index(
+            "ix_interpreter_release_interpreter", ["interpreter_id", "released_at"], unique=False
+        )
 
 
 def downgrade() -> None:

@@ -27,21 +27,24 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('event',
-    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('xid', sa.BigInteger(), nullable=True),
-    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('occurred_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('actor_kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('actor_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('actor_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-    sa.Column('appointment_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('site_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('pathway_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('data', sa.JSON(), nullable=False),
-    sa.PrimaryKeyConstraint('seq'),
-    sa.UniqueConstraint('id')
+    op.create_table(
+        "event",
+        sa.Column(
+            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("xid", sa.BigInteger(), nullable=True),
+        sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("occurred_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("actor_kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("actor_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("actor_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("appointment_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("site_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("pathway_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("seq"),
+        sa.UniqueConstraint("id"),
     )
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_event_appointment_id'), ['appointment_id'], unique=False)
@@ -85,14 +88,22 @@ def upgrade() -> None:
     sa.UniqueConstraint('endpoint_id', 'event_id', name='uq_webhook_delivery_event')
     )
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
-        batch_op.create_index('ix_webhook_delivery_due', ['endpoint_id', 'status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(
+            "ix_webhook_delivery_due", ["endpoint_id", "status", "next_attempt_at"], unique=False
+        )
         batch_op.create_index('ix_webhook_delivery_endpoint', ['endpoint_id', 'created_at'], unique=False)
 
     with op.batch_alter_table('appointment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cancelled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('cancelled_by', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
-        batch_op.add_column(sa.Column('attendees', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
-        batch_op.add_column(sa.Column('pathway_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+        batch_op.add_column(
+            sa.Column("cancelled_by", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("attendees", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("pathway_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
+        )
         batch_op.create_index(batch_op.f('ix_appointment_pathway_id'), ['pathway_id'], unique=False)
 
     op.execute("UPDATE appointment SET cancelled_at = updated_at WHERE status = 'cancelled'")
