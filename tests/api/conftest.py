@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 from litestar.testing import TestClient
-from scheduler.services.dispatch import Dispatcher
 
+from notifications.dispatcher import Dispatcher
 from notifications.senders.memory import InMemorySmsSender
 from scheduler.app import create_app
 from scheduler.settings import Settings
@@ -44,8 +44,9 @@ def app(database: DatabaseHandle) -> Iterator[InProcess]:
     settings = Settings.from_env({
         "CRENEAU_DATABASE_URL": database.url, "CRENEAU_ADMIN_API_KEY": admin_key,
         "CRENEAU_SMS_BACKEND": "memory", "CRENEAU_SECRET_KEY": secrets.token_urlsafe(32),
-        "CRENEAU_PUBLIC_URL": public_url, # The test dispatches by hand (``InProcess.dispatch``): the job's
-        # own runs would race it, and APScheduler walks every missed run since the clock's past start.
+        "CRENEAU_PUBLIC_URL": public_url,
+        # The test dispatches by hand (``InProcess.dispatch``): the job's own runs would race it, and
+        # APScheduler walks every missed run since the clock's past start.
         "CRENEAU_DISPATCH_INTERVAL_SECONDS": "3600",
     })
     clock = FixedClock(START)

@@ -57,10 +57,12 @@ class Scenario:
         return next(item for item in self.done if item.id == ident)
 
 
-def _book(app: InProcess, prog: Programme, start: str, reference: str, phone: str, language: str) -> str:
+def _book(app: InProcess, prog: Programme, start: str, reference: str, phone: str, language: str,
+          home: bool = False) -> str:
+    visit = {"visit_address": "3 rue des Lilas, 71000 Mâcon"} if home else {}
     body = created(app.client.post("/v1/appointments", json={
         "service_id": prog.service_id, "staff_id": prog.staff_id, "start": start,
-        "family": family(reference, phone=phone, language=language)}))
+        "family": family(reference, phone=phone, language=language), **visit}))
     return str(body["id"])
 
 
@@ -83,7 +85,7 @@ def _scenario(app: InProcess) -> Scenario:
 
     def book(prog: Programme, start: str, ref: str, month: str, weekday: int, language: str = "fr") -> Done:
         phone = next(phones)
-        ident = _book(app, prog, start, ref, phone, language)
+        ident = _book(app, prog, start, ref, phone, language, home=prog is scenario.home)
         item = Done(ident, prog.site_id, month, weekday, ref, language, home=prog is scenario.home,
                     phone=phone)
         done.append(item)
