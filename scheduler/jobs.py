@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -63,15 +63,18 @@ class Jobs:
     def start(self) -> None:
         """Start inside the running event loop (from Litestar's on_startup, after the tables exist)."""
         settings = self.services.settings
+        # APScheduler runs on the machine's clock, not the app's: a first run at the app's "now"
+        # (a test's fixed clock in the past) would make it walk every run missed since then.
+        started = datetime.now(UTC)
         self._add(dispatch_due, "interval", DISPATCH_JOB, seconds=settings.dispatch_interval_seconds,
-                  next_run_time=self.services.clock.now())
+                  next_run_time=started)
         self._add(erase_expired_phones, "cron", "erase-phones", hour=2, minute=30)
         self._add(purge_expired_family_links, "cron", "purge-family-links", hour=2, minute=40)
         self._add(purge_interpreter_releases, "cron", "purge-interpreter-releases", hour=2, minute=50)
         self._add(purge_idempotency_records, "interval", "purge-idempotency", hours=1)
         # Its own job: a slow receiver never delays the SMS (and the tick only starts deliveries).
         self._add(deliver_webhooks, "interval", WEBHOOK_JOB, seconds=settings.webhook_interval_seconds,
-                  next_run_time=self.services.clock.now())
+                  next_run_time=started)
         self.scheduler.start()
 
     def _add(self, func: Any, trigger: str, job_id: str, **trigger_args: Any) -> None:
