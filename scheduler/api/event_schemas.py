@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from scheduler.api.schemas import Strict
+from scheduler.api.inputs import ExactBool
+from scheduler.api.schemas import Strict, kept
 
 EventTypeName = Annotated[str, Field(min_length=1, max_length=40, examples=["appointment.cancelled"])]
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
@@ -58,10 +59,10 @@ class WebhookEndpointCreate(Strict):
 class WebhookEndpointUpdate(Strict):
     """Any of the URL, the types, the description; ``disabled: false`` enables it again."""
 
-    url: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    events: Annotated[list[EventTypeName], Field(min_length=1, max_length=20)] | None = None
+    url: Annotated[str, Field(min_length=1, max_length=2000)] = kept()
+    events: Annotated[list[EventTypeName], Field(min_length=1, max_length=20)] = kept()
     description: Annotated[str, Field(max_length=500)] | None = None
-    disabled: bool | None = None
+    disabled: ExactBool = kept()
 
 
 class WebhookEndpointOut(BaseModel):

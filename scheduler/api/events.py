@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, get
 from litestar.params import Parameter
@@ -12,8 +12,13 @@ from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Limit
 from scheduler.services import events
 
-EventType = Annotated[str | None, Parameter(query="type", max_length=40,
-                                            description="Only events of this type.")]
+# The contract's event types (``domain.events.EVENT_TYPES``), written out so the document lists them.
+EventTypeName = Literal[
+    "appointment.booked", "appointment.confirmed", "appointment.rescheduled", "appointment.cancelled",
+    "appointment.outcome_recorded", "appointment.interpreter_changed", "message.failed", "pathway.booked",
+    "pathway.closed", "waitlist.offered", "waitlist.claimed",
+]
+EventType = Annotated[EventTypeName | None, Parameter(query="type", description="Only events of this type.")]
 After = Annotated[str | None, Parameter(
     max_length=60, description="next_cursor of the previous page (none: from the start).")]
 
@@ -42,3 +47,4 @@ class EventController(Controller):
         """Every change to the appointment, oldest first."""
         found = await events.appointment_history(svc, appointment_id)
         return e.EventList(items=[e.EventOut.model_validate(item) for item in found])
+

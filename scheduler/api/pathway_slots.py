@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get
@@ -12,6 +11,7 @@ from scheduler.api import pathway_schemas as ps
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Cursor, Limit
+from scheduler.api.inputs import ApiDate
 from scheduler.languages import normalize_language
 from scheduler.services.pathway_slots import PathwayQuery, find_pathway_page
 
@@ -32,8 +32,8 @@ class PathwaySlotController(Controller):
                                            description="Sessions in each series (2 to 6).")],
         every_days: Annotated[int, Parameter(ge=1, le=ps.MAX_EVERY_DAYS,
                                              description="Days from one session to the next (1 to 60).")],
-        from_: Annotated[date, Parameter(query="from", description="First local date of a first session.")],
-        to: Annotated[date, Parameter(description="Last local date of a first session, at most 92 days "
+        from_: Annotated[ApiDate, Parameter(query="from", description="First date of a first session.")],
+        to: Annotated[ApiDate, Parameter(description="Last local date of a first session, at most 92 days "
                                                   "after `from`; the other sessions may fall after it.")],
         staff_id: str | None = Parameter(default=None, max_length=64),
         site_id: str | None = Parameter(default=None, max_length=64),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import Field, field_validator
 
+from scheduler.api.inputs import ApiDate, ApiDateTime
 from scheduler.api.schemas import Ident, Strict
 from scheduler.languages import normalize_language
 
@@ -19,7 +20,7 @@ class AppointmentStatsOut(Strict):
     then ``booked``, ``attended``, ``no_show``, ``cancelled``, ``cancelled_late``, ``families``,
     ``first_appointments``, ``with_interpreter``, ``home_visits``, ``sms_sent``, ``sms_segments``."""
 
-    from_: date = Field(serialization_alias="from")
+    from_: date = Field(alias="from")
     to: date
     group_by: list[str]
     rows: list[dict[str, GroupKey]]
@@ -29,8 +30,8 @@ class AppointmentStatsOut(Strict):
 class ReportCreate(Strict):
     """A report page for a period, of some sites or all of them."""
 
-    from_: date = Field(alias="from")
-    to: date
+    from_: ApiDate = Field(alias="from")
+    to: ApiDate
     site_ids: list[Ident] | None = Field(None, max_length=200)
 
 
@@ -63,8 +64,8 @@ class ImportedAppointment(Strict):
     service_id: Ident
     staff_id: Ident
     site_id: Ident
-    start: AwareDatetime
-    end: AwareDatetime
+    start: ApiDateTime
+    end: ApiDateTime
     status: ImportedStatus
     family: ImportedFamily
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
@@ -11,6 +10,7 @@ from litestar.params import Parameter
 
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators
+from scheduler.api.inputs import ApiDate
 from scheduler.api.report_schemas import AppointmentStatsOut
 from scheduler.api.stats_csv import MEDIA_TYPE, filename, stats_csv, wants_csv
 from scheduler.services import appointment_stats as service
@@ -30,8 +30,8 @@ class AppointmentStatsController(Controller):
          responses={200: ResponseSpec(AppointmentStatsOut, description="Figures per group, and in total.")})
     async def appointments(
         self, request: Request[Any, Any, Any], svc: Collaborators,
-        from_: Annotated[date, Parameter(query="from", description="First local date, at each site.")],
-        to: Annotated[date, Parameter(description="Last local date (included; within 3 years of `from`).")],
+        from_: Annotated[ApiDate, Parameter(query="from", description="First local date, at each site.")],
+        to: Annotated[ApiDate, Parameter(description="Last local date (included; at most 3 years on).")],
         group_by: Annotated[str | None, Parameter(max_length=200, description=GROUP_BY_HELP)] = None,
     ) -> Response[Any]:
         """JSON by default; with `Accept: text/csv`, the rows as CSV (UTF-8 with BOM, `;`)."""
@@ -41,6 +41,6 @@ class AppointmentStatsController(Controller):
             disposition = f'attachment; filename="{filename(stats)}"'
             return Response(stats_csv(stats), media_type=MEDIA_TYPE,
                             headers={"Content-Disposition": disposition})
-        body = AppointmentStatsOut(from_=from_, to=to, group_by=list(query.group_by), rows=stats.rows,
-                                   totals=stats.totals)
+        body = AppointmentStatsOut.model_validate({"from": from_, "to": to, "group_by": list(query.group_by),
+                                                   "rows": stats.rows, "totals": stats.totals})
         return Response(body.model_dump(mode="json", by_alias=True))

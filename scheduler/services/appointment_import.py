@@ -58,7 +58,8 @@ class ImportRefused(InvalidInput):
 
     def __init__(self, errors: Sequence[ItemError]) -> None:
         super().__init__(f"{len(errors)} item(s) refused; nothing was imported.",
-                         errors=[{"item": error.index, "detail": error.detail} for error in errors])
+                         errors=[{"field": f"items.{error.index}", "message": error.detail,
+                                  "item": error.index} for error in errors])
         self.errors = list(errors)
 
 

@@ -13,13 +13,17 @@ from zoneinfo import ZoneInfo
 from scheduler.db.appointments import AppointmentView
 
 
-def appointment_json(found: AppointmentView) -> dict[str, Any]:
-    """The appointment as JSON, its times in the site's zone."""
+def appointment_json(found: AppointmentView, *, times_as_text: bool = True) -> dict[str, Any]:
+    """The appointment as JSON, its times in the site's zone (as ISO text, or as aware datetimes for
+    a caller that validates them into a schema: no round trip through text)."""
     appointment, family = found.appointment, found.family
     zone = ZoneInfo(found.timezone)
 
-    def local(moment: datetime | None) -> str | None:
-        return None if moment is None else moment.astimezone(zone).isoformat()
+    def local(moment: datetime | None) -> str | datetime | None:
+        if moment is None:
+            return None
+        shown = moment.astimezone(zone)
+        return shown.isoformat() if times_as_text else shown
 
     return {
         "id": appointment.id,

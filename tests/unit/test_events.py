@@ -101,3 +101,12 @@ def test_an_event_reads_in_the_site_s_zone_and_its_body_is_compact_json() -> Non
                      "data": {"appointment": {"id": "a1"}}}
     body = event_body(row, ZoneInfo("Europe/Paris"))
     assert b" " not in body and json.loads(body)["occurred_at"] == "2026-11-25T18:02:11+01:00"
+
+
+def test_the_feed_filter_offers_exactly_the_domain_event_types() -> None:
+    from typing import get_args
+
+    from scheduler.api.events import EventTypeName
+    from scheduler.domain.events import EVENT_TYPES
+
+    assert set(get_args(EventTypeName)) == set(EVENT_TYPES)
