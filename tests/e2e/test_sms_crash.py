@@ -41,6 +41,9 @@ def _env(database: DatabaseHandle, fake: FakeTwilio) -> dict[str, str]:
         "CRENEAU_TWILIO_API_BASE": fake.base_url,
         # Real SMS carry family page links, signed with it (the same for every process).
         "CRENEAU_SECRET_KEY": "crash-test-secret-0123456789abcdefghijklmnop",
+        # Every process writes the same links, as replicas behind one address do (by default the
+        # link follows each process's own port, and a text re-rendered elsewhere would differ).
+        "CRENEAU_PUBLIC_URL": "https://rdv.example.fr",
         "CRENEAU_DISPATCH_INTERVAL_SECONDS": "0.2",
         "CRENEAU_DISPATCH_LEASE_SECONDS": str(LEASE_SECONDS),
         "CRENEAU_SMS_RATE_PER_SECOND": "400",
