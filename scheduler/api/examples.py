@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from scheduler.api import event_examples, feeds
 from scheduler.api import pathway_schemas as ps
+from scheduler.api import report_schemas as rs
 from scheduler.api import schemas as s
 
 SITE_ID = "9a1e5c0f2b7d4e68a3c1f0d2b4e6a8c0"
@@ -155,6 +156,15 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
 }
 
 EXAMPLES.update(event_examples.EXAMPLES)
+EXAMPLES.update({
+    rs.AppointmentImport: {"items": [{
+        "external_id": "cmpp-2025-0187", "service_id": SERVICE_ID, "staff_id": STAFF_ID, "site_id": SITE_ID,
+        "start": "2025-11-19T14:00:00+01:00", "end": "2025-11-19T15:00:00+01:00", "status": "attended",
+        "family": {"reference": "PRE-2025-031", "language": "fr"},
+    }]},
+    rs.ImportOut: {"imported": 1, "already_imported": 0},
+    rs.ReportCreate: {"from": "2025-09-01", "to": "2026-07-04", "site_ids": None},
+})
 
 
 def example_of(model: type[BaseModel]) -> dict[str, Any] | None:
