@@ -11,7 +11,7 @@ from sqlalchemy import Select, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from scheduler.db.tables import AvailabilityRule, RuleService, Site
+from scheduler.db.tables import AvailabilityRule, Interpreter, RuleService, Site, Staff
 from scheduler.domain.calendars import holiday_calendar_key
 from scheduler.domain.rules import WeeklyRule
 from scheduler.domain.zones import zone
@@ -104,7 +104,16 @@ async def of_interpreters(
 
 
 async def of_same_person(session: AsyncSession, rule: AvailabilityRule) -> list[AvailabilityRule]:
-    """The other rules of the rule's staff member (or interpreter) on its weekday, whatever the site."""
+    """The other rules of the rule's staff member (or interpreter) on its weekday, whatever the site.
+
+    The person's row is locked first (PostgreSQL; SQLite writers are serialised already), so two
+    rules written at once for one person are checked one after the other, each seeing the other.
+    ``FOR NO KEY UPDATE``: the rule's own insert holds a key-share lock on that row already.
+    """
+    owner: type[Staff | Interpreter] = Staff if rule.staff_id is not None else Interpreter
+    owner_id = rule.staff_id if rule.staff_id is not None else rule.interpreter_id
+    await session.execute(select(col(owner.id)).where(col(owner.id) == owner_id)
+                          .with_for_update(key_share=True))
     person = (col(AvailabilityRule.staff_id) == rule.staff_id if rule.staff_id is not None
               else col(AvailabilityRule.interpreter_id) == rule.interpreter_id)
     statement = select(AvailabilityRule).where(

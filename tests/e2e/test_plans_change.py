@@ -180,3 +180,23 @@ async def test_fifty_concurrent_bookings_of_one_family_give_exactly_one(two_work
     assert len(listed) == 1
     assert listed[0]["family"]["reference"] == fam["reference"]
 
+
+
+async def test_twenty_overlapping_rules_of_one_worker_written_at_once_give_exactly_one(
+    two_workers: RunningServer,
+) -> None:
+    with two_workers.client() as client:
+        staff = created(client.post("/v1/staff", json={"name": unique("staff"), "role": "psychologist"}))
+        service = created(client.post("/v1/services", json={"name": unique("service"),
+                                                            "duration_minutes": 30}))
+        sites = [_site(client, f"École {index}") for index in range(20)]
+    bodies = [{"staff_id": staff["id"], "site_id": site_id, "service_ids": [service["id"]], "weekday": 1,
+               "start_time": "08:30", "end_time": "12:00", "valid_from": "2026-01-05"} for site_id in sites]
+    limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=0)
+    async with two_workers.async_client(limits=limits) as client:
+        await client.get("/health")
+        responses = await asyncio.gather(*(client.post("/v1/availability-rules", json=body)
+                                           for body in bodies))
+    assert Counter(response.status_code for response in responses) == Counter({201: 1, 422: len(bodies) - 1})
+    refusals = {response.json()["code"] for response in responses if response.status_code == 422}
+    assert refusals == {"rule-overlap"}
