@@ -302,8 +302,9 @@ class Settings(BaseModel):
         count, unit = self.rate_limit.split("/")
         return unit, int(count)
 
-    def check_sms(self) -> None:
-        """Refuse a Twilio backend that lacks what it needs."""
+    def check_sms(self, *, public_url_given: bool = True) -> None:
+        """Refuse a Twilio backend that lacks what it needs (``public_url_given``: whether
+        ``CRENEAU_PUBLIC_URL`` was set, rather than derived from the host and port)."""
         if self.sms_backend == "twilio":
             missing = [
                 name
@@ -317,6 +318,11 @@ class Settings(BaseModel):
             if self.secret_key is None:
                 # Real SMS carry page links: they must outlive a restart and agree across workers.
                 missing.append("CRENEAU_SECRET_KEY")
+            if not public_url_given:
+                # The links in real SMS and Twilio's status callbacks must reach the service from
+                # outside, whichever process wrote them: the address a process listens on does not.
+                missing.append("CRENEAU_PUBLIC_URL (the address families and Twilio reach, e.g. "
+                               "https://rdv.example.org)")
             if missing:
                 raise SettingsError(f"CRENEAU_SMS_BACKEND=twilio needs {', '.join(missing)}")
 
@@ -338,7 +344,7 @@ class Settings(BaseModel):
             settings = cls.model_validate(values)
         except ValidationError as exc:
             raise SettingsError(_describe(exc)) from None
-        settings.check_sms()
+        settings.check_sms(public_url_given=_given(values, "CRENEAU_PUBLIC_URL", "public_url") is not None)
         return settings
 
 

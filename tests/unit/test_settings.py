@@ -31,7 +31,7 @@ def test_twilio_names_are_read_as_twilio_names_them() -> None:
     settings = Settings.from_env({
         "CRENEAU_SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "secret-token",
         "CRENEAU_TWILIO_SENDER": "CRENEAU", "CRENEAU_TWILIO_API_BASE": "http://127.0.0.1:9999",
-        "CRENEAU_SECRET_KEY": "s" * 40})
+        "CRENEAU_SECRET_KEY": "s" * 40, "CRENEAU_PUBLIC_URL": "https://rdv.example.org"})
     assert settings.twilio_auth_token is not None
     assert settings.twilio_auth_token.get_secret_value() == "secret-token"
     assert "secret-token" not in repr(settings)
@@ -56,6 +56,19 @@ def test_bad_settings_are_refused_naming_the_setting(environ: dict[str, str], na
     with pytest.raises(SettingsError) as refused:
         Settings.from_env(environ)
     assert named in str(refused.value)
+
+
+def test_twilio_needs_the_public_address_that_families_and_twilio_reach() -> None:
+    environ = {"CRENEAU_SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "token",
+               "CRENEAU_TWILIO_SENDER": "CRENEAU", "CRENEAU_SECRET_KEY": "s" * 40, "CRENEAU_PORT": "9000"}
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(environ)
+    assert str(refused.value).startswith("CRENEAU_SMS_BACKEND=twilio needs CRENEAU_PUBLIC_URL")
+    assert "TWILIO_ACCOUNT_SID" not in str(refused.value)
+    given = Settings.from_env({**environ, "CRENEAU_PUBLIC_URL": "https://rdv.example.org/"})
+    assert given.public_url == "https://rdv.example.org"
+    # The console backend sends nothing out: the address it listens on does for its links.
+    assert Settings.from_env({"CRENEAU_PORT": "9000"}).public_url == "http://127.0.0.1:9000"
 
 
 def test_a_refusal_never_echoes_a_secret() -> None:
