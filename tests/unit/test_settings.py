@@ -48,9 +48,11 @@ def test_twilio_names_are_read_as_twilio_names_them() -> None:
         ({"CRENEAU_SMS_BACKEND": "pigeon"}, "CRENEAU_SMS_BACKEND"),
         ({"CRENEAU_PUBLIC_URL": "creneau.fr"}, "CRENEAU_PUBLIC_URL"),
         ({"CRENEAU_SMS_BACKEND": "twilio"}, "TWILIO_ACCOUNT_SID"),
+        ({"CRENEAU_REDIS_URL": "127.0.0.1:6379"}, "CRENEAU_REDIS_URL"),
     ],
     ids=["port_not_a_number", "port_out_of_range", "no_workers", "not_an_async_driver", "quiet_hours_shape",
-         "unknown_backend", "public_url_without_scheme", "twilio_without_credentials"],
+         "unknown_backend", "public_url_without_scheme", "twilio_without_credentials",
+         "redis_url_without_scheme"],
 )
 def test_bad_settings_are_refused_naming_the_setting(environ: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError) as refused:
