@@ -27,8 +27,11 @@ WINDOW_SECONDS = 60.0
 PRUNE_ABOVE = 10_000
 KEY_PREFIX = "creneau:limit:"
 """Where the shared counts live in Redis: ``creneau:limit:<counter>:<key>``."""
-REDIS_TIMEOUT_SECONDS = 0.5
-"""Longest a Redis call may take before the hit is counted in this process instead."""
+REDIS_TIMEOUT_SECONDS = 2.0
+"""Longest a Redis call may take (waiting for a connection, then for the answer) before the hit is
+counted in this process instead; generous, since a busy event loop reads even a prompt answer late."""
+REDIS_CONNECTIONS = 16
+"""Connections to Redis per process at most: a burst of requests queues for them, not for new ones."""
 RETRY_SECONDS = 5.0
 """How long a process counts on its own after Redis failed to answer, before asking it again."""
 
@@ -174,16 +177,18 @@ class WindowStore:
     async def aclose(self) -> None:
         """Close the connection pool."""
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.aclose(close_connection_pool=True)
         self._client, self._scripts = None, {}
 
     def _script(self, source: str) -> Any:
         if self._client is None:
-            from redis.asyncio import Redis
+            from redis.asyncio import BlockingConnectionPool, Redis
 
             assert self.url is not None
-            self._client = Redis.from_url(self.url, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                                          socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+            pool = BlockingConnectionPool.from_url(
+                self.url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+            self._client = Redis(connection_pool=pool)
         if source not in self._scripts:
             self._scripts[source] = self._client.register_script(source)
         return self._scripts[source]

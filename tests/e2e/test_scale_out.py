@@ -138,6 +138,11 @@ def _booked_ids(client: httpx.Client, prog: Programme) -> set[str]:
             return found
 
 
+def _redis_trouble(cluster: Cluster) -> list[str]:
+    """What the replicas logged about Redis (a limit counted per process while it did not answer)."""
+    return [line for replica in cluster.replicas for line in replica.log().splitlines() if "Redis" in line]
+
+
 def _confirmation_status(client: httpx.Client, appointment_id: str) -> str:
     """The status of the appointment's booking confirmation, once it left the outbox."""
     deadline = time.monotonic() + WAIT_SECONDS
@@ -197,7 +202,8 @@ async def test_the_api_limit_of_a_key_is_one_count_across_the_replicas(cluster: 
         answers = await asyncio.gather(*(client.get("/v1/sites", params={"limit": 1})
                                          for _ in range(API_LIMIT + 10)))
     # Counted per process, each replica would have let API_LIMIT through.
-    assert Counter(answer.status_code for answer in answers) == {200: API_LIMIT, 429: 10}
+    statuses = Counter(answer.status_code for answer in answers)
+    assert statuses == {200: API_LIMIT, 429: 10}, _redis_trouble(cluster)
     refused = next(answer for answer in answers if answer.status_code == 429)
     assert refused.json()["code"] == "rate-limited" and 0 < int(refused.headers["Retry-After"]) <= 60
     assert len(cluster.answered_by("/v1/sites?limit=1")) == REPLICAS
@@ -210,7 +216,7 @@ def test_the_family_page_limit_of_an_address_is_one_count_across_the_replicas(cl
     with httpx.Client(base_url=cluster.base_url, timeout=30, transport=transport) as phone:
         paths = [f"/r/{secrets.token_hex(6)}" for _ in range(PAGE_LIMIT + 3)]
         statuses = [phone.get(path).status_code for path in paths]
-    assert statuses == [404] * PAGE_LIMIT + [429] * 3
+    assert statuses == [404] * PAGE_LIMIT + [429] * 3, _redis_trouble(cluster)
     # The proxy named the address to each replica; every replica answered some of them.
     answered = {port for port, codes in cluster.answered_by("/r/").items() if codes}
     assert len(answered) == REPLICAS
@@ -245,8 +251,8 @@ async def test_a_replica_killed_under_load_loses_no_booking_answered_201(
     statuses = Counter(status for status, _, _ in answered)
     # A request in flight on the killed replica answers 502 (not re-sent: a booking is not idempotent).
     assert set(statuses) <= {201, 502}, statuses
-    after_kill = [status for status, _, _ in answered[len(starts) // 3:]]
-    assert after_kill.count(201) >= len(after_kill) - 8, "the other replicas did not take over"
+    # Once the proxy saw the replica fail, it sends nothing more its way: the last third all booked.
+    assert [status for status, _, _ in answered[-(len(starts) // 3):]] == [201] * (len(starts) // 3)
     booked = {body["id"]: e164 for status, body, e164 in answered if status == 201}
     with cluster.client(keys[0]) as client:
         assert set(booked) <= _booked_ids(client, prog)
