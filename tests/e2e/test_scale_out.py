@@ -163,11 +163,12 @@ async def test_fifty_bookings_of_one_slot_across_the_replicas_give_exactly_one(
         prog = _quarter_hours(client)
     start = _starts(prog, 1)[0]
     bodies = [booking(prog, start, family=family(reference=f"race-{n}")) for n in range(RACERS)]
+    before = cluster.logged()
     async with cluster.async_client(key) as client:
         answers = await asyncio.gather(*(client.post("/v1/appointments", json=body) for body in bodies))
     assert Counter(answer.status_code for answer in answers) == {201: 1, 409: RACERS - 1}
     # Every replica took part in the race.
-    by_replica = cluster.answered_by("/v1/appointments")
+    by_replica = cluster.answered_by("/v1/appointments", after=before)
     assert len(by_replica) == REPLICAS and sum(map(len, by_replica.values())) == RACERS
     [winner] = [answer.json()["id"] for answer in answers if answer.status_code == 201]
     with cluster.client(key) as client:
@@ -198,6 +199,7 @@ async def test_three_dispatchers_send_each_text_exactly_once(
 
 async def test_the_api_limit_of_a_key_is_one_count_across_the_replicas(cluster: Cluster) -> None:
     key = _key(cluster)
+    before = cluster.logged()
     async with cluster.async_client(key) as client:
         answers = await asyncio.gather(*(client.get("/v1/sites", params={"limit": 1})
                                          for _ in range(API_LIMIT + 10)))
@@ -206,19 +208,20 @@ async def test_the_api_limit_of_a_key_is_one_count_across_the_replicas(cluster: 
     assert statuses == {200: API_LIMIT, 429: 10}, _redis_trouble(cluster)
     refused = next(answer for answer in answers if answer.status_code == 429)
     assert refused.json()["code"] == "rate-limited" and 0 < int(refused.headers["Retry-After"]) <= 60
-    assert len(cluster.answered_by("/v1/sites?limit=1")) == REPLICAS
+    assert len(cluster.answered_by("/v1/sites?limit=1", after=before)) == REPLICAS
 
 
 def test_the_family_page_limit_of_an_address_is_one_count_across_the_replicas(cluster: Cluster) -> None:
     # Any 127.x.y.z is this machine: an address of this run's own (Redis outlives the run).
     address = "127." + ".".join(str(1 + secrets.randbelow(250)) for _ in range(3))
     transport = httpx.HTTPTransport(local_address=address)
+    before = cluster.logged()
     with httpx.Client(base_url=cluster.base_url, timeout=30, transport=transport) as phone:
         paths = [f"/r/{secrets.token_hex(6)}" for _ in range(PAGE_LIMIT + 3)]
         statuses = [phone.get(path).status_code for path in paths]
     assert statuses == [404] * PAGE_LIMIT + [429] * 3, _redis_trouble(cluster)
     # The proxy named the address to each replica; every replica answered some of them.
-    answered = {port for port, codes in cluster.answered_by("/r/").items() if codes}
+    answered = {port for port, codes in cluster.answered_by("/r/", after=before).items() if codes}
     assert len(answered) == REPLICAS
 
 

@@ -72,10 +72,15 @@ class Cluster:
                                  headers={"Authorization": f"Bearer {key or self.admin_key}"},
                                  limits=httpx.Limits(max_connections=100))
 
-    def answered_by(self, marker: str) -> dict[str, list[int]]:
-        """Statuses of the proxied requests whose path contains ``marker``, per answering replica's port."""
+    def logged(self) -> int:
+        """How many requests the proxy logged so far (for ``answered_by``'s ``after``)."""
+        return len(self.access_log.read_text().splitlines())
+
+    def answered_by(self, marker: str, after: int = 0) -> dict[str, list[int]]:
+        """Statuses of the proxied requests whose path contains ``marker``, per answering replica's port,
+        from the ``after``-th logged request on."""
         found: dict[str, list[int]] = {}
-        for line in self.access_log.read_text().splitlines():
+        for line in self.access_log.read_text().splitlines()[after:]:
             status, path, upstreams = line.split("|", 2)
             if marker in path:
                 # Several addresses when a replica refused the connection and the next one answered.
