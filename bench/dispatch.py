@@ -104,7 +104,8 @@ def _env(database: DatabaseHandle, fake: FakeTwilio) -> dict[str, str]:
     return {**base, "CRENEAU_DATABASE_URL": database.url, "CRENEAU_SMS_BACKEND": "twilio",
             "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
             "CRENEAU_TWILIO_SENDER": "CRENEAU", "CRENEAU_TWILIO_API_BASE": fake.base_url,
-            "CRENEAU_SECRET_KEY": "bench-" + "s" * 40, "CRENEAU_DISPATCH_INTERVAL_SECONDS": "0.2",
+            "CRENEAU_SECRET_KEY": "bench-" + "s" * 40, "CRENEAU_PUBLIC_URL": "http://127.0.0.1:8000",
+            "CRENEAU_DISPATCH_INTERVAL_SECONDS": "0.2",
             "CRENEAU_SMS_RATE_PER_SECOND": "10000", "CRENEAU_QUIET_HOURS": "", "CRENEAU_LOG_LEVEL": "WARNING"}
 
 

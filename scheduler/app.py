@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from litestar import Litestar, Request
@@ -69,7 +68,7 @@ from scheduler.jobs import Jobs
 from scheduler.number_digests import NumberDigests
 from scheduler.observability.metrics import Metrics
 from scheduler.observability.middleware import RequestObserver
-from scheduler.observability.ratelimit import STORE, rate_limit_store, rate_limiting
+from scheduler.observability.ratelimit import limit_store, rate_limiting
 from scheduler.observability.webhook_metrics import WebhookCollector, WebhookSnapshot
 from scheduler.ports import Clock, HolidayCalendar, SystemClock
 from scheduler.report_page.controller import ReportPage, ReportPageController
@@ -129,12 +128,12 @@ def create_app(
     metrics = Metrics(feed_builds=lambda: bodies.builds)
     webhook_metrics = WebhookSnapshot()
     metrics.registry.register(WebhookCollector(webhook_metrics, lambda: deliverer.outcomes))
-    limits = rate_limit_store(settings)
+    limits = limit_store(settings)
     state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
-                   "family_page": FamilyPage.from_settings(settings, links), "feed_bodies": bodies,
+                   "family_page": FamilyPage.from_settings(settings, links, limits), "feed_bodies": bodies,
                    "slot_pages": SlotPageCache(settings.slots_cache_seconds, settings.slots_cache_bytes),
                    "metrics": metrics, "webhook_metrics": webhook_metrics,
-                   "report_page": ReportPage.from_settings(settings)})
+                   "report_page": ReportPage.from_settings(settings, limits)})
     app = Litestar(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
@@ -150,8 +149,8 @@ def create_app(
         state=state,
         dependencies={"svc": Provide(services, sync_to_thread=False)},
         # The limiter runs first: a caller over its limit costs no key lookup.
-        middleware=[*rate_limiting(settings), DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS)],
-        stores={STORE: limits},
+        middleware=[*rate_limiting(settings, limits),
+                    DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS)],
         # ApiDate parameters, and the 422 on a control character in a URL (after the key check).
         plugins=[InputsPlugin()],
         before_request=_require_json,
@@ -160,7 +159,7 @@ def create_app(
         on_startup=[jobs.start, document_errors, document_examples, finish_document,
                     gc_tuning.settle_after_start_up],
         on_shutdown=[jobs.stop, dispatcher.aclose, deliverer.aclose, sender.aclose, db.dispose,
-                     partial(limits.__aexit__, None, None, None)],
+                     limits.aclose],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,

@@ -177,20 +177,22 @@ class Settings(BaseModel):
                                                 "family_page_per_token_per_minute")
     )
     """Most failed requests (unknown link, forged form) one family link may get per minute (per
-    process); the family's own visits do not count."""
+    process, or in all with ``CRENEAU_REDIS_URL``); the family's own visits do not count."""
     family_page_wrong_tokens_per_minute: int = Field(
         100, ge=1, validation_alias=AliasChoices("CRENEAU_FAMILY_PAGE_WRONG_TOKENS_PER_MINUTE",
                                                  "family_page_wrong_tokens_per_minute")
     )
-    """Most wrong family links answered 404 per minute (per process), from all addresses together;
-    past it, a wrong link answers 429 (guessing from many addresses), a right one still works."""
+    """Most wrong family links answered 404 per minute (per process, or in all with
+    ``CRENEAU_REDIS_URL``), from all addresses together; past it, a wrong link answers 429 (guessing
+    from many addresses), a right one still works."""
     family_page_per_address_per_minute: int = Field(
         120, ge=1, validation_alias=AliasChoices("CRENEAU_FAMILY_PAGE_PER_ADDRESS_PER_MINUTE",
                                                  "family_page_per_address_per_minute")
     )
-    """Most family page requests one client address may make per minute (per process): slows
-    token guessing. Behind a reverse proxy, name it in ``CRENEAU_FORWARDED_ALLOW_IPS`` so that each
-    family counts on its own address rather than all on the proxy's."""
+    """Most family page requests (and, apart, report page requests) one client address may make per
+    minute (per process, or in all with ``CRENEAU_REDIS_URL``): slows token guessing. Behind a reverse
+    proxy, name it in ``CRENEAU_FORWARDED_ALLOW_IPS`` so that each family counts on its own address
+    rather than all on the proxy's."""
     log_format: Literal["json", "text"] = Field(
         "json", validation_alias=AliasChoices("CRENEAU_LOG_FORMAT", "log_format")
     )
@@ -205,8 +207,9 @@ class Settings(BaseModel):
     rate_limit: str = Field("", validation_alias=AliasChoices("CRENEAU_RATE_LIMIT", "rate_limit"))
     """Most ``/v1`` requests per API key (or client address without one), e.g. ``600/minute``; empty: none."""
     redis_url: str | None = Field(None, validation_alias=AliasChoices("CRENEAU_REDIS_URL", "redis_url"))
-    """Redis URL (``redis://127.0.0.1:6379/0``) where the API rate limit counts and the SMS send rate
-    are shared by every worker and replica; unset: each process counts and paces on its own."""
+    """Redis URL (``redis://127.0.0.1:6379/0``) where the API and public pages' rate limit counts and
+    the SMS send rate are shared by every worker and replica; unset: each process counts and paces on
+    its own (as each does for a while when Redis does not answer)."""
     demo: bool = Field(False, validation_alias=AliasChoices("CRENEAU_DEMO", "demo"))
     """Set by ``creneau serve --demo``: the console SMS backend also writes each text, family page
     link included, to standard output (the demo's stand-in for the family's phone)."""
@@ -273,6 +276,13 @@ class Settings(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("use redis://host:6379/0, rediss:// (TLS) or unix:///path/to/redis.sock")
+        return value or None
+
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours_shape(cls, value: str) -> str:
@@ -299,8 +309,9 @@ class Settings(BaseModel):
         count, unit = self.rate_limit.split("/")
         return unit, int(count)
 
-    def check_sms(self) -> None:
-        """Refuse a Twilio backend that lacks what it needs."""
+    def check_sms(self, *, public_url_given: bool = True) -> None:
+        """Refuse a Twilio backend that lacks what it needs (``public_url_given``: whether
+        ``CRENEAU_PUBLIC_URL`` was set, rather than derived from the host and port)."""
         if self.sms_backend == "twilio":
             missing = [
                 name
@@ -314,6 +325,11 @@ class Settings(BaseModel):
             if self.secret_key is None:
                 # Real SMS carry page links: they must outlive a restart and agree across workers.
                 missing.append("CRENEAU_SECRET_KEY")
+            if not public_url_given:
+                # The links in real SMS and Twilio's status callbacks must reach the service from
+                # outside, whichever process wrote them: the address a process listens on does not.
+                missing.append("CRENEAU_PUBLIC_URL (the address families and Twilio reach, e.g. "
+                               "https://rdv.example.org)")
             if missing:
                 raise SettingsError(f"CRENEAU_SMS_BACKEND=twilio needs {', '.join(missing)}")
 
@@ -335,7 +351,7 @@ class Settings(BaseModel):
             settings = cls.model_validate(values)
         except ValidationError as exc:
             raise SettingsError(_describe(exc)) from None
-        settings.check_sms()
+        settings.check_sms(public_url_given=_given(values, "CRENEAU_PUBLIC_URL", "public_url") is not None)
         return settings
 
 

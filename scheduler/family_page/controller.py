@@ -6,7 +6,6 @@ The token in the path is the only credential; the forms carry an HMAC of it agai
 
 import base64
 import hashlib
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from litestar.template.config import TemplateConfig
 from scheduler.api.common import Collaborators
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
 from scheduler.family_page.view import appointment_view, time_choices
-from scheduler.observability.ratelimit import WindowCounter
+from scheduler.observability.windows import Windows, WindowStore
 from scheduler.services import family_page as use_cases
 from scheduler.services import rebooking
 from scheduler.services.family_links import LinkMaker, token_hash, well_formed
@@ -55,19 +54,20 @@ class FamilyPage:
 
     links: LinkMaker
     catalog: PageCatalog
-    per_token: WindowCounter
+    per_token: Windows
     """Failures per link (its token's hash): a wrong token, a forged form."""
-    per_address: WindowCounter
+    per_address: Windows
     """Requests per client address."""
-    wrong_tokens: WindowCounter
+    wrong_tokens: Windows
     """Wrong tokens from all addresses together (one key)."""
 
     @classmethod
-    def from_settings(cls, settings: Settings, links: LinkMaker) -> "FamilyPage":
-        """Built once in ``create_app``."""
-        return cls(links, default_page_catalog(), WindowCounter(settings.family_page_per_token_per_minute),
-                   WindowCounter(settings.family_page_per_address_per_minute),
-                   WindowCounter(settings.family_page_wrong_tokens_per_minute))
+    def from_settings(cls, settings: Settings, links: LinkMaker, store: WindowStore) -> "FamilyPage":
+        """Built once in ``create_app``; the limits count in ``store`` (Redis when shared)."""
+        return cls(links, default_page_catalog(),
+                   store.windows("family-token", settings.family_page_per_token_per_minute),
+                   store.windows("family-address", settings.family_page_per_address_per_minute),
+                   store.windows("family-wrong", settings.family_page_wrong_tokens_per_minute))
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
@@ -110,37 +110,33 @@ def _message(
                    message=texts.words[key], **context)
 
 
-def _not_found(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template:
+async def _not_found(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template:
     """A wrong link: the same 404 for unknown, malformed, expired and revoked links alike, or 429
     once wrong links from all addresses passed this minute's cap (guessing from many addresses)."""
-    now = time.monotonic()
-    page.per_token.allow(token_hash(token), now)
-    if not page.wrong_tokens.allow(WRONG_TOKENS, now):
-        return _message(
-            request, page, 429, "too_many", retry_after=page.wrong_tokens.retry_after(WRONG_TOKENS, now)
-        )
+    await page.per_token.hit(token_hash(token))
+    wrong = await page.wrong_tokens.hit(WRONG_TOKENS)
+    if not wrong.allowed:
+        return _message(request, page, 429, "too_many", retry_after=wrong.retry_after)
     return _message(request, page, 404, "not_found")
 
 
-def _refused(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template:
+async def _refused(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template:
     """A forged or stale form: 403, counted as a failure of the link."""
-    page.per_token.allow(token_hash(token), time.monotonic())
+    await page.per_token.hit(token_hash(token))
     back = f"/r/{token}" if well_formed(token) else None
     return _message(request, page, 403, "refused", back=back)
 
 
-def _too_many(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template | None:
+async def _too_many(request: Request[Any, Any, Any], page: FamilyPage, token: str) -> Template | None:
     """The 429 page when this address has asked too often this minute, or this link has failed
     too often (its family's own visits never count), else None."""
-    now = time.monotonic()
     address = request.client.host if request.client else "unknown"
-    if not page.per_address.allow(address, now):
-        return _message(
-            request, page, 429, "too_many", retry_after=page.per_address.retry_after(address, now)
-        )
-    key = token_hash(token)
-    if page.per_token.spent(key, now):
-        return _message(request, page, 429, "too_many", retry_after=page.per_token.retry_after(key, now))
+    asked = await page.per_address.hit(address)
+    if not asked.allowed:
+        return _message(request, page, 429, "too_many", retry_after=asked.retry_after)
+    spent = await page.per_token.spent(token_hash(token))
+    if spent is not None:
+        return _message(request, page, 429, "too_many", retry_after=spent.retry_after)
     return None
 
 
@@ -153,13 +149,13 @@ async def _form_key_ok(request: Request[Any, Any, Any], page: FamilyPage, token:
 async def _appointment_page(
     request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str, template: str
 ) -> Template:
-    limited = _too_many(request, page, token)
+    limited = await _too_many(request, page, token)
     if limited is not None:
         return limited
     now = svc.clock.now()
     row = await use_cases.shown(svc, token, now)
     if row is None:
-        return _not_found(request, page, token)
+        return await _not_found(request, page, token)
     texts = page.catalog.get(row.language)
     heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
     # A cancelled appointment's page offers the next free times with the same person, same place.
@@ -199,7 +195,7 @@ class FamilyPageController(Controller):
          exclude_from_auth=True)
     async def elsewhere(self, request: Request[Any, Any, Any], page: FamilyPage) -> Template:
         """Anything else under ``/r/``: the same 404 page as a wrong token (and rate limited alike)."""
-        return _too_many(request, page, "") or _not_found(request, page, "")
+        return await _too_many(request, page, "") or await _not_found(request, page, "")
 
     @post("/{token:str}/confirm", operation_id="family_page_confirm", summary="The family confirms (form)",
           media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
@@ -238,16 +234,16 @@ class RebookController(Controller):
         self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
     ) -> Response[Any]:
         """Books the chosen time for the same family, then to the new appointment's page."""
-        limited = _too_many(request, page, token)
+        limited = await _too_many(request, page, token)
         if limited is not None:
             return limited
         form = await request.form()
         start = _aware(form.get("start"))
         if not page.links.form_key_ok(token, _text(form.get("csrf"))) or start is None:
-            return _refused(request, page, token)
+            return await _refused(request, page, token)
         now_showing = await rebooking.rebook(svc, token, start)
         if now_showing is None:
-            return _not_found(request, page, token)
+            return await _not_found(request, page, token)
         return Redirect(f"/r/{page.links.token(now_showing)}", status_code=303, headers=HEADERS)
 
 
@@ -272,11 +268,11 @@ async def _act(
     action: use_cases.Action,
 ) -> Response[Any]:
     """Rate limit, CSRF, the use case, then Post/Redirect/Get."""
-    limited = _too_many(request, page, token)
+    limited = await _too_many(request, page, token)
     if limited is not None:
         return limited
     if not await _form_key_ok(request, page, token):
-        return _refused(request, page, token)
+        return await _refused(request, page, token)
     if not await use_cases.act(svc, token, action):
-        return _not_found(request, page, token)
+        return await _not_found(request, page, token)
     return Redirect(f"/r/{token}", status_code=303, headers=HEADERS)

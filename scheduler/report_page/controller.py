@@ -6,7 +6,6 @@ The token in the path is the only credential (256 random bits); the page is read
 
 import base64
 import hashlib
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from scheduler.api.common import Collaborators
-from scheduler.observability.ratelimit import WindowCounter
+from scheduler.observability.windows import Windows, WindowStore
 from scheduler.report_page.view import report_view
 from scheduler.services import reports
 from scheduler.settings import Settings
@@ -49,12 +48,12 @@ TOO_MANY = SHORT_PAGE.format("Trop de demandes", "Réessayez dans une minute.")
 class ReportPage:
     """The per-address request limit of the page (``app.state.report_page``)."""
 
-    per_address: WindowCounter
+    per_address: Windows
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ReportPage":
-        """Built once in ``create_app``: the family page's per-address limit."""
-        return cls(WindowCounter(settings.family_page_per_address_per_minute))
+    def from_settings(cls, settings: Settings, store: WindowStore) -> "ReportPage":
+        """Built once in ``create_app``: the family page's per-address limit, counted in ``store``."""
+        return cls(store.windows("report-address", settings.family_page_per_address_per_minute))
 
 
 def report_page(state: State) -> ReportPage:
@@ -82,10 +81,10 @@ class ReportPageController(Controller):
                    token: str) -> Response[str]:
         """Totals, appointments per month by outcome, no-show rates per site and service, languages, SMS."""
         address = request.client.host if request.client else "unknown"
-        if not page.per_address.allow(address, time.monotonic()):
-            retry = page.per_address.retry_after(address, time.monotonic())
+        asked = await page.per_address.hit(address)
+        if not asked.allowed:
             return Response(TOO_MANY, status_code=429, media_type=MediaType.HTML,
-                            headers={**HEADERS, "Retry-After": str(retry)})
+                            headers={**HEADERS, "Retry-After": str(asked.retry_after)})
         found = await reports.report_figures(svc.db, token, svc.clock.now()) if len(token) <= 100 else None
         if found is None:
             return Response(NOT_FOUND, status_code=404, media_type=MediaType.HTML, headers=HEADERS)

@@ -31,7 +31,7 @@ def test_twilio_names_are_read_as_twilio_names_them() -> None:
     settings = Settings.from_env({
         "CRENEAU_SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "secret-token",
         "CRENEAU_TWILIO_SENDER": "CRENEAU", "CRENEAU_TWILIO_API_BASE": "http://127.0.0.1:9999",
-        "CRENEAU_SECRET_KEY": "s" * 40})
+        "CRENEAU_SECRET_KEY": "s" * 40, "CRENEAU_PUBLIC_URL": "https://rdv.example.org"})
     assert settings.twilio_auth_token is not None
     assert settings.twilio_auth_token.get_secret_value() == "secret-token"
     assert "secret-token" not in repr(settings)
@@ -48,14 +48,29 @@ def test_twilio_names_are_read_as_twilio_names_them() -> None:
         ({"CRENEAU_SMS_BACKEND": "pigeon"}, "CRENEAU_SMS_BACKEND"),
         ({"CRENEAU_PUBLIC_URL": "creneau.fr"}, "CRENEAU_PUBLIC_URL"),
         ({"CRENEAU_SMS_BACKEND": "twilio"}, "TWILIO_ACCOUNT_SID"),
+        ({"CRENEAU_REDIS_URL": "127.0.0.1:6379"}, "CRENEAU_REDIS_URL"),
     ],
     ids=["port_not_a_number", "port_out_of_range", "no_workers", "not_an_async_driver", "quiet_hours_shape",
-         "unknown_backend", "public_url_without_scheme", "twilio_without_credentials"],
+         "unknown_backend", "public_url_without_scheme", "twilio_without_credentials",
+         "redis_url_without_scheme"],
 )
 def test_bad_settings_are_refused_naming_the_setting(environ: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError) as refused:
         Settings.from_env(environ)
     assert named in str(refused.value)
+
+
+def test_twilio_needs_the_public_address_that_families_and_twilio_reach() -> None:
+    environ = {"CRENEAU_SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "token",
+               "CRENEAU_TWILIO_SENDER": "CRENEAU", "CRENEAU_SECRET_KEY": "s" * 40, "CRENEAU_PORT": "9000"}
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(environ)
+    assert str(refused.value).startswith("CRENEAU_SMS_BACKEND=twilio needs CRENEAU_PUBLIC_URL")
+    assert "TWILIO_ACCOUNT_SID" not in str(refused.value)
+    given = Settings.from_env({**environ, "CRENEAU_PUBLIC_URL": "https://rdv.example.org/"})
+    assert given.public_url == "https://rdv.example.org"
+    # The console backend sends nothing out: the address it listens on does for its links.
+    assert Settings.from_env({"CRENEAU_PORT": "9000"}).public_url == "http://127.0.0.1:9000"
 
 
 def test_a_refusal_never_echoes_a_secret() -> None:
