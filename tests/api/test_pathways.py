@@ -74,9 +74,8 @@ def test_a_pathway_is_booked_whole_changed_session_by_session_and_closed(app: In
     pathway_events = _events(app, "pathway.booked", 1)
     assert [event["data"]["pathway"]["id"] for event in pathway_events] == [booked["id"]]
     assert "phone" not in pathway_events[0]["data"]["pathway"]["family"]
-    assert {event["data"]["appointment"]["pathway_id"] for event in _events(app, "appointment.booked", 3)} == {
-        booked["id"]
-    }
+    sessions_events = _events(app, "appointment.booked", 3)
+    assert {event["data"]["appointment"]["pathway_id"] for event in sessions_events} == {booked["id"]}
 
     texts = _texts(app)
     assert len(texts) == 1, texts  # one confirmation for the whole pathway, no per-session one
