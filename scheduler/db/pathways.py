@@ -156,3 +156,10 @@ async def family_language(session: AsyncSession, family_id: str) -> str:
         await session.execute(select(col(Family.language)).where(col(Family.id) == family_id))
     ).scalar_one()
     return language
+
+
+async def pathway_of(session: AsyncSession, appointment_id: str) -> str | None:
+    """The pathway an appointment is a session of, or None."""
+    statement = select(col(Appointment.pathway_id)).where(col(Appointment.id) == appointment_id)
+    pathway_id: str | None = (await session.execute(statement)).scalar()
+    return pathway_id

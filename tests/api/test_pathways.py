@@ -3,6 +3,7 @@ listed, extended, one session changed alone, closed; the family's texts, one per
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -179,3 +180,69 @@ def test_a_refused_session_leaves_nothing_and_names_the_next_free_start(app: InP
     assert [item["id"] for item in done] == [fine["id"]]
     assert client.get("/v1/pathways", params={"status": "active"}).json()["items"] == []
     assert client.get("/v1/pathways/nope").status_code == 404
+
+
+def test_the_family_page_shows_the_whole_pathway_and_cancelling_its_last_session_closes_it(
+    app: InProcess,
+) -> None:
+    client = app.client
+    prog = programme(client, weekday=3, start="09:00", end="12:00")
+    booked = created(
+        client.post(
+            "/v1/pathways",
+            json=_pathway(
+                prog, "PRE-2026-301", [_at(WEEKS[0]), _at(WEEKS[1], "10:00")], ["parents", "child"]
+            ),
+        )
+    )
+    first, second = (item["appointment_id"] for item in booked["sessions"])
+    (text,) = _texts(app)
+    page_path = "/r/" + text.rsplit("/r/", 1)[1]
+    page = client.get(page_path)
+    assert page.status_code == 200
+    html = page.text
+    for words in (
+        "Tous vos rendez-vous",
+        "Rendez-vous 1 sur 2",
+        "Rendez-vous 2 sur 2",
+        "(Ce rendez-vous)",
+        "Qui vient : les parents",
+        "Qui vient : l&#39;enfant",
+        "Voir ce rendez-vous",
+    ):
+        assert words in html, words
+    forms = dict(
+        re.findall(r'action="(/r/\w+/confirm)">\s*<input type="hidden" name="csrf" value="(\w+)"', html)
+    )
+    assert len(forms) == 2 and f"{page_path}/confirm" in forms
+    (other_confirm,) = [action for action in forms if action != f"{page_path}/confirm"]
+    other_path = other_confirm.removesuffix("/confirm")
+    assert (
+        client.post(other_confirm, data={"csrf": forms[other_confirm]}, follow_redirects=False).status_code
+        == 303
+    )
+    assert client.get(f"/v1/appointments/{second}").json()["status"] == "confirmed"
+
+    own_key = forms[f"{page_path}/confirm"]
+    assert (
+        client.post(f"{page_path}/cancel", data={"csrf": own_key}, follow_redirects=False).status_code == 303
+    )
+    assert client.get(f"/v1/pathways/{booked['id']}").json()["status"] == "active"
+    assert [text.split(" (")[0] for text in _texts(app)] == ["Votre rendez-vous du mercredi 11 mars à 9h00"]
+
+    other_key = forms[other_confirm]
+    assert (
+        client.post(f"{other_path}/cancel", data={"csrf": other_key}, follow_redirects=False).status_code
+        == 303
+    )
+    closed = client.get(f"/v1/pathways/{booked['id']}").json()
+    assert (closed["status"], [item["status"] for item in closed["sessions"]]) == (
+        "closed",
+        ["cancelled", "cancelled"],
+    )
+    (event,) = _events(app, "pathway.closed", 1)
+    assert event["actor"]["kind"] == "family"
+    assert [text.split(" (")[0] for text in _texts(app)] == ["Votre rendez-vous du mercredi 18 mars à 10h00"]
+    cancelled_page = client.get(page_path).text  # the first session's page still shows the whole course
+    assert "Ce rendez-vous est annulé." in cancelled_page and "Tous vos rendez-vous" in cancelled_page
+    assert client.get(f"/v1/appointments/{first}").json()["cancelled_by"] == "family"
