@@ -50,6 +50,14 @@ def _texts(app: InProcess) -> list[str]:
     return bodies
 
 
+def _feed(app: InProcess, staff_id: str, privacy: str) -> str:
+    """A staff feed of that privacy, read now (its folded lines unfolded)."""
+    feed = created(app.client.post(f"/v1/staff/{staff_id}/feeds", json={"privacy": privacy}))
+    response = app.client.get(feed["url"].removeprefix(app.public_url))
+    assert response.status_code == 200, response.text
+    return response.text.replace("\r\n ", "")
+
+
 def _appointments(app: InProcess, reference: str) -> list[dict[str, Any]]:
     response = app.client.get("/v1/appointments", params={"family_reference": reference})
     assert response.status_code == 200, response.text
@@ -78,6 +86,15 @@ def test_a_pathway_is_booked_whole_changed_session_by_session_and_closed(app: In
     sessions_events = _events(app, "appointment.booked", 3)
     assert {event["data"]["appointment"]["pathway_id"] for event in sessions_events} == {booked["id"]}
 
+    feeds = {privacy: _feed(app, prog.staff_id, privacy) for privacy in ("full", "standard", "busy")}
+    assert (
+        "Séance 1/3" in feeds["standard"]
+        and "Séance 2/3" in feeds["standard"]
+        and "Séance 3/3" in feeds["full"]
+    )
+    assert "Séance" not in feeds["busy"]
+    assert "Attendus : l'enfant" in feeds["full"]
+    assert "Attendus" not in feeds["standard"] and "enfant" not in feeds["standard"]
     texts = _texts(app)
     assert len(texts) == 1, texts  # one confirmation for the whole pathway, no per-session one
     assert texts[0].startswith(
