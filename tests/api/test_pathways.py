@@ -191,10 +191,19 @@ def test_a_refused_session_leaves_nothing_and_names_the_next_free_start(app: InP
     )
     assert (unordered.status_code, unordered.json()["code"]) == (422, "validation-error")
 
+    app.clock.advance(minutes=1)  # listed oldest first
+    other = created(
+        client.post("/v1/pathways", json=_pathway(elsewhere, "PRE-2026-203", [_at(WEEKS[0])], [None]))
+    )
+    first_page = client.get("/v1/pathways", params={"limit": 1}).json()
+    second_page = client.get("/v1/pathways", params={"limit": 1, "cursor": first_page["next_cursor"]}).json()
+    assert [item["id"] for item in first_page["items"] + second_page["items"]] == [fine["id"], other["id"]]
+    assert second_page["next_cursor"] is None
+
     app.clock.set(datetime(2026, 4, 1, 12, 0, tzinfo=UTC))
     assert client.get(f"/v1/pathways/{fine['id']}").json()["status"] == "completed"
     done = client.get("/v1/pathways", params={"status": "completed"}).json()["items"]
-    assert [item["id"] for item in done] == [fine["id"]]
+    assert [item["id"] for item in done] == [fine["id"], other["id"]]
     assert client.get("/v1/pathways", params={"status": "active"}).json()["items"] == []
     assert client.get("/v1/pathways/nope").status_code == 404
 
