@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ INTERPRETER_EVENTS = (
     "interpreter_reminder",
 )
 EVENTS = APPOINTMENT_EVENTS + INTERPRETER_EVENTS
+PATHWAY_EVENTS = ("pathway_booked", "pathway_cancelled")
+"""One text for a whole care pathway: its confirmation, and the cancellation of its sessions to come."""
+ATTENDEES = ("parents", "child", "family")
+"""Who is expected at a session; each language names them in neutral words (``[attendees]``)."""
 
 # Placeholders each template may use: a typo in a TOML file fails at load, not at send time.
 _LANGUAGE_FIELDS = {
@@ -38,6 +43,8 @@ _LANGUAGE_FIELDS = {
     "place_at_home": set(),
 }
 _EVENT_FIELDS = {"text": {"when", "place"}, "link": {"link"}, "phone": {"site_phone"}}
+_PATHWAY_FIELDS = {"text": {"sessions", "place"}, "link": {"link"}, "phone": {"site_phone"}}
+_SESSION_FIELDS = {"when", "who"}
 # Ever shorter forms of a text, tried until one fits the language's segment budget.
 _SHORTENINGS = ((False, True), (True, True), (True, False))  # (short date, with address)
 
@@ -110,6 +117,15 @@ class LanguageTexts:
     gsm7_fields: bool = False
     """The language's own words are all GSM-7: the site's label and address are spelled in GSM-7
     too (``to_gsm7``), so that one "ç" or "—" in them does not make the whole text UCS-2."""
+    pathway_events: Mapping[str, EventTexts] = dataclass_field(default_factory=dict)
+    """The texts of a whole care pathway (``PATHWAY_EVENTS``): ``{sessions}`` lists its sessions."""
+    session: str = "{when}"
+    """One session in a pathway's list: ``{when}`` and ``{who}`` (who is expected)."""
+    session_alone: str = "{when}"
+    """A session whose attendees are not said."""
+    session_separator: str = " ; "
+    attendees: Mapping[str, str] = dataclass_field(default_factory=dict)
+    pathway_max_segments: int = 3
 
 
 class TextCatalog:
@@ -118,6 +134,8 @@ class TextCatalog:
     def __init__(self, languages: Mapping[str, LanguageTexts]) -> None:
         default = languages.get(DEFAULT_LANGUAGE)
         missing = [event for event in EVENTS if default is None or event not in default.events]
+        missing += [event for event in PATHWAY_EVENTS
+                    if default is not None and event not in default.pathway_events]
         if missing:
             raise ValueError(f"the {DEFAULT_LANGUAGE} texts lack: {', '.join(missing)}")
         self._languages = dict(languages)
@@ -157,6 +175,44 @@ class TextCatalog:
             if segments.segments <= texts.max_segments:
                 return RenderedSms(body, texts.language, segments)
         return _with_label_cut(texts, texts.events[event], ctx)
+
+    def render_pathway(
+        self, event: str, language: str, ctx: MessageContext, sessions: Sequence[tuple[datetime, str | None]]
+    ) -> RenderedSms:
+        """Write one text for a care pathway's ``sessions`` (their local starts and who is expected).
+
+        ``ctx.start`` is the first session's. Shortened as ``render`` does, within the language's
+        ``pathway_max_segments``: the long dates and the address first, then short dates, then no
+        address, last the label cut short.
+        """
+        if event not in PATHWAY_EVENTS:
+            raise ValueError(f"unknown pathway SMS event: {event!r}")
+        texts = self._languages.get(_base_language(language))
+        if texts is None or event not in texts.pathway_events:
+            texts = self._languages[DEFAULT_LANGUAGE]
+        if texts.gsm7_fields:
+            ctx = _spelled_in_gsm7(ctx)
+        template = texts.pathway_events[event]
+        budget = texts.pathway_max_segments
+
+        def rendered(label: str, short_date: bool, with_address: bool) -> RenderedSms:
+            body = _compose_pathway(texts, template, replace(ctx, site_label=label), sessions,
+                                    short_date=short_date, with_address=with_address)
+            return RenderedSms(body, texts.language, count_segments(body))
+
+        for short_date, with_address in _SHORTENINGS:
+            sms = rendered(ctx.site_label, short_date, with_address)
+            if sms.segments.segments <= budget:
+                return sms
+        fits, too_long = 0, len(ctx.site_label)
+        while too_long - fits > 1:
+            middle = (fits + too_long) // 2
+            label = ctx.site_label[:middle].rstrip(" ,;:-")
+            if rendered(label, True, False).segments.segments <= budget:
+                fits = middle
+            else:
+                too_long = middle
+        return rendered(ctx.site_label[:fits].rstrip(" ,;:-"), True, False)
 
     def _texts_for(self, event: str, language: str) -> LanguageTexts:
         if event not in EVENTS:
@@ -285,6 +341,28 @@ def _compose(
     return event.text.format(when=when, place=place) + _action(event, ctx)
 
 
+def _compose_pathway(
+    texts: LanguageTexts, event: EventTexts, ctx: MessageContext,
+    sessions: Sequence[tuple[datetime, str | None]], *, short_date: bool, with_address: bool,
+) -> str:
+    """A pathway's text: its sessions listed (each its date, time and who is expected), the place once."""
+    listed = []
+    for start, who in sessions:
+        when = texts.when.format(date=_date(texts, start, short_date),
+                                 time=format_time(start.time(), texts.time, locale=texts.locale))
+        named = texts.attendees.get(who or "")
+        line = texts.session.format(when=when, who=named) if named else texts.session_alone.format(when=when)
+        listed.append(line)
+    if ctx.at_home:
+        place = texts.place_at_home
+    elif with_address and ctx.site_address:
+        place = texts.place_with_address.format(site_label=ctx.site_label, site_address=ctx.site_address)
+    else:
+        place = texts.place.format(site_label=ctx.site_label)
+    sessions_text = texts.session_separator.join(listed)
+    return event.text.format(sessions=sessions_text, place=place) + _action(event, ctx)
+
+
 def _date(texts: LanguageTexts, start: datetime, short: bool) -> str:
     # Naive date: babel would otherwise convert an aware value to UTC first.
     written = format_date(start.date(), texts.date_short if short else texts.date_long, locale=texts.locale)
@@ -307,7 +385,15 @@ def _parse_language(path: Path) -> LanguageTexts:
     for key, allowed in _LANGUAGE_FIELDS.items():
         _check_fields(path, key, data[key], allowed)
     events = {name: _parse_event(path, name, data[name]) for name in EVENTS if name in data}
-    unknown = set(data) - set(EVENTS) - set(_LANGUAGE_FIELDS) - _SETTINGS
+    pathway_events = {name: _parse_event(path, name, data[name], _PATHWAY_FIELDS)
+                      for name in PATHWAY_EVENTS if name in data}
+    for key in ("session", "session_alone"):
+        if key in data:
+            _check_fields(path, key, data[key], _SESSION_FIELDS)
+    attendees = dict(data.get("attendees", {}))
+    if set(attendees) - set(ATTENDEES):
+        raise ValueError(f"{path}: [attendees] has unknown keys {sorted(set(attendees) - set(ATTENDEES))}")
+    unknown = set(data) - set(EVENTS) - set(PATHWAY_EVENTS) - set(_LANGUAGE_FIELDS) - _SETTINGS
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
     return LanguageTexts(
@@ -323,7 +409,13 @@ def _parse_language(path: Path) -> LanguageTexts:
         max_segments=int(data["max_segments"]),
         gsm7_spelling=dict(data.get("gsm7_spelling", {})),
         events=events,
-        gsm7_fields=_words_are_gsm7(data, events),
+        gsm7_fields=_words_are_gsm7(data, {**events, **pathway_events}),
+        pathway_events=pathway_events,
+        session=data.get("session", "{when}"),
+        session_alone=data.get("session_alone", "{when}"),
+        session_separator=data.get("session_separator", " ; "),
+        attendees=attendees,
+        pathway_max_segments=int(data.get("pathway_max_segments", 3)),
     )
 
 
@@ -336,14 +428,18 @@ def _words_are_gsm7(data: Mapping[str, Any], events: Mapping[str, EventTexts]) -
     )
 
 
-_SETTINGS = {"locale", "date_long", "date_short", "time", "max_segments", "gsm7_spelling"}
+_SETTINGS = {"locale", "date_long", "date_short", "time", "max_segments", "gsm7_spelling", "session",
+             "session_alone", "session_separator", "attendees", "pathway_max_segments"}
 
 
-def _parse_event(path: Path, name: str, table: Mapping[str, Any]) -> EventTexts:
+def _parse_event(
+    path: Path, name: str, table: Mapping[str, Any], fields: Mapping[str, set[str]] | None = None
+) -> EventTexts:
+    allowed = _EVENT_FIELDS if fields is None else fields
     for key, template in table.items():
-        if key not in _EVENT_FIELDS:
+        if key not in allowed:
             raise ValueError(f"{path}: [{name}] has an unknown key {key!r}")
-        _check_fields(path, f"{name}.{key}", template, _EVENT_FIELDS[key])
+        _check_fields(path, f"{name}.{key}", template, allowed[key])
     return EventTexts(text=table["text"], link=table.get("link"), phone=table.get("phone"))
 
 

@@ -42,6 +42,7 @@ from scheduler.api.metrics import MetricsController
 from scheduler.api.openapi import document_errors, document_examples
 from scheduler.api.openapi_document import finish_document
 from scheduler.api.pathway_slots import PathwaySlotController
+from scheduler.api.pathways import PathwayController
 from scheduler.api.problems import EXCEPTION_HANDLERS
 from scheduler.api.replies import ReplyController
 from scheduler.api.reports import ReportController
@@ -142,7 +143,7 @@ def create_app(
             TwilioWebhookController, InterpreterController, ExternalInterpreterController, StatsController,
             AppointmentStatsController, EventController, WebhookEndpointController,
             FeedAdminController, FeedController, FamilyPageController, ReportController, ReportPageController,
-            PathwaySlotController, ClosureController, RebookController, FamilyController,
+            PathwaySlotController, ClosureController, RebookController, FamilyController, PathwayController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),

@@ -15,7 +15,8 @@ import uvicorn
 
 from scheduler.db.engine import Database
 from scheduler.db.migrate import upgrade
-from scheduler.demo import create_demo_key, fill_if_empty
+from scheduler.demo import book_demo_pathway, create_demo_key, fill_if_empty
+from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http.connection import ConnectionLimits, GuardedHttpToolsProtocol
 from scheduler.import_command import import_file
 from scheduler.observability.logs import logging_config
@@ -92,6 +93,7 @@ async def _prepare_demo(settings: Settings) -> None:
     now = SystemClock().now()
     try:
         if await fill_if_empty(db, now):
+            await book_demo_pathway(db, FrenchHolidayCalendar(), now)
             log.info("demo programmes loaded")
         key = await create_demo_key(db, now)
     finally:

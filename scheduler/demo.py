@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduler.api.auth import hash_key, new_key
 from scheduler.db.engine import Database
 from scheduler.db.tables import ApiKey, AvailabilityRule, Interpreter, RuleService, Service, Site, Staff
+from scheduler.domain.pathways import Spacing
+from scheduler.ports import HolidayCalendar
+from scheduler.services.booking import FamilyData
+from scheduler.services.care_pathways import PathwayRequest, SessionWanted, book_in
+from scheduler.services.notify import MessagePlanner
+from scheduler.services.pathway_slots import PathwayQuery, find_pathway_page
 from scheduler.settings import CONFIG_DIR
 
 DEMO_FILE = CONFIG_DIR / "demo" / "programmes.toml"
@@ -43,6 +49,32 @@ async def fill_if_empty(db: Database, now: datetime, path: Path = DEMO_FILE) -> 
                 created_at=now,
             ))
     return True
+
+
+DEMO_PATHWAY_FAMILY = FamilyData("PRE-2026-021", None, "fr", False)
+DEMO_PATHWAY_WHO = ("parents", "child", "family")
+
+
+async def book_demo_pathway(db: Database, calendar: HolidayCalendar, now: datetime) -> str | None:
+    """A booked care pathway with the demo's psychologist: the parents, then the child, then both, on
+    three Wednesdays from the week after next (the first free weekly series, clear of the README's
+    bookings on the coming Wednesday); its id, or None when none is free.
+
+    The demo family gave no phone: nobody is texted.
+    """
+    first = now.date() + timedelta(days=14)
+    query = PathwayQuery("point-ecoute", first, first + timedelta(days=28), Spacing(3, 7, 0),
+                         staff_id="psy-point-ecoute", site_id="ccas")
+    page = await find_pathway_page(db, calendar, now, query, None, 1)
+    if not page.series:
+        return None
+    sessions = [SessionWanted(slot.start, who) for slot, who in zip(page.series[0].slots, DEMO_PATHWAY_WHO,
+                                                                      strict=True)]
+    wanted = PathwayRequest("point-ecoute", DEMO_PATHWAY_FAMILY, sessions, "psy-point-ecoute", "ccas",
+                            note="Parcours de démonstration")
+    async with db.write() as session:
+        booked = await book_in(session, calendar, MessagePlanner(None), wanted, now)
+    return booked.pathway.id
 
 
 async def create_demo_key(db: Database, now: datetime) -> str:

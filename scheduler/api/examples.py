@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from scheduler.api import care_pathway_schemas as cs
 from scheduler.api import event_examples, feeds
 from scheduler.api import pathway_schemas as ps
 from scheduler.api import report_schemas as rs
@@ -164,6 +165,30 @@ EXAMPLES.update({
     }]},
     rs.ImportOut: {"imported": 1, "already_imported": 0},
     rs.ReportCreate: {"from": "2025-09-01", "to": "2026-07-04", "site_ids": None},
+})
+PATHWAY_ID = "a7c9e1b3d5f748a2b4c6d8e0f1a3b5c7"
+PATHWAY_STARTS = [START, "2026-12-02T09:00:00+01:00", "2026-12-09T09:00:00+01:00"]
+PATHWAY_WHO = ["parents", "child", "family"]
+EXAMPLES.update({
+    cs.SessionIn: {"start": "2026-12-16T09:00:00+01:00", "attendees": "family"},
+    cs.PathwayCreate: {
+        "service_id": SERVICE_ID, "staff_id": STAFF_ID, "site_id": None, "family": FAMILY,
+        "interpreter_language": None, "note": None,
+        "sessions": [{"start": start, "attendees": who} for start, who in zip(PATHWAY_STARTS, PATHWAY_WHO,
+                                                                              strict=True)],
+    },
+    cs.PathwayOut: {
+        "id": PATHWAY_ID, "status": "active", "service_id": SERVICE_ID, "staff_id": STAFF_ID,
+        "site_id": SITE_ID, "family": FAMILY, "interpreter_language": None, "note": None,
+        "sessions": [{"appointment_id": f"{index}1f2a3b4c5d6478899aabbccddeeff0{index}", "start": start,
+                      "end": start.replace("T09:", "T10:"), "attendees": who, "status": "booked"}
+                     for index, (start, who) in enumerate(zip(PATHWAY_STARTS, PATHWAY_WHO, strict=True))],
+        "created_at": "2026-11-20T14:03:00+01:00", "updated_at": "2026-11-20T14:03:00+01:00",
+        "closed_at": None, "close_reason": None,
+    },
+    cs.PathwaySessionOut: {"appointment_id": APPOINTMENT_ID, "start": START, "end": END,
+                           "attendees": "parents", "status": "booked"},
+    cs.PathwayCloseIn: {"reason": "réorientée vers le CMPP"},
 })
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     func,
     literal_column,
     null,
@@ -86,6 +87,26 @@ def _as_stored(column: Column[Any], name: str | None = None) -> Label[Any]:
     return type_coerce(column, NullType()).label(name or column.name)
 
 
+_sibling = appointment.alias("pathway_sibling")
+
+
+def _pathway_count(*, up_to_this_one: bool) -> Any:
+    """Among the appointment's pathway's sessions not cancelled: how many (start before or at its own)."""
+    where = [_sibling.c.pathway_id == appointment.c.pathway_id, _sibling.c.status != "cancelled"]
+    if up_to_this_one:
+        where.append(_sibling.c.starts_at <= appointment.c.starts_at)
+    counted = select(func.count()).select_from(_sibling).where(*where).scalar_subquery()
+    # Only a session of a pathway, still on, has a number ("Séance 2/3"); the others read no subquery.
+    return case((and_(appointment.c.pathway_id.is_not(None), appointment.c.status != "cancelled"), counted),
+                else_=null())
+
+
+_PATHWAY_SESSION: Final = (
+    _pathway_count(up_to_this_one=True).label("pathway_number"),
+    _pathway_count(up_to_this_one=False).label("pathway_total"),
+)
+
+
 EVENT_COLUMNS: Final = (
     appointment.c.id,
     appointment.c.status,
@@ -105,6 +126,8 @@ EVENT_COLUMNS: Final = (
     site.c.address,
     site.c.timezone,
     appointment.c.visit_address,
+    *_PATHWAY_SESSION,
+    appointment.c.attendees,
 )
 
 # The same columns for a booking an interpreter was released from: cancelled, at the times, site
@@ -129,6 +152,9 @@ RELEASED_EVENT_COLUMNS: Final[tuple[Any, ...]] = (
     site.c.address,
     site.c.timezone,
     null().label("visit_address"),
+    null().label("pathway_number"),
+    null().label("pathway_total"),
+    null().label("attendees"),
 )
 
 
@@ -159,6 +185,10 @@ class EventRow(NamedTuple):
     timezone: str
     visit_address: str | None = None
     """A home visit's address: the service decides which feeds show it."""
+    pathway_number: int | None = None
+    """A care pathway's session: its place among the pathway's sessions not cancelled (from 1)."""
+    pathway_total: int | None = None
+    attendees: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

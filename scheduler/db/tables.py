@@ -365,3 +365,25 @@ class AppointmentImport(SQLModel, table=True):
     external_id: str = Field(primary_key=True, max_length=120)
     appointment_id: str = Field(foreign_key="appointment.id", max_length=32, unique=True, ondelete="CASCADE")
     imported_at: datetime
+
+
+class Pathway(SQLModel, table=True):
+    """A family's care pathway: a course of sessions with one staff member at one site, booked as one.
+
+    Each session is an appointment whose ``pathway_id`` names it. ``status`` is ``active`` or
+    ``closed``; an active pathway whose sessions are all past or cancelled reads ``completed``.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    status: str = Field(default="active", max_length=16)
+    service_id: str = Field(foreign_key="service.id", max_length=32)
+    staff_id: str = Field(foreign_key="staff.id", max_length=32)
+    site_id: str = Field(foreign_key="site.id", max_length=32)
+    family_id: str = Field(foreign_key="family.id", index=True, max_length=32)
+    interpreter_language: str | None = Field(default=None, max_length=8)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    close_reason: str | None = Field(default=None, max_length=500)
+    """Staff-only, as an appointment's ``cancel_reason``."""
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None

@@ -19,11 +19,12 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from scheduler.api.common import Collaborators
+from scheduler.family_page.pathway_view import pathway_context
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
 from scheduler.family_page.view import appointment_view, time_choices
 from scheduler.observability.windows import Windows, WindowStore
 from scheduler.services import family_page as use_cases
-from scheduler.services import rebooking
+from scheduler.services import family_pathway, rebooking
 from scheduler.services.family_links import LinkMaker, token_hash, well_formed
 from scheduler.settings import Settings
 
@@ -160,9 +161,10 @@ async def _appointment_page(
     heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
     # A cancelled appointment's page offers the next free times with the same person, same place.
     starts = await rebooking.other_times(svc, token, now) if row.status == "cancelled" else None
+    pathway = pathway_context(await family_pathway.shown(svc, row.id), row.id, texts, page.links, now)
     return _render(template, texts, heading, token=token, form_key=page.links.form_key(token),
                    other_times=None if starts is None else time_choices(starts, texts),
-                   **appointment_view(row, texts, now))
+                   **appointment_view(row, texts, now), **pathway)
 
 
 class FamilyPageController(Controller):

@@ -22,6 +22,8 @@ SITE_KINDS: Final = frozenset({"office", "school", "home", "online"})
 PRODID: Final = "-//créneau//flux iCalendar//FR"
 HOME_VISIT_LOCATION: Final = "visite à domicile"
 BUSY_SUMMARY: Final = "Occupé"
+ATTENDEES: Final = {"parents": "les parents", "child": "l'enfant", "family": "les parents et l'enfant"}
+"""Who is expected at a pathway's session, as the ``full`` feed's description says it."""
 CANCELLED_PREFIX: Final = "(annulé) "
 PHONE_MASK: Final = "[numéro masqué]"
 
@@ -63,6 +65,10 @@ class FeedEvent:
     note: str | None = None
     visit_address: str | None = None
     """A home visit's address, given only for a feed allowed to show it (its worker's)."""
+    pathway_session: tuple[int, int] | None = None
+    """A care pathway's session: its number and the pathway's count ("Séance 2/3")."""
+    attendees: str | None = None
+    """Who is expected (``parents``, ``child``, ``family``): shown at the ``full`` level only."""
 
     def __post_init__(self) -> None:
         for name in ("start", "end", "last_modified"):
@@ -336,6 +342,8 @@ def _summary(event: FeedEvent, privacy: Privacy) -> str:
         title = f"{event.service_name} — {reference}" if reference else event.service_name
         if privacy == "full" and event.participants > 1:
             title += f" ({event.participants} participants)"
+        if event.pathway_session is not None:
+            title += " — Séance {}/{}".format(*event.pathway_session)
     return CANCELLED_PREFIX + title if event.status == "cancelled" else title
 
 
@@ -351,6 +359,8 @@ def _location(event: FeedEvent) -> str:
 
 def _description(event: FeedEvent) -> str | None:
     parts = []
+    if event.attendees in ATTENDEES:
+        parts.append(f"Attendus : {ATTENDEES[event.attendees]}")
     if event.interpreter_language:
         parts.append(f"Interprète : {event.interpreter_language}")
     if event.note:

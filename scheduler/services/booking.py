@@ -72,6 +72,8 @@ class BookingRequest:
     visit_address: str | None = None
     """The family's address, for a home visit (a site of kind ``home``) and only there."""
     attendees: str | None = None
+    pathway_id: str | None = None
+    """The care pathway the appointment is a session of (``care_pathways``)."""
 
 
 async def book(
@@ -239,6 +241,7 @@ async def _insert(
         note=request.note,
         visit_address=request.visit_address,
         attendees=request.attendees,
+        pathway_id=request.pathway_id,
         created_at=now,
         updated_at=now,
     )

@@ -104,6 +104,10 @@ class FamilyLinkIssuer:
             session, token_hash(token), appointment.id, appointment.ends_at + self.days_after, now
         )
 
+    def url(self, appointment_id: str) -> str:
+        """The appointment's short link, as the dispatcher writes it into a text."""
+        return self.links.url(appointment_id)
+
 
 async def find(session: AsyncSession, token: str, now: datetime) -> Any:
     """What the page of a live link shows, or None (unknown, malformed, expired or revoked alike)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from scheduler.services import family_links
+from scheduler.services import family_links, family_pathway
 
 if TYPE_CHECKING:
     from scheduler.collaborators import Collaborators
@@ -25,4 +25,7 @@ async def act(deps: Collaborators, token: str, action: Action) -> bool:
     async with deps.db.write() as session:
         if action == "confirm":
             return await family_links.confirm(session, token, now)
-        return await family_links.cancel(session, deps.planner, token, now)
+        cancelled = await family_links.cancel(session, deps.planner, token, now)
+        if cancelled:
+            await family_pathway.after_family_cancel(session, token, now)
+        return cancelled

@@ -428,4 +428,7 @@ def _event(row: store.EventRow, visit_address: bool = False) -> FeedEvent:
         interpreter_language=row.interpreter_language,
         note=row.note,
         visit_address=row.visit_address if visit_address else None,
+        pathway_session=(row.pathway_number, row.pathway_total)
+        if row.pathway_number is not None and row.pathway_total is not None else None,
+        attendees=row.attendees,
     )

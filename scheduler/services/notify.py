@@ -13,7 +13,7 @@ from notifications import planner
 from notifications.compose import INTERPRETER_LANGUAGE, compose
 from notifications.policy import QuietHours
 from notifications.texts import TextCatalog, default_catalog
-from scheduler.db import message_data, outbox
+from scheduler.db import message_data, outbox, pathways
 from scheduler.db.tables import Appointment
 
 
@@ -30,6 +30,8 @@ class FamilyLinks(Protocol):
     """Gives a booked or moved appointment its family page link (``family_links.FamilyLinkIssuer``)."""
 
     async def issue(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None: ...
+
+    def url(self, appointment_id: str) -> str: ...
 
 
 class MessagePlanner:
@@ -57,7 +59,7 @@ class MessagePlanner:
         self, session: AsyncSession, appointment: Appointment, now: datetime, *, new_interpreter: bool = False
     ) -> None:
         """Drop what was pending for the old time; a change notice and new reminders."""
-        told = await outbox.recipients_told(session, appointment.id, appointment.interpreter_id)
+        told = await _told(session, appointment)
         await outbox.cancel_pending(session, appointment.id, now)
         contacts = await message_data.contacts(session, appointment.id)
         await outbox.enqueue(
@@ -70,7 +72,7 @@ class MessagePlanner:
 
     async def cancelled(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         """Drop pending texts; a cancellation notice to each recipient who may have heard of it."""
-        told = await outbox.recipients_told(session, appointment.id, appointment.interpreter_id)
+        told = await _told(session, appointment)
         await outbox.cancel_pending(session, appointment.id, now)
         contacts = await message_data.contacts(session, appointment.id)
         await outbox.enqueue(
@@ -96,6 +98,16 @@ class MessagePlanner:
             _subject(appointment), was.interpreter_id, was.starts_at, facts.zone, body, self.quiet, now
         )
         await outbox.enqueue(session, [notice], now)
+
+
+async def _told(session: AsyncSession, appointment: Appointment) -> set[str]:
+    """Who may have heard of the appointment: from its own texts, or, for a session of a care
+    pathway, from the pathway's one confirmation, which lists every session."""
+    told = await outbox.recipients_told(session, appointment.id, appointment.interpreter_id)
+    if appointment.pathway_id and "family" not in told and await pathways.confirmation_told(
+            session, appointment.pathway_id):
+        told.add("family")
+    return told
 
 
 def _subject(appointment: Appointment) -> planner.Subject:

@@ -91,6 +91,11 @@ ENDPOINTS = [
     ("GET", "/v1/webhook-endpoints/x/deliveries", "webhooks:write"),
     ("POST", "/v1/webhook-endpoints/x/deliveries/x/retry", "webhooks:write"),
     ("POST", "/v1/webhook-endpoints/x/replay", "webhooks:write"),
+    ("POST", "/v1/pathways", "appointments:write"),
+    ("GET", "/v1/pathways", "appointments:read"),
+    ("GET", "/v1/pathways/x", "appointments:read"),
+    ("POST", "/v1/pathways/x/sessions", "appointments:write"),
+    ("POST", "/v1/pathways/x/close", "appointments:write"),
 ]
 SCOPES = ["slots:read", "appointments:write", "admin", "appointments:read", "webhooks:write"]
 IMPLIED = {("appointments:write", "appointments:read")}

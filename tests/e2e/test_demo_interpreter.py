@@ -1,4 +1,5 @@
-"""The demo's interpreter: the README's interpreter booking works on the demo programmes as written."""
+"""The demo's interpreter: the README's interpreter booking works on the demo programmes as written;
+the demo's care pathway is booked."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scheduler.db.engine import Database
-from scheduler.demo import fill_if_empty
+from scheduler.demo import book_demo_pathway, fill_if_empty
+from scheduler.french_calendar import FrenchHolidayCalendar
 from tests.support.api import at, created, upcoming
 from tests.support.databases import DatabaseHandle
 from tests.support.server import start_server
@@ -18,6 +20,7 @@ async def _fill(url: str) -> None:
     db = Database.from_url(url)
     try:
         assert await fill_if_empty(db, datetime.now(UTC))
+        assert await book_demo_pathway(db, FrenchHolidayCalendar(), datetime.now(UTC)) is not None
     finally:
         await db.dispose()
 
@@ -36,3 +39,6 @@ def test_the_demo_books_the_arabic_interpreter_on_wednesdays(
             "service_id": "point-ecoute", "start": at(day, "10:00"), "interpreter_language": "ar",
             "family": {"reference": "PRE-2026-015", "language": "ar"}}))
         assert made["interpreter"]["interpreter_id"] == "interprete-ar"
+        (pathway,) = client.get("/v1/pathways", params={"family_reference": "PRE-2026-021"}).json()["items"]
+        assert pathway["status"] == "active" and pathway["staff_id"] == "psy-point-ecoute"
+        assert [session["attendees"] for session in pathway["sessions"]] == ["parents", "child", "family"]

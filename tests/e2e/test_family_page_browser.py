@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.support.api import slot_starts, upcoming
-from tests.support.family_page import book_and_read_link, public_programme
+from tests.support.api import at, family, slot_starts, upcoming
+from tests.support.family_page import LINK, book_and_read_link, public_programme, unique_mobile, wait_for_sms
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.e2e
@@ -63,3 +63,38 @@ def test_a_family_confirms_then_cancels_in_a_real_browser(
         assert french.start in slot_starts(client, prog, upcoming(3, weeks_ahead=2))
     calendar = httpx.get(feed, timeout=30).text
     assert calendar.count("BEGIN:VEVENT") == 2 and calendar.count("STATUS:CANCELLED") == 1
+
+
+def test_a_family_sees_its_whole_pathway_and_confirms_a_session_in_a_real_browser(
+    sms_server: RunningServer, fake_twilio: FakeTwilio
+) -> None:
+    national, number = unique_mobile()
+    with sms_server.client() as client:
+        prog = public_programme(client, start="14:00", end="16:00")
+        starts = [at(upcoming(3, weeks_ahead=weeks), "14:00") for weeks in (5, 6, 7)]
+        pathway = client.post("/v1/pathways", json={
+            "service_id": prog.service_id, "staff_id": prog.staff_id,
+            "family": family(phone=national),
+            "sessions": [{"start": start, "attendees": who}
+                         for start, who in zip(starts, ("parents", "child", "family"), strict=True)]})
+        assert pathway.status_code == 201, pathway.text
+        found = LINK.search(wait_for_sms(fake_twilio, number))
+        assert found is not None
+
+    script = BROWSER_TESTS / "family_pathway.mjs"
+    done = subprocess.run([_node(), str(script), found.group(0), "3", str(ARTIFACTS)], check=False,
+                          capture_output=True, text=True, timeout=BROWSER_SECONDS,
+                          env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)})
+
+    assert done.returncode == 0, f"browser checks failed:\n{done.stderr}\n{done.stdout}"
+    assert (ARTIFACTS / "family-pathway.png").stat().st_size > 0
+    with sms_server.client() as client:
+        sessions = client.get(f"/v1/pathways/{pathway.json()['id']}").json()["sessions"]
+    assert [session["status"] for session in sessions] == ["booked", "confirmed", "booked"]
+
+
+def _node() -> str:
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)"
+    node = shutil.which("node")
+    assert node is not None, "Node.js is missing: the browser test needs it (see .ci/run)"
+    return node

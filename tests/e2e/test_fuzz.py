@@ -50,6 +50,7 @@ CROSS_FIELD_RULES = {
     "create_closure": "end after start",
     "update_closure": "the merged closure ends after it starts",
     "import_past_appointments": "each item past and ending after it starts; staff, site and service known",
+    "book_pathway": "sessions in start order, each after the previous",
 }
 CONFIG = """
 suppress-health-check = ["all"]
