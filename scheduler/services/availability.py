@@ -21,6 +21,7 @@ from scheduler.domain.free_time import with_free_companion
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
 from scheduler.domain.slots import (
+    Candidate,
     Position,
     ServiceSpec,
     Slot,
@@ -28,7 +29,10 @@ from scheduler.domain.slots import (
     free_slots,
     grid,
     outside,
+    page,
+    place,
     subtract,
+    to_slots,
 )
 from scheduler.domain.zones import PARIS
 from scheduler.ports import HolidayCalendar
@@ -187,28 +191,38 @@ def unbooked_starts(search: LoadedSearch, first: date, last: date, now: datetime
                   for start, resource, opening in candidates)
 
 
-async def slots_between(session: AsyncSession, search: LoadedSearch, window: Interval, now: datetime,
-                        staff_ids: Collection[str]) -> list[Slot]:
-    """The free slots of some staff members starting in a UTC window (within the loaded search's).
+async def slots_within(session: AsyncSession, search: LoadedSearch, windows: list[Interval], now: datetime,
+                       staff_ids: Collection[str]) -> list[Slot]:
+    """The free slots of some staff members starting in disjoint UTC windows (within the loaded search's).
 
     The slots ``find_slots`` gives there (without an interpreter), from a search loaded once: only
-    the holds of those staff members over the window are read.
+    the holds of those staff members over the windows are read, in one query.
     """
-    inside = Interval.of_utc(max(window.start, search.window.start), min(window.end, search.window.end)) \
-        if window.start < search.window.end and search.window.start < window.end else None
-    starts = None if inside is None else bookable_starts(search.spec, inside, now)
-    if starts is None:
+    spec = search.spec
+    candidates: list[Candidate] = []
+    reaches: list[Interval] = []
+    for window in windows:
+        if not (window.start < search.window.end and search.window.start < window.end):
+            continue
+        inside = Interval.of_utc(max(window.start, search.window.start), min(window.end, search.window.end))
+        starts = bookable_starts(spec, inside, now)
+        if starts is None:
+            continue
+        # A weekly rule's opening gives starts on its own local date only: the window's dates in each zone.
+        zones = _zones(search)
+        first = max(search.query.first, min(starts.start.astimezone(z).date() for z in zones))
+        last = min(search.query.last, max((starts.end - _ONE_TICK).astimezone(z).date() for z in zones))
+        candidates += grid(_openings_on(search, first, last, starts, staff_ids), spec, starts)
+        reaches.append(Interval.of_utc(starts.start, starts.end + spec.duration))
+    if not candidates:
         return []
-    # A slot's local date is its UTC date give or take a day (zones span UTC-12 to UTC+14).
-    first = max(search.query.first, starts.start.date() - timedelta(days=1))
-    last = min(search.query.last, starts.end.date() + timedelta(days=1))
-    openings = _openings_on(search, first, last, starts, staff_ids)
-    if not openings:
-        return []
-    reach = Interval.of_utc(starts.start, starts.end + search.spec.duration)
-    open_staff = sorted({opening.resource_id for opening in openings})
-    holds = [hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, open_staff, reach)]
-    return free_slots(openings, holds, search.busy, search.spec, starts, now, closures=search.closures)
+    candidates = outside(subtract(candidates, search.busy, spec.duration), search.closures, spec.duration)
+    open_staff = sorted({resource for _start, resource, _opening in candidates})
+    rows = await hold_store.blocking_holds_within(session, open_staff, reaches)
+    return to_slots(page(place(candidates, [hold_store.as_hold(row) for row in rows], spec)), spec)
+
+
+_ONE_TICK = timedelta(microseconds=1)
 
 
 def _zones(search: LoadedSearch) -> set[ZoneInfo]:

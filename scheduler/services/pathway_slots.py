@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduler.db.engine import Database
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.pathways import Series, SeriesPosition, Spacing, pathway_series
-from scheduler.domain.slots import Slot
 from scheduler.ports import HolidayCalendar
 from scheduler.services.availability import (
     LoadedSearch,
@@ -20,7 +19,7 @@ from scheduler.services.availability import (
     ensure_known,
     find_slots,
     load_search,
-    slots_between,
+    slots_within,
     unbooked_starts,
 )
 from scheduler.services.paging import cursor_instant, decode_cursor, encode_cursor
@@ -125,8 +124,8 @@ async def _series(session: AsyncSession, calendar: HolidayCalendar, now: datetim
     begin = query.first if after is None else max(query.first, after[0].astimezone(UTC).date() - ONE_DAY)
     if begin > query.last:
         return []
-    if query.interpreter_language:
-        return await _series_with_interpreter(session, calendar, now, query, begin, after, wanted)
+    if query.interpreter_language or query.staff_id or query.site_id:
+        return await _series_from_whole_days(session, calendar, now, query, begin, after, wanted)
     search = await load_search(session, calendar, query.reach(begin))
     length = query.first_stretch()
     found: list[Series] = []
@@ -161,9 +160,8 @@ async def _stretch_series(session: AsyncSession, search: LoadedSearch, now: date
         upto = min(len(openers), position + batch)
         taken = openers[position:upto]
         staff = {staff_id for _start, staff_id, _site, _zone in taken}
-        slots: list[Slot] = []
-        for window in _merged(_session_windows(taken, query.spacing)):
-            slots += await slots_between(session, search, window, now, staff)
+        windows = _merged(_session_windows(taken, query.spacing))
+        slots = await slots_within(session, search, windows, now, staff)
         page = pathway_series(slots, query.spacing, begin, end, after=after, limit=wanted - len(found))
         if upto < len(openers):
             page = [series for series in page if series.position <= _position(taken[-1])]
@@ -215,10 +213,15 @@ def _merged(windows: list[Interval]) -> list[Interval]:
     return merged
 
 
-async def _series_with_interpreter(session: AsyncSession, calendar: HolidayCalendar, now: datetime,
-                                   query: PathwayQuery, begin: date, after: SeriesPosition | None,
-                                   wanted: int) -> list[Series]:
-    """As ``_series``, each session also needing a free interpreter: one single-slot search per range."""
+async def _series_from_whole_days(session: AsyncSession, calendar: HolidayCalendar, now: datetime,
+                                  query: PathwayQuery, begin: date, after: SeriesPosition | None,
+                                  wanted: int) -> list[Series]:
+    """As ``_series``, reading every free slot of the days the sessions may fall on.
+
+    One single-slot search per range of days: a search naming a staff member or a site has few
+    slots to read (its first stretch is the whole range), and one needing an interpreter checks
+    the interpreters' free time as the single-slot search does.
+    """
     length = query.first_stretch()
     found: list[Series] = []
     while begin <= query.last and len(found) < wanted:
