@@ -76,8 +76,13 @@ def by_place(slots: Iterable[Slot]) -> dict[tuple[str, str | None], PlaceIndex]:
         places[slot.resource_id, slot.site_id][slot.start.date(), slot.start.time()].append(slot)
     for index in places.values():
         for same in index.values():
-            same.sort(key=lambda slot: slot.interval.start)
+            if len(same) > 1:
+                same.sort(key=_utc_start)
     return places
+
+
+def _utc_start(slot: Slot) -> datetime:
+    return slot.interval.start
 
 
 def earliest_series(index: PlaceIndex, first: Slot, spacing: Spacing,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -81,6 +81,9 @@ class LoadedSearch:
     closed: ClosedDays
     busy: dict[str, list[Interval]]
     closures: dict[str, list[Interval]]
+    # The rules' openings of each local date, worked out the first time ``slots_within`` and
+    # ``unbooked_starts`` need them (a series search asks for the same dates several times).
+    by_day: dict[date, list[rules_mod.OpenStretch]] = field(default_factory=dict)
 
 
 FIRST_STRETCH = timedelta(days=1)  # the shortest first stretch of a page's search; each next one doubles
@@ -232,10 +235,14 @@ def _zones(search: LoadedSearch) -> set[ZoneInfo]:
 def _openings_on(search: LoadedSearch, first: date, last: date, starts: Interval,
                  staff_ids: Collection[str] | None) -> list[rules_mod.OpenStretch]:
     """The openings of some staff (all: None) on local dates ``first`` to ``last`` that reach ``starts``."""
-    weekdays = {day.isoweekday() for day in rules_mod.days(first, min(last, first + timedelta(days=6)))}
-    weekly = [rule for rule in search.weekly
-              if rule.weekday in weekdays and (staff_ids is None or rule.resource_id in staff_ids)]
-    openings = rules_mod.occurrences(weekly, first, last, search.closed)
+    openings = []
+    for day in rules_mod.days(first, last):
+        if day not in search.by_day:
+            weekday = day.isoweekday()
+            on_day = [rule for rule in search.weekly if rule.weekday == weekday]
+            search.by_day[day] = rules_mod.occurrences(on_day, day, day, search.closed)
+        openings += search.by_day[day] if staff_ids is None else [
+            opening for opening in search.by_day[day] if opening.resource_id in staff_ids]
     openings += [o for o in search.extra if (staff_ids is None or o.resource_id in staff_ids)
                  and o.interval.start < starts.end and o.interval.end > starts.start]
     return openings
