@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db.engine import Database
-from scheduler.domain.intervals import Interval, resolve_local
-from scheduler.domain.pathways import Series, SeriesPosition, Spacing, pathway_series
+from scheduler.domain.intervals import Interval
+from scheduler.domain.pathways import Series, SeriesPosition, Spacing, pathway_series, session_windows
 from scheduler.ports import HolidayCalendar
 from scheduler.services.availability import (
     LoadedSearch,
@@ -160,7 +160,8 @@ async def _stretch_series(session: AsyncSession, search: LoadedSearch, now: date
         upto = min(len(openers), position + batch)
         taken = openers[position:upto]
         staff = {staff_id for _start, staff_id, _site, _zone in taken}
-        windows = _merged(_session_windows(taken, query.spacing))
+        windows = _merged(session_windows([start.astimezone(zone_) for start, _staff, _site, zone_ in taken],
+                                          query.spacing))
         slots = await slots_within(session, search, windows, now, staff)
         page = pathway_series(slots, query.spacing, begin, end, after=after, limit=wanted - len(found))
         if upto < len(openers):
@@ -181,25 +182,6 @@ def _next_batch(taken: int, opened: int, wanted: int) -> int:
     if opened == 0:
         return taken * 4
     return max(MIN_BATCH, -(-wanted * taken * 5 // (opened * 4)))
-
-
-def _session_windows(openers: list[UnbookedStart], spacing: Spacing) -> list[Interval]:
-    """The UTC windows the sessions of series opened at ``openers`` fall in, one per session.
-
-    Each later session is at its first one's wall time on one of the dates the spacing allows
-    (either instant of it in an autumn fold).
-    """
-    first_start, last_start = openers[0][0], openers[-1][0]
-    windows = [Interval.of_utc(first_start, last_start + ONE_TICK)]
-    walls = {(start.astimezone(zone_).date(), start.astimezone(zone_).time(), zone_)
-             for start, _staff, _site, zone_ in openers}
-    for k in range(1, spacing.sessions):
-        shifts = range(k * (spacing.every_days - spacing.tolerance_days),
-                       k * (spacing.every_days + spacing.tolerance_days) + 1)
-        instants = [resolve_local(day + timedelta(days=shift), wall.replace(fold=fold), zone_).astimezone(UTC)
-                    for day, wall, zone_ in walls for shift in (shifts[0], shifts[-1]) for fold in (0, 1)]
-        windows.append(Interval.of_utc(min(instants), max(instants) + ONE_TICK))
-    return windows
 
 
 def _merged(windows: list[Interval]) -> list[Interval]:
