@@ -200,8 +200,11 @@ def section(results: list[DatabaseRun], info: dict[str, str], args: argparse.Nam
         "each), percentiles interpolated between ranks; the load average shows what else the shared "
         "machine was doing. (p) and (q) read the free slots of the whole range once (the 92 days of "
         "first sessions plus the 14, or 18 with the tolerance, days later sessions may need), then run "
-        "the pure series step; (r) reads growing stretches of first days (one day, two, four...), each "
-        "with only the days its later sessions may fall on, until the page is full. In process: "
+        "the pure series step; (r) reads the rules, absences and closures once, then takes growing "
+        "stretches of first days (one day, two, four...): where first sessions may start there is worked "
+        "out without a query, and, batch by batch of those starts in order, only their staff members' "
+        "holds at the hours their sessions may fall on are read (one query per batch), until the page "
+        "is full. In process: "
         "`find_pathway_page` without HTTP. The target (issue: p95 under 100 ms for 3 weekly sessions "
         "over 92 days, uncached, one client) is the psychologist's search, (p)."
     )

@@ -1,4 +1,10 @@
-"""Series of free slots for a care pathway: slot searches on the days the sessions need, then a pure step."""
+"""Series of free slots for a care pathway: the free slots the sessions may be, then a pure step.
+
+Naming a staff member or a site, the single-slot search reads every day the sessions may fall on.
+Across the département, the rules, absences and closures are read once; where first sessions may
+start is worked out without a query; then, batch by batch of those starts in order, only their
+staff members' holds at the hours their sessions may fall on are read, until the page is full.
+"""
 
 from __future__ import annotations
 
@@ -61,18 +67,6 @@ class PathwayQuery:
         return [SlotQuery(self.service_id, low, high, self.staff_id, self.site_id, self.interpreter_language)
                 for low, high in ranges]
 
-    def later_days(self, first: date, last: date) -> list[tuple[date, date]]:
-        """The dates after ``last`` that later sessions of series starting ``first`` to ``last`` may fall on.
-
-        Those of ``slot_queries``, less the first sessions' own dates (ranges from first to last).
-        """
-        later = []
-        for slot_query in self.slot_queries(first, last):
-            low = max(slot_query.first, last + ONE_DAY)
-            if low <= slot_query.last:
-                later.append((low, slot_query.last))
-        return later
-
     def reach(self, first: date) -> SlotQuery:
         """The single-slot search of every date a series starting from ``first`` on may use."""
         every, tolerance = self.spacing.every_days, self.spacing.tolerance_days
@@ -118,7 +112,8 @@ async def _series(session: AsyncSession, calendar: HolidayCalendar, now: datetim
                   after: SeriesPosition | None, wanted: int) -> list[Series]:
     """The first ``wanted`` series after ``after``, over growing stretches of first days.
 
-    A page near the start of the range reads only the slots its first days' series need.
+    A page near the start of the range reads only the slots its first days' series need: across
+    the département, only the hours of the staff members who may open them.
     """
     # A first session's local date is its UTC date give or take a day (zones span UTC-12 to UTC+14).
     begin = query.first if after is None else max(query.first, after[0].astimezone(UTC).date() - ONE_DAY)
