@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.slots import Slot
 
 # (UTC start of the first session, staff id, site id or ""): where a page of series stops.
@@ -76,8 +78,13 @@ def by_place(slots: Iterable[Slot]) -> dict[tuple[str, str | None], PlaceIndex]:
         places[slot.resource_id, slot.site_id][slot.start.date(), slot.start.time()].append(slot)
     for index in places.values():
         for same in index.values():
-            same.sort(key=lambda slot: slot.interval.start)
+            if len(same) > 1:
+                same.sort(key=_utc_start)
     return places
+
+
+def _utc_start(slot: Slot) -> datetime:
+    return slot.interval.start
 
 
 def earliest_series(index: PlaceIndex, first: Slot, spacing: Spacing,
@@ -139,6 +146,34 @@ def pathway_series(
         if chain is not None:
             found.append(Series(place[0], place[1], chain))
     return found
+
+
+def session_windows(first_starts: Sequence[datetime], spacing: Spacing) -> list[Interval]:
+    """The UTC windows the sessions of series opened at ``first_starts`` fall in, one per session.
+
+    ``first_starts`` are aware local starts (in their site's zone), earliest first in UTC. Each
+    later session is at its first one's wall time on one of the dates the spacing allows (either
+    instant of it in an autumn fold, the wall time pushed forward in a spring gap).
+    """
+    windows = [Interval(first_starts[0], first_starts[-1] + _ONE_TICK)]
+    walls = {(start.date(), start.time(), _zone(start)) for start in first_starts}
+    for k in range(1, spacing.sessions):
+        earliest = k * (spacing.every_days - spacing.tolerance_days)
+        latest = k * (spacing.every_days + spacing.tolerance_days)
+        instants = [resolve_local(day + timedelta(days=shift), wall.replace(fold=fold), zone).astimezone(UTC)
+                    for day, wall, zone in walls
+                    for shift in (earliest, latest) for fold in (0, 1)]
+        windows.append(Interval.of_utc(min(instants), max(instants) + _ONE_TICK))
+    return windows
+
+
+_ONE_TICK = timedelta(microseconds=1)
+
+
+def _zone(start: datetime) -> ZoneInfo:
+    if not isinstance(start.tzinfo, ZoneInfo):
+        raise TypeError("a first start is given in its site's zone")
+    return start.tzinfo
 
 
 Opener = tuple[SeriesPosition, Slot, tuple[str, str | None]]

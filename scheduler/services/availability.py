@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,20 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.free_time import with_free_companion
 from scheduler.domain.intervals import Interval, resolve_local
 from scheduler.domain.rules import WeeklyRule
-from scheduler.domain.slots import Position, ServiceSpec, Slot, bookable_starts, free_slots
+from scheduler.domain.slots import (
+    Candidate,
+    Position,
+    ServiceSpec,
+    Slot,
+    bookable_starts,
+    free_slots,
+    grid,
+    outside,
+    page,
+    place,
+    subtract,
+    to_slots,
+)
 from scheduler.domain.zones import PARIS
 from scheduler.ports import HolidayCalendar
 from scheduler.services import interpreters
@@ -56,7 +69,7 @@ class SlotPage:
 
 
 @dataclass(slots=True)
-class _Search:
+class LoadedSearch:
     """What one search loads once, before it walks its window."""
 
     query: SlotQuery
@@ -68,6 +81,9 @@ class _Search:
     closed: ClosedDays
     busy: dict[str, list[Interval]]
     closures: dict[str, list[Interval]]
+    # The rules' openings of each local date, worked out the first time ``slots_within`` and
+    # ``unbooked_starts`` need them (a series search asks for the same dates several times).
+    by_day: dict[date, list[rules_mod.OpenStretch]] = field(default_factory=dict)
 
 
 FIRST_STRETCH = timedelta(days=1)  # the shortest first stretch of a page's search; each next one doubles
@@ -124,7 +140,7 @@ def _still_wanted(wanted: int | None, found: list[Slot]) -> int | None:
     return None if wanted is None else wanted - len(found)
 
 
-async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery) -> _Search:
+async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery) -> LoadedSearch:
     """The service, rules, extra openings, closed days, absences and site closures of a search."""
     spec = await get_service(session, query.service_id)
     weekly = await rule_store.of_service(session, query.service_id, query.first, query.last, query.staff_id,
@@ -144,10 +160,100 @@ async def _search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQ
         {rule.site_id for rule in weekly if rule.site_id} | {o.site_id for o in extra if o.site_id}
     )
     closed_sites = await closures.overlapping(session, site_ids, window)
-    return _Search(query, spec, weekly, extra, window, staff_ids, closed, busy, closed_sites)
+    return LoadedSearch(query, spec, weekly, extra, window, staff_ids, closed, busy, closed_sites)
 
 
-def _first_stretch(search: _Search, wanted: int | None) -> timedelta | None:
+async def load_search(session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery) -> LoadedSearch:
+    """What a search over ``query``'s dates loads once, for ``slots_on_days`` to read from many times.
+
+    Raises:
+        NotFound: the service does not exist.
+    """
+    return await _search(session, calendar, query)
+
+
+# Where a slot may be, bookings aside: (UTC start, staff member, site id or "", the site's zone).
+UnbookedStart = tuple[datetime, str, str, ZoneInfo]
+
+
+def unbooked_starts(search: LoadedSearch, first: date, last: date, now: datetime) -> list[UnbookedStart]:
+    """Where the slots on local dates ``first`` to ``last`` may start, holds aside, in order.
+
+    Every free slot of those dates starts at one of them (bookings only take some away); no query
+    is needed to know them.
+    """
+    window = _window(first, last, _zones(search))
+    starts = bookable_starts(search.spec, window, now)
+    if starts is None:
+        return []
+    spec = search.spec
+    openings = _openings_on(search, first, last, starts, None)
+    candidates = outside(subtract(grid(openings, spec, starts), search.busy, spec.duration), search.closures,
+                         spec.duration)
+    return sorted((start, resource, opening.site_id or "", opening.zone)
+                  for start, resource, opening in candidates)
+
+
+async def slots_within(session: AsyncSession, search: LoadedSearch, windows: list[Interval], now: datetime,
+                       staff_ids: Collection[str]) -> list[Slot]:
+    """The free slots of some staff members starting in disjoint UTC windows (within the loaded search's).
+
+    The slots ``find_slots`` gives there (without an interpreter), from a search loaded once: only
+    the holds of those staff members over the windows are read, in one query.
+    """
+    spec = search.spec
+    candidates: list[Candidate] = []
+    reaches: list[Interval] = []
+    for window in windows:
+        if not (window.start < search.window.end and search.window.start < window.end):
+            continue
+        inside = Interval.of_utc(max(window.start, search.window.start), min(window.end, search.window.end))
+        starts = bookable_starts(spec, inside, now)
+        if starts is None:
+            continue
+        # A weekly rule's opening gives starts on its own local date only: the window's dates in each zone.
+        zones = _zones(search)
+        first = max(search.query.first, min(starts.start.astimezone(z).date() for z in zones))
+        last = min(search.query.last, max((starts.end - _ONE_TICK).astimezone(z).date() for z in zones))
+        candidates += grid(_openings_on(search, first, last, starts, staff_ids), spec, starts)
+        reaches.append(Interval.of_utc(starts.start, starts.end + spec.duration))
+    if not candidates:
+        return []
+    candidates = outside(subtract(candidates, search.busy, spec.duration), search.closures, spec.duration)
+    open_staff = sorted({resource for _start, resource, _opening in candidates})
+    rows = await hold_store.blocking_holds_within(session, open_staff, reaches)
+    return to_slots(page(place(candidates, [hold_store.as_hold(row) for row in rows], spec)), spec)
+
+
+_ONE_TICK = timedelta(microseconds=1)
+
+
+def _zones(search: LoadedSearch) -> set[ZoneInfo]:
+    return {rule.zone for rule in search.weekly} or {PARIS}
+
+
+def _openings_on(search: LoadedSearch, first: date, last: date, starts: Interval,
+                 staff_ids: Collection[str] | None) -> list[rules_mod.OpenStretch]:
+    """The openings of some staff (all: None) on local dates ``first`` to ``last`` that reach ``starts``."""
+    openings = []
+    for day in rules_mod.days(first, last):
+        if day not in search.by_day:
+            weekday = day.isoweekday()
+            on_day = [rule for rule in search.weekly if rule.weekday == weekday]
+            search.by_day[day] = rules_mod.occurrences(on_day, day, day, search.closed)
+        openings += search.by_day[day] if staff_ids is None else [
+            opening for opening in search.by_day[day] if opening.resource_id in staff_ids]
+    openings += [o for o in search.extra if (staff_ids is None or o.resource_id in staff_ids)
+                 and o.interval.start < starts.end and o.interval.end > starts.start]
+    return openings
+
+
+async def ensure_known(session: AsyncSession, query: SlotQuery) -> None:
+    """NotFound for a staff member or site the query names that does not exist."""
+    await _ensure_known(session, query)
+
+
+def _first_stretch(search: LoadedSearch, wanted: int | None) -> timedelta | None:
     """Long enough for the rules to give about ``wanted`` slots (one day at least); None: the whole window.
 
     Department-wide, a day gives a page; for one staff member, the whole range is one stretch,
@@ -165,7 +271,7 @@ def _minutes(at: time) -> int:
     return at.hour * 60 + at.minute
 
 
-def _stretches(search: _Search, now: datetime, after: Position | None, first: timedelta | None
+def _stretches(search: LoadedSearch, now: datetime, after: Position | None, first: timedelta | None
                ) -> Iterator[Interval]:
     """Consecutive stretches of the search window, from the first bookable start (or ``after``) on.
 
@@ -183,7 +289,7 @@ def _stretches(search: _Search, now: datetime, after: Position | None, first: ti
 
 
 async def _slots_in(
-    session: AsyncSession, search: _Search, stretch: Interval, now: datetime, after: Position | None,
+    session: AsyncSession, search: LoadedSearch, stretch: Interval, now: datetime, after: Position | None,
     limit: int | None,
 ) -> list[Slot]:
     """The free slots starting in one stretch of the window."""

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
+from itertools import pairwise, product
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.domain.pathways import Series, Spacing, pathway_series
+from scheduler.domain.intervals import resolve_local, time_exists
+from scheduler.domain.pathways import Series, Spacing, pathway_series, session_windows
 from scheduler.domain.slots import Slot
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -229,3 +230,41 @@ def test_pages_followed_one_after_another_give_every_series_once(
         after = page[-1].position
 
     assert pages == pathway_series(slots, spacing, first, last)
+
+
+# ------------------------------------------------------------------ the hours later sessions are read at
+
+WINDOW_ZONES = (PARIS, REUNION, ZoneInfo("America/New_York"))
+# 02:30 does not exist in Paris on the last Sunday of March and happens twice on the last of October.
+WINDOW_WALLS = (time(2, 30), time(9), time(13, 45), time(23, 30))
+
+
+@st.composite
+def spacings(draw: st.DrawFn) -> Spacing:
+    every = draw(st.integers(1, 14))
+    return Spacing(draw(st.integers(2, 5)), every, draw(st.integers(0, min(3, every - 1))))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 200), st.sampled_from(WINDOW_WALLS), st.sampled_from(WINDOW_ZONES)),
+                min_size=1, max_size=6), spacings())
+def test_every_later_session_a_spacing_allows_falls_in_its_window(
+    firsts: list[tuple[int, time, ZoneInfo]], spacing: Spacing
+) -> None:
+    starts = sorted((resolve_local(FIRST_DAY + timedelta(days=offset), wall, zone)
+                     for offset, wall, zone in firsts), key=lambda start: start.astimezone(UTC))
+
+    windows = session_windows(starts, spacing)
+
+    assert len(windows) == spacing.sessions
+    for start in starts:
+        assert windows[0].start <= start < windows[0].end
+        for k in range(1, spacing.sessions):
+            shifts = range(k * (spacing.every_days - spacing.tolerance_days),
+                           k * (spacing.every_days + spacing.tolerance_days) + 1)
+            for shift, fold in product(shifts, (0, 1)):
+                day = start.date() + timedelta(days=shift)
+                later = datetime.combine(day, start.time().replace(fold=fold), start.tzinfo)
+                if not time_exists(later):  # no slot has a wall time the clocks skip
+                    continue
+                assert windows[k].start <= later < windows[k].end, (k, later)
