@@ -35,6 +35,8 @@ from tests.support.server import RunningServer
 pytestmark = pytest.mark.e2e
 STAFF_NOTE = "Note interne : suivi renforcé"
 PAGE_BUDGET_BYTES = 30 * 1024
+CAP = 20
+"""Wrong links answered 404 per minute in the guessing test (kept small: each guess is a new connection)."""
 
 
 @pytest.fixture(scope="module")
@@ -280,20 +282,21 @@ def test_wrong_links_from_many_addresses_are_capped_per_minute(
     module_database: DatabaseHandle, fake_twilio: FakeTwilio, secret_key: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    limits = {"CRENEAU_FAMILY_PAGE_WRONG_TOKENS_PER_MINUTE": "100", "CRENEAU_SECRET_KEY": secret_key}
+    limits = {"CRENEAU_FAMILY_PAGE_WRONG_TOKENS_PER_MINUTE": str(CAP), "CRENEAU_SECRET_KEY": secret_key}
     with texting_server(module_database, fake_twilio, tmp_path_factory.mktemp("guess"), **limits) as server:
         with server.client() as client:
             prog = programme(client, start="14:00", end="16:00")
             booked = book_and_read_link(client, fake_twilio, prog, "14:00")
-        # 600 guesses, each from its own loopback address (before: 600 x 404, no 429).
+        # Six times the cap in guesses, each from its own loopback address (before: all 404, no 429).
+        guesses = 6 * CAP
         began = time.monotonic()
         answers = [_get_from(server, f"127.0.{2 + n // 250}.{1 + n % 250}", f"/r/{_random_token()}")
-                   for n in range(600)]
+                   for n in range(guesses)]
         # A fixed window of a minute: a slow machine may see the next one start during the run.
         windows = 1 + int((time.monotonic() - began) // 60)
         statuses = [answer.status_code for answer in answers]
-        assert statuses[:100] == [404] * 100 and statuses[100] == 429
-        assert statuses.count(404) <= 100 * windows and statuses.count(404) + statuses.count(429) == 600
+        assert statuses[:CAP] == [404] * CAP and statuses[CAP] == 429
+        assert statuses.count(404) <= CAP * windows and statuses.count(404) + statuses.count(429) == guesses
         assert 0 < int(answers[-1].headers["retry-after"]) <= 60
         # The right link still opens, for its family, while guessing is capped.
         with _browser(server) as phone:

@@ -1,8 +1,9 @@
 """Schemathesis's own run, every check, against a real server: stateless phases and the stateful one.
 
-Fifty examples per operation, then the stateful phase following the document's links (a site
-to its staff, a booking to its cancel...). Every check is on, not only "no server error": the
-document must say what the service accepts and refuses, and the service must keep to it.
+Thirty examples per operation (on each database), then the stateful phase following the
+document's links (a site to its staff, a booking to its cancel...). Every check is on, not
+only "no server error": the document must say what the service accepts and refuses, and the
+service must keep to it.
 
 Beside schemathesis's checks, each 4xx must be a problem+json with a code of the contract's
 table (the hooks' ``error_is_a_problem_with_a_contract_code``). Two things the fuzzer cannot
@@ -24,7 +25,7 @@ from pathlib import Path
 from tests.support.server import RunningServer
 
 HOOKS = Path(__file__).resolve().parents[1] / "support" / "fuzz_hooks.py"
-MAX_EXAMPLES = 50
+MAX_EXAMPLES = 30
 # Operations whose schema-valid input may still be refused by a rule across fields, which JSON
 # Schema does not say (each is a documented 422 validation-error).
 CROSS_FIELD_RULES = {
