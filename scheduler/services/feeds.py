@@ -4,7 +4,9 @@ A feed's *version* is computed by one aggregate query before anything is built: 
 (service, site) used, the count, latest ``updated_at`` and summed ``sequence`` of the
 appointments shown (and, apart, of the bookings an interpreter was released from, which
 their feed shows cancelled: see scheduler/db/interpreter_releases.py), plus the feed's own
-spec (name, privacy, URL) and the day its window starts. Every input of the body is in it: appointment
+spec (name, privacy, URL), the day its window starts, a staff feed's outcome links' fingerprint
+and a site feed's marks for its coordinator (``scheduler.db.site_feed_marks``, one more query,
+since they change with the time of day). Every input of the body is in it: appointment
 changes bump ``updated_at`` and
 ``sequence``, renaming a service or site changes the grouped columns, and the window moves
 once a day. The ETag is the hash of the version, so ``If-None-Match`` is answered without

@@ -8,12 +8,16 @@ A site's feed marks what its coordinator must decide or record.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 
+from tests.e2e.test_family_page_browser import ARTIFACTS, BROWSER_SECONDS, BROWSER_TESTS, CHROMIUM
 from tests.e2e.test_feeds import book, fetch, new_feed, set_columns
 from tests.support.api import at, created, family, programme, unique, upcoming
 from tests.support.ical import parsed_events, read_with_icaljs
@@ -21,6 +25,15 @@ from tests.support.server import RunningServer
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{32})"')
 LINK_LINE = "Noter la venue ou annuler : "
+
+
+def run_browser_script(script: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run one of tests/browser's scripts with Node.js and Debian's Chromium (both part of the suite)."""
+    node = shutil.which("node")
+    assert node is not None and CHROMIUM.exists(), "Node.js and Chromium are needed (see .ci/run)"
+    return subprocess.run([node, str(BROWSER_TESTS / script), *arguments], check=False,
+                          capture_output=True, text=True, timeout=BROWSER_SECONDS,
+                          env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)})
 
 
 def in_the_past(server: RunningServer, appointment_id: str, ended_ago: timedelta) -> datetime:
@@ -155,3 +168,19 @@ def test_site_feed_marks_what_the_coordinator_must_decide_or_record(server: Runn
         assert fetch(feed["url"], response.headers["etag"]).status_code == 200
         after = {event["uid"]: event["summary"] for event in parsed_events(fetch(feed["url"]).content)}
         assert not after[f"appt-{unrecorded['id']}@creneau.fr"].startswith("[")
+
+
+def test_the_staff_page_in_a_real_browser_records_a_no_show_and_passes_axe(server: RunningServer) -> None:
+    """tests/browser/staff_page.mjs: headless Chromium, axe-core, 320 px, 44 px targets, nothing loaded."""
+    with server.client() as client:
+        prog = programme(client)
+        appointment = book(client, prog, at(upcoming(3), "11:00"), family=family(unique("PRE-BROWSER")))
+        in_the_past(server, appointment["id"], timedelta(minutes=10))
+        link = link_of(new_feed(client, "staff", prog.staff_id, "full")["url"], appointment["id"])
+
+    done = run_browser_script("staff_page.mjs", link, str(ARTIFACTS))
+
+    assert done.returncode == 0, f"browser checks failed:\n{done.stderr}\n{done.stdout}"
+    assert (ARTIFACTS / "staff-page.png").stat().st_size > 0
+    with server.client() as client:
+        assert client.get(f"/v1/appointments/{appointment['id']}").json()["status"] == "no_show"
