@@ -26,7 +26,8 @@ def appointment_view(row: Any, now: datetime) -> dict[str, Any]:
     started = now >= row.starts_at
     return {
         "state": row.status,
-        "state_text": STATES.get(row.status, row.status),
+        "state_text": "Passé : venue à noter" if started and row.status in ACTIVE
+                      else STATES.get(row.status, row.status),
         "iso_start": start.isoformat(),
         "date": format_date(start.date(), "full", locale=LOCALE),
         "time": f"{format_time(start.time(), 'short', locale=LOCALE)} – "
