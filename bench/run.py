@@ -103,7 +103,10 @@ def machine() -> dict[str, str]:
             cpu = line.split(":", 1)[1].strip()
             break
     mem_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    wrk_version = "not installed"
+    if shutil.which("wrk"):
+        wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+        wrk_version = (wrk.stdout or wrk.stderr).split("[")[0].strip()
     return {
         "code": code_version(),
         "nproc": str(os.cpu_count()),
@@ -111,7 +114,7 @@ def machine() -> dict[str, str]:
         "ram": f"{mem_kib / 1024 / 1024:.1f} GiB",
         "os": platform.platform(),
         "python": platform.python_version(),
-        "wrk": (wrk.stdout or wrk.stderr).split("[")[0].strip(),
+        "wrk": wrk_version,
     }
 
 

@@ -35,8 +35,8 @@ from sqlalchemy import insert, text
 
 from bench import scale_seed
 from bench.run import database, load_average, machine
-from notifications.outbox import OutboxMessage
 from scheduler.db.engine import Database
+from scheduler.db.outbox import OutboxMessage
 from scheduler.db.tables import Appointment, Family, HoldRecord
 from scheduler.services.appointment_stats import StatsRequest, appointment_stats
 from tests.support.databases import postgres_available
@@ -81,8 +81,9 @@ def build(seed: int = scale_seed.SEED) -> tuple[Any, list[dict[str, Any]]]:
         family["language"] = rng.choice(LANGUAGES)
     outbox: list[dict[str, Any]] = []
     statuses = [status for status, weight in OUTCOMES for _ in range(weight)]
+    taken: dict[str, list[tuple[datetime, datetime]]] = {}
     for number, appointment in enumerate(rows.appointments):
-        family = families[rng.randrange(len(families))]
+        family = _free_family(families, taken, appointment, rng)
         appointment["family_id"] = family["id"]
         appointment["status"] = rng.choice(statuses)
         appointment["cancelled_at"] = appointment["interpreter_language"] = None  # every row has every key
@@ -91,20 +92,40 @@ def build(seed: int = scale_seed.SEED) -> tuple[Any, list[dict[str, Any]]]:
             appointment["cancelled_at"] = appointment["starts_at"] - before
         if family["language"] != "fr" and rng.random() < 0.6:
             appointment["interpreter_language"] = family["language"]
-        outbox += _messages(appointment, number, rng)
+        messages = _messages(appointment, number, rng)
+        # What the dispatcher counts on the appointment as it sends each one.
+        appointment["sms_sent"] = len(messages)
+        appointment["sms_segments"] = sum(message["segments"] for message in messages)
+        outbox += messages
     rows.families = families
     return rows, outbox
+
+
+def _free_family(
+    families: list[dict[str, Any]], taken: dict[str, list[tuple[datetime, datetime]]],
+    appointment: dict[str, Any], rng: random.Random,
+) -> dict[str, Any]:
+    """A random family not already booked at an overlapping time (the database refuses a family
+    in two places at once)."""
+    span = (appointment["starts_at"], appointment["ends_at"])
+    while True:
+        family = families[rng.randrange(len(families))]
+        held = taken.setdefault(family["id"], [])
+        if all(end <= span[0] or start >= span[1] for start, end in held):
+            held.append(span)
+            return family
 
 
 def _messages(appointment: dict[str, Any], number: int, rng: random.Random) -> list[dict[str, Any]]:
     """A confirmation and a reminder, sent, most of the time."""
     messages = []
-    for kind in ("booked", "reminder_1440"):
+    for kind, event, offset in (("booked", "booked", None), ("reminder-1440", "reminder", 1440)):
         if rng.random() < 0.8:
             at = appointment["starts_at"] - timedelta(days=1 if kind != "booked" else 10)
             messages.append({
                 "id": f"{number:024d}{len(messages):08d}", "appointment_id": appointment["id"],
-                "recipient": "family", "kind": kind, "status": "delivered", "due_at": at, "attempts": 1,
+                "recipient": "family", "kind": kind, "event": event, "offset_minutes": offset,
+                "status": "delivered", "due_at": at, "attempts": 1,
                 "needs_lookup": False, "segments": rng.choice((1, 1, 1, 2, 3)), "sent_at": at,
                 "created_at": at, "updated_at": at})
     return messages

@@ -78,11 +78,12 @@ from scheduler.services.feeds import FeedBodies
 from scheduler.services.notify import MessagePlanner
 from scheduler.services.webhook_endpoints import WebhookSettings
 from scheduler.settings import Settings
+from scheduler.staff_page.controller import StaffPage, StaffPageController
 from scheduler.webhooks.delivery import DeliveryConfig, WebhookDeliverer
 from scheduler.webhooks.secrets import SecretBox
 
 log = logging.getLogger("creneau")
-PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/reports/", "^/metrics"]
+PUBLIC_PATHS = ["^/health", "^/schema", "^/feeds/", "^/webhooks/", "^/r/", "^/reports/", "^/metrics", "^/s/"]
 JSON_METHODS = {"POST", "PATCH", "PUT"}
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 
@@ -134,7 +135,8 @@ def create_app(
                    "family_page": FamilyPage.from_settings(settings, links, limits), "feed_bodies": bodies,
                    "slot_pages": SlotPageCache(settings.slots_cache_seconds, settings.slots_cache_bytes),
                    "metrics": metrics, "webhook_metrics": webhook_metrics,
-                   "report_page": ReportPage.from_settings(settings, limits)})
+                   "report_page": ReportPage.from_settings(settings, limits),
+                   "staff_page": StaffPage.from_settings(settings, links.secret, limits)})
     app = Litestar(
         route_handlers=[
             HealthController, SiteController, StaffController, ServiceController, RuleController,
@@ -144,6 +146,7 @@ def create_app(
             AppointmentStatsController, EventController, WebhookEndpointController,
             FeedAdminController, FeedController, FamilyPageController, ReportController, ReportPageController,
             PathwaySlotController, ClosureController, RebookController, FamilyController, PathwayController,
+            StaffPageController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),

@@ -15,6 +15,7 @@ from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, IdempotencyKey, created, idempotent
 from scheduler.services import feed_subscriptions
 from scheduler.services.feeds import CreatedFeed, FeedBodies, FeedNotFound, LiveFeeds, OwnerKind
+from scheduler.services.staff_links import StaffLinks
 
 # Litestar appends "; charset=utf-8" to every text/* media type.
 CALENDAR_MEDIA_TYPE = "text/calendar"
@@ -66,6 +67,13 @@ def live_feeds(state: State) -> LiveFeeds:
     if not isinstance(feeds_by_token, LiveFeeds):
         feeds_by_token = state["live_feeds"] = LiveFeeds(state.services.db)
     return feeds_by_token
+
+
+def staff_links(state: State) -> StaffLinks | None:
+    """Dependency: the maker of staff feeds' outcome links (``app.state.staff_page``), if wired."""
+    page = state.get("staff_page")
+    found: StaffLinks | None = getattr(page, "links", None)
+    return found
 
 
 class FeedAdminController(Controller):
@@ -126,19 +134,20 @@ class FeedController(Controller):
     tags = ("calendar feeds",)
     # A dict, as Litestar documents it: the framework copies it into the controller's router.
     dependencies = {"bodies": Provide(feed_bodies, sync_to_thread=False),  # noqa: RUF012
-                    "live": Provide(live_feeds, sync_to_thread=False)}
+                    "live": Provide(live_feeds, sync_to_thread=False),
+                    "links": Provide(staff_links, sync_to_thread=False)}
 
     @get("/{filename:str}", operation_id="get_feed", summary="A calendar feed (iCalendar)",
          security=[], media_type=CALENDAR_MEDIA_TYPE, cache=False)
     async def read(
         self, request: Request[Any, Any, Any], svc: Collaborators, bodies: FeedBodies, live: LiveFeeds,
-        filename: str = Parameter(max_length=100, description="<token>.ics"),
+        links: StaffLinks | None, filename: str = Parameter(max_length=100, description="<token>.ics"),
     ) -> Response[bytes]:
         """The feed's iCalendar body; 304 when ``If-None-Match`` names the current ETag."""
         if not filename.endswith(FEED_SUFFIX):
             raise FeedNotFound()  # the same 404 as an unknown token
         served = await feed_subscriptions.serve(svc, live, bodies, filename.removesuffix(FEED_SUFFIX),
-                                                request.headers.get("if-none-match"))
+                                                request.headers.get("if-none-match"), links)
         headers = {
             "ETag": served.version.etag,
             "Last-Modified": format_datetime(served.version.last_modified, usegmt=True),

@@ -44,10 +44,13 @@ CONFLICT = ("409", "Conflict: in-use, slot-unavailable, family-busy or interpret
 TOO_LARGE = ("413", "Request body too large (payload-too-large)")
 NOT_JSON = ("415", "The body is not JSON (unsupported-media-type)")
 RATE_LIMITED = ("429", "Too many requests for this key (rate-limited); see Retry-After")
-# The family and report pages answer people, not programs: their errors are HTML pages.
+# The family, report and staff pages answer people, not programs: their errors are HTML pages.
 PAGE_SCHEMA = re.compile(r"^Page_(\w+)_$")  # how Litestar names ``Page[XOut]``
 PAGE_ERRORS = [("403", "The form was refused (expired or tampered)"), ("404", "Unknown or expired link"),
                ("429", "Too many requests from this address or for this link; see Retry-After")]
+# The staff page's forms may also find the appointment past the action, or a reason missing.
+STAFF_FORM_ERRORS = [("409", "The appointment can no longer take this action"),
+                     ("422", "The cancellation's reason is missing or too long (the page again)")]
 
 
 def document_errors(app: Litestar) -> None:
@@ -68,8 +71,9 @@ def describe_errors(openapi: OpenAPI) -> None:
 def _describe(operation: Operation, path: str, method: str) -> None:
     responses = operation.responses or {}
     responses.pop("400", None)
-    page = path.startswith(("/r/", "/reports/"))
-    for status, description in PAGE_ERRORS if page else _errors(operation, path, method):
+    page = path.startswith(("/r/", "/reports/", "/s/"))
+    form_errors = STAFF_FORM_ERRORS if path.startswith("/s/") and method == "post" else []
+    for status, description in PAGE_ERRORS + form_errors if page else _errors(operation, path, method):
         responses.setdefault(status, _html(description) if page else _problem(description))
     operation.responses = responses
     if not path.startswith("/v1/"):

@@ -185,12 +185,47 @@ async def record_claimed(session: AsyncSession, changes: Sequence[tuple[str, Map
     to the send, and moves the message out of ``sending`` (to ``sent`` or further). The fields
     a callback writes then keep its values; the others (segments, send time...) are still set.
     """
+    await _count_sent(session, changes)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for message_id, values in changes:
         groups.setdefault(tuple(sorted(values)), []).append(
             {"_id": message_id, **{f"_{name}": value for name, value in values.items()}})
     for fields, rows in groups.items():
         await session.execute(_record_statement(fields), rows)
+
+
+def _count_sent_statement() -> Any:
+    appointment = Appointment.__table__  # type: ignore[attr-defined]
+    # Only a message not yet recorded as sent counts: the reports' SMS figures are these counters.
+    newly_sent = (select(TABLE.c.appointment_id)
+                  .where(TABLE.c.id == bindparam("_id"), TABLE.c.sent_at.is_(None))
+                  .scalar_subquery())
+    return (update(appointment).where(appointment.c.id == newly_sent)
+            .values(sms_sent=appointment.c.sms_sent + 1,
+                    sms_segments=appointment.c.sms_segments + bindparam("_segments")))
+
+
+COUNT_SENT: Final = _count_sent_statement()
+
+
+async def _count_sent(session: AsyncSession, changes: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """Raise the SMS counters of the appointments of the messages these changes record as sent, before
+    the changes are written (a message counts once, when its ``sent_at`` is first set)."""
+    sent = [{"_id": message_id, "_segments": values.get("segments") or 0}
+            for message_id, values in changes if values.get("sent_at") is not None]
+    if sent:
+        await _lock_in_order(session, [str(row["_id"]) for row in sent])
+        await session.execute(COUNT_SENT, sent)
+
+
+async def _lock_in_order(session: AsyncSession, message_ids: Sequence[str]) -> None:
+    """Lock the messages' appointments by id (PostgreSQL; SQLite writers are serialised already), so
+    that two dispatchers recording messages of the same appointments never wait on each other in
+    a circle."""
+    appointment = Appointment.__table__  # type: ignore[attr-defined]
+    ids = select(TABLE.c.appointment_id).where(TABLE.c.id.in_(message_ids)).scalar_subquery()
+    await session.execute(select(appointment.c.id).where(appointment.c.id.in_(ids))
+                          .order_by(appointment.c.id).with_for_update(key_share=True))
 
 
 def _record_statement(fields: Sequence[str]) -> Any:

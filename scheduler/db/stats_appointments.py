@@ -23,7 +23,6 @@ from sqlmodel import col
 
 from scheduler.db.engine import dialect_name
 from scheduler.db.local_time import LocalMonth, LocalWeekday, SecondsBetween
-from scheduler.db.outbox import OutboxMessage
 from scheduler.db.tables import Appointment, Family, Site
 from scheduler.domain.offset_periods import OffsetPeriod
 
@@ -116,7 +115,6 @@ def _per_appointment(query: StatsQuery) -> Any:
     period = _periods(query.periods)
     starts = col(Appointment.starts_at)
     status = col(Appointment.status)
-    sms = sms_per_appointment()
     firsts = first_appointments()
     # Only the keys asked for: each costs a function call (or a join) per appointment.
     keys: dict[str, Callable[[], Any]] = {
@@ -137,11 +135,11 @@ def _per_appointment(query: StatsQuery) -> Any:
             _flag(and_(status != "cancelled", starts == firsts.c.first_start)).label("first_appointments"),
             _flag(col(Appointment.interpreter_language).is_not(None)).label("with_interpreter"),
             _flag(col(Site.kind) == HOME_KIND).label("home_visits"),
-            func.coalesce(sms.c.sent, 0).label("sms_sent"),
-            func.coalesce(sms.c.segments, 0).label("sms_segments"),
+            # Counted on the appointment as each SMS is sent (``scheduler.db.outbox``): no outbox join.
+            col(Appointment.sms_sent).label("sms_sent"),
+            col(Appointment.sms_segments).label("sms_segments"),
         )
         .join(Site, col(Site.id) == col(Appointment.site_id))
-        .outerjoin(sms, sms.c.appointment_id == col(Appointment.id))
         .outerjoin(firsts, firsts.c.family_id == col(Appointment.family_id))
         .join(period, and_(period.c.zone == col(Site.timezone), starts >= period.c.starts,
                            starts < period.c.ends))
@@ -153,23 +151,6 @@ def _per_appointment(query: StatsQuery) -> Any:
     if query.site_ids is not None:
         statement = statement.where(col(Appointment.site_id).in_(query.site_ids))
     return statement
-
-
-def sms_per_appointment() -> Subquery:
-    """SMS handed to the provider about each appointment (to anyone), and their segments.
-
-    The one place that knows the outbox's columns: a message counts once it was sent
-    (``sent_at`` set), whatever its delivery became, since the provider bills it then.
-    One pass over the outbox, joined to the appointments (twice as fast on SQLite as two
-    correlated lookups per appointment).
-    """
-    return (
-        select(col(OutboxMessage.appointment_id).label("appointment_id"), func.count().label("sent"),
-               func.sum(col(OutboxMessage.segments)).label("segments"))
-        .where(col(OutboxMessage.sent_at).is_not(None))
-        .group_by(col(OutboxMessage.appointment_id))
-        .subquery("sms")
-    )
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:

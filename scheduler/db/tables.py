@@ -247,6 +247,11 @@ class Appointment(SQLModel, table=True):
     attendees: str | None = Field(default=None, max_length=16)
     """Who is expected: ``parents``, ``child`` or ``family`` (null: not said)."""
     pathway_id: str | None = Field(default=None, max_length=32, index=True)
+    sms_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """SMS handed to the provider about this appointment (to anyone): counted when each is sent
+    (``scheduler.db.outbox.record_claimed``), so the reports read it without the outbox."""
+    sms_segments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Their segments, as the provider counted them."""
 
     __table_args__ = (
         Index("ix_appointment_staff_start", "staff_id", "starts_at"),

@@ -25,6 +25,15 @@ BUSY_SUMMARY: Final = "Occupé"
 ATTENDEES: Final = {"parents": "les parents", "child": "l'enfant", "family": "les parents et l'enfant"}
 """Who is expected at a pathway's session, as the ``full`` feed's description says it."""
 CANCELLED_PREFIX: Final = "(annulé) "
+LINK_LABEL: Final = "Noter la venue ou annuler"
+# A marked event's summary starts with its mark, and its description (above ``busy``) says why;
+# neither names the family, the absent person or the closure's reason.
+MARKS: Final = {
+    "to_decide": ("[À décider] ", ("À décider : une absence ou une fermeture tombe sur ce rendez-vous, "
+                  "qui n'est pas annulé. Annulez-le ou maintenez-le.")),
+    "no_outcome": ("[Venue à noter] ", ("Venue à noter : ce rendez-vous est passé sans que la venue "
+                   "de la famille soit notée.")),
+}
 PHONE_MASK: Final = "[numéro masqué]"
 
 _CRLF: Final = b"\r\n"
@@ -69,6 +78,10 @@ class FeedEvent:
     """A care pathway's session: its number and the pathway's count ("Séance 2/3")."""
     attendees: str | None = None
     """Who is expected (``parents``, ``child``, ``family``): shown at the ``full`` level only."""
+    url: str | None = None
+    """The staff member's outcome page of this appointment, given only in their own feed."""
+    mark: str | None = None
+    """What a site's coordinator is reminded of (``to_decide``, ``no_outcome``), in a site feed only."""
 
     def __post_init__(self) -> None:
         for name in ("start", "end", "last_modified"):
@@ -78,6 +91,8 @@ class FeedEvent:
             raise ValueError(f"appointment {self.appointment_id}: end must be after start")
         if self.status not in STATUSES:
             raise ValueError(f"appointment {self.appointment_id}: unknown status {self.status!r}")
+        if self.mark is not None and self.mark not in MARKS:
+            raise ValueError(f"appointment {self.appointment_id}: unknown mark {self.mark!r}")
         if self.site_kind not in SITE_KINDS:
             raise ValueError(f"appointment {self.appointment_id}: unknown site kind {self.site_kind!r}")
         if self.sequence < 0 or self.participants < 0:
@@ -325,8 +340,14 @@ def _vevent(event: FeedEvent, privacy: Privacy, uid: str) -> bytes:
     if privacy != "busy":
         texts.append(f"LOCATION:{_text(_location(event))}")
     description = _description(event) if privacy == "full" else None
+    if event.mark in MARKS and privacy != "busy":
+        description = "\n".join(filter(None, [MARKS[event.mark][1], description]))
+    if event.url and privacy != "busy":
+        description = "\n".join(filter(None, [description, f"{LINK_LABEL} : {event.url}"]))
     if description:
         texts.append(f"DESCRIPTION:{_text(description)}")
+    if event.url and privacy != "busy":
+        texts.append(f"URL;VALUE=URI:{_CONTROL_CHARS.sub('', event.url)}")
     return b"BEGIN:VEVENT\r\n" + fixed.encode("ascii") + b"".join(map(_fold, texts)) + b"END:VEVENT\r\n"
 
 
@@ -344,7 +365,9 @@ def _summary(event: FeedEvent, privacy: Privacy) -> str:
             title += f" ({event.participants} participants)"
         if event.pathway_session is not None:
             title += " — Séance {}/{}".format(*event.pathway_session)
-    return CANCELLED_PREFIX + title if event.status == "cancelled" else title
+    if event.status == "cancelled":
+        return CANCELLED_PREFIX + title
+    return MARKS[event.mark][0] + title if event.mark in MARKS else title
 
 
 def _location(event: FeedEvent) -> str:

@@ -11,6 +11,7 @@ from scheduler.feeds.ical import Privacy
 from scheduler.services import feeds, idempotency
 from scheduler.services.feeds import CreatedFeed, FeedBodies, LiveFeeds, OwnerKind, ServedFeed
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
+from scheduler.services.staff_links import StaffLinks
 
 if TYPE_CHECKING:
     from scheduler.collaborators import Collaborators
@@ -40,9 +41,11 @@ async def revoke(deps: Collaborators, token: str) -> None:
 
 
 async def serve(
-    deps: Collaborators, live: LiveFeeds, bodies: FeedBodies, token: str, if_none_match: str | None
+    deps: Collaborators, live: LiveFeeds, bodies: FeedBodies, token: str, if_none_match: str | None,
+    links: StaffLinks | None = None,
 ) -> ServedFeed:
-    """A feed's current version and, unless the client holds it already, its body (see ``feeds.serve``)."""
+    """A feed's current version and, unless the client holds it already, its body (see ``feeds.serve``);
+    a staff feed's events link to their outcome pages through ``links``."""
     async with deps.db.read() as session:
         return await feeds.serve(session, live, bodies, token, deps.settings.public_url, if_none_match,
-                                 deps.clock.now())
+                                 deps.clock.now(), links)

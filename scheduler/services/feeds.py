@@ -4,7 +4,9 @@ A feed's *version* is computed by one aggregate query before anything is built: 
 (service, site) used, the count, latest ``updated_at`` and summed ``sequence`` of the
 appointments shown (and, apart, of the bookings an interpreter was released from, which
 their feed shows cancelled: see scheduler/db/interpreter_releases.py), plus the feed's own
-spec (name, privacy, URL) and the day its window starts. Every input of the body is in it: appointment
+spec (name, privacy, URL), the day its window starts, a staff feed's outcome links' fingerprint
+and a site feed's marks for its coordinator (``scheduler.db.site_feed_marks``, one more query,
+since they change with the time of day). Every input of the body is in it: appointment
 changes bump ``updated_at`` and
 ``sequence``, renaming a service or site changes the grouped columns, and the window moves
 once a day. The ETag is the hash of the version, so ``If-None-Match`` is answered without
@@ -26,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final, Literal
@@ -34,8 +36,10 @@ from typing import Any, Final, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import feeds as store
+from scheduler.db import site_feed_marks as site_marks
 from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
+from scheduler.db.staff_links import LINKED_PRIVACY
 from scheduler.db.tables import Feed, Interpreter, Site, Staff
 from scheduler.domain.errors import DomainError, InvalidInput, NotFound
 from scheduler.feeds.ical import (
@@ -48,6 +52,7 @@ from scheduler.feeds.ical import (
     render_event,
 )
 from scheduler.ports import MonotonicClock, system_monotonic
+from scheduler.services.staff_links import StaffLinks
 
 OwnerKind = Literal["staff", "site", "interpreter"]
 OWNERS: dict[str, tuple[Any, str]] = {
@@ -292,17 +297,26 @@ async def resolve(session: AsyncSession, token: str) -> ResolvedFeed:
 
 async def serve(
     session: AsyncSession, feeds: LiveFeeds, bodies: FeedBodies, token: str, public_url: str,
-    if_none_match: str | None, now: datetime,
+    if_none_match: str | None, now: datetime, links: StaffLinks | None = None,
 ) -> ServedFeed:
     """A feed's current version and, unless the client already holds it, its body.
 
     One query answers a conditional request (the version; the token is usually cached), a cold
     one adds the load, then renders only the events whose rows changed since the last build.
+    A staff feed above ``busy`` links each appointment to its outcome page (``links``): the
+    links' fingerprint is part of the version, so a new secret or address changes the ETag.
     """
     feed = await feeds.resolve(session, token)
     spec = feed_spec(feed, f"{public_url}/feeds/{token}.ics")
     window = Window.on(now)
-    version = await _version(session, feed, spec, window)
+    linker = _linker(feed, token, links)
+    # A site feed's marks change with the time of day (an appointment ends with no outcome), so
+    # they are read with the version and are part of it.
+    marks = {}
+    if feed.owner_kind == "site":
+        marks = await site_marks.marks(session, feed.owner_id, now, window.end)
+    extra = (linker.fingerprint if linker else None, tuple(sorted(marks.items())))
+    version = await _version(session, feed, spec, window, extra)
     if matches(if_none_match, version.etag):
         return ServedFeed(version, None)
     body = bodies.get(feed.id, version.etag)
@@ -311,7 +325,8 @@ async def serve(
         # its ETag, never older, and the next request sees a new version and rebuilds.
         rows = await store.event_rows(session, _selection(feed, window))
         renders = render_events(spec, rows, bodies.renders(feed.id),
-                                visit_addresses=shows_visit_addresses(feed.owner_kind, spec.privacy))
+                                visit_addresses=shows_visit_addresses(feed.owner_kind, spec.privacy),
+                                linker=linker, marks=marks)
         body = assemble_feed(spec, [rendered for _, rendered in renders.values()])
         bodies.builds += 1
         bodies.put(feed.id, version.etag, body, renders)
@@ -339,15 +354,18 @@ def _selection(feed: ResolvedFeed, window: Window) -> store.Selection:
     return store.Selection(feed.owner_kind, feed.owner_id, window.start, window.end, window.cancelled_since)
 
 
-async def _version(session: AsyncSession, feed: ResolvedFeed, spec: FeedSpec, window: Window) -> FeedVersion:
-    """Hash everything the body depends on, from one GROUP BY over the feed's appointments."""
+async def _version(
+    session: AsyncSession, feed: ResolvedFeed, spec: FeedSpec, window: Window, extra: Hashable = None
+) -> FeedVersion:
+    """Hash everything the body depends on, from one GROUP BY over the feed's appointments
+    (and ``extra``: what else the body depends on, such as its links' fingerprint)."""
     groups = await store.version_groups(session, _selection(feed, window))
     latest = max((group[-2] for group in groups), default=feed.created_at)
-    return FeedVersion(_etag(spec, window, groups), max(latest, feed.created_at).astimezone(UTC))
+    return FeedVersion(_etag(spec, window, groups, extra), max(latest, feed.created_at).astimezone(UTC))
 
 
-def _etag(spec: FeedSpec, window: Window, groups: Iterable[tuple[Any, ...]]) -> str:
-    digest = hashlib.sha256(repr((spec, window.start.isoformat())).encode())
+def _etag(spec: FeedSpec, window: Window, groups: Iterable[tuple[Any, ...]], extra: Hashable = None) -> str:
+    digest = hashlib.sha256(repr((spec, window.start.isoformat(), extra)).encode())
     for group in groups:
         digest.update(
             repr([value.isoformat() if isinstance(value, datetime) else value for value in group]).encode()
@@ -362,8 +380,29 @@ def shows_visit_addresses(owner_kind: str, privacy: Privacy) -> bool:
     return staff_sees or (owner_kind == "site" and privacy == "full")
 
 
+@dataclass(frozen=True, slots=True)
+class FeedLinker:
+    """Links the events of one staff feed to their outcome pages (see ``staff_links``)."""
+
+    links: StaffLinks
+    feed_id: str
+    key: bytes
+    fingerprint: str
+
+    def url(self, appointment_id: str) -> str:
+        """The outcome page of one appointment of this feed."""
+        return self.links.url(self.feed_id, self.key, appointment_id)
+
+
+def _linker(feed: ResolvedFeed, token: str, links: StaffLinks | None) -> FeedLinker | None:
+    if links is None or feed.owner_kind != "staff" or feed.privacy not in LINKED_PRIVACY:
+        return None
+    return FeedLinker(links, feed.id, links.feed_key(hash_token(token)), links.fingerprint())
+
+
 def render_events(
-    spec: FeedSpec, rows: Sequence[store.EventRow], previous: Renders, *, visit_addresses: bool = False
+    spec: FeedSpec, rows: Sequence[store.EventRow], previous: Renders, *, visit_addresses: bool = False,
+    linker: FeedLinker | None = None, marks: Mapping[str, str] | None = None,
 ) -> Renders:
     """Every row's event rendered for ``spec``; a collective session's bookings become one event.
 
@@ -371,18 +410,24 @@ def render_events(
     was rendered from in ``previous`` keeps that rendering: the bytes depend on nothing else.
     A booking an interpreter was released from comes as a cancelled row with the appointment's
     id (never next to the appointment's own row, which the store leaves out then), so it
-    replaces the rendering of the event it cancels like any other change.
+    replaces the rendering of the event it cancels like any other change. With a ``linker``,
+    each individual appointment links to its outcome page (a collective session's bookings do
+    not: their event stands for several families). ``marks`` (a site feed's, by appointment id)
+    mark an individual appointment for its coordinator.
     """
     renders: Renders = {}
     collective: list[store.EventRow] = []
+    fingerprint = linker.fingerprint if linker else None
     for row in rows:
         if row.capacity > 1:
             collective.append(row)
             continue
-        source: Hashable = (spec.privacy, spec.domain, visit_addresses, row)
+        mark = marks.get(row.id) if marks else None
+        source: Hashable = (spec.privacy, spec.domain, visit_addresses, fingerprint, mark, row)
         kept = previous.get(row.id)
         if kept is None or kept[0] != source:
-            kept = (source, _render(spec, _event(row, visit_addresses)))
+            url = linker.url(row.id) if linker else None
+            kept = (source, _render(spec, replace(_event(row, visit_addresses, url), mark=mark)))
         renders[row.id] = kept
     for event in _sessions(collective):
         source = (spec.privacy, spec.domain, event)
@@ -411,7 +456,7 @@ def _sessions(rows: Sequence[store.EventRow]) -> list[FeedEvent]:
     return [replace(group_collective(members)[0], appointment_id=key) for key, members in sessions.items()]
 
 
-def _event(row: store.EventRow, visit_address: bool = False) -> FeedEvent:
+def _event(row: store.EventRow, visit_address: bool = False, url: str | None = None) -> FeedEvent:
     return FeedEvent(
         appointment_id=row.id,
         start=as_utc(row.starts_at),
@@ -431,4 +476,5 @@ def _event(row: store.EventRow, visit_address: bool = False) -> FeedEvent:
         pathway_session=(row.pathway_number, row.pathway_total)
         if row.pathway_number is not None and row.pathway_total is not None else None,
         attendees=row.attendees,
+        url=url,
     )

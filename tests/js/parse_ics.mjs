@@ -36,6 +36,7 @@ const events = calendar.getAllSubcomponents("vevent").map((vevent) => {
     tzid: event.startDate.zone.tzid,
     start: instant(event.startDate),
     end: instant(event.endDate),
+    url: vevent.getFirstPropertyValue("url"),
   };
 });
 

@@ -71,8 +71,8 @@ def error_is_a_problem_with_a_contract_code(
     if response.status_code < 400:
         return None
     content_type = response.headers.get("content-type", [""])[0]
-    # The family and report pages answer HTML; a refused method is the framework's problem+json.
-    if case.path.startswith(("/r/", "/reports/")) and response.status_code != 405:
+    # The family, report and staff pages answer HTML; a refused method is the framework's problem+json.
+    if case.path.startswith(("/r/", "/reports/", "/s/")) and response.status_code != 405:
         assert content_type.startswith("text/html"), (response.status_code, content_type)
         return None
     assert content_type.startswith("application/problem+json"), (response.status_code, response.text[:300])

@@ -85,3 +85,12 @@ def parsed_events(body: bytes) -> list[dict[str, Any]]:
 def unfolded(body: bytes) -> str:
     """The feed's text with folded lines joined back."""
     return body.replace(b"\r\n ", b"").decode("utf-8")
+
+
+def without_staff_link(description: str | None) -> str | None:
+    """A staff feed event's description without its outcome page line (tested apart, in
+    tests/e2e/test_staff_links.py): what the other feed tests compare."""
+    if description is None:
+        return None
+    kept = [line for line in description.split("\n") if not line.startswith("Noter la venue ou annuler : ")]
+    return "\n".join(kept) or None

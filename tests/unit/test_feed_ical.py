@@ -15,7 +15,7 @@ import pytest
 import vobject  # type: ignore[import-untyped]
 from icalendar import Calendar
 
-from scheduler.feeds.ical import Privacy, build_feed, etag_for, group_collective
+from scheduler.feeds.ical import FeedEvent, Privacy, build_feed, etag_for, group_collective, render_event
 from tests.support.feed_events import (
     NOTE,
     appointment,
@@ -425,3 +425,19 @@ def test_duplicate_appointment_ids_are_rejected() -> None:
 def test_unknown_privacy_level_is_rejected() -> None:
     with pytest.raises(ValueError, match="privacy"):
         feed_spec("everything")  # type: ignore[arg-type]
+
+
+def test_a_staff_link_and_a_mark_show_above_busy_only() -> None:
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    event = FeedEvent("a1", start, start + timedelta(hours=1), "Europe/Paris", "booked", 0, start,
+                      "Entretien", "office", "École", None, "PRE-1", url="https://x.fr/s/t", mark="to_decide")
+    standard = render_event(event, "standard", "creneau.fr").vevent.replace(b"\r\n ", b"").decode()
+    busy = render_event(event, "busy", "creneau.fr").vevent.decode()
+
+    assert "\r\nURL;VALUE=URI:https://x.fr/s/t\r\n" in standard
+    assert "SUMMARY:[À décider] Entretien — PRE-1\r\n" in standard
+    assert "Noter la venue ou annuler : https://x.fr/s/t" in standard
+    assert "URL" not in busy and "DESCRIPTION" not in busy
+    assert "SUMMARY:[À décider] Occupé\r\n" in busy
+    cancelled = render_event(replace(event, status="cancelled"), "standard", "creneau.fr").vevent.decode()
+    assert "SUMMARY:(annulé) Entretien — PRE-1\r\n" in cancelled

@@ -1,0 +1,1 @@
+"""The staff member's outcome page of one appointment, linked from their calendar feed."""
