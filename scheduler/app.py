@@ -130,7 +130,8 @@ def create_app(
     webhook_metrics = WebhookSnapshot()
     metrics.registry.register(WebhookCollector(webhook_metrics, lambda: deliverer.outcomes))
     limits = rate_limit_store(settings)
-    state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
+    keyring = KeyRing(db, admin_key, clock=svc.clock)
+    state = State({"services": svc, "keyring": keyring, "jobs": jobs,
                    "family_page": FamilyPage.from_settings(settings, links), "feed_bodies": bodies,
                    "slot_pages": SlotPageCache(settings.slots_cache_seconds, settings.slots_cache_bytes),
                    "metrics": metrics, "webhook_metrics": webhook_metrics,
@@ -159,7 +160,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[jobs.start, document_errors, document_examples, finish_document,
                     gc_tuning.settle_after_start_up],
-        on_shutdown=[jobs.stop, dispatcher.aclose, deliverer.aclose, sender.aclose, db.dispose,
+        on_shutdown=[jobs.stop, keyring.drain, dispatcher.aclose, deliverer.aclose, sender.aclose, db.dispose,
                      partial(limits.__aexit__, None, None, None)],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
