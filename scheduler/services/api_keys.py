@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from scheduler.db import usage
 from scheduler.db.tables import ApiKey, Site
 from scheduler.domain.events import Actor
 from scheduler.ports import Clock, MonotonicClock, SystemClock, system_monotonic
@@ -126,8 +127,8 @@ class KeyRing:
     async def _write_last_used(self, key_id: str, at: datetime) -> None:
         try:
             async with self._db.write() as session:
-                await session.execute(update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=at))
-        except Exception:  # noqa: BLE001  (a missed "last used" must never fail anything)
+                await usage.key_used(session, key_id, at)
+        except Exception:  # a missed "last used" must never fail anything
             log.warning("could not record when an API key was last used", exc_info=True)
 
     async def drain(self) -> None:

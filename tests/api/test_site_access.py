@@ -69,7 +69,8 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "update_staff": (UNBOUND, lambda w: ("PATCH", f"/v1/staff/{w.a.staff_id}", {"role": "other"})),
     "delete_staff": (UNBOUND, lambda w: ("DELETE", f"/v1/staff/{w.b.staff_id}", None)),
     "list_services": (UNBOUND, lambda w: ("GET", "/v1/services", None)),
-    "create_service": (UNBOUND, lambda w: ("POST", "/v1/services", {"name": unique("sv"), "duration_minutes": 30})),
+    "create_service": (UNBOUND,
+        lambda w: ("POST", "/v1/services", {"name": unique("sv"), "duration_minutes": 30})),
     "get_service": (UNBOUND, lambda w: ("GET", f"/v1/services/{w.b.service_id}", None)),
     "update_service": (UNBOUND, lambda w: ("PATCH", f"/v1/services/{w.a.service_id}", {"capacity": 1})),
     "delete_service": (UNBOUND, lambda w: ("DELETE", f"/v1/services/{w.b.service_id}", None)),
@@ -107,10 +108,11 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "get_api_key": (UNBOUND, lambda w: ("GET", "/v1/api-keys/none", None)),
     "update_api_key": (UNBOUND, lambda w: ("PATCH", "/v1/api-keys/none", {"name": "x"})),
     "revoke_api_key": (UNBOUND, lambda w: ("DELETE", "/v1/api-keys/none", None)),
-    "list_free_slots": (FILTERED, lambda w: ("GET", f"/v1/slots?service_id={w.b.service_id}"
-                                                  f"&from={w.day}&to={w.day}", None)),
-    "list_pathway_slots": (FILTERED, lambda w: ("GET", f"/v1/pathway-slots?service_id={w.b.service_id}"
-                                                     f"&sessions=2&every_days=7&from={w.day}&to={w.day}", None)),
+    "list_free_slots": (FILTERED, lambda w: ("GET", (f"/v1/slots?service_id={w.b.service_id}"
+                                                   f"&from={w.day}&to={w.day}"), None)),
+    "list_pathway_slots": (FILTERED, lambda w: (
+        "GET", (f"/v1/pathway-slots?service_id={w.b.service_id}&sessions=2&every_days=7"
+                f"&from={w.day}&to={w.day}"), None)),
     "list_appointments": (FILTERED, lambda w: ("GET", "/v1/appointments", None)),
     "book_appointment": (HIDDEN, lambda w: ("POST", "/v1/appointments", {
         **booking(w.b, at(upcoming(3, weeks_ahead=2), "10:00")), "site_id": w.b.site_id})),
@@ -124,10 +126,13 @@ MATRIX: dict[str, tuple[str, Request]] = {
         "external_id": unique("x"), "service_id": w.b.service_id, "staff_id": w.b.staff_id,
         "site_id": w.b.site_id, "start": "2025-01-06T09:00:00+01:00", "end": "2025-01-06T10:00:00+01:00",
         "status": "attended", "family": {"reference": unique("PRE"), "language": "fr"}}]})),
-    "list_appointment_messages": (HIDDEN, lambda w: ("GET", f"/v1/appointments/{w.appointment_b}/messages", None)),
+    "list_appointment_messages": (HIDDEN,
+        lambda w: ("GET", f"/v1/appointments/{w.appointment_b}/messages", None)),
     "list_replies": (FILTERED, lambda w: ("GET", "/v1/replies", None)),
-    "list_appointment_replies": (HIDDEN, lambda w: ("GET", f"/v1/appointments/{w.appointment_b}/replies", None)),
-    "revoke_family_link": (HIDDEN, lambda w: ("DELETE", f"/v1/appointments/{w.appointment_b}/family-link", None)),
+    "list_appointment_replies": (HIDDEN,
+        lambda w: ("GET", f"/v1/appointments/{w.appointment_b}/replies", None)),
+    "revoke_family_link": (HIDDEN,
+        lambda w: ("DELETE", f"/v1/appointments/{w.appointment_b}/family-link", None)),
     "list_interpreters": (UNBOUND, lambda w: ("GET", "/v1/interpreters", None)),
     "create_interpreter": (UNBOUND, lambda w: ("POST", "/v1/interpreters", {
         "name": unique("i"), "languages": ["ar"], "mode": "phone"})),
@@ -135,16 +140,19 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "update_interpreter": (UNBOUND, lambda w: ("PATCH", "/v1/interpreters/none", {"name": "x"})),
     "delete_interpreter": (UNBOUND, lambda w: ("DELETE", "/v1/interpreters/none", None)),
     "attach_external_interpreter": (HIDDEN, lambda w: (
-        "POST", f"/v1/appointments/{w.appointment_b}/interpreter", {"language": "ar", "agency": "ISM", "reference": "R-1"})),
+        "POST", f"/v1/appointments/{w.appointment_b}/interpreter",
+        {"language": "ar", "agency": "ISM", "reference": "R-1"})),
     "list_interpreter_use": (FILTERED, lambda w: ("GET", "/v1/stats/interpreters", None)),
     "appointment_stats": (FILTERED, lambda w: (
-        "GET", f"/v1/stats/appointments?from=2026-01-01&to=2027-12-31&by=site", None)),
+        "GET", "/v1/stats/appointments?from=2026-01-01&to=2027-12-31&by=site", None)),
     "list_events": (FILTERED, lambda w: ("GET", "/v1/events", None)),
-    "list_appointment_events": (HIDDEN, lambda w: ("GET", f"/v1/appointments/{w.appointment_b}/events", None)),
+    "list_appointment_events": (HIDDEN,
+        lambda w: ("GET", f"/v1/appointments/{w.appointment_b}/events", None)),
     "list_webhook_endpoints": (FILTERED, lambda w: ("GET", "/v1/webhook-endpoints", None)),
     "create_webhook_endpoint": (UNBOUND, lambda w: ("POST", "/v1/webhook-endpoints", {
         "url": "https://hooks.example.org/creneau", "events": ["*"]})),
-    "list_webhook_deliveries": (FILTERED, lambda w: ("GET", f"/v1/webhook-endpoints/{w.endpoint_a}/deliveries", None)),
+    "list_webhook_deliveries": (FILTERED,
+        lambda w: ("GET", f"/v1/webhook-endpoints/{w.endpoint_a}/deliveries", None)),
     "get_webhook_endpoint": (FILTERED, lambda w: ("GET", f"/v1/webhook-endpoints/{w.endpoint_a}", None)),
     "update_webhook_endpoint": (FILTERED, lambda w: (
         "PATCH", f"/v1/webhook-endpoints/{w.endpoint_a}", {"description": "a"})),
@@ -213,7 +221,8 @@ def world(module_database: DatabaseHandle) -> Iterator[World]:
 def test_every_operation_has_a_row(world: World) -> None:
     document = world.admin.get("/schema/openapi.json").json()
     operations = {(path, operation["operationId"]) for path, item in document["paths"].items()
-                  for operation in item.values() if isinstance(operation, dict) and "operationId" in operation}
+                  for operation in item.values()
+                  if isinstance(operation, dict) and "operationId" in operation}
     missing = sorted(op for path, op in operations if path.startswith("/v1") and op not in MATRIX)
     assert missing == [], f"add a row to MATRIX for {missing}"
     assert {op for path, op in operations if path.startswith("/v1")} == set(MATRIX)
