@@ -165,6 +165,12 @@ EXAMPLES.update({
     rs.ImportOut: {"imported": 1, "already_imported": 0},
     rs.ReportCreate: {"from": "2025-09-01", "to": "2026-07-04", "site_ids": None},
 })
+FEED_LISTED = {"id": "7d8e9f0a1b2c43d4e5f6a7b8c9d0e1f2", "privacy": "full",
+               "created_at": "2026-09-01T08:30:00+02:00", "last_fetched_at": "2026-11-25T07:55:00+01:00"}
+EXAMPLES.update({
+    feeds.FeedOut: FEED_LISTED,
+    feeds.FeedList: {"items": [FEED_LISTED]},
+})
 
 
 def example_of(model: type[BaseModel]) -> dict[str, Any] | None:

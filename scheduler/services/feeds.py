@@ -23,7 +23,9 @@ bounded time, since another worker's writes are never seen by this one's caches:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
@@ -34,6 +36,7 @@ from typing import Any, Final, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import feeds as store
+from scheduler.db import usage
 from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
 from scheduler.db.tables import Feed, Interpreter, Site, Staff
@@ -57,6 +60,8 @@ OWNERS: dict[str, tuple[Any, str]] = {
 # 24 bytes = 192 random bits in the URL: far past guessing, and the stored SHA-256 of such a
 # token leaks nothing to a timing probe on its index, so no slow hash or constant-time compare.
 TOKEN_BYTES: Final = 24
+FETCH_NOTED_EVERY_SECONDS: Final = 60.0
+log = logging.getLogger(__name__)
 # What a feed shows: a quarter back (recent history), a little over a year ahead (the longest
 # booking horizon offered), and cancellations for 30 days so subscribed calendars remove them.
 WINDOW_PAST: Final = timedelta(days=90)
@@ -222,6 +227,28 @@ class LiveFeeds:
         self._seconds = seconds
         self._max_entries = max_entries
         self._entries: dict[str, _Lookup] = {}
+        self._fetched: dict[str, float] = {}
+        self._writes: set[asyncio.Task[None]] = set()
+
+    def note_fetch(self, feed_id: str, now: datetime) -> None:
+        """Write the feed's ``last_fetched_at``, at most once a minute per feed and process, in a
+        task of its own (the calendar never waits for it)."""
+        moment = self._monotonic()
+        if self._fetched.get(feed_id, float("-inf")) > moment - FETCH_NOTED_EVERY_SECONDS:
+            return
+        if len(self._fetched) >= self._max_entries:
+            self._fetched.clear()
+        self._fetched[feed_id] = moment
+        task = asyncio.get_running_loop().create_task(self._write_fetch(feed_id, now))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write_fetch(self, feed_id: str, now: datetime) -> None:
+        try:
+            async with self._db.write() as session:
+                await usage.feed_fetched(session, feed_id, now)
+        except Exception:  # a missed "last fetched" must never fail a feed
+            log.warning("could not record when a feed was last fetched", exc_info=True)
 
     async def resolve(self, session: AsyncSession, token: str) -> ResolvedFeed:
         """The live feed behind a token, from the cache or the database; else FeedNotFound."""
@@ -272,8 +299,9 @@ async def create(
 
 
 async def revoke(session: AsyncSession, token: str, now: datetime) -> None:
-    """Revoke a feed: its URL answers 404 from now on. A revoked or unknown token is FeedNotFound."""
-    if not await store.revoke(session, hash_token(token), now):
+    """Revoke a feed named by its token or its id: its URL answers 404 from now on. A revoked or
+    unknown one is FeedNotFound."""
+    if not await store.revoke(session, hash_token(token), now, feed_id=token):
         raise FeedNotFound()
 
 
@@ -300,6 +328,7 @@ async def serve(
     one adds the load, then renders only the events whose rows changed since the last build.
     """
     feed = await feeds.resolve(session, token)
+    feeds.note_fetch(feed.id, now)
     spec = feed_spec(feed, f"{public_url}/feeds/{token}.ics")
     window = Window.on(now)
     version = await _version(session, feed, spec, window)

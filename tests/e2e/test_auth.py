@@ -91,6 +91,8 @@ ENDPOINTS = [
     ("GET", "/v1/webhook-endpoints/x/deliveries", "webhooks:write"),
     ("POST", "/v1/webhook-endpoints/x/deliveries/x/retry", "webhooks:write"),
     ("POST", "/v1/webhook-endpoints/x/replay", "webhooks:write"),
+    ("GET", "/v1/staff/x/feeds", "admin"),
+    ("GET", "/v1/sites/x/feeds", "admin"),
 ]
 SCOPES = ["slots:read", "appointments:write", "admin", "appointments:read", "webhooks:write"]
 IMPLIED = {("appointments:write", "appointments:read")}
