@@ -12,9 +12,11 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
+from scheduler.api.audit import note
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, IdempotencyKey, created, idempotent
 from scheduler.services import feed_subscriptions
+from scheduler.services.audit import Access
 from scheduler.services.feeds import CreatedFeed, FeedBodies, FeedNotFound, LiveFeeds, OwnerKind
 
 # Litestar appends "; charset=utf-8" to every text/* media type.
@@ -180,6 +182,11 @@ class FeedController(Controller):
             "Last-Modified": format_datetime(served.version.last_modified, usegmt=True),
             "Cache-Control": CACHE_CONTROL,
         }
+        feed = served.feed
+        if served.body is not None and feed is not None and feed.privacy == "full":
+            # A full feed shows families' references and notes: who fetched it is on the trail.
+            note(request, Access("feed", feed.id, feed.owner_name, "feed.read", feed.owner_kind,
+                                 feed.owner_id, None))
         if served.body is None:
             return Response(b"", status_code=304, headers=headers, media_type=CALENDAR_MEDIA_TYPE)
         return Response(served.body, headers=headers, media_type=CALENDAR_MEDIA_TYPE)

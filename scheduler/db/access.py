@@ -44,7 +44,7 @@ from scheduler.db.engine import ACCESS_KEY
 from scheduler.db.event_tables import Event
 from scheduler.db.inbox import InboundMessage
 from scheduler.db.outbox import OutboxMessage
-from scheduler.db.tables import Appointment, AvailabilityRule, Closure, Family, Opening, Site
+from scheduler.db.tables import Appointment, AuditEntry, AvailabilityRule, Closure, Family, Opening, Site
 
 INFO_KEY: Final = ACCESS_KEY
 
@@ -127,5 +127,6 @@ by_site(Closure, lambda: Closure.site_id)
 by_site(Event, lambda: Event.site_id)
 by_appointment(OutboxMessage, lambda: OutboxMessage.appointment_id)
 by_appointment(InboundMessage, lambda: InboundMessage.appointment_id)
+by_appointment(AuditEntry, lambda: AuditEntry.appointment_id)
 by_rule(Family, lambda sites: col(Family.id).in_(
     select(col(Appointment.family_id)).where(col(Appointment.site_id).in_(sites))))

@@ -139,6 +139,8 @@ class ServedFeed:
 
     version: FeedVersion
     body: bytes | None
+    feed: ResolvedFeed | None = None
+    """The feed served (for the audit trail of full-privacy feeds)."""
 
 
 # What each event of a built feed was rendered from (its privacy, UID domain and row, or its
@@ -333,7 +335,7 @@ async def serve(
     window = Window.on(now)
     version = await _version(session, feed, spec, window)
     if matches(if_none_match, version.etag):
-        return ServedFeed(version, None)
+        return ServedFeed(version, None, feed)
     body = bodies.get(feed.id, version.etag)
     if body is None:
         # The version was read first: a change landing in between makes the body newer than
@@ -344,7 +346,7 @@ async def serve(
         body = assemble_feed(spec, [rendered for _, rendered in renders.values()])
         bodies.builds += 1
         bodies.put(feed.id, version.etag, body, renders)
-    return ServedFeed(version, body)
+    return ServedFeed(version, body, feed)
 
 
 def feed_spec(feed: ResolvedFeed, source_url: str) -> FeedSpec:

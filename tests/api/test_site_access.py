@@ -168,6 +168,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "revoke_feed": (UNBOUND, lambda w: ("DELETE", "/v1/feeds/none", None)),
     "list_staff_feeds": (UNBOUND, lambda w: ("GET", f"/v1/staff/{w.a.staff_id}/feeds", None)),
     "list_site_feeds": (HIDDEN, lambda w: ("GET", f"/v1/sites/{w.b.site_id}/feeds", None)),
+    "list_audit_entries": (FILTERED, lambda w: ("GET", "/v1/audit", None)),
     "create_report": (UNKNOWN, lambda w: ("POST", "/v1/reports", {
         "from": "2026-01-01", "to": "2026-12-31", "site_ids": [w.b.site_id]})),
     "change_family_phone": (HIDDEN, lambda w: (

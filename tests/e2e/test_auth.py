@@ -93,6 +93,7 @@ ENDPOINTS = [
     ("POST", "/v1/webhook-endpoints/x/replay", "webhooks:write"),
     ("GET", "/v1/staff/x/feeds", "admin"),
     ("GET", "/v1/sites/x/feeds", "admin"),
+    ("GET", "/v1/audit", "admin"),
 ]
 SCOPES = ["slots:read", "appointments:write", "admin", "appointments:read", "webhooks:write"]
 IMPLIED = {("appointments:write", "appointments:read")}
