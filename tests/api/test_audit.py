@@ -49,7 +49,8 @@ def test_every_access_to_a_family_is_on_the_trail(app: InProcess) -> None:
     assert client.post(f"/v1/appointments/{ident}/cancel", json={}).status_code == 200
 
     trail = client.get("/v1/audit", params={
-        "family_reference": REFERENCE, "from": "2026-01-01T00:00:00+01:00", "to": "2027-01-01T00:00:00+01:00"})
+        "family_reference": REFERENCE, "from": "2026-01-01T00:00:00+01:00",
+        "to": "2027-01-01T00:00:00+01:00"})
     assert trail.status_code == 200, trail.text
     items = trail.json()["items"]
     actions = [item["action"] for item in items]
@@ -99,8 +100,8 @@ async def _append_only(database: DatabaseHandle) -> None:
     try:
         async with db.write() as session:
             await store.append(session, [{
-                "at": old, "actor_kind": "api-key", "actor_id": "k", "actor_name": "n", "action": "appointment.read",
-                "target_kind": "appointment", "target_id": "a", "appointment_id": None, "ip": None}])
+                "at": old, "actor_kind": "api-key", "actor_id": "k", "actor_name": "n",
+                "action": "appointment.read", "target_kind": "appointment", "target_id": "a", "appointment_id": None, "ip": None}])
         for statement in ("UPDATE audit_entry SET action = 'nothing'", "DELETE FROM audit_entry"):
             if db.dialect == "sqlite" and statement.startswith("DELETE"):
                 continue  # SQLite has no session setting to tell the purge apart: PostgreSQL only
