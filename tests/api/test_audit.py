@@ -101,7 +101,8 @@ async def _append_only(database: DatabaseHandle) -> None:
         async with db.write() as session:
             await store.append(session, [{
                 "at": old, "actor_kind": "api-key", "actor_id": "k", "actor_name": "n",
-                "action": "appointment.read", "target_kind": "appointment", "target_id": "a", "appointment_id": None, "ip": None}])
+                "action": "appointment.read", "target_kind": "appointment", "target_id": "a",
+                "appointment_id": None, "ip": None}])
         for statement in ("UPDATE audit_entry SET action = 'nothing'", "DELETE FROM audit_entry"):
             if db.dialect == "sqlite" and statement.startswith("DELETE"):
                 continue  # SQLite has no session setting to tell the purge apart: PostgreSQL only
