@@ -518,6 +518,8 @@ class ApiKeyUpdate(Strict):
 
     name: Text = kept()
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)] = kept()
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="From then on the key is refused (401); null: it never expires.")
 
 
 class ApiKeyOut(BaseModel):
