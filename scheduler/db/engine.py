@@ -130,13 +130,18 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits when the block ends without error."""
+    async def write(self, *, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits when the block ends without error.
+
+        ``bookkeeping``: the write changes nothing that caches derive (an audit entry, when a key
+        was last used), so ``generation`` stays as it is and the caches stay warm.
+        """
         async with self._writer() as session, session.begin():
             if self.access is not None:
                 session.info[ACCESS_KEY] = self.access
             yield session
-        self.generation += 1
+        if not bookkeeping:
+            self.generation += 1
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

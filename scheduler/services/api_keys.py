@@ -126,7 +126,7 @@ class KeyRing:
 
     async def _write_last_used(self, key_id: str, at: datetime) -> None:
         try:
-            async with self._db.write() as session:
+            async with self._db.write(bookkeeping=True) as session:
                 await usage.key_used(session, key_id, at)
         except Exception:  # a missed "last used" must never fail anything
             log.warning("could not record when an API key was last used", exc_info=True)

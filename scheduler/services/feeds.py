@@ -247,7 +247,7 @@ class LiveFeeds:
 
     async def _write_fetch(self, feed_id: str, now: datetime) -> None:
         try:
-            async with self._db.write() as session:
+            async with self._db.write(bookkeeping=True) as session:
                 await usage.feed_fetched(session, feed_id, now)
         except Exception:  # a missed "last fetched" must never fail a feed
             log.warning("could not record when a feed was last fetched", exc_info=True)
