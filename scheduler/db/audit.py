@@ -15,10 +15,12 @@ from scheduler.db.tables import Appointment, AuditEntry, Family
 
 
 async def append(session: AsyncSession, entries: Sequence[dict[str, Any]]) -> None:
-    """Insert a batch of entries, each given the family reference of its appointment when it has one."""
+    """Insert a batch of entries; one naming an appointment but no family is given the appointment's
+    family reference (one query for the batch)."""
     if not entries:
         return
-    wanted = {entry["appointment_id"] for entry in entries if entry.get("appointment_id")}
+    wanted = {entry["appointment_id"] for entry in entries
+              if entry.get("appointment_id") and not entry.get("family_reference")}
     references: dict[str, str] = {}
     if wanted:
         rows = await session.execute(
