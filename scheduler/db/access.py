@@ -24,14 +24,14 @@ Adopting it for a new table (pathways, waiting-list entries...) is one line next
 
 and its queries select the ORM entity or its attributes (``select(Pathway)``,
 ``select(col(Pathway.id))``, ``update(Pathway)``): a Core ``Pathway.__table__`` statement
-bypasses the ORM and so the limit. The site-isolation matrix test (tests/e2e/test_site_access.py)
+bypasses the ORM and so the limit. The site-isolation matrix test (tests/api/test_site_access.py)
 exercises every operation of the served document with a key of another site, so a route or a
 query that escapes the limit fails it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -96,15 +96,6 @@ def access_of(session: Any) -> SiteAccess | None:
     """The limit of a session, or None."""
     found: SiteAccess | None = session.info.get(INFO_KEY)
     return found
-
-
-def visible_sites(session: Any, wanted: Collection[str] | None) -> list[str] | None:
-    """The sites a query naming ``wanted`` (None: all) may cover, for queries that take a list of
-    sites rather than rows (None: every site)."""
-    access = access_of(session)
-    if access is None:
-        return None if wanted is None else list(wanted)
-    return sorted(access.site_ids if wanted is None else access.site_ids & set(wanted))
 
 
 @event.listens_for(Session, "do_orm_execute")

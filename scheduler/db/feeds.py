@@ -289,11 +289,15 @@ async def live_feed(session: AsyncSession, token_hash: str) -> Any:
     return (await session.execute(LIVE_FEED, {"token_hash": token_hash})).first()
 
 
-async def revoke(session: AsyncSession, token_hash: str, now: datetime, feed_id: str | None = None) -> bool:
-    """Mark the live feed with this token hash (or this id) revoked; False when there is none."""
+async def revoke(session: AsyncSession, token_hash: str, now: datetime, feed_id: str | None = None,
+                 sites: list[str] | None = None) -> bool:
+    """Mark the live feed with this token hash (or this id) revoked; False when there is none (or,
+    with ``sites``, when it is not the feed of one of those sites)."""
     matching = feed.c.token_hash == token_hash if feed_id is None else or_(
         feed.c.token_hash == token_hash, feed.c.id == feed_id)
     statement = feed.update().where(matching, feed.c.revoked_at.is_(None)).values(revoked_at=now)
+    if sites is not None:
+        statement = statement.where(feed.c.owner_kind == "site", feed.c.owner_id.in_(sites))
     result: Any = await session.execute(statement)
     return bool(result.rowcount)
 

@@ -167,8 +167,14 @@ async def create(
     expires_at: datetime | None = None,
 ) -> Created | StoredResponse:
     """A new key holding ``scopes`` (stored sorted, without repeats), limited to ``site_ids`` (None:
-    every site; each must exist, else NotFound), answered with ``render`` of it."""
+    every site the caller sees; each must exist and be seen by the caller, else NotFound), answered
+    with ``render`` of it."""
     now = deps.clock.now()
+
+    # A key limited to some sites makes keys limited to those sites at most: never a wider one.
+    limit = deps.db.access
+    if limit is not None and site_ids is None:
+        site_ids = sorted(limit.site_ids)
 
     async def operation(session: AsyncSession) -> Created:
         sites = None if site_ids is None else sorted(set(site_ids))

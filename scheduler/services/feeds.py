@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import feeds as store
 from scheduler.db import usage
+from scheduler.db.access import access_of
 from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
 from scheduler.db.tables import Feed, Interpreter, Site, Staff
@@ -289,7 +290,10 @@ async def create(
     ``standard`` level at most.
     """
     table, noun = OWNERS[owner_kind]
-    if await session.get(table, owner_id) is None:
+    # A feed is read without a key: a key limited to some sites makes feeds of those sites only
+    # (a staff member's or an interpreter's would show their appointments everywhere).
+    limited = access_of(session) is not None and owner_kind != "site"
+    if limited or await session.get(table, owner_id) is None:
         raise NotFound(noun, owner_id)
     if owner_kind == "interpreter" and privacy == "full":
         raise InvalidInput("An interpreter's feed shows at most the 'standard' level.")
@@ -303,7 +307,9 @@ async def create(
 async def revoke(session: AsyncSession, token: str, now: datetime) -> None:
     """Revoke a feed named by its token or its id: its URL answers 404 from now on. A revoked or
     unknown one is FeedNotFound."""
-    if not await store.revoke(session, hash_token(token), now, feed_id=token):
+    access = access_of(session)
+    sites = None if access is None else sorted(access.site_ids)
+    if not await store.revoke(session, hash_token(token), now, feed_id=token, sites=sites):
         raise FeedNotFound()
 
 

@@ -48,6 +48,7 @@ class World:
     opening_b: str
     endpoint_a: str
     day: str
+    feed_b: str
     markers: set[str] = field(default_factory=set)
 
     def call(self, method: str, url: str, body: Any = None, **params: Any) -> Any:
@@ -105,6 +106,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "list_api_keys": (UNBOUND, lambda w: ("GET", "/v1/api-keys", None)),
     "create_api_key": (HIDDEN, lambda w: ("POST", "/v1/api-keys", {
         "name": "escape", "scopes": ["admin"], "site_ids": [w.b.site_id]})),
+    # (a key made by a limited key without site_ids is limited as its maker: test_no_wider_key)
     "get_api_key": (UNBOUND, lambda w: ("GET", "/v1/api-keys/none", None)),
     "update_api_key": (UNBOUND, lambda w: ("PATCH", "/v1/api-keys/none", {"name": "x"})),
     "revoke_api_key": (UNBOUND, lambda w: ("DELETE", "/v1/api-keys/none", None)),
@@ -162,10 +164,10 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "retry_webhook_delivery": (UNBOUND, lambda w: (
         "POST", f"/v1/webhook-endpoints/{w.endpoint_a}/deliveries/none/retry", None)),
     "rotate_webhook_secret": (UNBOUND, lambda w: ("POST", "/v1/webhook-endpoints/none/rotate-secret", {})),
-    "create_interpreter_feed": (UNBOUND, lambda w: ("POST", "/v1/interpreters/none/feeds", {})),
+    "create_interpreter_feed": (HIDDEN, lambda w: ("POST", "/v1/interpreters/none/feeds", {})),
     "create_site_feed": (HIDDEN, lambda w: ("POST", f"/v1/sites/{w.b.site_id}/feeds", {"privacy": "full"})),
-    "create_staff_feed": (UNBOUND, lambda w: ("POST", "/v1/staff/none/feeds", {})),
-    "revoke_feed": (UNBOUND, lambda w: ("DELETE", "/v1/feeds/none", None)),
+    "create_staff_feed": (HIDDEN, lambda w: ("POST", f"/v1/staff/{w.a.staff_id}/feeds", {})),
+    "revoke_feed": (HIDDEN, lambda w: ("DELETE", f"/v1/feeds/{w.feed_b}", None)),
     "list_staff_feeds": (UNBOUND, lambda w: ("GET", f"/v1/staff/{w.a.staff_id}/feeds", None)),
     "list_site_feeds": (HIDDEN, lambda w: ("GET", f"/v1/sites/{w.b.site_id}/feeds", None)),
     "list_audit_entries": (FILTERED, lambda w: ("GET", "/v1/audit", None)),
@@ -209,9 +211,18 @@ def _limited_app(database: DatabaseHandle) -> Iterator[World]:
         for appointment in (appointment_a, appointment_b):
             assert client.post(f"/v1/appointments/{appointment}/outcome",
                                json={"status": "attended"}).status_code in (200, 409, 422)
+        # Events after the endpoint exists: only site A's may be queued for it.
+        created(client.post("/v1/appointments", json=booking(a, at(day, "11:00"))))
+        created(client.post("/v1/appointments", json=booking(b, at(day, "11:00"))))
+        feed_b = created(client.post(f"/v1/sites/{b.site_id}/feeds", json={}))
         world = World(client, limited, a, b, appointment_a, appointment_b, reference_b, closure_b["id"],
-                      opening_b["id"], endpoint["id"], day.isoformat())
+                      opening_b["id"], endpoint["id"], day.isoformat(), feed_b["token"])
         world.markers = {b.site_id, b.rule_id, appointment_b, reference_b, closure_b["id"], opening_b["id"]}
+        for listed in client.get("/v1/appointments", params={"site_id": b.site_id}).json()["items"]:
+            events = client.get(f"/v1/appointments/{listed['id']}/events").json()["items"]
+            world.markers |= {listed["id"], *(event["id"] for event in events)}
+        deliveries = client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=limited)
+        assert deliveries.json()["items"]  # site A's events reached it
         yield world
 
 
@@ -264,5 +275,21 @@ def _site_b_state(world: World) -> dict[str, Any]:
         "appointments at B": [item["id"] for item in client.get(
             "/v1/appointments", params={"site_id": b.site_id}).json()["items"]],
         "staff B": client.get(f"/v1/staff/{b.staff_id}").status_code,
+        "feeds of B": client.get(f"/v1/sites/{b.site_id}/feeds").json()["items"],
         "service B": client.get(f"/v1/services/{b.service_id}").status_code,
     }
+
+
+def test_a_limited_key_makes_no_wider_key(world: World) -> None:
+    made = world.call("POST", "/v1/api-keys", {"name": "no site named", "scopes": ["appointments:read"]})
+    assert made.status_code == 201 and made.json()["site_ids"] == [world.a.site_id]
+    seen = world.admin.get("/v1/appointments", headers={"Authorization": f"Bearer {made.json()['key']}"})
+    assert {item["site_id"] for item in seen.json()["items"]} == {world.a.site_id}
+
+
+def test_a_limited_key_makes_no_report_of_every_site(world: World) -> None:
+    made = world.call("POST", "/v1/reports", {"from": "2026-01-01", "to": "2026-12-31", "site_ids": None})
+    assert made.status_code == 201
+    page = world.admin.get(made.json()["url"].removeprefix("http://testserver.local"))
+    names = [world.admin.get(f"/v1/sites/{prog.site_id}").json()["name"] for prog in (world.a, world.b)]
+    assert page.status_code == 200 and names[0] in page.text and names[1] not in page.text
