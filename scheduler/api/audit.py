@@ -1,5 +1,12 @@
 """The audit trail over HTTP: every answered read or change of a family's data is noted (by a
-``before_send`` hook, from the route's operation), and ``GET /v1/audit`` reads the trail (scope admin)."""
+``before_send`` hook, from the route's operation), and ``GET /v1/audit`` reads the trail (scope admin).
+
+Adopting it for a new route of an API key (pathways, the waiting list): add its operation id to
+``AUDITED`` with the path parameter naming its target; a route whose path names no appointment
+calls ``audit_target(request, appointment_id, family_reference)`` for each one it reached (as the
+booking and the appointment list do). A route without a key (the family page, a feed, a staff
+link) calls ``note(request, Access(...))`` itself once it knows what it showed or changed.
+"""
 
 from __future__ import annotations
 

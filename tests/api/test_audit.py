@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from datetime import timedelta
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from scheduler.app import create_app
 from scheduler.db.engine import Database
 from scheduler.services import audit
+from scheduler.settings import Settings
 from tests.api.conftest import InProcess
 from tests.support.api import created, family, programme
 from tests.support.databases import DatabaseHandle
@@ -116,5 +120,30 @@ async def _append_only(database: DatabaseHandle) -> None:
             assert await store.purge_older_than(session, old + timedelta(days=1)) == 1
         async with db.read() as session:
             assert (await session.execute(text("SELECT count(*) FROM audit_entry"))).scalar_one() == 0
+    finally:
+        await db.dispose()
+
+
+def test_a_clean_shutdown_writes_the_queued_entries(
+    database: DatabaseHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit, "FLUSH_SECONDS", 3600.0)  # only the shutdown writes them
+    admin_key = secrets.token_urlsafe(24)
+    settings = Settings.from_env({
+        "CRENEAU_DATABASE_URL": database.url, "CRENEAU_ADMIN_API_KEY": admin_key,
+        "CRENEAU_SMS_BACKEND": "memory", "CRENEAU_SECRET_KEY": secrets.token_urlsafe(32)})
+    with TestClient(app=create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {admin_key}"
+        for _ in range(3):
+            assert client.get("/v1/appointments", params={"family_reference": REFERENCE}).status_code == 200
+        assert asyncio.run(_count(database)) == 0
+    assert asyncio.run(_count(database)) == 3
+
+
+async def _count(database: DatabaseHandle) -> int:
+    db = Database.from_url(database.url)
+    try:
+        async with db.read() as session:
+            return int((await session.execute(text("SELECT count(*) FROM audit_entry"))).scalar_one())
     finally:
         await db.dispose()
