@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.api.conftest import InProcess
 from tests.support.api import created, programme
 
@@ -13,7 +15,14 @@ def test_feeds_are_listed_without_tokens_and_revoked_by_id(app: InProcess) -> No
     other = created(client.post(f"/v1/sites/{prog.site_id}/feeds", json={}))
     assert client.get(f"/feeds/{feed['token']}.ics").status_code == 200
 
-    listed = client.get(f"/v1/staff/{prog.staff_id}/feeds").json()["items"]
+    deadline = time.monotonic() + 5  # last_fetched_at is written after the answer, in a task of its own
+    def listed_now() -> list[dict[str, object]]:
+        items: list[dict[str, object]] = client.get(f"/v1/staff/{prog.staff_id}/feeds").json()["items"]
+        return items
+
+    while (listed := listed_now())[0]["last_fetched_at"] is None:
+        assert time.monotonic() < deadline, "last_fetched_at never written"
+        time.sleep(0.05)
     assert len(listed) == 1 and set(listed[0]) == {"id", "privacy", "created_at", "last_fetched_at"}
     assert listed[0]["privacy"] == "full" and feed["token"] not in str(listed)
     assert listed[0]["last_fetched_at"] is not None

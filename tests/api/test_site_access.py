@@ -293,3 +293,12 @@ def test_a_limited_key_makes_no_report_of_every_site(world: World) -> None:
     page = world.admin.get(made.json()["url"].removeprefix("http://testserver.local"))
     names = [world.admin.get(f"/v1/sites/{prog.site_id}").json()["name"] for prog in (world.a, world.b)]
     assert page.status_code == 200 and names[0] in page.text and names[1] not in page.text
+
+
+def test_a_limited_key_moves_nothing_to_site_b(world: World) -> None:
+    before = world.admin.get(f"/v1/appointments/{world.appointment_a}").json()
+    moved = world.call("POST", f"/v1/appointments/{world.appointment_a}/reschedule", {
+        "start": at(upcoming(3), "10:00"), "site_id": world.b.site_id, "staff_id": world.b.staff_id})
+    assert moved.status_code == 404, moved.text
+    after = world.admin.get(f"/v1/appointments/{world.appointment_a}").json()
+    assert (after["site_id"], after["start"]) == (before["site_id"], before["start"])
