@@ -63,6 +63,7 @@ def test_every_access_to_a_family_is_on_the_trail(app: InProcess) -> None:
                      "appointment.reschedule", "appointment.cancel"):
         assert expected in actions, (expected, actions)
     assert actions.count("appointments.list") == 2  # the filtered list and the whole one
+    assert "events.list" in actions  # the whole event feed showed its events
     assert all(item["target"]["id"] in (ident, REFERENCE) for item in items)
     api = next(item for item in items if item["action"] == "appointment.read")
     assert api["actor"] == {"kind": "api-key", "id": "settings-admin", "name": "CRENEAU_ADMIN_API_KEY"}
