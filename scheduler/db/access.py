@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import event, or_, select
@@ -67,11 +68,13 @@ _RULES: dict[type, Rule] = {}
 def by_site(entity: type, column: Callable[[], Any]) -> None:
     """Limit ``entity``'s rows to those whose ``column()`` is one of the caller's sites."""
     _RULES[entity] = lambda sites: col(column()).in_(sites)
+    _criteria.cache_clear()
 
 
 def by_site_or_none(entity: type, column: Callable[[], Any]) -> None:
     """As ``by_site``, with the rows of no site visible to all (an interpreter's weekly rules)."""
     _RULES[entity] = lambda sites: or_(col(column()).in_(sites), col(column()).is_(None))
+    _criteria.cache_clear()
 
 
 def by_appointment(entity: type, column: Callable[[], Any]) -> None:
@@ -79,11 +82,13 @@ def by_appointment(entity: type, column: Callable[[], Any]) -> None:
     appointment are hidden too)."""
     _RULES[entity] = lambda sites: col(column()).in_(
         select(col(Appointment.id)).where(col(Appointment.site_id).in_(sites)))
+    _criteria.cache_clear()
 
 
 def by_rule(entity: type, rule: Rule) -> None:
     """Limit ``entity``'s rows to those ``rule(sites)`` keeps (a family: one with an appointment there)."""
     _RULES[entity] = rule
+    _criteria.cache_clear()
 
 
 def limit(session: Any, access: SiteAccess | None) -> None:
@@ -105,9 +110,14 @@ def _limit_statement(state: ORMExecuteState) -> None:
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    sites = access.site_ids
-    state.statement = state.statement.options(
-        *[with_loader_criteria(entity, rule(sites)) for entity, rule in _RULES.items()])
+    state.statement = state.statement.options(*_criteria(access.site_ids))
+
+
+@lru_cache(maxsize=256)
+def _criteria(sites: frozenset[str]) -> tuple[Any, ...]:
+    # Built once per set of sites: the same option objects also keep SQLAlchemy's compiled
+    # statement cache warm, so a limited key's queries cost little more than anyone's.
+    return tuple(with_loader_criteria(entity, rule(sites)) for entity, rule in _RULES.items())
 
 
 by_site(Appointment, lambda: Appointment.site_id)
