@@ -24,6 +24,7 @@ from notifications.texts import default_catalog
 from scheduler import __version__, gc_tuning
 from scheduler.api.admin import InterpreterController, ServiceController, SiteController, StaffController
 from scheduler.api.appointments import AppointmentController
+from scheduler.api.audit import AuditController, note_access
 from scheduler.api.auth import ApiKeyMiddleware, KeyRing
 from scheduler.api.availability import AbsenceController, OpeningController, RuleController
 from scheduler.api.closures import ClosureController
@@ -73,6 +74,7 @@ from scheduler.observability.ratelimit import limit_store, rate_limiting
 from scheduler.observability.webhook_metrics import WebhookCollector, WebhookSnapshot
 from scheduler.ports import Clock, HolidayCalendar, SystemClock
 from scheduler.report_page.controller import ReportPage, ReportPageController
+from scheduler.services.audit import AuditLog
 from scheduler.services.family_links import FamilyLinkIssuer, LinkMaker
 from scheduler.services.feeds import FeedBodies
 from scheduler.services.notify import MessagePlanner
@@ -131,7 +133,9 @@ def create_app(
     webhook_metrics = WebhookSnapshot()
     metrics.registry.register(WebhookCollector(webhook_metrics, lambda: deliverer.outcomes))
     limits = limit_store(settings)
-    state = State({"services": svc, "keyring": KeyRing(db, admin_key), "jobs": jobs,
+    keyring = KeyRing(db, admin_key, clock=svc.clock)
+    audit_trail = AuditLog(db, svc.clock)
+    state = State({"services": svc, "audit": audit_trail, "keyring": keyring, "jobs": jobs,
                    "family_page": FamilyPage.from_settings(settings, links, limits), "feed_bodies": bodies,
                    "slot_pages": SlotPageCache(settings.slots_cache_seconds, settings.slots_cache_bytes),
                    "metrics": metrics, "webhook_metrics": webhook_metrics,
@@ -146,7 +150,7 @@ def create_app(
             AppointmentStatsController, EventController, WebhookEndpointController,
             FeedAdminController, FeedController, FamilyPageController, ReportController, ReportPageController,
             PathwaySlotController, ClosureController, RebookController, FamilyController, PathwayController,
-            StaffPageController,
+            StaffPageController, AuditController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),
@@ -158,12 +162,12 @@ def create_app(
         # ApiDate parameters, and the 422 on a control character in a URL (after the key check).
         plugins=[InputsPlugin()],
         before_request=_require_json,
-        before_send=[allow_every_method],
+        before_send=[note_access, allow_every_method],
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[jobs.start, document_errors, document_examples, finish_document,
+        on_startup=[audit_trail.start, jobs.start, document_errors, document_examples, finish_document,
                     gc_tuning.settle_after_start_up],
-        on_shutdown=[jobs.stop, dispatcher.aclose, deliverer.aclose, sender.aclose, db.dispose,
-                     limits.aclose],
+        on_shutdown=[jobs.stop, keyring.drain, audit_trail.close, dispatcher.aclose, deliverer.aclose,
+                     sender.aclose, db.dispose, limits.aclose],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 
 from scheduler.collaborators import Collaborators
 from scheduler.db.outage import is_database_outage
+from scheduler.services import audit as audit_service
 from scheduler.services import idempotency
 from scheduler.services import retention as retention_service
 
@@ -71,6 +72,7 @@ class Jobs:
         self._add(erase_expired_phones, "cron", "erase-phones", hour=2, minute=30)
         self._add(purge_expired_family_links, "cron", "purge-family-links", hour=2, minute=40)
         self._add(purge_interpreter_releases, "cron", "purge-interpreter-releases", hour=2, minute=50)
+        self._add(purge_audit_entries, "cron", "purge-audit-entries", hour=2, minute=55)
         self._add(purge_idempotency_records, "interval", "purge-idempotency", hours=1)
         # Its own job: a slow receiver never delays the SMS (and the tick only starts deliveries).
         self._add(deliver_webhooks, "interval", WEBHOOK_JOB, seconds=settings.webhook_interval_seconds,
@@ -118,6 +120,14 @@ async def purge_expired_family_links(services: Collaborators) -> None:
         removed = await retention_service.purge_expired_family_links(session, services.clock.now())
     if removed:
         log.info("retention: deleted %d expired family page links", removed)
+
+
+@skips_database_outages
+async def purge_audit_entries(services: Collaborators) -> None:
+    """Delete the audit entries older than CRENEAU_AUDIT_RETENTION_DAYS."""
+    removed = await audit_service.purge(services)
+    if removed:
+        log.info("retention: deleted %d audit entries", removed)
 
 
 @skips_database_outages

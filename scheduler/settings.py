@@ -163,6 +163,10 @@ class Settings(BaseModel):
         90, ge=1, validation_alias=AliasChoices("CRENEAU_RETENTION_DAYS", "retention_days")
     )
     """Days after a family's last appointment before its phone number is erased."""
+    audit_retention_days: int = Field(
+        365, ge=1, validation_alias=AliasChoices("CRENEAU_AUDIT_RETENTION_DAYS", "audit_retention_days")
+    )
+    """Days an audit entry (who read or changed a family's data) is kept."""
     secret_key: SecretStr | None = Field(
         None, min_length=32, validation_alias=AliasChoices("CRENEAU_SECRET_KEY", "secret_key")
     )

@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from scheduler.api import schemas as s
+from scheduler.api.audit import audit_target
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
 from scheduler.api.inputs import ApiDate, query_instant
@@ -52,7 +53,10 @@ class AppointmentController(Controller):
     ) -> s.AppointmentOut:
         wanted = booking_request(data)
         request_key = idempotent(request, data, idempotency_key)
-        return created(await appointments.book(svc, request.user, wanted, request_key, appointment_out))  # type: ignore[return-value]
+        answer = await appointments.book(svc, request.user, wanted, request_key, appointment_out)
+        if isinstance(answer, s.AppointmentOut):
+            audit_target(request, answer.id, data.family.reference)
+        return created(answer)  # type: ignore[return-value]
 
     @get("/{appointment_id:str}", operation_id="get_appointment", summary="Read an appointment", guards=READ)
     async def read(
@@ -90,6 +94,8 @@ class AppointmentController(Controller):
         found = await appointments.page(svc, staff_id, site_id, status, from_, to, cursor, limit,
                                         service_id=service_id, family_reference=family_reference,
                                         updated_since=query_instant("updated_since", updated_since))
+        for item in found.rows:
+            audit_target(request, item.appointment.id, item.family.reference)
         return s.Page(items=[appointment_out(item, masked=True) for item in found.rows],
                       next_cursor=found.next_cursor)
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response
-from litestar.datastructures import State
 from litestar.params import HeaderParameter, Parameter
 from pydantic import BaseModel
 
 from scheduler.api.auth import Principal
 from scheduler.collaborators import Collaborators
-from scheduler.services import idempotency
+from scheduler.services import access, idempotency
 from scheduler.services.idempotency import IdempotentRequest, StoredResponse
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size, at most 500.")]
@@ -26,10 +25,12 @@ IdempotencyKey = Annotated[
 __all__ = ["Collaborators", "Cursor", "IdempotencyKey", "Limit", "created", "idempotent", "services"]
 
 
-def services(state: State) -> Collaborators:
-    """Dependency: the app's collaborators."""
-    found: Collaborators = state.services
-    return found
+def services(request: Request[Any, Any, Any]) -> Collaborators:
+    """Dependency: the app's collaborators, as the caller may use them (a key limited to some sites
+    works on a database that sees those sites only: ``scheduler.db.access``)."""
+    found: Collaborators = request.app.state.services
+    caller = request.scope.get("user")
+    return access.for_caller(found, caller if isinstance(caller, Principal) else None)
 
 
 def idempotent(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.params import Parameter
 
 from scheduler.api import event_schemas as e
+from scheduler.api.audit import audit_target
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Limit
 from scheduler.services import events
@@ -31,13 +32,15 @@ class EventController(Controller):
     guards = (requires("appointments:read"),)
 
     @get("/events", operation_id="list_events", summary="Follow the event feed")
-    async def feed(self, svc: Collaborators, after: After = None, event_type: EventType = None,
-                   limit: Limit = 100) -> e.EventFeedPage:
+    async def feed(self, request: Request[Any, Any, Any], svc: Collaborators, after: After = None,
+                   event_type: EventType = None, limit: Limit = 100) -> e.EventFeedPage:
         """Events after the cursor, oldest first. A client that polls with ``next_cursor`` never misses an
         event nor sees one twice, even while many transactions commit at once."""
         found = await events.feed(svc, after, event_type, limit)
-        return e.EventFeedPage(items=[e.EventOut.model_validate(item) for item in found.items],
-                               next_cursor=found.next_cursor)
+        items = [e.EventOut.model_validate(item) for item in found.items]
+        for appointment_id in dict.fromkeys(item.appointment_id for item in items if item.appointment_id):
+            audit_target(request, appointment_id, None)
+        return e.EventFeedPage(items=items, next_cursor=found.next_cursor)
 
     @get("/appointments/{appointment_id:str}/events", operation_id="list_appointment_events",
          summary="An appointment's history")

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from scheduler.api import audit, event_examples, feeds
 from scheduler.api import care_pathway_schemas as cs
-from scheduler.api import event_examples, feeds
 from scheduler.api import pathway_schemas as ps
 from scheduler.api import report_schemas as rs
 from scheduler.api import schemas as s
@@ -189,6 +189,19 @@ EXAMPLES.update({
     cs.PathwaySessionOut: {"appointment_id": APPOINTMENT_ID, "start": START, "end": END,
                            "attendees": "parents", "status": "booked"},
     cs.PathwayCloseIn: {"reason": "réorientée vers le CMPP"},
+})
+FEED_LISTED = {"id": "7d8e9f0a1b2c43d4e5f6a7b8c9d0e1f2", "privacy": "full",
+               "created_at": "2026-09-01T08:30:00+02:00", "last_fetched_at": "2026-11-25T07:55:00+01:00"}
+AUDIT_ENTRY = {"at": "2026-11-25T09:12:03+01:00",
+               "actor": {"kind": "api-key", "id": "2c3d4e5f6a7b48c9d0e1f2a3b4c5d6e7",
+                         "name": "CCAS Saint-Étienne"},
+               "action": "appointment.read", "target": {"kind": "appointment", "id": APPOINTMENT_ID},
+               "ip": "203.0.113.0/24", "family_reference": "PRE-2026-014", "appointment_id": APPOINTMENT_ID}
+EXAMPLES.update({
+    feeds.FeedOut: FEED_LISTED,
+    feeds.FeedList: {"items": [FEED_LISTED]},
+    audit.AuditEntryOut: AUDIT_ENTRY,
+    audit.AuditPage: {"items": [AUDIT_ENTRY], "next_cursor": None},
 })
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.utils import format_datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -11,9 +12,11 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
+from scheduler.api.audit import note
 from scheduler.api.auth import Principal, requires
 from scheduler.api.common import Collaborators, IdempotencyKey, created, idempotent
 from scheduler.services import feed_subscriptions
+from scheduler.services.audit import Access
 from scheduler.services.feeds import CreatedFeed, FeedBodies, FeedNotFound, LiveFeeds, OwnerKind
 from scheduler.services.staff_links import StaffLinks
 
@@ -24,7 +27,7 @@ CALENDAR_MEDIA_TYPE = "text/calendar"
 # a personal secret, so no shared cache may keep the body.
 CACHE_CONTROL = "private, max-age=300"
 FEED_SUFFIX = ".ics"
-Token = Annotated[str, Parameter(max_length=100, description="The feed's secret token.")]
+Token = Annotated[str, Parameter(max_length=100, description="The feed's token (or its id, to revoke it).")]
 
 
 class FeedCreate(BaseModel):
@@ -51,6 +54,28 @@ class FeedCreated(BaseModel):
     url: str = Field(description="The address to subscribe to: <public URL>/feeds/<token>.ics")
     privacy: Literal["full", "standard", "busy"]
     name: str | None = None
+
+
+class FeedOut(BaseModel):
+    """A live feed of an owner, to find one that should be revoked: never its token."""
+
+    id: str
+    privacy: Literal["full", "standard", "busy"]
+    created_at: datetime
+    last_fetched_at: datetime | None = Field(
+        None, description="When a calendar last fetched it (to the minute or so); null: never.")
+
+
+class FeedList(BaseModel):
+    """The live feeds of a staff member or a site, oldest first."""
+
+    items: list[FeedOut]
+
+
+def feed_list(found: list[Any]) -> FeedList:
+    """The listed feeds as the API shows them."""
+    return FeedList(items=[FeedOut(id=item.id, privacy=item.privacy, created_at=item.created_at,
+                                   last_fetched_at=item.last_fetched_at) for item in found])
 
 
 def feed_bodies(state: State) -> FeedBodies:
@@ -107,8 +132,21 @@ class FeedAdminController(Controller):
     ) -> FeedCreated:
         return await _create(request, svc, "interpreter", owner_id, data or FeedCreate(), idempotency_key)
 
+    @get("/staff/{owner_id:str}/feeds", operation_id="list_staff_feeds",
+         summary="List a staff member's live calendar feeds (never their tokens)")
+    async def list_staff_feeds(
+        self, svc: Collaborators, owner_id: str = Parameter(max_length=64)
+    ) -> FeedList:
+        return feed_list(await feed_subscriptions.owned(svc, "staff", owner_id))
+
+    @get("/sites/{owner_id:str}/feeds", operation_id="list_site_feeds",
+         summary="List a site's live calendar feeds (never their tokens)")
+    async def list_site_feeds(self, svc: Collaborators, owner_id: str = Parameter(max_length=64)) -> FeedList:
+        return feed_list(await feed_subscriptions.owned(svc, "site", owner_id))
+
     @delete(
-        "/feeds/{token:str}", operation_id="revoke_feed", summary="Revoke a calendar feed", status_code=204
+        "/feeds/{token:str}", operation_id="revoke_feed", status_code=204,
+        summary="Revoke a calendar feed, named by its token or its id",
     )
     async def revoke(self, svc: Collaborators, token: Token) -> None:
         await feed_subscriptions.revoke(svc, token)
@@ -153,6 +191,11 @@ class FeedController(Controller):
             "Last-Modified": format_datetime(served.version.last_modified, usegmt=True),
             "Cache-Control": CACHE_CONTROL,
         }
+        feed = served.feed
+        if served.body is not None and feed is not None and feed.privacy == "full":
+            # A full feed shows families' references and notes: who fetched it is on the trail.
+            note(request, Access("feed", feed.id, feed.owner_name, "feed.read", feed.owner_kind,
+                                 feed.owner_id, None))
         if served.body is None:
             return Response(b"", status_code=304, headers=headers, media_type=CALENDAR_MEDIA_TYPE)
         return Response(served.body, headers=headers, media_type=CALENDAR_MEDIA_TYPE)

@@ -16,12 +16,15 @@ from scheduler.services.api_keys import NewKey
 
 def key_out(row: Any) -> s.ApiKeyOut:
     """A key as its owner may read it: never the key itself."""
-    return s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes)
+    return s.ApiKeyOut(id=row.id, name=row.name, scopes=row.scopes, site_ids=row.site_ids,
+                       expires_at=row.expires_at, last_used_at=row.last_used_at)
 
 
 def key_created(found: NewKey) -> s.ApiKeyCreated:
     """A created key, shown in clear this once."""
-    return s.ApiKeyCreated(id=found.row.id, name=found.row.name, scopes=found.row.scopes, key=found.key)
+    row = found.row
+    return s.ApiKeyCreated(id=row.id, name=row.name, scopes=row.scopes, site_ids=row.site_ids,
+                           expires_at=row.expires_at, last_used_at=None, key=found.key)
 
 
 def keyring(request: Request[Principal, Any, Any]) -> KeyRing:
@@ -43,7 +46,9 @@ class ApiKeyController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> s.ApiKeyCreated:
         request_key = idempotent(request, data, idempotency_key)
-        return created(await api_keys.create(svc, data.name, data.scopes, request_key, key_created))  # type: ignore[return-value]
+        made = await api_keys.create(svc, data.name, data.scopes, request_key, key_created,
+                                     site_ids=data.site_ids, expires_at=data.expires_at)
+        return created(made)  # type: ignore[return-value]
 
     @get("/", operation_id="list_api_keys", summary="List active API keys")
     async def list_keys(

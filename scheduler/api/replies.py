@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.params import Parameter
 
 from scheduler.api import schemas as s
+from scheduler.api.audit import audit_target
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Cursor, Limit
 from scheduler.api.inputs import ApiDate
@@ -45,6 +46,7 @@ class ReplyController(Controller):
     )
     async def in_period(
         self,
+        request: Request[Any, Any, Any],
         svc: Collaborators,
         from_: Annotated[
             ApiDate | None, Parameter(query="from", description="First date (mainland French time).")
@@ -55,4 +57,8 @@ class ReplyController(Controller):
     ) -> s.Page[s.ReplyOut]:
         if from_ and to and to < from_:
             raise InvalidInput("`to` is before `from`.")
-        return _page(await staff_replies.in_period(svc, from_, to, cursor, limit))
+        page = _page(await staff_replies.in_period(svc, from_, to, cursor, limit))
+        for item in page.items:
+            if item.appointment_id:
+                audit_target(request, item.appointment_id, None)
+        return page

@@ -58,7 +58,7 @@ class SlotController(Controller):
         async def compute() -> bytes:
             return page_json(await slot_page(svc, query, after, limit))
 
-        body = await cache.get_or_compute((query, limit, cursor), svc.db.generation, compute)
+        body = await cache.get_or_compute((query, limit, cursor, svc.db.access), svc.db.generation, compute)
         return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
 
 

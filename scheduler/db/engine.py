@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+if TYPE_CHECKING:
+    from scheduler.db.access import SiteAccess
+
 # How long a SQLite writer waits for the lock before giving up: booking bursts queue up
 # behind BEGIN IMMEDIATE, and a few seconds is far more than one booking transaction takes.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 DEFAULT_TIMEOUT_SECONDS = 5.0
+ACCESS_KEY = "creneau_site_access"
+"""Where a session keeps its caller's ``SiteAccess`` (read by ``scheduler.db.access``)."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -69,13 +75,22 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+class _Generation:
+    value = 0
+
+
 class Database:
-    """The engine plus two kinds of transaction: read-only and writing."""
+    """The engine plus two kinds of transaction: read-only and writing.
+
+    ``within(access)`` is a view of the same database whose sessions see some sites only
+    (``scheduler.db.access``); ``access`` is None on the plain one.
+    """
+
+    access: SiteAccess | None = None
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        # Raised after every committed write of this process: caches of derived data compare it.
-        self.generation = 0
+        self._generation = _Generation()
         self._reader = async_sessionmaker(engine, expire_on_commit=False)
         self._writer = async_sessionmaker(
             engine.execution_options(creneau_write=True), expire_on_commit=False
@@ -87,6 +102,21 @@ class Database:
         return cls(create_engine(url, **kwargs))
 
     @property
+    def generation(self) -> int:
+        """Raised after every committed write of this process: caches of derived data compare it."""
+        return self._generation.value
+
+    @generation.setter
+    def generation(self, value: int) -> None:
+        self._generation.value = value
+
+    def within(self, access: SiteAccess) -> Database:
+        """This database, seen by a caller limited to ``access``'s sites (same engine and generation)."""
+        view = copy.copy(self)
+        view.access = access
+        return view
+
+    @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
@@ -95,14 +125,23 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for reads; its transaction is rolled back at the end."""
         async with self._reader() as session:
+            if self.access is not None:
+                session.info[ACCESS_KEY] = self.access
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits when the block ends without error."""
+    async def write(self, *, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits when the block ends without error.
+
+        ``bookkeeping``: the write changes nothing that caches derive (an audit entry, when a key
+        was last used), so ``generation`` stays as it is and the caches stay warm.
+        """
         async with self._writer() as session, session.begin():
+            if self.access is not None:
+                session.info[ACCESS_KEY] = self.access
             yield session
-        self.generation += 1
+        if not bookkeeping:
+            self.generation += 1
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

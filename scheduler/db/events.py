@@ -35,8 +35,8 @@ OLDEST_RUNNING_XID: Final = cast(cast(func.pg_snapshot_xmin(func.pg_current_snap
 async def record(session: AsyncSession, event: Event) -> Event:
     """Append ``event`` and queue it for every enabled endpoint subscribed to its type; same transaction."""
     await append(session, event)
-    endpoints = [ident for ident, wanted in await webhook_store.enabled_endpoints(session)
-                 if subscribed(wanted, event.type)]
+    endpoints = [ident for ident, wanted, sites in await webhook_store.enabled_endpoints(session)
+                 if subscribed(wanted, event.type) and (sites is None or event.site_id in sites)]
     await webhook_store.queue(session, endpoints, event.id, event.type, event.occurred_at)
     return event
 

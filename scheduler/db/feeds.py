@@ -319,15 +319,34 @@ async def live_feed(session: AsyncSession, token_hash: str) -> Any:
     return (await session.execute(LIVE_FEED, {"token_hash": token_hash})).first()
 
 
-async def revoke(session: AsyncSession, token_hash: str, now: datetime) -> bool:
-    """Mark the live feed with this token hash revoked; False when there is none."""
-    statement = (
-        feed.update()
-        .where(feed.c.token_hash == token_hash, feed.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+async def revoke(session: AsyncSession, token_hash: str, now: datetime, feed_id: str | None = None,
+                 sites: list[str] | None = None) -> bool:
+    """Mark the live feed with this token hash (or this id) revoked; False when there is none (or,
+    with ``sites``, when it is not the feed of one of those sites)."""
+    matching = feed.c.token_hash == token_hash if feed_id is None else or_(
+        feed.c.token_hash == token_hash, feed.c.id == feed_id)
+    statement = feed.update().where(matching, feed.c.revoked_at.is_(None)).values(revoked_at=now)
+    if sites is not None:
+        statement = statement.where(feed.c.owner_kind == "site", feed.c.owner_id.in_(sites))
     result: Any = await session.execute(statement)
     return bool(result.rowcount)
+
+
+async def revoke_owned(session: AsyncSession, owner_kind: str, owner_id: str, now: datetime) -> int:
+    """Revoke every live feed of an owner (a staff member who leaves); how many."""
+    result: Any = await session.execute(
+        feed.update().where(feed.c.owner_kind == owner_kind, feed.c.owner_id == owner_id,
+                            feed.c.revoked_at.is_(None)).values(revoked_at=now))
+    return int(result.rowcount or 0)
+
+
+async def owned(session: AsyncSession, owner_kind: str, owner_id: str) -> list[Any]:
+    """The live feeds of an owner, oldest first: (id, privacy, created_at, last_fetched_at)."""
+    statement = (select(feed.c.id, feed.c.privacy, feed.c.created_at, feed.c.last_fetched_at)
+                 .where(feed.c.owner_kind == owner_kind, feed.c.owner_id == owner_id,
+                        feed.c.revoked_at.is_(None))
+                 .order_by(feed.c.created_at, feed.c.id))
+    return list((await session.execute(statement)).all())
 
 
 async def version_groups(session: AsyncSession, selection: Selection) -> list[tuple[Any, ...]]:

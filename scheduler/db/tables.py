@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -273,6 +273,12 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime
     revoked_at: datetime | None = None
+    site_ids: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The sites the key sees and acts on; None: every site (see ``scheduler.db.access``)."""
+    expires_at: datetime | None = None
+    """Past it the key is refused (401); None: it never expires."""
+    last_used_at: datetime | None = None
+    """When the key was last seen, to the minute (written at most once a minute per process)."""
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -301,6 +307,8 @@ class Feed(SQLModel, table=True):
     privacy: str = Field(default="standard", max_length=16)
     created_at: datetime
     revoked_at: datetime | None = None
+    last_fetched_at: datetime | None = None
+    """When a calendar last fetched it, to the minute (written at most once a minute per process)."""
 
 
 class FamilyLink(SQLModel, table=True):
@@ -392,3 +400,34 @@ class Pathway(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """One read or change of a family's data: who, what, when, from where (append-only).
+
+    On PostgreSQL a trigger refuses every UPDATE, and every DELETE but the retention purge's
+    (migration 0013); ``family_reference`` is kept so that "who saw this family's data" is one
+    indexed query even after the appointment is gone.
+    """
+
+    __tablename__ = "audit_entry"
+
+    seq: int | None = Field(default=None, sa_column=Column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True))
+    at: datetime
+    actor_kind: str = Field(max_length=16)
+    actor_id: str | None = Field(default=None, max_length=64)
+    actor_name: str | None = Field(default=None, max_length=200)
+    action: str = Field(max_length=40)
+    target_kind: str = Field(max_length=24)
+    target_id: str | None = Field(default=None, max_length=64)
+    appointment_id: str | None = Field(default=None, max_length=32)
+    family_reference: str | None = Field(default=None, max_length=64)
+    ip: str | None = Field(default=None, max_length=64)
+
+    __table_args__ = (
+        Index("ix_audit_entry_at", "at"),
+        Index("ix_audit_entry_family", "family_reference", "at"),
+        Index("ix_audit_entry_actor", "actor_id", "at"),
+        Index("ix_audit_entry_appointment", "appointment_id", "at"),
+    )

@@ -20,7 +20,7 @@ from sqlmodel import col
 from scheduler.db.dialect import insert_for
 from scheduler.db.event_tables import Event as EventRow
 from scheduler.db.event_tables import WebhookDelivery, WebhookEndpoint
-from scheduler.db.tables import new_id
+from scheduler.db.tables import ApiKey, new_id
 
 DELIVERIES: Final = WebhookDelivery.__table__  # type: ignore[attr-defined]
 ENDPOINTS: Final = WebhookEndpoint.__table__  # type: ignore[attr-defined]
@@ -28,11 +28,13 @@ PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 STATUSES: Final = (PENDING, SUCCEEDED, FAILED)
 
 
-async def enabled_endpoints(session: AsyncSession) -> list[tuple[str, list[str]]]:
-    """Every enabled endpoint's id and subscribed types."""
-    rows = await session.execute(select(col(WebhookEndpoint.id), col(WebhookEndpoint.events))
-                                 .where(col(WebhookEndpoint.disabled).is_(False)))
-    return [(ident, list(events)) for ident, events in rows.all()]
+async def enabled_endpoints(session: AsyncSession) -> list[tuple[str, list[str], list[str] | None]]:
+    """Every enabled endpoint's id, subscribed types and the sites its key sees (None: all)."""
+    rows = await session.execute(
+        select(col(WebhookEndpoint.id), col(WebhookEndpoint.events), col(ApiKey.site_ids))
+        .outerjoin(ApiKey, col(ApiKey.id) == col(WebhookEndpoint.api_key_id))
+        .where(col(WebhookEndpoint.disabled).is_(False)))
+    return [(ident, list(events), sites) for ident, events, sites in rows.all()]
 
 
 async def queue(session: AsyncSession, endpoint_ids: Sequence[str], event_id: str, event_type: str,

@@ -18,6 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
+from scheduler.api.audit import note
 from scheduler.api.common import Collaborators
 from scheduler.family_page.pathway_view import pathway_context
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
@@ -25,6 +26,7 @@ from scheduler.family_page.view import appointment_view, time_choices
 from scheduler.observability.windows import Windows, WindowStore
 from scheduler.services import family_page as use_cases
 from scheduler.services import family_pathway, rebooking
+from scheduler.services.audit import Access
 from scheduler.services.family_links import LinkMaker, token_hash, well_formed
 from scheduler.settings import Settings
 
@@ -157,6 +159,7 @@ async def _appointment_page(
     row = await use_cases.shown(svc, token, now)
     if row is None:
         return await _not_found(request, page, token)
+    note(request, Access("family", None, None, "family_page.read", "appointment", row.id, None, row.id))
     texts = page.catalog.get(row.language)
     heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
     # A cancelled appointment's page offers the next free times with the same person, same place.
@@ -277,4 +280,8 @@ async def _act(
         return await _refused(request, page, token)
     if not await use_cases.act(svc, token, action):
         return await _not_found(request, page, token)
+    acted = await use_cases.shown(svc, token, svc.clock.now())
+    if acted is not None:
+        note(request, Access("family", None, None, f"family_page.{action}", "appointment", acted.id, None,
+                             acted.id))
     return Redirect(f"/r/{token}", status_code=303, headers=HEADERS)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from scheduler.db.tables import ApiKey
+from scheduler.db import usage
+from scheduler.db.tables import ApiKey, Site
 from scheduler.domain.events import Actor
-from scheduler.ports import MonotonicClock, system_monotonic
+from scheduler.ports import Clock, MonotonicClock, SystemClock, system_monotonic
 from scheduler.services import admin, idempotency
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
 from scheduler.services.paging import PageOf
@@ -30,6 +34,10 @@ KEY_PREFIX = "crn_"
 CACHE_SECONDS = 5.0
 CACHE_ENTRIES = 10_000
 SETTINGS_ADMIN_ID = "settings-admin"
+# ``last_used_at`` is written at most this often per key and process, after the request's answer.
+LAST_USED_EVERY_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,9 @@ class Principal:
     key_id: str
     name: str
     scopes: frozenset[str]
+    site_ids: frozenset[str] | None = None
+    """The sites the key sees and acts on; None: every site."""
+    expires_at: datetime | None = None
 
     @property
     def actor(self) -> Actor:
@@ -73,24 +84,57 @@ class KeyRing:
     """Finds the principal behind a key: the settings' admin key, or a stored key."""
 
     def __init__(self, db: Database, admin_key: str | None, cache_entries: int = CACHE_ENTRIES,
-                 monotonic: MonotonicClock = system_monotonic) -> None:
+                 monotonic: MonotonicClock = system_monotonic, clock: Clock | None = None) -> None:
         self._db = db
         self._monotonic = monotonic
+        self._clock = clock or SystemClock()
+        self._used: dict[str, float] = {}
+        self._writes: set[asyncio.Task[None]] = set()
         self._cache_entries = cache_entries
         self._admin_hash = hash_key(admin_key) if admin_key else None
         self._cache: dict[str, tuple[float, Principal | None]] = {}
 
     async def principal(self, key: str) -> Principal | None:
-        """The principal for ``key``, or None for an unknown or revoked key."""
+        """The principal for ``key``, or None for an unknown, revoked or expired key."""
         digest = hash_key(key)
         if self._admin_hash and hmac.compare_digest(digest, self._admin_hash):
             return Principal(SETTINGS_ADMIN_ID, "CRENEAU_ADMIN_API_KEY", frozenset({"admin"}))
         cached = self._cache.get(digest)
         if cached and cached[0] > self._monotonic():
-            return cached[1]
-        found = await self._lookup(digest)
-        self._remember(digest, found)
+            found = cached[1]
+        else:
+            found = await self._lookup(digest)
+            self._remember(digest, found)
+        if found is None:
+            return None
+        if found.expires_at is not None and found.expires_at <= self._clock.now():
+            return None
+        self._note_use(found.key_id)
         return found
+
+    def _note_use(self, key_id: str) -> None:
+        # One UPDATE per key and minute at most, in a task of its own: the request never waits.
+        now = self._monotonic()
+        if self._used.get(key_id, float("-inf")) > now - LAST_USED_EVERY_SECONDS:
+            return
+        self._used[key_id] = now
+        if len(self._used) > self._cache_entries:
+            self._used = {key_id: now}
+        task = asyncio.get_running_loop().create_task(self._write_last_used(key_id, self._clock.now()))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write_last_used(self, key_id: str, at: datetime) -> None:
+        try:
+            async with self._db.write(bookkeeping=True) as session:
+                await usage.key_used(session, key_id, at)
+        except Exception:  # a missed "last used" must never fail anything
+            log.warning("could not record when an API key was last used", exc_info=True)
+
+    async def drain(self) -> None:
+        """Wait for the pending ``last_used_at`` writes (on shutdown)."""
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
 
     def _remember(self, digest: str, found: Principal | None) -> None:
         # Wrong keys are remembered too (a flood of them costs no query each), so the cache is
@@ -109,7 +153,8 @@ class KeyRing:
             row = (await session.execute(statement)).scalar_one_or_none()
         if row is None or row.revoked_at is not None:
             return None
-        return Principal(row.id, row.name, frozenset(row.scopes))
+        sites = frozenset(row.site_ids) if row.site_ids is not None else None
+        return Principal(row.id, row.name, frozenset(row.scopes), sites, row.expires_at)
 
     def forget(self) -> None:
         """Drop cached look-ups (after a revocation in this process)."""
@@ -118,14 +163,26 @@ class KeyRing:
 
 async def create(
     deps: Collaborators, name: str, scopes: Sequence[str], request: IdempotentRequest | None,
-    render: Callable[[NewKey], Created],
+    render: Callable[[NewKey], Created], site_ids: Sequence[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> Created | StoredResponse:
-    """A new key holding ``scopes`` (stored sorted, without repeats), answered with ``render`` of it."""
+    """A new key holding ``scopes`` (stored sorted, without repeats), limited to ``site_ids`` (None:
+    every site the caller sees; each must exist and be seen by the caller, else NotFound), answered
+    with ``render`` of it."""
     now = deps.clock.now()
 
+    # A key limited to some sites makes keys limited to those sites at most: never a wider one.
+    limit = deps.db.access
+    if limit is not None and site_ids is None:
+        site_ids = sorted(limit.site_ids)
+
     async def operation(session: AsyncSession) -> Created:
+        sites = None if site_ids is None else sorted(set(site_ids))
+        for site_id in sites or ():
+            await admin.get(session, Site, site_id, "site")
         key = new_key()
-        row = ApiKey(name=name, scopes=sorted(set(scopes)), key_hash=hash_key(key), created_at=now)
+        row = ApiKey(name=name, scopes=sorted(set(scopes)), key_hash=hash_key(key), created_at=now,
+                     site_ids=sites, expires_at=expires_at)
         return render(NewKey(await admin.create(session, row), key))
 
     return await idempotency.create(deps.db, request, operation, now)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from scheduler.db import feeds as feed_store
 from scheduler.db.tables import Absence, Appointment, Closure, Interpreter, Opening, Service, Site, Staff
 from scheduler.services import admin, idempotency
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
@@ -110,3 +111,6 @@ async def delete(deps: Collaborators, kind: str, ident: str) -> None:
             await admin.delete_referenced(
                 session, found.table, ident, found.noun, found.needed_by, deps.clock.now()
             )
+        if kind in ("staff", "site", "interpreter"):
+            # A worker who leaves: the addresses of their calendar feeds stop working at once.
+            await feed_store.revoke_owned(session, kind, ident, deps.clock.now())

@@ -25,7 +25,9 @@ bounded time, since another worker's writes are never seen by this one's caches:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -37,6 +39,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import feeds as store
 from scheduler.db import site_feed_marks as site_marks
+from scheduler.db import usage
+from scheduler.db.access import access_of
 from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
 from scheduler.db.staff_links import LINKED_PRIVACY
@@ -62,6 +66,8 @@ OWNERS: dict[str, tuple[Any, str]] = {
 # 24 bytes = 192 random bits in the URL: far past guessing, and the stored SHA-256 of such a
 # token leaks nothing to a timing probe on its index, so no slow hash or constant-time compare.
 TOKEN_BYTES: Final = 24
+FETCH_NOTED_EVERY_SECONDS: Final = 60.0
+log = logging.getLogger(__name__)
 # What a feed shows: a quarter back (recent history), a little over a year ahead (the longest
 # booking horizon offered), and cancellations for 30 days so subscribed calendars remove them.
 WINDOW_PAST: Final = timedelta(days=90)
@@ -139,6 +145,8 @@ class ServedFeed:
 
     version: FeedVersion
     body: bytes | None
+    feed: ResolvedFeed | None = None
+    """The feed served (for the audit trail of full-privacy feeds)."""
 
 
 # What each event of a built feed was rendered from (its privacy, UID domain and row, or its
@@ -227,6 +235,28 @@ class LiveFeeds:
         self._seconds = seconds
         self._max_entries = max_entries
         self._entries: dict[str, _Lookup] = {}
+        self._fetched: dict[str, float] = {}
+        self._writes: set[asyncio.Task[None]] = set()
+
+    def note_fetch(self, feed_id: str, now: datetime) -> None:
+        """Write the feed's ``last_fetched_at``, at most once a minute per feed and process, in a
+        task of its own (the calendar never waits for it)."""
+        moment = self._monotonic()
+        if self._fetched.get(feed_id, float("-inf")) > moment - FETCH_NOTED_EVERY_SECONDS:
+            return
+        if len(self._fetched) >= self._max_entries:
+            self._fetched.clear()
+        self._fetched[feed_id] = moment
+        task = asyncio.get_running_loop().create_task(self._write_fetch(feed_id, now))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write_fetch(self, feed_id: str, now: datetime) -> None:
+        try:
+            async with self._db.write(bookkeeping=True) as session:
+                await usage.feed_fetched(session, feed_id, now)
+        except Exception:  # a missed "last fetched" must never fail a feed
+            log.warning("could not record when a feed was last fetched", exc_info=True)
 
     async def resolve(self, session: AsyncSession, token: str) -> ResolvedFeed:
         """The live feed behind a token, from the cache or the database; else FeedNotFound."""
@@ -265,7 +295,10 @@ async def create(
     ``standard`` level at most.
     """
     table, noun = OWNERS[owner_kind]
-    if await session.get(table, owner_id) is None:
+    # A feed is read without a key: a key limited to some sites makes feeds of those sites only
+    # (a staff member's or an interpreter's would show their appointments everywhere).
+    limited = access_of(session) is not None and owner_kind != "site"
+    if limited or await session.get(table, owner_id) is None:
         raise NotFound(noun, owner_id)
     if owner_kind == "interpreter" and privacy == "full":
         raise InvalidInput("An interpreter's feed shows at most the 'standard' level.")
@@ -277,8 +310,11 @@ async def create(
 
 
 async def revoke(session: AsyncSession, token: str, now: datetime) -> None:
-    """Revoke a feed: its URL answers 404 from now on. A revoked or unknown token is FeedNotFound."""
-    if not await store.revoke(session, hash_token(token), now):
+    """Revoke a feed named by its token or its id: its URL answers 404 from now on. A revoked or
+    unknown one is FeedNotFound."""
+    access = access_of(session)
+    sites = None if access is None else sorted(access.site_ids)
+    if not await store.revoke(session, hash_token(token), now, feed_id=token, sites=sites):
         raise FeedNotFound()
 
 
@@ -307,6 +343,7 @@ async def serve(
     links' fingerprint is part of the version, so a new secret or address changes the ETag.
     """
     feed = await feeds.resolve(session, token)
+    feeds.note_fetch(feed.id, now)
     spec = feed_spec(feed, f"{public_url}/feeds/{token}.ics")
     window = Window.on(now)
     linker = _linker(feed, token, links)
@@ -318,7 +355,7 @@ async def serve(
     extra = (linker.fingerprint if linker else None, tuple(sorted(marks.items())))
     version = await _version(session, feed, spec, window, extra)
     if matches(if_none_match, version.etag):
-        return ServedFeed(version, None)
+        return ServedFeed(version, None, feed)
     body = bodies.get(feed.id, version.etag)
     if body is None:
         # The version was read first: a change landing in between makes the body newer than
@@ -330,7 +367,7 @@ async def serve(
         body = assemble_feed(spec, [rendered for _, rendered in renders.values()])
         bodies.builds += 1
         bodies.put(feed.id, version.etag, body, renders)
-    return ServedFeed(version, body)
+    return ServedFeed(version, body, feed)
 
 
 def feed_spec(feed: ResolvedFeed, source_url: str) -> FeedSpec:

@@ -58,6 +58,9 @@ async def create_link(db: Database, first: date, last: date, site_ids: list[str]
         InvalidInput: a period backwards or over 3 years, or an unknown site.
     """
     check_period(first, last)
+    if db.access is not None and site_ids is None:
+        # The page is read without a key: a key limited to some sites links to those sites only.
+        site_ids = sorted(db.access.site_ids)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires_at = now + timedelta(days=LINK_DAYS)
     async with db.write() as session:

@@ -18,10 +18,12 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Redirect
 
+from scheduler.api.audit import note
 from scheduler.api.common import Collaborators
 from scheduler.family_page.controller import CSS as FAMILY_CSS
 from scheduler.observability.windows import Windows, WindowStore
 from scheduler.services import staff_links
+from scheduler.services.audit import Access
 from scheduler.services.staff_links import REASON_MAX, StaffLinks, token_hash
 from scheduler.settings import Settings
 from scheduler.staff_page.view import appointment_view
@@ -123,14 +125,28 @@ async def _too_many(request: Request[Any, Any, Any], page: StaffPage, token: str
     return None
 
 
-async def _show(svc: Collaborators, page: StaffPage, token: str, status: int = 200,
-                error: str | None = None) -> Response[str]:
+def _noted(request: Request[Any, Any, Any], row: Any, action: str) -> None:
+    """The audit trail's entry: this staff member, through their feed's link, on this appointment."""
+    note(request, Access("staff", row.staff_id, row.staff_name, action, "appointment", row.id, None,
+                         appointment_id=row.id, family_reference=row.reference))
+
+
+async def _show(request: Request[Any, Any, Any], svc: Collaborators, page: StaffPage, token: str,
+                status: int = 200, error: str | None = None) -> Response[str]:
     row = await staff_links.shown(svc, page.links, token)
     if row is None:
         return await _not_found(page, token)
+    _noted(request, row, "staff_page.read")
     view = appointment_view(row, svc.clock.now())
     return _page("staff_page.html.j2", status, heading="Rendez-vous", token=token,
                  form_key=page.links.form_key(token), reason_max=REASON_MAX, error=error, **view)
+
+
+async def _note_change(request: Request[Any, Any, Any], svc: Collaborators, page: StaffPage, token: str,
+                       action: str) -> None:
+    row = await staff_links.shown(svc, page.links, token)
+    if row is not None:
+        _noted(request, row, action)
 
 
 def _field(form: Any, name: str) -> str | None:
@@ -156,7 +172,7 @@ class StaffPageController(Controller):
         self, request: Request[Any, Any, Any], svc: Collaborators, page: StaffPage, token: str
     ) -> Response[str]:
         """When, where, which family; record attended or no-show, or cancel with a reason."""
-        return await _too_many(request, page, token) or await _show(svc, page, token)
+        return await _too_many(request, page, token) or await _show(request, svc, page, token)
 
     @get(["/", "/{token:str}/{rest:path}"], include_in_schema=False, media_type=MediaType.HTML,
          exclude_from_auth=True)
@@ -181,6 +197,7 @@ class StaffPageController(Controller):
         done = await staff_links.record_outcome(svc, page.links, token, outcome)  # type: ignore[arg-type]
         if done is None:
             return await _not_found(page, token)
+        await _note_change(request, svc, page, token, "staff_page.outcome")
         return _back(token) if done else _message(409, "not_now")
 
     @post("/{token:str}/cancel", operation_id="staff_page_cancel",
@@ -199,8 +216,9 @@ class StaffPageController(Controller):
         reason = " ".join((_field(form, "reason") or "").split())
         if not reason or len(reason) > REASON_MAX:
             error = f"Indiquez un motif (au plus {REASON_MAX} caractères)."
-            return await _show(svc, page, token, 422, error)
+            return await _show(request, svc, page, token, 422, error)
         done = await staff_links.cancel(svc, page.links, token, reason)
         if done is None:
             return await _not_found(page, token)
+        await _note_change(request, svc, page, token, "staff_page.cancel")
         return _back(token) if done else _message(409, "not_now")

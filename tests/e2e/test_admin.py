@@ -256,15 +256,17 @@ def test_an_api_key_can_be_read_and_changed_but_never_shows_its_secret(server: R
     with server.client() as client:
         made = created(client.post("/v1/api-keys", json={"name": "outil", "scopes": ["slots:read"]}))
         read = client.get(f"/v1/api-keys/{made['id']}")
+        unlimited = {"site_ids": None, "expires_at": None, "last_used_at": None}
         assert read.status_code == 200 and read.json() == {
             "id": made["id"],
             "name": "outil",
             "scopes": ["slots:read"],
+            **unlimited,
         }
         changed = client.patch(f"/v1/api-keys/{made['id']}", json={
             "name": "outil v2", "scopes": ["appointments:write", "slots:read", "slots:read"]})
         assert changed.json() == {"id": made["id"], "name": "outil v2",
-                                  "scopes": ["appointments:write", "slots:read"]}
+                                  "scopes": ["appointments:write", "slots:read"], **unlimited}
         for response in (read, changed):
             assert made["key"] not in response.text and "hash" not in response.text
         _refused(client.patch(f"/v1/api-keys/{made['id']}", json={"scopes": ["root"]}))

@@ -96,6 +96,9 @@ ENDPOINTS = [
     ("GET", "/v1/pathways/x", "appointments:read"),
     ("POST", "/v1/pathways/x/sessions", "appointments:write"),
     ("POST", "/v1/pathways/x/close", "appointments:write"),
+    ("GET", "/v1/staff/x/feeds", "admin"),
+    ("GET", "/v1/sites/x/feeds", "admin"),
+    ("GET", "/v1/audit", "admin"),
 ]
 SCOPES = ["slots:read", "appointments:write", "admin", "appointments:read", "webhooks:write"]
 IMPLIED = {("appointments:write", "appointments:read")}
@@ -144,7 +147,8 @@ def test_created_key_is_shown_once_and_stored_hashed(server: RunningServer) -> N
         assert made["key"].startswith("crn_") and len(made["key"]) > 40
         listed = client.get("/v1/api-keys").json()["items"]
         mine = [item for item in listed if item["id"] == made["id"]]
-        assert mine == [{"id": made["id"], "name": "partner", "scopes": ["slots:read"]}]
+        assert mine == [{"id": made["id"], "name": "partner", "scopes": ["slots:read"], "site_ids": None,
+                         "expires_at": None, "last_used_at": None}]
         assert made["key"] not in client.get("/v1/api-keys").text
 
 

@@ -52,6 +52,9 @@ CROSS_FIELD_RULES = {
     "update_closure": "the merged closure ends after it starts",
     "import_past_appointments": "each item past and ending after it starts; staff, site and service known",
     "book_pathway": "sessions in start order, each after the previous",
+    "create_api_key": "site_ids name sites that exist",
+    "list_audit_entries": "`from` and `to` are instants with their UTC offset; `cursor` a next_cursor "
+                          "the trail gave",
 }
 CONFIG = """
 suppress-health-check = ["all"]

@@ -1,7 +1,7 @@
 """appointment sms counters
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-05
 
 The appointment figures count the SMS sent about each appointment and their segments. Joining a
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0014'
-down_revision: str | None = '0011'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
