@@ -162,8 +162,9 @@ async def _appointment_page(
         return _not_found(request, page, token)
     texts = page.catalog.get(row.language)
     heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
-    # A cancelled appointment's page offers the next free times with the same person, same place.
-    starts = await rebooking.other_times(svc, token, now) if row.status == "cancelled" else None
+    # The page offers the next free times with the same person, same place: to book again after a
+    # cancellation, or to move a booked appointment while the family still may.
+    starts = await rebooking.other_times(svc, token, now) if template == "family_page.html.j2" else None
     return _render(template, texts, heading, token=token, form_key=page.links.form_key(token),
                    other_times=None if starts is None else time_choices(starts, texts),
                    **appointment_view(row, texts, now))
@@ -219,7 +220,8 @@ class FamilyPageController(Controller):
 
 
 class RebookController(Controller):
-    """The family of a cancelled appointment chooses another time (a form on its page)."""
+    """The family chooses another time (a form on its page): it books again after a cancellation, or
+    moves its booked appointment."""
 
     path = "/r"
     tags = ("family page",)
@@ -237,7 +239,7 @@ class RebookController(Controller):
     async def rebook(
         self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
     ) -> Response[Any]:
-        """Books the chosen time for the same family, then to the new appointment's page."""
+        """Books (or moves to) the chosen time for the same family, then to the appointment's page."""
         limited = _too_many(request, page, token)
         if limited is not None:
             return limited
