@@ -19,13 +19,15 @@ RESCHEDULED = "appointment.rescheduled"
 
 
 async def cancelled_row(session: AsyncSession, token_hash: str, now: datetime) -> Any:
-    """For a live link, the appointment (id, status, start, service and its minimum notice, staff,
-    site) and its family (id, reference, phone, language, consent), or None."""
+    """For a live link, the appointment (id, status, start, service with its minimum notice and
+    whether any staff member will do, staff, site) and its family (id, reference, phone, language,
+    consent), or None."""
     statement: Any = (
         select(col(Appointment.id), col(Appointment.status), col(Appointment.starts_at),
                col(Appointment.service_id), col(Appointment.staff_id), col(Appointment.site_id),
-               col(Service.min_notice_minutes), col(Family.id).label("family_id"),
-               col(Family.reference), col(Family.phone), col(Family.language), col(Family.sms_consent))
+               col(Service.min_notice_minutes), col(Service.rebook_any_staff),
+               col(Family.id).label("family_id"), col(Family.reference), col(Family.phone),
+               col(Family.language), col(Family.sms_consent))
         .select_from(FamilyLink)
         .join(Appointment, col(Appointment.id) == col(FamilyLink.appointment_id))
         .join(Service, col(Service.id) == col(Appointment.service_id))

@@ -20,6 +20,7 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from scheduler.api.common import Collaborators
+from scheduler.family_page import offer
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
 from scheduler.family_page.view import appointment_view, time_choices
 from scheduler.observability.ratelimit import WindowCounter
@@ -159,7 +160,9 @@ async def _appointment_page(
     now = svc.clock.now()
     row = await use_cases.shown(svc, token, now)
     if row is None:
-        return _not_found(request, page, token)
+        # Not an appointment's link: perhaps a waiting-list offer's (its SMS shares the page's path).
+        shown = await offer_page(svc, page, token) if template == "family_page.html.j2" else None
+        return shown if shown is not None else _not_found(request, page, token)
     texts = page.catalog.get(row.language)
     heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
     # The page offers the next free times with the same person, same place: to book again after a
@@ -168,6 +171,18 @@ async def _appointment_page(
     return _render(template, texts, heading, token=token, form_key=page.links.form_key(token),
                    other_times=None if starts is None else time_choices(starts, texts),
                    **appointment_view(row, texts, now))
+
+
+async def offer_page(
+    svc: Collaborators, page: FamilyPage, token: str, *, taken: bool = False
+) -> Template | None:
+    """The page of the waiting-list offer behind ``token``, or None when it is no offer's."""
+    found = await offer.offer_context(svc, token, page.catalog.get, taken=taken)
+    if found is None:
+        return None
+    texts, heading, context = found
+    return _render(offer.TEMPLATE, texts, heading, token=token, form_key=page.links.form_key(token),
+                   **context)
 
 
 class FamilyPageController(Controller):

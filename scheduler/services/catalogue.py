@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from scheduler.db import waitlist
 from scheduler.db.tables import Absence, Appointment, Closure, Interpreter, Opening, Service, Site, Staff
 from scheduler.services import admin, idempotency
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
@@ -65,7 +66,10 @@ async def create(
 
     async def operation(session: AsyncSession) -> Created:
         await require_references(session, fields)
-        return render(await admin.create(session, found.table(**fields, created_at=now)))
+        row = await admin.create(session, found.table(**fields, created_at=now))
+        if kind == "opening":
+            await waitlist.wake(session, now)  # new times for waiting families
+        return render(row)
 
     return await idempotency.create(deps.db, request, operation, now)
 
@@ -110,3 +114,5 @@ async def delete(deps: Collaborators, kind: str, ident: str) -> None:
             await admin.delete_referenced(
                 session, found.table, ident, found.noun, found.needed_by, deps.clock.now()
             )
+        if kind == "absence":
+            await waitlist.wake(session, deps.clock.now())  # the absent person's times are free again

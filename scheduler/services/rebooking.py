@@ -2,7 +2,8 @@
 absent worker) the family books again; while it is booked, the family moves it (not within the
 service's minimum notice, at most ``MAX_MOVES`` times). Either way the page lists the next free
 times of the same service, with the same staff member at the same site, and the choice is booked
-or moved exactly as the API books or moves."""
+or moved exactly as the API books or moves. A service may allow any of its staff members
+(``rebook_any_staff``)."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ async def rebook(deps: Collaborators, token: str, start: datetime) -> str | None
             if again is not None:
                 return again
             family = FamilyData(row.reference, row.phone, row.language, row.sms_consent)
-            request = BookingRequest(row.service_id, start, family, row.staff_id, row.site_id)
+            request = BookingRequest(row.service_id, start, family, _staff(row), row.site_id)
             booked = await booking.book(session, deps.calendar, deps.planner, request, now, actor=FAMILY)
             return booked.appointment.id
     except (SlotUnavailable, FamilyBusy):
@@ -90,12 +91,35 @@ async def rebook(deps: Collaborators, token: str, start: datetime) -> str | None
 async def _move(deps: Collaborators, session: AsyncSession, row: Any, start: datetime, now: datetime) -> str:
     """Move the family's booked appointment to ``start``, when it may still move (else nothing)."""
     if movable(row, await store.family_moves(session, row.id), now) and utc(start) != utc(row.starts_at):
-        await booking.reschedule(session, deps.calendar, deps.planner, row.id, start, row.staff_id, now,
+        staff_id = await _staff_free_at(session, deps.calendar, row, start, now)
+        await booking.reschedule(session, deps.calendar, deps.planner, row.id, start, staff_id, now,
                                  row.site_id, actor=FAMILY)
     return str(row.id)
 
 
+def _staff(row: Any) -> str | None:
+    """The staff member the page's times are with: the appointment's, or any when the service allows."""
+    return None if row.rebook_any_staff else str(row.staff_id)
+
+
+async def _staff_free_at(
+    session: AsyncSession, calendar: HolidayCalendar, row: Any, start: datetime, now: datetime
+) -> str:
+    """Who the move goes to: the appointment's staff member when free then, else (when the service
+    allows any) the first one free at ``start``; the booking code refuses a start nobody has free."""
+    if not row.rebook_any_staff:
+        return str(row.staff_id)
+    day = start.date()
+    query = SlotQuery(row.service_id, day - timedelta(days=1), day + timedelta(days=1), None, row.site_id)
+    free = [slot.resource_id for slot in await find_slots(session, calendar, query, now)
+            if utc(slot.start) == utc(start)]
+    return str(row.staff_id) if row.staff_id in free or not free else free[0]
+
+
 async def _free(session: AsyncSession, calendar: HolidayCalendar, row: Any, now: datetime) -> list[Slot]:
     first = now.date()
-    query = SlotQuery(row.service_id, first, first + timedelta(days=SEARCH_DAYS), row.staff_id, row.site_id)
-    return await find_slots(session, calendar, query, now)
+    query = SlotQuery(row.service_id, first, first + timedelta(days=SEARCH_DAYS), _staff(row), row.site_id)
+    by_start: dict[datetime, Slot] = {}
+    for slot in await find_slots(session, calendar, query, now):
+        by_start.setdefault(slot.start, slot)  # several staff members free at once: one button
+    return list(by_start.values())

@@ -1,0 +1,132 @@
+"""The waiting list in-process on a fixed clock (Monday 2 March 2026, 10:00 in Paris): its endpoints,
+and a cancelled Wednesday slot offered to the first waiting family, accepted from the SMS link, or
+passed to the next family when the offer lapses."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import partial
+from typing import Any
+
+from scheduler.services import waitlist_offers
+from tests.api.conftest import InProcess
+from tests.support.api import PROBLEM, Programme, at, booking, created, family, programme
+
+WEDNESDAY = date(2026, 3, 11)
+LINK = re.compile(r"/r/[0-9A-Za-z]{12}\b")
+FORM_KEY = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+CHOICE = re.compile(r'name="start" value="([^"]+)"')
+THAT_WEDNESDAY = {"earliest": at(WEDNESDAY, "00:00"), "latest": at(WEDNESDAY, "23:00")}
+
+
+def _round(app: InProcess) -> int:
+    services = app.client.app.state.services
+    made: int = app.client.blocking_portal.call(partial(waitlist_offers.offer_round, services, sweep=False))
+    return made
+
+
+def _wait(app: InProcess, prog: Programme, phone: str, **extra: Any) -> dict[str, Any]:
+    return created(app.client.post("/v1/waitlist", json={
+        "service_id": prog.service_id, "family": family(phone=phone), **extra}))
+
+
+def _texts(app: InProcess, phone: str) -> list[str]:
+    return [message.body for message in app.sender.outbox if message.to == phone]
+
+
+def _full_wednesday(app: InProcess, prog: Programme) -> list[str]:
+    return [created(app.client.post("/v1/appointments", json=booking(prog, at(WEDNESDAY, hhmm))))["id"]
+            for hhmm in ("09:00", "10:00", "11:00")]
+
+
+def test_entries_in_order_of_arrival_paged_read_and_taken_off(app: InProcess) -> None:
+    prog = programme(app.client, weekday=3, start="09:00", end="12:00")
+    entries = [_wait(app, prog, f"+3361234100{n}") for n in range(3)]
+    assert [(entry["status"], entry["position"]) for entry in entries] == [("waiting", n) for n in (1, 2, 3)]
+    assert "phone" not in entries[0]["family"]
+    first = app.client.get("/v1/waitlist", params={"service_id": prog.service_id, "limit": 2}).json()
+    rest = app.client.get("/v1/waitlist", params={"service_id": prog.service_id,
+                                                  "cursor": first["next_cursor"]}).json()
+    assert [item["id"] for item in first["items"] + rest["items"]] == [entry["id"] for entry in entries]
+    assert app.client.delete(f"/v1/waitlist/{entries[0]['id']}").status_code == 204
+    gone = app.client.get(f"/v1/waitlist/{entries[0]['id']}").json()
+    assert (gone["status"], gone["position"]) == ("cancelled", None)
+    assert app.client.get(f"/v1/waitlist/{entries[2]['id']}").json()["position"] == 2
+    cancelled = app.client.get("/v1/waitlist", params={"status": "cancelled",
+                                                       "service_id": prog.service_id}).json()
+    assert [item["id"] for item in cancelled["items"]] == [entries[0]["id"]]
+
+
+def test_bad_entries_are_refused_and_change_nothing(app: InProcess) -> None:
+    prog = programme(app.client)
+    unknown = app.client.post("/v1/waitlist", json={"service_id": "nope", "family": family()})
+    assert (unknown.status_code, unknown.headers["content-type"]) == (404, PROBLEM)
+    no_family = app.client.post("/v1/waitlist", json={"service_id": prog.service_id})
+    assert no_family.status_code == 422
+    backwards = app.client.post("/v1/waitlist", json={
+        "service_id": prog.service_id, "family": family(), "earliest": at(WEDNESDAY, "12:00"),
+        "latest": at(WEDNESDAY, "09:00")})
+    assert backwards.status_code == 422
+    assert app.client.get("/v1/waitlist", params={"service_id": prog.service_id}).json()["items"] == []
+    assert app.client.get("/v1/waitlist/nope").status_code == 404
+
+
+def test_a_cancellation_is_offered_to_the_first_family_who_books_it_from_the_link(app: InProcess) -> None:
+    prog = programme(app.client, weekday=3, start="09:00", end="12:00")
+    booked = _full_wednesday(app, prog)
+    phones = [f"+3361234200{n}" for n in range(3)]
+    entries = [_wait(app, prog, phone, **THAT_WEDNESDAY) for phone in phones]
+    assert _round(app) == 0  # nothing free before the cancellation
+    app.client.post(f"/v1/appointments/{booked[1]}/cancel", json={})
+    assert _round(app) == 1
+    app.dispatch()
+    assert _texts(app, phones[1]) == [] and _texts(app, phones[2]) == []
+    [offer] = _texts(app, phones[0])
+    assert offer.startswith("Une place s'est libérée le mercredi 11 mars à 10:00")
+    link = LINK.search(offer)
+    assert link is not None
+    entry = app.client.get(f"/v1/waitlist/{entries[0]['id']}").json()
+    assert (entry["status"], entry["offers_sent"]) == ("offered", 1)
+
+    page = app.client.get(link.group(0), headers={"Authorization": ""})
+    assert page.status_code == 200 and CHOICE.findall(page.text) == [at(WEDNESDAY, "10:00")]
+    key = FORM_KEY.search(page.text)
+    assert key is not None
+    accepted = app.client.post(f"{link.group(0)}/accept", data={"csrf": key.group(1),
+                                                                  "start": at(WEDNESDAY, "10:00")},
+                               follow_redirects=False)
+    assert accepted.status_code == 303 and accepted.headers["location"].startswith("/r/")
+    entry = app.client.get(f"/v1/waitlist/{entries[0]['id']}").json()
+    assert entry["status"] == "booked" and entry["position"] is None
+    appointment = app.client.get(f"/v1/appointments/{entry['booked_appointment_id']}").json()
+    assert (appointment["start"], appointment["status"]) == (at(WEDNESDAY, "10:00"), "booked")
+    history = app.client.get(f"/v1/appointments/{appointment['id']}/events").json()["items"]
+    assert [item["type"] for item in history] == ["appointment.booked", "waitlist.claimed"]
+    assert history[1]["actor"]["kind"] == "family"
+    # The others keep their places, now first and second.
+    assert [app.client.get(f"/v1/waitlist/{e['id']}").json()["position"] for e in entries[1:]] == [1, 2]
+
+
+def test_an_offer_left_unanswered_passes_to_the_next_family(app: InProcess) -> None:
+    prog = programme(app.client, weekday=3, start="09:00", end="12:00")
+    booked = _full_wednesday(app, prog)
+    phones = [f"+3361234300{n}" for n in range(2)]
+    entries = [_wait(app, prog, phone, **THAT_WEDNESDAY) for phone in phones]
+    app.client.post(f"/v1/appointments/{booked[0]}/cancel", json={})
+    assert _round(app) == 1
+    app.dispatch()
+    app.clock.advance(minutes=119)
+    assert _round(app) == 0
+    app.clock.advance(minutes=1)
+    assert _round(app) == 1
+    app.dispatch()
+    assert len(_texts(app, phones[0])) == 1 and len(_texts(app, phones[1])) == 1
+    first = app.client.get(f"/v1/waitlist/{entries[0]['id']}").json()
+    assert (first["status"], first["offers_ignored"], first["marked"]) == ("waiting", 1, False)
+    assert app.client.get(f"/v1/waitlist/{entries[1]['id']}").json()["status"] == "offered"
+    # The lapsed link says so, and shows the other free times (none here: the time is offered).
+    link = LINK.search(_texts(app, phones[0])[0])
+    assert link is not None
+    lapsed = app.client.get(link.group(0), headers={"Authorization": ""})
+    assert "Cette proposition a expiré" in lapsed.text
