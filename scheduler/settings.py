@@ -159,8 +159,8 @@ class Settings(BaseModel):
         "20:00-08:00", validation_alias=AliasChoices("CRENEAU_QUIET_HOURS", "quiet_hours")
     )
     """No SMS to families in this window, in the site's zone (empty: none)."""
-    waitlist_offer_minutes: int = Field(
-        120, ge=1, le=7 * 24 * 60,
+    waitlist_offer_minutes: float = Field(
+        120, gt=0, le=7 * 24 * 60,
         validation_alias=AliasChoices("CRENEAU_WAITLIST_OFFER_MINUTES", "waitlist_offer_minutes"),
     )
     """How long a waiting family has to accept an offered time before it goes to the next family."""

@@ -112,7 +112,7 @@ def first_fitting(wish: Wish, free: Sequence[FreeTime], taken: set[tuple[str, da
     return None
 
 
-def offer_expiry(now: datetime, start: datetime, minutes: int) -> datetime:
+def offer_expiry(now: datetime, start: datetime, minutes: float) -> datetime:
     """When an offer lapses: after ``minutes``, and never after the time it offers begins."""
     return min(now + timedelta(minutes=minutes), start)
 

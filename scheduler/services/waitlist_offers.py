@@ -46,7 +46,7 @@ SHOWN = 4
 class OfferRules:
     """The settings a round applies."""
 
-    minutes: int
+    minutes: float
     hours: rules.Window | None
     quiet: rules.Window | None
     parallel: int
