@@ -283,3 +283,11 @@ async def offered_before(session: AsyncSession, service_id: str) -> set[tuple[st
     statement = select(col(WaitlistOffer.entry_id), col(WaitlistOffer.staff_id),
                        col(WaitlistOffer.starts_at)).where(col(WaitlistOffer.service_id) == service_id)
     return {(str(row[0]), str(row[1]), as_utc(row[2])) for row in (await session.execute(statement)).all()}
+
+
+async def figures(session: AsyncSession) -> tuple[dict[str, int], int]:
+    """Entries by status, and the offers accepted (freed slots re-booked): the metrics' figures."""
+    by_status = select(col(WaitlistEntry.status), func.count()).group_by(col(WaitlistEntry.status))
+    entries = {str(row[0]): int(row[1]) for row in (await session.execute(by_status)).all()}
+    claimed = select(func.count()).select_from(WaitlistOffer).where(col(WaitlistOffer.status) == "claimed")
+    return entries, int((await session.execute(claimed)).scalar_one())

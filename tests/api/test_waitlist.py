@@ -104,6 +104,8 @@ def test_a_cancellation_is_offered_to_the_first_family_who_books_it_from_the_lin
     history = app.client.get(f"/v1/appointments/{appointment['id']}/events").json()["items"]
     assert [item["type"] for item in history] == ["appointment.booked", "waitlist.claimed"]
     assert history[1]["actor"]["kind"] == "family"
+    stats = app.client.get("/v1/stats/appointments", params={"from": "2026-03-01", "to": "2026-03-31"}).json()
+    assert (stats["totals"]["waitlist_refills"], stats["totals"]["cancelled"]) == (1, 1)
     # The others keep their places, now first and second.
     assert [app.client.get(f"/v1/waitlist/{e['id']}").json()["position"] for e in entries[1:]] == [1, 2]
 

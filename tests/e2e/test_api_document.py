@@ -30,11 +30,9 @@ NOT_YET_SERVED = {
     "GET /v1/pathways/{id}",
     "GET /v1/sites/{id}/feeds",
     "GET /v1/staff/{id}/feeds",
-    "GET /v1/waitlist",
     "POST /v1/pathways",
     "POST /v1/pathways/{id}/close",
     "POST /v1/pathways/{id}/sessions",
-    "POST /v1/waitlist",
 }
 
 

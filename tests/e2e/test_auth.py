@@ -91,6 +91,10 @@ ENDPOINTS = [
     ("GET", "/v1/webhook-endpoints/x/deliveries", "webhooks:write"),
     ("POST", "/v1/webhook-endpoints/x/deliveries/x/retry", "webhooks:write"),
     ("POST", "/v1/webhook-endpoints/x/replay", "webhooks:write"),
+    ("POST", "/v1/waitlist", "appointments:write"),
+    ("GET", "/v1/waitlist", "appointments:read"),
+    ("GET", "/v1/waitlist/x", "appointments:read"),
+    ("DELETE", "/v1/waitlist/x", "appointments:write"),
 ]
 SCOPES = ["slots:read", "appointments:write", "admin", "appointments:read", "webhooks:write"]
 IMPLIED = {("appointments:write", "appointments:read")}

@@ -50,6 +50,9 @@ CROSS_FIELD_RULES = {
     "create_closure": "end after start",
     "update_closure": "the merged closure ends after it starts",
     "import_past_appointments": "each item past and ending after it starts; staff, site and service known",
+    "create_waitlist_entry": "latest after earliest; a family unless appointment_id names one; the "
+                             "appointment's service, still to come",
+    "list_waitlist_entries": "`cursor` is a next_cursor the list gave",
 }
 CONFIG = """
 suppress-health-check = ["all"]
