@@ -38,6 +38,7 @@ CSP = (
     f"style-src 'sha256-{base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()}'; "
     "img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+FAMILY_PAGE = "family_page.html.j2"
 # The one key of the counter of wrong tokens from all addresses.
 WRONG_TOKENS = "all"
 HEADERS = {
@@ -160,9 +161,14 @@ async def _appointment_page(
     now = svc.clock.now()
     row = await use_cases.shown(svc, token, now)
     if row is None:
-        # Not an appointment's link: perhaps a waiting-list offer's (its SMS shares the page's path).
-        shown = await offer_page(svc, page, token) if template == "family_page.html.j2" else None
-        return shown if shown is not None else _not_found(request, page, token)
+        # Not an appointment's link: perhaps a waiting-list offer's (its SMS shares the page's path);
+        # an accepted offer's link shows the appointment it booked.
+        found = await offer.offer_context(svc, token, page.catalog.get) if template == FAMILY_PAGE else None
+        if found is None:
+            return _not_found(request, page, token)
+        if found[2]["booked"] is not None:
+            return await _appointment_page(request, svc, page, page.links.token(found[2]["booked"]), template)
+        return _offer_template(page, token, found)
     texts = page.catalog.get(row.language)
     heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
     # The page offers the next free times with the same person, same place: to book again after a
@@ -178,8 +184,10 @@ async def offer_page(
 ) -> Template | None:
     """The page of the waiting-list offer behind ``token``, or None when it is no offer's."""
     found = await offer.offer_context(svc, token, page.catalog.get, taken=taken)
-    if found is None:
-        return None
+    return None if found is None else _offer_template(page, token, found)
+
+
+def _offer_template(page: FamilyPage, token: str, found: Any) -> Template:
     texts, heading, context = found
     return _render(offer.TEMPLATE, texts, heading, token=token, form_key=page.links.form_key(token),
                    **context)

@@ -36,7 +36,7 @@ async def offer_context(svc: Collaborators, token: str, texts_for: Any, *, taken
         "place": shown.place,
         "address": shown.address,
         "others": [_choice(start, words) for start in shown.other_times],
-        "booked_path": None,
+        "booked": shown.appointment_id if shown.state == "booked" else None,
     }
 
 

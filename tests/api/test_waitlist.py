@@ -132,3 +132,72 @@ def test_an_offer_left_unanswered_passes_to_the_next_family(app: InProcess) -> N
     assert link is not None
     lapsed = app.client.get(link.group(0), headers={"Authorization": ""})
     assert "Cette proposition a expiré" in lapsed.text
+
+
+def test_a_time_taken_meanwhile_is_said_politely_in_the_familys_language_with_other_times(
+    app: InProcess,
+) -> None:
+    prog = programme(app.client, weekday=3, start="09:00", end="12:00")
+    booked = _full_wednesday(app, prog)
+    phone = "+33612344000"
+    entry = created(app.client.post("/v1/waitlist", json={
+        "service_id": prog.service_id, "family": family(phone=phone, language="ar"),
+        "earliest": at(WEDNESDAY, "00:00"), "latest": at(date(2026, 3, 19), "00:00")}))
+    app.client.post(f"/v1/appointments/{booked[2]}/cancel", json={})
+    assert _round(app) == 1
+    app.dispatch()
+    [offer] = _texts(app, phone)
+    assert offer.startswith("أصبح موعد متاحًا")
+    link = LINK.search(offer)
+    assert link is not None
+    page = app.client.get(link.group(0), headers={"Authorization": ""}).text
+    key = FORM_KEY.search(page)
+    assert key is not None and 'dir="rtl"' in page
+    # Staff give the time to someone at the desk before the family answers.
+    created(app.client.post("/v1/appointments", json=booking(prog, at(WEDNESDAY, "11:00"))))
+    late = app.client.post(f"{link.group(0)}/accept", follow_redirects=False,
+                           data={"csrf": key.group(1), "start": at(WEDNESDAY, "11:00")})
+    assert late.status_code == 200 and "عذرًا، لقد حجزت عائلة أخرى هذا الموعد للتو." in late.text
+    others = CHOICE.findall(late.text)
+    assert others[:2] == [at(date(2026, 3, 18), "09:00"), at(date(2026, 3, 18), "10:00")]
+    assert app.client.get(f"/v1/waitlist/{entry['id']}").json()["status"] == "waiting"
+    # One of the other times, from the same page: booked.
+    chosen = app.client.post(f"{link.group(0)}/accept", data={"csrf": key.group(1), "start": others[0]},
+                             follow_redirects=False)
+    assert chosen.status_code == 303
+    done = app.client.get(f"/v1/waitlist/{entry['id']}").json()
+    assert done["status"] == "booked"
+    assert app.client.get(f"/v1/appointments/{done['booked_appointment_id']}").json()["start"] == others[0]
+    # The offer's link now shows the appointment it booked.
+    assert app.client.get(link.group(0), headers={"Authorization": ""}).text.count('data-state="booked"') == 1
+
+
+def test_a_family_wanting_an_earlier_time_is_moved_when_it_accepts(app: InProcess) -> None:
+    prog = programme(app.client, weekday=3, start="09:00", end="10:00")
+    later = created(app.client.post("/v1/appointments", json=booking(
+        prog, at(date(2026, 4, 1), "09:00"), family=family(phone="+33612345000"))))
+    soon = created(app.client.post("/v1/appointments", json=booking(prog, at(WEDNESDAY, "09:00"))))
+    for day in (date(2026, 3, 4), date(2026, 3, 18), date(2026, 3, 25)):  # the other Wednesdays full
+        created(app.client.post("/v1/appointments", json=booking(prog, at(day, "09:00"))))
+    entry = created(app.client.post("/v1/waitlist", json={
+        "service_id": prog.service_id, "appointment_id": later["id"]}))
+    assert entry["family"]["reference"] == later["family"]["reference"]
+    app.client.post(f"/v1/appointments/{soon['id']}/cancel", json={})
+    assert _round(app) == 1
+    app.dispatch()
+    [offer] = [body for body in _texts(app, "+33612345000") if body.startswith("Une place")]
+    link = LINK.search(offer)
+    assert link is not None
+    page = app.client.get(link.group(0), headers={"Authorization": ""}).text
+    key = FORM_KEY.search(page)
+    assert key is not None
+    accepted = app.client.post(f"{link.group(0)}/accept", data={"csrf": key.group(1),
+                                                                  "start": at(WEDNESDAY, "09:00")},
+                               follow_redirects=False)
+    assert accepted.status_code == 303
+    moved = app.client.get(f"/v1/appointments/{later['id']}").json()
+    assert (moved["start"], moved["status"]) == (at(WEDNESDAY, "09:00"), "booked")
+    assert app.client.get(f"/v1/waitlist/{entry['id']}").json()["booked_appointment_id"] == later["id"]
+    history = app.client.get(f"/v1/appointments/{later['id']}/events").json()["items"]
+    assert [(item["type"], item["actor"]["kind"]) for item in history][-2:] == [
+        ("appointment.rescheduled", "family"), ("waitlist.claimed", "family")]
