@@ -5,7 +5,7 @@ passed to the next family when the offer lapses."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -23,6 +23,12 @@ THAT_WEDNESDAY = {"earliest": at(WEDNESDAY, "00:00"), "latest": at(WEDNESDAY, "2
 def _round(app: InProcess) -> int:
     services = app.client.app.state.services
     made: int = app.client.blocking_portal.call(partial(waitlist_offers.offer_round, services, sweep=False))
+    return made
+
+
+def _sweep(app: InProcess) -> int:
+    services = app.client.app.state.services
+    made: int = app.client.blocking_portal.call(partial(waitlist_offers.offer_round, services, sweep=True))
     return made
 
 
@@ -201,3 +207,48 @@ def test_a_family_wanting_an_earlier_time_is_moved_when_it_accepts(app: InProces
     history = app.client.get(f"/v1/appointments/{later['id']}/events").json()["items"]
     assert [(item["type"], item["actor"]["kind"]) for item in history][-2:] == [
         ("appointment.rescheduled", "family"), ("waitlist.claimed", "family")]
+
+
+def test_an_extra_opening_is_offered_within_the_offer_hours_only(app: InProcess) -> None:
+    prog = programme(app.client, weekday=3, start="09:00", end="10:00")
+    friday = date(2026, 3, 13)
+    phone = "+33612346000"
+    _wait(app, prog, phone, earliest=at(friday, "00:00"), latest=at(friday, "23:00"))
+    app.clock.set(datetime(2026, 3, 2, 19, 30, tzinfo=UTC))  # 20:30 in Paris: after the offer hours
+    created(app.client.post("/v1/openings", json={
+        "staff_id": prog.staff_id, "site_id": prog.site_id, "service_ids": [prog.service_id],
+        "start": at(friday, "14:00"), "end": at(friday, "15:00")}))
+    assert _round(app) == 0
+    app.clock.set(datetime(2026, 3, 3, 7, 59, tzinfo=UTC))  # 08:59 in Paris
+    assert _sweep(app) == 0
+    app.clock.set(datetime(2026, 3, 3, 8, 0, tzinfo=UTC))  # 09:00: the sweep offers it
+    assert _sweep(app) == 1
+    app.dispatch()
+    [offer] = _texts(app, phone)
+    assert "vendredi 13 mars à 14:00" in offer
+
+
+def test_a_service_may_let_families_move_to_any_of_its_staff(app: InProcess) -> None:
+    prog = programme(app.client, weekday=3, start="09:00", end="10:00")
+    other = created(app.client.post("/v1/staff", json={"name": "Autre", "role": "psychologist"}))
+    created(app.client.post("/v1/availability-rules", json={
+        "staff_id": other["id"], "site_id": prog.site_id, "service_ids": [prog.service_id], "weekday": 4,
+        "start_time": "09:00", "end_time": "10:00", "valid_from": "2026-01-01"}))
+    body = booking(prog, at(WEDNESDAY, "09:00"), family=family(phone="+33612347000"))
+    appointment = created(app.client.post("/v1/appointments", json=body))
+    app.dispatch()
+    path = LINK.search(_texts(app, "+33612347000")[0])
+    assert path is not None
+    thursday = at(date(2026, 3, 5), "09:00")
+    own_only = CHOICE.findall(app.client.get(path.group(0), headers={"Authorization": ""}).text)
+    assert thursday not in own_only
+    allowed = app.client.patch(f"/v1/services/{prog.service_id}", json={"rebook_any_staff": True})
+    assert allowed.status_code == 200 and allowed.json()["rebook_any_staff"] is True
+    page = app.client.get(path.group(0), headers={"Authorization": ""}).text
+    assert thursday in CHOICE.findall(page)
+    key = FORM_KEY.search(page)
+    assert key is not None
+    app.client.post(f"{path.group(0)}/rebook", data={"csrf": key.group(1), "start": thursday},
+                    follow_redirects=False)
+    moved = app.client.get(f"/v1/appointments/{appointment['id']}").json()
+    assert (moved["start"], moved["staff_id"], moved["site_id"]) == (thursday, other["id"], prog.site_id)
