@@ -92,15 +92,22 @@ class Jobs:
 
 @skips_database_outages
 async def dispatch_due(services: Collaborators) -> None:
-    """Offer freed times to waiting families (their texts join the outbox), then send the SMS that
-    are due: an offer goes out in the tick that made it."""
+    """Send the SMS that are due, then offer freed times to waiting families (their texts join the
+    outbox) and send those too: an offer goes out in the tick that made it.
+
+    The sends come first and the offers' sends only when there are offers: the tick's first pass
+    starts at once, as it always did (a pass is never run twice at the same time in a process).
+    """
+    await services.dispatcher.run_once()
     try:
-        await waitlist_offers.offer_round(services, sweep=False)
+        made = await waitlist_offers.offer_round(services, sweep=False)
     except Exception as exc:
         if is_database_outage(exc):
             raise
-        log.exception("waiting list round failed; the SMS are sent all the same")
-    await services.dispatcher.run_once()
+        log.exception("waiting list round failed")
+        return
+    if made:
+        await services.dispatcher.run_once()
 
 
 @skips_database_outages
