@@ -50,6 +50,7 @@ from scheduler.api.reports import ReportController
 from scheduler.api.slot_cache import SlotPageCache
 from scheduler.api.slots import SlotController
 from scheduler.api.stats import AppointmentStatsController
+from scheduler.api.waitlist import WaitlistController
 from scheduler.api.webhook_endpoints import WebhookEndpointController
 from scheduler.api.webhooks import TwilioWebhookController
 from scheduler.collaborators import Collaborators
@@ -61,6 +62,7 @@ from scheduler.family_page.controller import (
     RebookController,
     template_config,
 )
+from scheduler.family_page.offer_controller import OfferController
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.http import api_docs
 from scheduler.http.allow import allow_every_method
@@ -150,7 +152,7 @@ def create_app(
             AppointmentStatsController, EventController, WebhookEndpointController,
             FeedAdminController, FeedController, FamilyPageController, ReportController, ReportPageController,
             PathwaySlotController, ClosureController, RebookController, FamilyController, PathwayController,
-            StaffPageController, AuditController,
+            StaffPageController, AuditController, WaitlistController, OfferController,
             *([MetricsController] if settings.metrics_enabled else []), api_docs.assets_router(),
         ],
         template_config=template_config(),

@@ -1,18 +1,32 @@
-"""Demo programmes: fill an empty database from ``config/demo/programmes.toml``."""
+"""Demo programmes: fill an empty database from ``config/demo/programmes.toml``, with a family on the
+waiting list for a time another family holds."""
 
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.api.auth import hash_key, new_key
 from scheduler.db.engine import Database
-from scheduler.db.tables import ApiKey, AvailabilityRule, Interpreter, RuleService, Service, Site, Staff
+from scheduler.db.tables import (
+    ApiKey,
+    Appointment,
+    AvailabilityRule,
+    Family,
+    HoldRecord,
+    Interpreter,
+    RuleService,
+    Service,
+    Site,
+    Staff,
+)
+from scheduler.db.waitlist_tables import WaitlistEntry
 from scheduler.domain.pathways import Spacing
 from scheduler.ports import HolidayCalendar
 from scheduler.services.booking import FamilyData
@@ -48,6 +62,9 @@ async def fill_if_empty(db: Database, now: datetime, path: Path = DEMO_FILE) -> 
                 valid_from=date.fromisoformat(demo["valid_from"]), follows_school_calendar=False,
                 created_at=now,
             ))
+        if "waiting" in demo:
+            await session.flush()
+            await _add_waiting_family(session, demo["waiting"], now)
     return True
 
 
@@ -111,6 +128,28 @@ def _rules(demo: dict[str, Any]) -> list[dict[str, Any]]:
         rules.append({"staff": staff, "site": school, "services": ["permanence-ecole"], "weekday": weekday,
                       "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"), "school": True})
     return rules
+
+
+async def _add_waiting_family(session: AsyncSession, waiting: dict[str, Any], now: datetime) -> None:
+    """A booked time next week (its hold, appointment and family) and a family waiting for it."""
+    zone = ZoneInfo("Europe/Paris")
+    today = now.astimezone(zone).date()
+    day = today + timedelta(days=(waiting["weekday"] - today.isoweekday() - 1) % 7 + 1)
+    starts = datetime.combine(day, time.fromisoformat(waiting["start"]), zone).astimezone(UTC)
+    ends = starts + timedelta(minutes=waiting["minutes"])
+    holder = Family(reference=waiting["holder_reference"], phone=None, language="fr", sms_consent=False,
+                    created_at=now, updated_at=now)
+    family = Family(reference=waiting["reference"], phone=waiting["phone"], language=waiting["language"],
+                    sms_consent=True, created_at=now, updated_at=now)
+    hold = HoldRecord(resource_id=waiting["staff"], resource_kind="staff", service_id=waiting["service"],
+                      starts_at=starts, ends_at=ends, capacity=1, taken=1)
+    session.add_all([holder, family, hold])
+    await session.flush()  # the appointment and the entry refer to them
+    where = {"service_id": waiting["service"], "site_id": waiting["site"], "staff_id": waiting["staff"]}
+    session.add(Appointment(id=waiting["appointment_id"], **where, family_id=holder.id, starts_at=starts,
+                            ends_at=ends, staff_hold_id=hold.id, created_at=now, updated_at=now))
+    session.add(WaitlistEntry(**where, family_id=family.id, earliest=starts, latest=ends, arrival=1,
+                              created_at=now, updated_at=now))
 
 
 def _add_rule(session: AsyncSession, rule: dict[str, Any], valid_from: date, now: datetime) -> None:

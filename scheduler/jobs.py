@@ -17,12 +17,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from scheduler.collaborators import Collaborators
 from scheduler.db.outage import is_database_outage
 from scheduler.services import audit as audit_service
-from scheduler.services import idempotency
+from scheduler.services import idempotency, waitlist_offers
 from scheduler.services import retention as retention_service
 
 log = logging.getLogger("creneau.jobs")
 DISPATCH_JOB = "dispatch-sms"
 WEBHOOK_JOB = "deliver-webhooks"
+WAITLIST_SWEEP_JOB = "sweep-waitlist"
 
 
 JobFunction = Callable[[Collaborators], Awaitable[None]]
@@ -69,6 +70,8 @@ class Jobs:
         started = datetime.now(UTC)
         self._add(dispatch_due, "interval", DISPATCH_JOB, seconds=settings.dispatch_interval_seconds,
                   next_run_time=started)
+        self._add(sweep_waitlist, "interval", WAITLIST_SWEEP_JOB, minutes=settings.waitlist_sweep_minutes,
+                  next_run_time=started)
         self._add(erase_expired_phones, "cron", "erase-phones", hour=2, minute=30)
         self._add(purge_expired_family_links, "cron", "purge-family-links", hour=2, minute=40)
         self._add(purge_interpreter_releases, "cron", "purge-interpreter-releases", hour=2, minute=50)
@@ -91,8 +94,28 @@ class Jobs:
 
 @skips_database_outages
 async def dispatch_due(services: Collaborators) -> None:
-    """Send the SMS that are due."""
+    """Send the SMS that are due, then offer freed times to waiting families (their texts join the
+    outbox) and send those too: an offer goes out in the tick that made it.
+
+    The sends come first and the offers' sends only when there are offers: the tick's first pass
+    starts at once, as it always did (a pass is never run twice at the same time in a process).
+    """
     await services.dispatcher.run_once()
+    try:
+        made = await waitlist_offers.offer_round(services, sweep=False)
+    except Exception as exc:
+        if is_database_outage(exc):
+            raise
+        log.exception("waiting list round failed")
+        return
+    if made:
+        await services.dispatcher.run_once()
+
+
+@skips_database_outages
+async def sweep_waitlist(services: Collaborators) -> None:
+    """Look for free times for every waiting family, freed slot or not (every 10 minutes by default)."""
+    await waitlist_offers.offer_round(services, sweep=True)
 
 
 @skips_database_outages

@@ -159,6 +159,25 @@ class Settings(BaseModel):
         "20:00-08:00", validation_alias=AliasChoices("CRENEAU_QUIET_HOURS", "quiet_hours")
     )
     """No SMS to families in this window, in the site's zone (empty: none)."""
+    waitlist_offer_minutes: float = Field(
+        120, gt=0, le=7 * 24 * 60,
+        validation_alias=AliasChoices("CRENEAU_WAITLIST_OFFER_MINUTES", "waitlist_offer_minutes"),
+    )
+    """How long a waiting family has to accept an offered time before it goes to the next family."""
+    waitlist_offer_hours: str = Field(
+        "09:00-19:00", validation_alias=AliasChoices("CRENEAU_WAITLIST_OFFER_HOURS", "waitlist_offer_hours")
+    )
+    """When offers are texted, in the site's zone (empty: any time outside quiet hours)."""
+    waitlist_parallel_offers: int = Field(
+        1, ge=1, le=20,
+        validation_alias=AliasChoices("CRENEAU_WAITLIST_PARALLEL_OFFERS", "waitlist_parallel_offers"),
+    )
+    """Families offered the same freed time at once (the first to accept books it)."""
+    waitlist_sweep_minutes: float = Field(
+        10.0, gt=0, le=60,
+        validation_alias=AliasChoices("CRENEAU_WAITLIST_SWEEP_MINUTES", "waitlist_sweep_minutes"),
+    )
+    """How often the waiting list is looked at even when no slot was freed (a cancellation looks at once)."""
     retention_days: int = Field(
         90, ge=1, validation_alias=AliasChoices("CRENEAU_RETENTION_DAYS", "retention_days")
     )
@@ -293,6 +312,14 @@ class Settings(BaseModel):
         value = value.strip()
         if value and not _is_time_range(value):
             raise ValueError("expected HH:MM-HH:MM, e.g. 20:00-08:00, or empty for none")
+        return value
+
+    @field_validator("waitlist_offer_hours")
+    @classmethod
+    def _offer_hours_shape(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _is_time_range(value):
+            raise ValueError("expected HH:MM-HH:MM, e.g. 09:00-19:00, or empty for any time")
         return value
 
     @field_validator("rate_limit")

@@ -48,6 +48,10 @@ AUDITED: dict[str, tuple[str, str, str | None]] = {
     "list_pathways": ("pathways.list", "pathways", None),
     "add_pathway_session": ("pathway.add_session", "pathway", "pathway_id"),
     "close_pathway": ("pathway.close", "pathway", "pathway_id"),
+    "create_waitlist_entry": ("waitlist.add", "waitlist", None),
+    "list_waitlist_entries": ("waitlist.list", "waitlist", None),
+    "get_waitlist_entry": ("waitlist.read", "waitlist_entry", "entry_id"),
+    "delete_waitlist_entry": ("waitlist.remove", "waitlist_entry", "entry_id"),
 }
 
 

@@ -16,6 +16,7 @@ from scheduler.api import care_pathway_schemas as cs
 from scheduler.api import pathway_schemas as ps
 from scheduler.api import report_schemas as rs
 from scheduler.api import schemas as s
+from scheduler.api import waitlist_schemas as ws
 
 SITE_ID = "9a1e5c0f2b7d4e68a3c1f0d2b4e6a8c0"
 STAFF_ID = "5f0c3b9e7a2d4c61b8e0f1a2c3d4e5f6"
@@ -202,6 +203,20 @@ EXAMPLES.update({
     feeds.FeedList: {"items": [FEED_LISTED]},
     audit.AuditEntryOut: AUDIT_ENTRY,
     audit.AuditPage: {"items": [AUDIT_ENTRY], "next_cursor": None},
+})
+WAITLIST_FAMILY = {"reference": "PRE-2026-044", "language": "ar"}
+EXAMPLES.update({
+    ws.WaitlistEntryCreate: {"service_id": SERVICE_ID, "site_id": SITE_ID, "staff_id": None,
+                             "family": {**WAITLIST_FAMILY, "phone": "06 12 34 56 78", "sms_consent": True},
+                             "earliest": "2026-11-25T00:00:00+01:00", "latest": "2026-12-19T00:00:00+01:00",
+                             "appointment_id": None},
+    ws.WaitlistFamilyOut: WAITLIST_FAMILY,
+    ws.WaitlistEntryOut: {"id": "6f7a8b9c0d1e42f3a4b5c6d7e8f9a0b1", "status": "waiting", "position": 3,
+                          "service_id": SERVICE_ID, "site_id": SITE_ID, "staff_id": None,
+                          "family": WAITLIST_FAMILY, "earliest": "2026-11-24T23:00:00Z",
+                          "latest": "2026-12-18T23:00:00Z", "appointment_id": None, "offers_sent": 1,
+                          "offers_ignored": 1, "marked": False, "booked_appointment_id": None,
+                          "created_at": "2026-11-20T14:03:00Z"},
 })
 
 

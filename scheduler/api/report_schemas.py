@@ -18,7 +18,8 @@ GroupKey = str | int | None
 class AppointmentStatsOut(Strict):
     """Figures per group and in total. Each row holds its group's keys (``site_id``, ``month``...)
     then ``booked``, ``attended``, ``no_show``, ``cancelled``, ``cancelled_late``, ``families``,
-    ``first_appointments``, ``with_interpreter``, ``home_visits``, ``sms_sent``, ``sms_segments``."""
+    ``first_appointments``, ``with_interpreter``, ``home_visits``, ``sms_sent``, ``sms_segments``,
+    ``waitlist_refills`` (booked into a freed slot through a waiting-list offer)."""
 
     from_: date = Field(alias="from")
     to: date

@@ -275,6 +275,8 @@ class ServiceCreate(Strict):
         None, description="What the family should bring, shown on its page (public wording).",
         examples=["Le carnet de santé de l'enfant"],
     )
+    rebook_any_staff: bool = Field(
+        False, description="A family choosing another time from its page may take any staff member's.")
 
 
 
@@ -290,6 +292,7 @@ class ServiceUpdate(Strict):
         None, max_length=5
     )
     bring: Annotated[str, Field(min_length=1, max_length=300), ONE_LINE] | None = None
+    rebook_any_staff: bool = kept()
 
 
 class ServiceOut(BaseModel):
@@ -303,6 +306,7 @@ class ServiceOut(BaseModel):
     horizon_days: int
     reminder_offsets_minutes: list[int] | None
     bring: str | None = None
+    rebook_any_staff: bool = False
 
 
 # --- availability rules, absences, openings ---------------------------------------------------

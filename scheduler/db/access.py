@@ -55,6 +55,7 @@ from scheduler.db.tables import (
     Pathway,
     Site,
 )
+from scheduler.db.waitlist_tables import WaitlistEntry, WaitlistOffer
 
 INFO_KEY: Final = ACCESS_KEY
 
@@ -136,6 +137,9 @@ by_site(Opening, lambda: Opening.site_id)
 by_site(Closure, lambda: Closure.site_id)
 by_site(Event, lambda: Event.site_id)
 by_site(Pathway, lambda: Pathway.site_id)
+# An entry for any site of a service is no one site's: a limited key sees only its own sites' entries.
+by_site(WaitlistEntry, lambda: WaitlistEntry.site_id)
+by_site(WaitlistOffer, lambda: WaitlistOffer.site_id)
 by_appointment(OutboxMessage, lambda: OutboxMessage.appointment_id)
 by_appointment(InboundMessage, lambda: InboundMessage.appointment_id)
 by_appointment(AuditEntry, lambda: AuditEntry.appointment_id)

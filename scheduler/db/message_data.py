@@ -18,6 +18,7 @@ from sqlmodel import col
 from notifications.compose import AppointmentFacts
 from notifications.planner import Contacts
 from notifications.ports import Claimed, MessageData
+from scheduler.db import waitlist
 from scheduler.db.dialect import as_utc
 from scheduler.db.outbox import TABLE
 from scheduler.db.tables import Appointment, Family, FamilyLink, Interpreter, Service, Site
@@ -93,7 +94,19 @@ async def for_messages(session: AsyncSession, claimed: Sequence[Claimed]) -> dic
         .outerjoin(FamilyLink, col(FamilyLink.appointment_id) == Appointment.id)
         .where(TABLE.c.id.in_([message.id for message in claimed]))
     )
-    return {row.id: _message_data(row) for row in (await session.execute(statement)).all()}
+    found = {row.id: _message_data(row) for row in (await session.execute(statement)).all()}
+    # The waiting list's offers are texted through the same outbox (no appointment yet).
+    for row in await waitlist.offer_messages(session, [item.id for item in claimed if item.id not in found]):
+        found[row.id] = _offer_data(row)
+    return found
+
+
+def _offer_data(row: Any) -> MessageData:
+    """An offer's text goes while the offer is open, until the offered time begins."""
+    facts = _facts(as_utc(row.starts_at), row, row.site_phone, None)
+    return MessageData(status="booked" if row.offer_status == "open" else "cancelled", facts=facts,
+                       family_phone=row.phone, family_consent=row.sms_consent, family_language=row.language,
+                       interpreter_phone=None, link_revoked=False)
 
 
 def _message_data(row: Any) -> MessageData:

@@ -24,6 +24,7 @@ from sqlmodel import col
 from scheduler.db.engine import dialect_name
 from scheduler.db.local_time import LocalMonth, LocalWeekday, SecondsBetween
 from scheduler.db.tables import Appointment, Family, Site
+from scheduler.db.waitlist_tables import WaitlistOffer
 from scheduler.domain.offset_periods import OffsetPeriod
 
 # The dimensions a report may group by, and the column each one is named in a row.
@@ -33,7 +34,7 @@ GROUP_COLUMNS: Final = {
 }
 FIGURES: Final = (
     "booked", "attended", "no_show", "cancelled", "cancelled_late", "families", "first_appointments",
-    "with_interpreter", "home_visits", "sms_sent", "sms_segments",
+    "with_interpreter", "home_visits", "sms_sent", "sms_segments", "waitlist_refills",
 )
 LATE_CANCELLATION = timedelta(hours=24)
 REPORT_WORK_MEM = "64MB"
@@ -116,6 +117,7 @@ def _per_appointment(query: StatsQuery) -> Any:
     starts = col(Appointment.starts_at)
     status = col(Appointment.status)
     firsts = first_appointments()
+    refills = waitlist_refills()
     # Only the keys asked for: each costs a function call (or a join) per appointment.
     keys: dict[str, Callable[[], Any]] = {
         "site": lambda: col(Appointment.site_id), "service": lambda: col(Appointment.service_id),
@@ -138,9 +140,11 @@ def _per_appointment(query: StatsQuery) -> Any:
             # Counted on the appointment as each SMS is sent (``scheduler.db.outbox``): no outbox join.
             col(Appointment.sms_sent).label("sms_sent"),
             col(Appointment.sms_segments).label("sms_segments"),
+            _flag(refills.c.appointment_id.is_not(None)).label("waitlist_refills"),
         )
         .join(Site, col(Site.id) == col(Appointment.site_id))
         .outerjoin(firsts, firsts.c.family_id == col(Appointment.family_id))
+        .outerjoin(refills, refills.c.appointment_id == col(Appointment.id))
         .join(period, and_(period.c.zone == col(Site.timezone), starts >= period.c.starts,
                            starts < period.c.ends))
         # The widest bounds first, on the indexed column; the join above then keeps each zone's own.
@@ -151,6 +155,17 @@ def _per_appointment(query: StatsQuery) -> Any:
     if query.site_ids is not None:
         statement = statement.where(col(Appointment.site_id).in_(query.site_ids))
     return statement
+
+
+def waitlist_refills() -> Subquery:
+    """The appointments booked (or moved) into a freed slot through a waiting-list offer, before its
+    start (an offer lapses when its time begins): the cancelled hours the list saved."""
+    return (
+        select(col(WaitlistOffer.appointment_id).label("appointment_id"))
+        .where(col(WaitlistOffer.status) == "claimed", col(WaitlistOffer.appointment_id).is_not(None))
+        .distinct()
+        .subquery("waitlist_refill")
+    )
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:

@@ -67,6 +67,8 @@ class Service(SQLModel, table=True):
     reminder_offsets_minutes: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     bring: str | None = Field(default=None, max_length=300)
     """What the family should bring, shown on its page (public wording: no internal detail)."""
+    rebook_any_staff: bool = False
+    """A family choosing another time from its page may take any staff member's (else only its own)."""
     created_at: datetime
 
     __table_args__ = (

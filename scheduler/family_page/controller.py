@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 
 from scheduler.api.audit import note
 from scheduler.api.common import Collaborators
+from scheduler.family_page import offer
 from scheduler.family_page.pathway_view import pathway_context
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
 from scheduler.family_page.view import appointment_view, time_choices
@@ -39,6 +40,7 @@ CSP = (
     f"style-src 'sha256-{base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()}'; "
     "img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+FAMILY_PAGE = "family_page.html.j2"
 # The one key of the counter of wrong tokens from all addresses.
 WRONG_TOKENS = "all"
 HEADERS = {
@@ -158,16 +160,38 @@ async def _appointment_page(
     now = svc.clock.now()
     row = await use_cases.shown(svc, token, now)
     if row is None:
-        return await _not_found(request, page, token)
+        # Not an appointment's link: perhaps a waiting-list offer's (its SMS shares the page's path);
+        # an accepted offer's link shows the appointment it booked.
+        found = await offer.offer_context(svc, token, page.catalog.get) if template == FAMILY_PAGE else None
+        if found is None:
+            return await _not_found(request, page, token)
+        if found[2]["booked"] is not None:
+            return await _appointment_page(request, svc, page, page.links.token(found[2]["booked"]), template)
+        return _offer_template(page, token, found)
     note(request, Access("family", None, None, "family_page.read", "appointment", row.id, None, row.id))
     texts = page.catalog.get(row.language)
     heading = texts.words["cancel"] if template == "family_cancel.html.j2" else texts.words["title"]
-    # A cancelled appointment's page offers the next free times with the same person, same place.
-    starts = await rebooking.other_times(svc, token, now) if row.status == "cancelled" else None
+    # The page offers the next free times with the same person, same place: to book again after a
+    # cancellation, or to move a booked appointment while the family still may.
+    starts = await rebooking.other_times(svc, token, now) if template == "family_page.html.j2" else None
     pathway = pathway_context(await family_pathway.shown(svc, row.id), row.id, texts, page.links, now)
     return _render(template, texts, heading, token=token, form_key=page.links.form_key(token),
                    other_times=None if starts is None else time_choices(starts, texts),
                    **appointment_view(row, texts, now), **pathway)
+
+
+async def offer_page(
+    svc: Collaborators, page: FamilyPage, token: str, *, taken: bool = False
+) -> Template | None:
+    """The page of the waiting-list offer behind ``token``, or None when it is no offer's."""
+    found = await offer.offer_context(svc, token, page.catalog.get, taken=taken)
+    return None if found is None else _offer_template(page, token, found)
+
+
+def _offer_template(page: FamilyPage, token: str, found: Any) -> Template:
+    texts, heading, context = found
+    return _render(offer.TEMPLATE, texts, heading, token=token, form_key=page.links.form_key(token),
+                   **context)
 
 
 class FamilyPageController(Controller):
@@ -220,7 +244,8 @@ class FamilyPageController(Controller):
 
 
 class RebookController(Controller):
-    """The family of a cancelled appointment chooses another time (a form on its page)."""
+    """The family chooses another time (a form on its page): it books again after a cancellation, or
+    moves its booked appointment."""
 
     path = "/r"
     tags = ("family page",)
@@ -238,7 +263,7 @@ class RebookController(Controller):
     async def rebook(
         self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
     ) -> Response[Any]:
-        """Books the chosen time for the same family, then to the new appointment's page."""
+        """Books (or moves to) the chosen time for the same family, then to the appointment's page."""
         limited = await _too_many(request, page, token)
         if limited is not None:
             return limited

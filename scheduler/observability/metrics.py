@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from scheduler.db import outbox_figures
+from scheduler.db import outbox_figures, waitlist
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,12 +35,15 @@ class OutboxSnapshot:
     def __init__(self) -> None:
         self.by_status: dict[str, int] = {}
         self.lag_seconds = 0.0
+        self.waitlist_by_status: dict[str, int] = {}
+        self.waitlist_refills = 0
 
     async def read(self, session: AsyncSession, now: datetime) -> None:
         """Two aggregate queries (``ix_outbox_status_due`` answers the second)."""
         self.by_status = await outbox_figures.count_by_status(session)
         oldest = await outbox_figures.oldest_due_pending(session, now)
         self.lag_seconds = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+        self.waitlist_by_status, self.waitlist_refills = await waitlist.figures(session)
 
 
 class _ScrapeTime(Collector):
@@ -62,6 +65,14 @@ class _ScrapeTime(Collector):
                                 value=self._outbox.lag_seconds)
         yield CounterMetricFamily("creneau_feed_builds", "Calendar feed bodies built (cache misses).",
                                   value=self._feed_builds())
+        entries = GaugeMetricFamily("creneau_waitlist_entries", "Waiting list entries, by status.",
+                                    labels=["status"])
+        for status, count in sorted(self._outbox.waitlist_by_status.items()):
+            entries.add_metric([status], count)
+        yield entries
+        yield CounterMetricFamily("creneau_waitlist_refills",
+                                  "Freed slots re-booked through a waiting-list offer before their start.",
+                                  value=self._outbox.waitlist_refills)
 
 
 class Metrics:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db import appointments, families, interpreter_releases, outbox
+from scheduler.db import appointments, families, interpreter_releases, outbox, waitlist
 from scheduler.db import holds as hold_store
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.tables import Appointment, Family
@@ -286,6 +286,7 @@ async def cancel(
     _changed(appointment, now)
     await planner.cancelled(session, appointment, now)
     await events.record_appointment(session, APPOINTMENT_CANCELLED, actor, appointment.id, now)
+    await waitlist.wake(session, now)  # the freed slot may go to a waiting family
     return appointment
 
 

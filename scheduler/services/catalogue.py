@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from scheduler.db import feeds as feed_store
+from scheduler.db import waitlist
 from scheduler.db.tables import Absence, Appointment, Closure, Interpreter, Opening, Service, Site, Staff
 from scheduler.services import admin, idempotency
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
@@ -66,7 +67,10 @@ async def create(
 
     async def operation(session: AsyncSession) -> Created:
         await require_references(session, fields)
-        return render(await admin.create(session, found.table(**fields, created_at=now)))
+        row = await admin.create(session, found.table(**fields, created_at=now))
+        if kind == "opening":
+            await waitlist.wake(session, now)  # new times for waiting families
+        return render(row)
 
     return await idempotency.create(deps.db, request, operation, now)
 
@@ -114,3 +118,5 @@ async def delete(deps: Collaborators, kind: str, ident: str) -> None:
         if kind in ("staff", "site", "interpreter"):
             # A worker who leaves: the addresses of their calendar feeds stop working at once.
             await feed_store.revoke_owned(session, kind, ident, deps.clock.now())
+        if kind == "absence":
+            await waitlist.wake(session, deps.clock.now())  # the absent person's times are free again

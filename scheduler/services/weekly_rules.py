@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db import rules as rule_store
+from scheduler.db import waitlist
 from scheduler.db.tables import AvailabilityRule
 from scheduler.domain.errors import RuleOverlap
 from scheduler.domain.rule_overlap import Recurrence, first_meeting
@@ -44,6 +45,7 @@ async def create(
         rule = AvailabilityRule(**fields, created_at=now)
         await admin.create_rule(session, rule, service_ids)
         await _refuse_overlap(session, rule)
+        await waitlist.wake(session, now)  # new times for waiting families
         return render(RuleView(rule, list(dict.fromkeys(service_ids))))
 
     return await idempotency.create(deps.db, request, operation, now)

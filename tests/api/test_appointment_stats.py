@@ -22,7 +22,8 @@ from tests.api.conftest import InProcess
 from tests.support.api import PROBLEM, Programme, created, family, programme
 
 FIGURES = ("booked", "attended", "no_show", "cancelled", "cancelled_late", "families", "first_appointments",
-           "with_interpreter", "home_visits", "sms_sent", "sms_segments")
+           "with_interpreter", "home_visits", "sms_sent", "sms_segments",
+           "waitlist_refills")  # no waiting list here: none (tests/api/test_waitlist.py counts one)
 PERIOD = {"from": "2026-01-01", "to": "2026-04-30"}
 SETTLE_SECONDS = 20.0
 

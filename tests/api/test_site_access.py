@@ -50,6 +50,7 @@ class World:
     day: str
     feed_b: str
     pathway_b: str
+    waitlist_b: str
     markers: set[str] = field(default_factory=set)
 
     def call(self, method: str, url: str, body: Any = None, **params: Any) -> Any:
@@ -184,6 +185,11 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "add_pathway_session": (HIDDEN, lambda w: ("POST", f"/v1/pathways/{w.pathway_b}/sessions", {
         "start": at(upcoming(3, weeks_ahead=8), "10:00"), "attendees": "child"})),
     "close_pathway": (HIDDEN, lambda w: ("POST", f"/v1/pathways/{w.pathway_b}/close", {})),
+    "create_waitlist_entry": (HIDDEN, lambda w: ("POST", "/v1/waitlist", {
+        "service_id": w.b.service_id, "site_id": w.b.site_id, "family": family()})),
+    "list_waitlist_entries": (FILTERED, lambda w: ("GET", "/v1/waitlist", None)),
+    "get_waitlist_entry": (HIDDEN, lambda w: ("GET", f"/v1/waitlist/{w.waitlist_b}", None)),
+    "delete_waitlist_entry": (HIDDEN, lambda w: ("DELETE", f"/v1/waitlist/{w.waitlist_b}", None)),
 }
 OUTSIDE_V1 = "the API key middleware does not guard it (health, metrics, feeds, family page, SMS webhooks)"
 
@@ -228,10 +234,13 @@ def _limited_app(database: DatabaseHandle) -> Iterator[World]:
             "service_id": b.service_id, "staff_id": b.staff_id, "site_id": b.site_id, "family": family(),
             "sessions": [{"start": at(upcoming(3, weeks_ahead=weeks), "09:00"), "attendees": "parents"}
                          for weeks in (3, 4)]}))["id"]
+        waitlist_b = created(client.post("/v1/waitlist", json={
+            "service_id": b.service_id, "site_id": b.site_id, "family": family()}))["id"]
         world = World(client, limited, a, b, appointment_a, appointment_b, reference_b, closure_b["id"],
-                      opening_b["id"], endpoint["id"], day.isoformat(), feed_b["token"], pathway_b)
+                      opening_b["id"], endpoint["id"], day.isoformat(), feed_b["token"], pathway_b,
+                      waitlist_b)
         world.markers = {b.site_id, b.rule_id, appointment_b, reference_b, closure_b["id"], opening_b["id"],
-                         pathway_b}
+                         pathway_b, waitlist_b}
         for listed in client.get("/v1/appointments", params={"site_id": b.site_id}).json()["items"]:
             events = client.get(f"/v1/appointments/{listed['id']}/events").json()["items"]
             world.markers |= {listed["id"], *(event["id"] for event in events)}
@@ -291,6 +300,7 @@ def _site_b_state(world: World) -> dict[str, Any]:
         "staff B": client.get(f"/v1/staff/{b.staff_id}").status_code,
         "feeds of B": client.get(f"/v1/sites/{b.site_id}/feeds").json()["items"],
         "pathway B": client.get(f"/v1/pathways/{world.pathway_b}").json(),
+        "waiting at B": client.get(f"/v1/waitlist/{world.waitlist_b}").json(),
         "service B": client.get(f"/v1/services/{b.service_id}").status_code,
     }
 

@@ -16,7 +16,8 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 import scheduler.db.event_tables  # registers its tables
 import scheduler.db.inbox  # registers its table
 import scheduler.db.outbox  # registers its table
-import scheduler.db.tables  # noqa: F401  (registers the tables)
+import scheduler.db.tables
+import scheduler.db.waitlist_tables  # noqa: F401  (registers the tables)
 from scheduler.db.engine import create_engine
 from scheduler.db.migrate import alembic_config
 from tests.support.databases import DatabaseHandle

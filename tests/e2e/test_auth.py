@@ -99,6 +99,10 @@ ENDPOINTS = [
     ("GET", "/v1/staff/x/feeds", "admin"),
     ("GET", "/v1/sites/x/feeds", "admin"),
     ("GET", "/v1/audit", "admin"),
+    ("POST", "/v1/waitlist", "appointments:write"),
+    ("GET", "/v1/waitlist", "appointments:read"),
+    ("GET", "/v1/waitlist/x", "appointments:read"),
+    ("DELETE", "/v1/waitlist/x", "appointments:write"),
 ]
 SCOPES = ["slots:read", "appointments:write", "admin", "appointments:read", "webhooks:write"]
 IMPLIED = {("appointments:write", "appointments:read")}

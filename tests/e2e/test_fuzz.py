@@ -55,6 +55,9 @@ CROSS_FIELD_RULES = {
     "create_api_key": "site_ids name sites that exist",
     "list_audit_entries": "`from` and `to` are instants with their UTC offset; `cursor` a next_cursor "
                           "the trail gave",
+    "create_waitlist_entry": "latest after earliest; a family unless appointment_id names one; the "
+                             "appointment's service, still to come",
+    "list_waitlist_entries": "`cursor` is a next_cursor the list gave",
 }
 CONFIG = """
 suppress-health-check = ["all"]

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from scheduler.db import event_tables, inbox, outbox, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from scheduler.db import event_tables, inbox, outbox, tables, waitlist_tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from scheduler.db.engine import create_engine
 
 target_metadata = SQLModel.metadata
