@@ -25,6 +25,7 @@ TOTALS = (
     ("families", "Familles"),
     ("first_appointments", "Premiers rendez-vous"), ("with_interpreter", "Avec interprète"),
     ("home_visits", "Visites à domicile"), ("sms_sent", "SMS envoyés"), ("sms_segments", "Segments SMS"),
+    ("waitlist_refills", "Créneaux libérés repris sur liste d'attente"),
 )
 
 

@@ -112,6 +112,10 @@ def test_a_cancellation_is_offered_to_the_first_family_who_books_it_from_the_lin
     assert history[1]["actor"]["kind"] == "family"
     stats = app.client.get("/v1/stats/appointments", params={"from": "2026-03-01", "to": "2026-03-31"}).json()
     assert (stats["totals"]["waitlist_refills"], stats["totals"]["cancelled"]) == (1, 1)
+    report = app.client.post("/v1/reports", json={"from": "2026-03-01", "to": "2026-03-31", "site_ids": None})
+    page = report.json()["url"].removeprefix(app.public_url)
+    html = app.client.get(page, headers={"Authorization": ""}).text
+    assert re.search(r'<span class="value">1</span> <span class="label">Créneaux libérés repris', html)
     # The others keep their places, now first and second.
     assert [app.client.get(f"/v1/waitlist/{e['id']}").json()["position"] for e in entries[1:]] == [1, 2]
 
