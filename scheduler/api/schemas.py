@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scheduler.api.inputs import MULTI_LINE, ONE_LINE, ApiDate, ApiDateTime, ExactBool, ExactInt
 from scheduler.domain.calendars import holiday_calendar_key
@@ -513,7 +513,7 @@ class ApiKeyCreate(Strict):
     site_ids: Annotated[list[Ident], Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="The sites the key sees and acts on (null: every site); "
         "anything at another site answers 404.")
-    expires_at: AwareDatetime | None = Field(
+    expires_at: ApiDateTime | None = Field(
         default=None, description="From then on the key is refused (401); null: it never expires.")
 
 
@@ -522,7 +522,7 @@ class ApiKeyUpdate(Strict):
 
     name: Text = kept()
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)] = kept()
-    expires_at: AwareDatetime | None = Field(
+    expires_at: ApiDateTime | None = Field(
         default=None, description="From then on the key is refused (401); null: it never expires.")
 
 
