@@ -55,7 +55,7 @@ AUDITED: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-class ActorOut(BaseModel):
+class AuditActorOut(BaseModel):
     """Who: an API key (or the family, a staff member, the system)."""
 
     kind: str
@@ -63,7 +63,7 @@ class ActorOut(BaseModel):
     name: str | None
 
 
-class TargetOut(BaseModel):
+class AuditTargetOut(BaseModel):
     """What was read or changed."""
 
     kind: str
@@ -74,9 +74,9 @@ class AuditEntryOut(BaseModel):
     """One read or change of a family's data."""
 
     at: datetime
-    actor: ActorOut
+    actor: AuditActorOut
     action: str
-    target: TargetOut
+    target: AuditTargetOut
     ip: str | None
     family_reference: str | None = None
     appointment_id: str | None = None
@@ -170,6 +170,7 @@ class AuditController(Controller):
 
 
 def _entry(row: Any) -> AuditEntryOut:
-    return AuditEntryOut(at=row.at, actor=ActorOut(kind=row.actor_kind, id=row.actor_id, name=row.actor_name),
-                         action=row.action, target=TargetOut(kind=row.target_kind, id=row.target_id),
+    actor = AuditActorOut(kind=row.actor_kind, id=row.actor_id, name=row.actor_name)
+    return AuditEntryOut(at=row.at, actor=actor, action=row.action,
+                         target=AuditTargetOut(kind=row.target_kind, id=row.target_id),
                          ip=row.ip, family_reference=row.family_reference, appointment_id=row.appointment_id)

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scheduler.db import audit as store
+from scheduler.db.outage import is_database_outage
 from scheduler.db.tables import AuditEntry
 from scheduler.domain.errors import InvalidInput
 from scheduler.services.paging import FORGED, PageOf, cut, decode_cursor
@@ -109,8 +110,11 @@ class AuditLog:
             await asyncio.sleep(FLUSH_SECONDS)
             try:
                 await self.flush()
-            except Exception:  # the database is away: the entries wait in the queue
-                log.warning("could not write the audit trail; will retry", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 (the task must outlive any failure; entries stay queued)
+                if not is_database_outage(exc):
+                    log.error("could not write the audit trail (%s); will retry", type(exc).__name__)
+                else:
+                    log.warning("audit trail not written yet: database unavailable (%s)", type(exc).__name__)
 
 
 async def page(

@@ -50,7 +50,8 @@ def test_an_api_key_is_not_kept_for_a_replay(server: RunningServer) -> None:
     assert replay.headers["content-type"].startswith("application/problem+json")
     problem = replay.json()
     assert problem["code"] == "secret-not-replayed"
-    assert problem["created"] == {"id": made["id"], "name": "replayed", "scopes": ["slots:read"]}
+    assert problem["created"] == {"id": made["id"], "name": "replayed", "scopes": ["slots:read"],
+                                  "site_ids": None, "expires_at": None, "last_used_at": None}
     assert made["key"] not in replay.text
 
 
