@@ -4,7 +4,9 @@ passed to the next family when the offer lapses."""
 
 from __future__ import annotations
 
+import html
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
@@ -114,8 +116,8 @@ def test_a_cancellation_is_offered_to_the_first_family_who_books_it_from_the_lin
     assert (stats["totals"]["waitlist_refills"], stats["totals"]["cancelled"]) == (1, 1)
     report = app.client.post("/v1/reports", json={"from": "2026-03-01", "to": "2026-03-31", "site_ids": None})
     page = report.json()["url"].removeprefix(app.public_url)
-    html = app.client.get(page, headers={"Authorization": ""}).text
-    assert re.search(r'<span class="value">1</span> <span class="label">Créneaux libérés repris', html)
+    shown = app.client.get(page, headers={"Authorization": ""}).text
+    assert re.search(r'<span class="value">1</span> <span class="label">Créneaux libérés repris', shown)
     # The others keep their places, now first and second.
     assert [app.client.get(f"/v1/waitlist/{e['id']}").json()["position"] for e in entries[1:]] == [1, 2]
 
@@ -256,3 +258,42 @@ def test_a_service_may_let_families_move_to_any_of_its_staff(app: InProcess) -> 
                     follow_redirects=False)
     moved = app.client.get(f"/v1/appointments/{appointment['id']}").json()
     assert (moved["start"], moved["staff_id"], moved["site_id"]) == (thursday, other["id"], prog.site_id)
+
+
+def test_with_parallel_offers_two_families_are_offered_the_time_and_the_first_to_accept_books_it(
+    app: InProcess,
+) -> None:
+    prog = programme(app.client, weekday=3, start="09:00", end="12:00")
+    booked = _full_wednesday(app, prog)
+    phones = [f"+3361234500{n}" for n in range(3)]
+    entries = [_wait(app, prog, phone, **THAT_WEDNESDAY) for phone in phones]
+    app.client.post(f"/v1/appointments/{booked[1]}/cancel", json={})
+    services = app.client.app.state.services
+    two_at_once = replace(services, settings=services.settings.model_copy(
+        update={"waitlist_parallel_offers": 2}))
+    made: int = app.client.blocking_portal.call(partial(waitlist_offers.offer_round, two_at_once,
+                                                        sweep=False))
+    assert made == 2
+    app.dispatch()
+    assert _texts(app, phones[2]) == []
+    pages = []
+    for phone in phones[:2]:
+        [offer] = _texts(app, phone)
+        link = LINK.search(offer)
+        assert link is not None
+        page = app.client.get(link.group(0), headers={"Authorization": ""}).text
+        key = FORM_KEY.search(page)
+        assert key is not None and CHOICE.findall(page) == [at(WEDNESDAY, "10:00")]
+        pages.append((link.group(0), key.group(1)))
+    # The second family answers first: it books the time; the first is told, politely, it is taken.
+    ten = at(WEDNESDAY, "10:00")
+    second = app.client.post(f"{pages[1][0]}/accept", data={"csrf": pages[1][1], "start": ten},
+                             follow_redirects=False)
+    assert second.status_code == 303
+    first = app.client.post(f"{pages[0][0]}/accept", data={"csrf": pages[0][1], "start": ten},
+                            follow_redirects=False)
+    assert first.status_code == 200 and "vient d'être pris par une autre famille" in html.unescape(first.text)
+    statuses = [app.client.get(f"/v1/waitlist/{entry['id']}").json()["status"] for entry in entries]
+    assert statuses[1] == "booked" and statuses[2] == "waiting"
+    at_ten = app.client.get("/v1/appointments", params={"site_id": prog.site_id, "status": "booked"}).json()
+    assert [item["start"] for item in at_ten["items"]].count(at(WEDNESDAY, "10:00")) == 1
