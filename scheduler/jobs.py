@@ -6,6 +6,7 @@ decides what is due (outbox claims are safe across processes), and every job re-
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from scheduler.services import retention as retention_service
 log = logging.getLogger("creneau.jobs")
 DISPATCH_JOB = "dispatch-sms"
 WEBHOOK_JOB = "deliver-webhooks"
+STOP_WAIT_SECONDS = 10.0
 WAITLIST_SWEEP_JOB = "sweep-waitlist"
 
 
@@ -86,10 +88,20 @@ class Jobs:
         self.scheduler.add_job(func, trigger, args=[self.services], id=job_id, replace_existing=True,
                                **trigger_args)
 
-    def stop(self) -> None:
-        """Stop without waiting: an interrupted dispatch is reconciled by the next one."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+    async def stop(self) -> None:
+        """Stop the ticks, let the runs in progress finish (``STOP_WAIT_SECONDS`` at most), then shut
+        down, before the database is closed: a run cut off mid-transaction at shutdown left its
+        connection's clean-up waiting on a closed pool. A run still going after the wait is
+        cancelled; an interrupted dispatch is reconciled by the next one."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        # APScheduler 3's asyncio executor keeps its runs' tasks here, and only cancels them itself.
+        executor = self.scheduler._executors.get("default")
+        running = [task for task in getattr(executor, "_pending_futures", ()) if not task.done()]
+        if running:
+            await asyncio.wait(running, timeout=STOP_WAIT_SECONDS)
+        self.scheduler.shutdown(wait=False)
 
 
 @skips_database_outages
