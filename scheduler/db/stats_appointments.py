@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
-from sqlalchemy import Integer, and_, case, func, literal, null, select, text, union_all
+from sqlalchemy import Integer, and_, case, func, literal, null, select, text, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CTE, Subquery
@@ -70,7 +70,7 @@ async def appointment_figures(session: AsyncSession, query: StatsQuery) -> Figur
     """The groups and the totals, from one statement."""
     if not query.periods:
         return Figures([], dict.fromkeys(FIGURES, 0))
-    found = (await session.execute(figures_statement(query))).mappings().all()
+    found = (await session.execute(figures_statement(query, dialect_name(session)))).mappings().all()
     rows = [{name: value for name, value in row.items() if name != TOTAL_MARK} for row in found]
     totals = next((row for row, source in zip(rows, found, strict=True) if source[TOTAL_MARK]), {})
     groups = [row for row, source in zip(rows, found, strict=True) if not source[TOTAL_MARK]]
@@ -80,25 +80,43 @@ async def appointment_figures(session: AsyncSession, query: StatsQuery) -> Figur
 TOTAL_MARK = "is_total"
 
 
-def figures_statement(query: StatsQuery) -> Any:
-    """SELECT keys, SUM(flags) ... GROUP BY keys, then UNION ALL the same sums over every row.
+def figures_statement(query: StatsQuery, dialect: str = "sqlite") -> Any:
+    """SELECT keys, SUM(flags) ... GROUP BY keys, and the same sums over every row (the totals).
 
-    Both read one common table of one row per appointment, which the database computes once
-    (a CTE named twice is materialised by SQLite and PostgreSQL alike).
+    On PostgreSQL one pass: ``GROUP BY GROUPING SETS ((keys), ())``, the totals row marked by
+    ``GROUPING()``. SQLite has no grouping sets: the grouped rows are UNION ALLed with the totals,
+    both read from one common table of one row per appointment (materialised once).
     """
+    if dialect == "postgresql" and query.group_by:
+        return _grouping_sets(query)
     per_appointment = _per_appointment(query).cte("per_appointment")
     keys = [per_appointment.c[GROUP_COLUMNS[name]] for name in query.group_by]
-    sums = [
+    sums = _sums(per_appointment)
+    totals = select(literal(1).label(TOTAL_MARK), *[null().label(key.name) for key in keys], *sums)
+    if not keys:
+        return totals.select_from(per_appointment)
+    grouped = select(literal(0).label(TOTAL_MARK), *keys, *sums).group_by(*keys)
+    ordered = union_all(grouped, totals.select_from(per_appointment)).subquery("figures")
+    return select(ordered).order_by(ordered.c[TOTAL_MARK], *[ordered.c[key.name] for key in keys])
+
+
+def _grouping_sets(query: StatsQuery) -> Any:
+    per_appointment = _per_appointment(query).subquery("per_appointment")
+    keys = [per_appointment.c[GROUP_COLUMNS[name]] for name in query.group_by]
+    total = func.grouping(*keys).cast(Integer)
+    # GROUPING(k1, k2) is a bit mask: all bits set on the totals row, none on a group's.
+    mark = case((total == 0, 0), else_=1).label(TOTAL_MARK)
+    statement = select(mark, *keys, *_sums(per_appointment)).group_by(
+        func.grouping_sets(tuple_(*keys), tuple_()))
+    return statement.order_by(mark, *keys)
+
+
+def _sums(per_appointment: Any) -> list[Any]:
+    sums: list[Any] = [
         func.coalesce(func.sum(per_appointment.c[name]), 0).label(name)
         for name in FIGURES if name != "families"
     ]
-    families = func.count(per_appointment.c.family_id.distinct()).label("families")
-    totals = select(literal(1).label(TOTAL_MARK), *[null().label(key.name) for key in keys], *sums, families)
-    if not keys:
-        return totals.select_from(per_appointment)
-    grouped = select(literal(0).label(TOTAL_MARK), *keys, *sums, families).group_by(*keys)
-    ordered = union_all(grouped, totals.select_from(per_appointment)).subquery("figures")
-    return select(ordered).order_by(ordered.c[TOTAL_MARK], *[ordered.c[key.name] for key in keys])
+    return [*sums, func.count(per_appointment.c.family_id.distinct()).label("families")]
 
 
 def _periods(periods: Sequence[OffsetPeriod]) -> CTE:
