@@ -8,8 +8,11 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from scheduler.db import sqlite_driver
 
 if TYPE_CHECKING:
     from scheduler.db.access import SiteAccess
@@ -36,7 +39,11 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10,
     (asyncpg's own connect timeout is 60 s, SQLAlchemy's pool timeout 30 s).
     """
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # A write transaction without a thread hop per statement: see ``sqlite_driver``.
+        args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+        gate = sqlite_driver.WriterGate(SQLITE_BUSY_TIMEOUT_MS / 1000)
+        connect = sqlite_driver.connector(args, dict(kwargs), gate)
+        engine = create_async_engine(url, echo=echo, async_creator=connect)
         _tune_sqlite(engine)
         return engine
     return create_async_engine(
