@@ -124,6 +124,17 @@ def measure(
                     shown.append(" ".join(statement.split())[:160])
 
             event.listen(engine, "before_cursor_execute", count)
+            pings = [0]
+            if kind == "postgresql":  # a ping is no statement: BEGIN, an empty query, ROLLBACK
+                from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection as pinged
+
+                real_ping = pinged.ping
+
+                def counted_ping(self: Any) -> None:
+                    pings[0] += 1
+                    real_ping(self)
+
+                pinged.ping = counted_ping  # type: ignore[method-assign]
 
             async def passes() -> dict[str, Any]:
                 transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
@@ -138,9 +149,10 @@ def measure(
                     await book_all(client, chunks[0][warm - 1 : warm], 1)  # the one --show prints
                     if show:
                         print("\n".join(shown), file=sys.stderr)
-                    counted[0] = 0
+                    counted[0] = pings[0] = 0
                     await book_all(client, chunks[0][warm:], 1)
                     out["statements_per_booking"] = round(counted[0] / bookings, 2)
+                    out["pings_per_booking"] = round(pings[0] / bookings, 2)
                     # calls, one client, under cProfile
                     await book_all(client, chunks[1][:warm], 1)
                     profiler = cProfile.Profile()
