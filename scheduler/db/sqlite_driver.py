@@ -9,12 +9,14 @@ This connection keeps aiosqlite's interface (what SQLAlchemy's ``aiosqlite`` dia
 runs each call in one of two ways:
 
 - ``BEGIN IMMEDIATE`` (a write transaction) waits first for the other writers of this process
-  (an ``asyncio.Lock``, first come first served), then runs in a worker thread: it is the one
-  statement that may wait for another process's write lock (``busy_timeout``), and it must not
-  block the loop while it does. Every later statement of the transaction, its COMMIT or ROLLBACK
-  run inline, on the loop's thread: they never wait for a lock in WAL mode (the write lock is
-  held), they are short, and the transaction ends in the same turn of the loop unless its own
-  code awaits something else. One hop per write transaction instead of about four per statement.
+  (an ``asyncio.Lock``, first come first served), then runs inline with no busy wait; only when
+  another process holds SQLite's write lock does it run again in a worker thread, which waits for
+  it (``busy_timeout``) without blocking the loop. Every later statement of the transaction, its
+  COMMIT or ROLLBACK run inline, on the loop's thread: they never wait for a lock in WAL mode
+  (the write lock is held), they are short, and the transaction ends in the same turn of the
+  loop unless its own code awaits something else. No thread hop per write transaction while
+  this process is the only writer (one when another process holds the lock), instead of about
+  four per statement.
 - Anything else (reads, DDL, a deferred transaction) runs in a worker thread, execute and fetch
   in one hop: a long read never blocks the loop.
 
@@ -197,14 +199,29 @@ class Connection:
         return self._conn.isolation_level
 
     async def begin_write(self, begin: Callable[[], None]) -> None:
-        """Take this process's writer turn, then SQLite's write lock (in a worker thread: it may wait)."""
+        """Take this process's writer turn, then SQLite's write lock: at once when it is free, else
+        in a worker thread, which waits for it (``busy_timeout``) without blocking the loop."""
         turn = await self.gate.acquire()
         try:
-            await self.gate.run(begin)
+            if not self._begin_at_once(begin):
+                await self.gate.run(begin)
         except BaseException:
             turn.release()
             raise
         self._turn = turn
+
+    def _begin_at_once(self, begin: Callable[[], None]) -> bool:
+        """``begin`` on the loop's thread if SQLite's write lock is free (no waiting); False if not."""
+        self._conn.execute("PRAGMA busy_timeout=0")
+        try:
+            begin()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            return False
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={round(self.gate.timeout * 1000)}")
+        return True
 
     def _end(self) -> None:
         turn, self._turn = self._turn, None
