@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from scheduler.db.tables import Appointment, Family, Site
+from scheduler.db.tables import Appointment, Family, Interpreter, Service, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,31 @@ appointment_table = Appointment.__table__  # type: ignore[attr-defined]
 site_table = Site.__table__  # type: ignore[attr-defined]
 
 
+def _contacts_returned() -> list[Any]:
+    """``message_data.CONTACTS``'s columns (same labels) for the appointment being inserted, from its
+    bound values: the booking's texts need them, and the insert returns them instead of a read
+    afterwards (the family's row is already written by then)."""
+    family = Family.__table__  # type: ignore[attr-defined]
+    service = Service.__table__  # type: ignore[attr-defined]
+    interpreter = Interpreter.__table__  # type: ignore[attr-defined]
+    c = appointment_table.c
+
+    def bound(name: str) -> Any:
+        return bindparam(name, type_=c[name].type)
+
+    def of(column: Any, key: Any, name: str) -> Any:
+        return select(column).where(key == bound(name)).scalar_subquery()
+
+    return [
+        func.coalesce(bound("phone"), of(family.c.phone, family.c.id, "family_id")).label("phone"),
+        of(family.c.sms_consent, family.c.id, "family_id").label("sms_consent"),
+        of(site_table.c.timezone, site_table.c.id, "site_id").label("timezone"),
+        of(service.c.reminder_offsets_minutes, service.c.id, "service_id").label("offsets"),
+        of(interpreter.c.phone, interpreter.c.id, "interpreter_id").label("interpreter_phone"),
+        bound("interpreter_status").label("interpreter_status"),
+    ]
+
+
 def _insert_at_fitting_site() -> Any:
     """INSERT ... SELECT of one appointment, written only when its site takes its visit address:
     a home site with one, any other site without. The check rides on the INSERT (no statement
@@ -98,7 +123,8 @@ def _insert_at_fitting_site() -> Any:
         or_(and_(at_home, address.is_not(None)), and_(~at_home, address.is_(None))),
     )
     values = select(*[bindparam(column.name, type_=column.type) for column in columns]).where(fits)
-    return appointment_table.insert().from_select([column.name for column in columns], values)
+    return (appointment_table.insert().from_select([column.name for column in columns], values)
+            .returning(*_contacts_returned()))
 
 
 # Prebuilt rather than the ORM's unit of work: a new appointment needs none of its bookkeeping,
@@ -110,16 +136,17 @@ FAMILY_OVERLAP: Final = "appointment_family_no_overlap"
 """The name of the guard (PostgreSQL constraint, SQLite trigger message) against a family in two places."""
 
 
-async def insert(session: AsyncSession, appointment: Appointment) -> bool:
-    """Write a new appointment row, every column from the object; False (nothing written) when its
-    site does not fit its visit address (see ``site_kind``).
+async def insert(session: AsyncSession, appointment: Appointment) -> Any:
+    """Write a new appointment row, every column from the object: the row of who its texts go to
+    (``message_data.CONTACTS``'s columns), or None (nothing written) when its site does not fit
+    its visit address (see ``site_kind``).
 
     Raises:
         IntegrityError: the database refused it (``family_overlap`` tells the family's guard).
     """
     result = await session.execute(INSERT, {column.name: getattr(appointment, column.name)
                                             for column in appointment_table.columns})
-    return bool(getattr(result, "rowcount", 0))
+    return result.first()
 
 
 def family_overlap(exc: IntegrityError) -> bool:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from scheduler.db import sqlite_driver
 
 if TYPE_CHECKING:
     from scheduler.db.access import SiteAccess
@@ -18,6 +23,9 @@ if TYPE_CHECKING:
 # behind BEGIN IMMEDIATE, and a few seconds is far more than one booking transaction takes.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 DEFAULT_TIMEOUT_SECONDS = 5.0
+PING_AFTER_IDLE_SECONDS = 2.0
+"""A PostgreSQL connection unused that long is pinged before use (see ``_ping_when_idle``)."""
+IDLE_SINCE = "creneau_idle_since"
 ACCESS_KEY = "creneau_site_access"
 """Where a session keeps its caller's ``SiteAccess`` (read by ``scheduler.db.access``)."""
 
@@ -36,18 +44,48 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10,
     (asyncpg's own connect timeout is 60 s, SQLAlchemy's pool timeout 30 s).
     """
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # A write transaction without a thread hop per statement: see ``sqlite_driver``.
+        args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+        gate = sqlite_driver.WriterGate(SQLITE_BUSY_TIMEOUT_MS / 1000)
+        connect = sqlite_driver.connector(args, dict(kwargs), gate)
+        engine = create_async_engine(url, echo=echo, async_creator=connect)
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_timeout=timeout,
         connect_args={"timeout": timeout},
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """``pool_pre_ping``, only for a connection that sat unused in the pool for a while.
+
+    asyncpg's ping is three round trips (BEGIN, an empty query, ROLLBACK): on every checkout it
+    cost a booking as many trips as its writes. A connection back in use within
+    ``PING_AFTER_IDLE_SECONDS`` is not pinged; if the server went away meanwhile, the request
+    fails on its first statement and SQLAlchemy drops the whole pool (a disconnect), so the
+    next ones reconnect.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or used a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:  # any failure: the pool replaces the connection
+            raise DisconnectionError from exc
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

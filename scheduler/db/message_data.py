@@ -49,7 +49,11 @@ CONTACTS: Final[Select[*tuple[Any, ...]]] = (
 async def contacts(session: AsyncSession, appointment_id: str) -> Contacts:
     """Who can be texted about an appointment, where it happens and its service's reminders."""
     await session.flush()
-    row = (await session.execute(CONTACTS, {"appointment_id": appointment_id})).one()
+    return contacts_of((await session.execute(CONTACTS, {"appointment_id": appointment_id})).one())
+
+
+def contacts_of(row: Any) -> Contacts:
+    """``Contacts`` from a row of ``CONTACTS``'s columns (also what a new appointment's insert returns)."""
     return Contacts(
         family_phone=row.phone,
         family_consent=row.sms_consent,

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db import appointments, families, interpreter_releases, outbox, waitlist
+from notifications.planner import Contacts
+from scheduler.db import appointments, families, interpreter_releases, message_data, outbox, waitlist
 from scheduler.db import holds as hold_store
 from scheduler.db.appointments import AppointmentView
 from scheduler.db.tables import Appointment, Family
@@ -92,10 +93,10 @@ async def book(
     if not request.family.sms_consent:
         # The latest booking states the family's consent: a withdrawal stops its pending texts now.
         await outbox.cancel_pending_for_families(session, [family_id], now)
-    appointment = await _insert(session, request, slot, (hold_id, interpreter), family_id, now)
+    appointment, contacts = await _insert(session, request, slot, (hold_id, interpreter), family_id, now)
     if planner.family_links is not None:
         await planner.family_links.issue(session, appointment, now)
-    await planner.booked(session, appointment, now)
+    await planner.booked(session, appointment, now, contacts)
     family = request.family
     written = Family(id=family_id, reference=family.reference, phone=family.phone, language=family.language,
                      sms_consent=family.sms_consent, created_at=now, updated_at=now)
@@ -223,7 +224,8 @@ async def _upsert_family(
 async def _insert(
     session: AsyncSession, request: BookingRequest, slot: Slot, holds: tuple[str, tuple[str, str] | None],
     family_id: str, now: datetime,
-) -> Appointment:
+) -> tuple[Appointment, Contacts]:
+    """The new appointment, and who its texts go to (the insert returns them)."""
     hold_id, interpreter = holds
     appointment = Appointment(
         interpreter_language=request.interpreter_language,
@@ -249,9 +251,9 @@ async def _insert(
         inserted = await appointments.insert(session, appointment)
     except IntegrityError as exc:
         raise _family_busy(exc, slot.start) from None
-    if not inserted:  # a home visit needs the family's address, and only a home visit takes one
+    if inserted is None:  # a home visit needs the family's address, and only a home visit takes one
         raise await _visit_address_refused(session, slot, request.visit_address)
-    return appointment
+    return appointment, message_data.contacts_of(inserted)
 
 
 async def get_for_update(session: AsyncSession, appointment_id: str) -> Appointment:

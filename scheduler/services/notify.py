@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import planner
 from notifications.compose import INTERPRETER_LANGUAGE, compose
+from notifications.planner import Contacts
 from notifications.policy import QuietHours
 from notifications.texts import TextCatalog, default_catalog
 from scheduler.db import message_data, outbox, pathways
@@ -48,9 +49,15 @@ class MessagePlanner:
         self.family_links = family_links
         """Booking and moving call it, before the messages that carry the link are queued."""
 
-    async def booked(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
-        """A confirmation now (or when quiet hours end) and the reminders."""
-        contacts = await message_data.contacts(session, appointment.id)
+    async def booked(
+        self, session: AsyncSession, appointment: Appointment, now: datetime, contacts: Contacts | None = None
+    ) -> None:
+        """A confirmation now (or when quiet hours end) and the reminders.
+
+        ``contacts``: who the texts go to, when the caller has them already (read otherwise).
+        """
+        if contacts is None:
+            contacts = await message_data.contacts(session, appointment.id)
         await outbox.enqueue(
             session, planner.booking_notices(_subject(appointment), contacts, self.quiet, now), now
         )

@@ -19,6 +19,7 @@ from notifications import planner as rules
 from notifications.compose import AppointmentFacts, message_context
 from notifications.dispatcher import LINK_MARK
 from notifications.outbox import Planned
+from notifications.planner import Contacts
 from notifications.policy import next_allowed_send
 from scheduler.db import message_data, outbox
 from scheduler.db import pathways as store
@@ -35,9 +36,12 @@ class SessionPlanner(MessagePlanner):
         """The session planner of the app's planner (same quiet hours, texts and page links)."""
         return cls(base.quiet, base.catalog, base.family_links)
 
-    async def booked(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
+    async def booked(
+        self, session: AsyncSession, appointment: Appointment, now: datetime, contacts: Contacts | None = None
+    ) -> None:
         """The session's reminders and its interpreter's texts; the family's confirmation is the pathway's."""
-        contacts = await message_data.contacts(session, appointment.id)
+        if contacts is None:
+            contacts = await message_data.contacts(session, appointment.id)
         planned = rules.booking_notices(_subject(appointment), contacts, self.quiet, now)
         await outbox.enqueue(session, [item for item in planned if not _family_notice(item)], now)
 
