@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def _serve(settings: Settings, *, demo: bool, migrate: bool) -> int:
     if settings.secret_key is None:
         # Demo/console only (a real SMS backend refuses to start without one): every worker
@@ -77,6 +80,10 @@ def _serve(settings: Settings, *, demo: bool, migrate: bool) -> int:
         # Applied again in every worker process, so each logs as this one does.
         log_config=logging_config(settings.log_level, settings.log_format),
         access_log=False,
+        # uvicorn's supervisor kills a worker that has not answered its ping within this time. Its
+        # default (5 s) killed new workers still importing on a busy machine, in an endless loop
+        # of restarts; a worker that is really stuck is still replaced, after a minute.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         # Slow or oversized request heads and slow bodies are cut off where the bytes arrive.
         http=partial(GuardedHttpToolsProtocol, limits=ConnectionLimits(  # type: ignore[arg-type]
             settings.header_timeout_seconds, settings.body_timeout_seconds, settings.max_header_bytes)),
