@@ -122,11 +122,19 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; its transaction is rolled back at the end."""
+    async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for reads; its transaction is rolled back at the end.
+
+        ``snapshot``: every statement of the session sees the database as of its first one (what
+        a cache needs that reads change counters with the data they guard, ``scheduler.db.counters``).
+        SQLite's read transactions always do (WAL); on PostgreSQL the transaction is REPEATABLE
+        READ, which costs no extra round trip (the isolation level goes with the BEGIN).
+        """
         async with self._reader() as session:
             if self.access is not None:
                 session.info[ACCESS_KEY] = self.access
+            if snapshot and self.engine.dialect.name == "postgresql":
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
 
     @asynccontextmanager

@@ -1,0 +1,157 @@
+"""Change counters (migration 0016): each kind of write raises the counters its caches and feeds
+read, in its own transaction, on both databases; a rolled-back write raises nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.db import counters
+from scheduler.db.engine import Database
+from scheduler.db.tables import (
+    Absence,
+    Appointment,
+    ChangeCounter,
+    Closure,
+    Family,
+    Feed,
+    HoldRecord,
+    Interpreter,
+    Opening,
+    Site,
+    new_id,
+)
+from tests.support.databases import DatabaseHandle
+from tests.support.seed import SeededProgramme, programme
+
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+Write = Callable[[AsyncSession], Awaitable[Any]]
+
+
+async def all_counters(db: Database) -> dict[str, int]:
+    async with db.read() as session:
+        rows = await session.execute(select(ChangeCounter.key, ChangeCounter.seq))  # type: ignore[call-overload]
+        return {key: seq for key, seq in rows.all()}
+
+
+async def raised_by(db: Database, write: Write) -> set[str]:
+    """The keys whose counter went up when ``write`` committed (none ever goes down)."""
+    before = await all_counters(db)
+    async with db.write() as session:
+        await write(session)
+    after = await all_counters(db)
+    assert all(after[key] >= before.get(key, 0) for key in after) and set(before) <= set(after)
+    return {key for key, seq in after.items() if seq != before.get(key)}
+
+
+def hold(prog: SeededProgramme, start: datetime, hold_id: str) -> Any:
+    return insert(HoldRecord).values(id=hold_id, resource_id=prog.staff_id, resource_kind="staff",
+                                     service_id=prog.service_id, starts_at=start,
+                                     ends_at=start + timedelta(hours=1), capacity=1, taken=1)
+
+
+def appointment(prog: SeededProgramme, start: datetime, hold_id: str, family_id: str, **extra: Any) -> Any:
+    return insert(Appointment).values(
+        id=extra.pop("id", new_id()), status="booked", service_id=prog.service_id, staff_id=prog.staff_id,
+        site_id=prog.site_id, family_id=family_id, starts_at=start, ends_at=start + timedelta(hours=1),
+        staff_hold_id=hold_id, sequence=0, created_at=NOW, updated_at=NOW, **extra)
+
+
+@pytest.mark.anyio
+async def test_each_write_raises_the_counters_that_depend_on_it(module_database: DatabaseHandle) -> None:
+    db = Database.from_url(module_database.url)
+    try:
+        before = await all_counters(db)
+        prog = await programme(db)
+        staff, site = counters.key("staff", prog.staff_id), counters.key("site", prog.site_id)
+        service = counters.key("service", prog.service_id)
+        seeded = {key for key, seq in (await all_counters(db)).items() if seq != before.get(key)}
+        assert seeded == {staff, site, service, counters.RULES, counters.CATALOGUE}
+
+        family_id, hold_id, appointment_id = new_id(), new_id(), new_id()
+
+        async def new_family(session: AsyncSession) -> None:
+            await session.execute(insert(Family).values(id=family_id, reference=f"F-{family_id[:8]}",
+                                                        created_at=NOW, updated_at=NOW))
+
+        assert await raised_by(db, new_family) == set()
+        assert await raised_by(db, lambda s: s.execute(hold(prog, START, hold_id))) == {staff}
+
+        async def book(session: AsyncSession) -> None:
+            await session.execute(appointment(prog, START, hold_id, family_id, id=appointment_id))
+
+        assert await raised_by(db, book) == {staff, site, service}
+        shown = Appointment.id == appointment_id  # type: ignore[arg-type]
+        assert await raised_by(db, lambda s: s.execute(update(Appointment).where(shown).values(sms_sent=1))) \
+            == set(), "an SMS count is bookkeeping, shown nowhere"
+        assert await raised_by(db, lambda s: s.execute(
+            update(Appointment).where(shown).values(status="cancelled", sequence=1))) == {staff, site, service}
+
+        interpreter_id = new_id()
+        interpreter = counters.key("interpreter", interpreter_id)
+        assert await raised_by(db, lambda s: s.execute(insert(Interpreter).values(
+            id=interpreter_id, name="I", languages=["ar"], created_at=NOW))) == {interpreter, counters.RULES}
+        assert await raised_by(db, lambda s: s.execute(insert(Absence).values(
+            id=new_id(), staff_id=prog.staff_id, start=START, end=START + timedelta(days=1),
+            created_at=NOW))) == {staff, counters.RULES}
+        assert await raised_by(db, lambda s: s.execute(insert(Closure).values(
+            id=new_id(), site_id=prog.site_id, start=START, end=START + timedelta(days=1),
+            created_at=NOW))) == {site, counters.RULES}
+        assert await raised_by(db, lambda s: s.execute(insert(Opening).values(
+            id=new_id(), staff_id=prog.staff_id, site_id=prog.site_id, service_ids=[prog.service_id],
+            start=START, end=START + timedelta(hours=2), created_at=NOW))) == {staff, site, counters.RULES}
+        assert await raised_by(db, lambda s: s.execute(update(Site).where(
+            Site.id == prog.site_id).values(name="Renamed"))) == {site, counters.RULES, counters.CATALOGUE}
+
+        family = Family.id == family_id  # type: ignore[arg-type]
+        assert await raised_by(db, lambda s: s.execute(update(Family).where(family).values(phone="+33612345678"))) \
+            == set()
+        assert await raised_by(db, lambda s: s.execute(update(Family).where(family).values(reference="NEW-REF"))) \
+            == {counters.CATALOGUE}
+
+        # A pathway's sessions number each other: changing one raises the owners of all of them.
+        pathway, other_hold = new_id(), new_id()
+        later = START + timedelta(days=7)
+
+        async def pathway_sessions(session: AsyncSession) -> None:
+            await session.execute(hold(prog, later, other_hold))
+            await session.execute(appointment(prog, later, other_hold, family_id, pathway_id=pathway,
+                                              interpreter_id=interpreter_id, interpreter_language="ar"))
+            await session.execute(update(Appointment).where(shown).values(pathway_id=pathway))
+
+        assert await raised_by(db, pathway_sessions) == {staff, site, service, interpreter}
+        assert await raised_by(db, lambda s: s.execute(update(Appointment).where(shown).values(note="n"))) \
+            == {staff, site, service, interpreter}
+
+        feed_id = new_id()
+        assert await raised_by(db, lambda s: s.execute(insert(Feed).values(
+            id=feed_id, token_hash=new_id() + new_id(), owner_kind="staff", owner_id=prog.staff_id,
+            privacy="full", created_at=NOW))) == set()
+        one_feed = Feed.id == feed_id  # type: ignore[arg-type]
+        assert await raised_by(db, lambda s: s.execute(update(Feed).where(one_feed).values(last_fetched_at=NOW))) \
+            == set(), "a fetch is bookkeeping"
+        assert await raised_by(db, lambda s: s.execute(update(Feed).where(one_feed).values(revoked_at=NOW))) \
+            == {staff}
+        assert await raised_by(db, lambda s: s.execute(delete(HoldRecord).where(
+            HoldRecord.id == new_id()))) == set()  # type: ignore[arg-type]
+
+        # A write rolled back raises nothing.
+        before = await all_counters(db)
+        with pytest.raises(LookupError):
+            async with db.write() as session:
+                await session.execute(hold(prog, START + timedelta(days=14), new_id()))
+                raise LookupError("the booking fails after its hold")
+        assert await all_counters(db) == before
+
+        async with db.read() as session:
+            seen = await counters.read(session, [staff, "staff:unknown", site])
+        assert seen.seqs == (before[staff], 0, before[site]) and seen.changed_ms > 0
+    finally:
+        await db.dispose()
