@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import Parameter
@@ -19,7 +20,10 @@ from scheduler.domain.slots import Position
 from scheduler.languages import normalize_language
 from scheduler.services.availability import SlotPage, SlotQuery
 from scheduler.services.paging import after_instant, encode_cursor
-from scheduler.services.slot_search import slot_page
+from scheduler.services.slot_search import counted_slot_page, current_counters
+
+if TYPE_CHECKING:
+    from scheduler.db.counters import Counters
 
 MAX_RANGE_DAYS = 92
 
@@ -55,10 +59,14 @@ class SlotController(Controller):
         cache: SlotPageCache = svc_cache(request)
         after: Position | None = after_instant(cursor)
 
-        async def compute() -> bytes:
-            return page_json(await slot_page(svc, query, after, limit))
+        async def compute() -> tuple[bytes, Counters]:
+            page, seen = await counted_slot_page(svc, query, after, limit)
+            return page_json(page), seen
 
-        body = await cache.get_or_compute((query, limit, cursor, svc.db.access), svc.db.generation, compute)
+        async def current(keys: Sequence[str]) -> Counters:
+            return await current_counters(svc, keys)
+
+        body = await cache.get_or_compute((query, limit, cursor, svc.db.access), compute, current)
         return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
 
 

@@ -37,7 +37,8 @@ from scheduler.db.tables import ChangeCounter
 counter = ChangeCounter.__table__  # type: ignore[attr-defined]
 
 RULES: Final = "rules"
-"""Raised by every change to rules, openings, absences, closures and staff, site, service or interpreter rows."""
+"""Raised by every change to rules, openings, absences, closures, and staff, site, service or
+interpreter rows."""
 CATALOGUE: Final = "catalogue"
 """Raised by a change to a site's or a service's row, or a family's reference: what feeds show of them."""
 
@@ -53,8 +54,8 @@ class Counters:
 
     keys: tuple[str, ...]
     seqs: tuple[int, ...]
-    changed_ms: int
-    """When the latest of them changed (epoch milliseconds; 0 if none ever did)."""
+    changed: tuple[int, ...]
+    """When each last changed (epoch milliseconds; 0: never)."""
 
     def seq(self, of: str) -> int:
         """One counter's value."""
@@ -68,5 +69,5 @@ READ: Final = select(counter.c.key, counter.c.seq, counter.c.changed_ms).where(
 async def read(session: AsyncSession, keys: Sequence[str]) -> Counters:
     """The current counters of ``keys``, in one indexed statement."""
     found = {row[0]: (row[1], row[2]) for row in (await session.execute(READ, {"keys": list(keys)})).all()}
-    seqs = tuple(found.get(name, (0, 0))[0] for name in keys)
-    return Counters(tuple(keys), seqs, max((changed for _, changed in found.values()), default=0))
+    values = [found.get(name, (0, 0)) for name in keys]
+    return Counters(tuple(keys), tuple(seq for seq, _ in values), tuple(changed for _, changed in values))

@@ -75,10 +75,6 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-class _Generation:
-    value = 0
-
-
 class Database:
     """The engine plus two kinds of transaction: read-only and writing.
 
@@ -90,7 +86,6 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._generation = _Generation()
         self._reader = async_sessionmaker(engine, expire_on_commit=False)
         self._writer = async_sessionmaker(
             engine.execution_options(creneau_write=True), expire_on_commit=False
@@ -101,17 +96,8 @@ class Database:
         """Build the engine for ``url``."""
         return cls(create_engine(url, **kwargs))
 
-    @property
-    def generation(self) -> int:
-        """Raised after every committed write of this process: caches of derived data compare it."""
-        return self._generation.value
-
-    @generation.setter
-    def generation(self, value: int) -> None:
-        self._generation.value = value
-
     def within(self, access: SiteAccess) -> Database:
-        """This database, seen by a caller limited to ``access``'s sites (same engine and generation)."""
+        """This database, seen by a caller limited to ``access``'s sites (same engine)."""
         view = copy.copy(self)
         view.access = access
         return view
@@ -138,18 +124,16 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self, *, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits when the block ends without error.
 
-        ``bookkeeping``: the write changes nothing that caches derive (an audit entry, when a key
-        was last used), so ``generation`` stays as it is and the caches stay warm.
+        Caches learn of the write from the change counters its triggers raise in the same
+        transaction (``scheduler.db.counters``), whichever process reads them.
         """
         async with self._writer() as session, session.begin():
             if self.access is not None:
                 session.info[ACCESS_KEY] = self.access
             yield session
-        if not bookkeeping:
-            self.generation += 1
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db import absences, closures, service_specs
+from scheduler.db import absences, closures, counters, service_specs
 from scheduler.db import holds as hold_store
 from scheduler.db import openings as opening_store
 from scheduler.db import rules as rule_store
@@ -66,6 +66,10 @@ class SlotPage:
     slots: list[Slot]
     more: bool
     service: ServiceSpec
+    depends_on: tuple[str, ...] = ()
+    """The change counters whose values it holds for (``scheduler.db.counters``): ``rules`` (the
+    service, rules, openings, absences, closures) and the holds of each staff member searched
+    (and of each pool interpreter, with a language)."""
 
 
 @dataclass(slots=True)
@@ -109,6 +113,7 @@ async def find_slot_page(
     search = await _search(session, calendar, query)
     wanted = None if limit is None else limit + 1  # one more tells whether another page follows
     companions: dict[str, list[Interval]] | None = None
+    depends_on = (counters.RULES, *(counters.key("staff", staff_id) for staff_id in search.staff_ids))
     found: list[Slot] = []
     for stretch in _stretches(search, now, after, _first_stretch(search, wanted)):
         slots = await _slots_in(session, search, stretch, now, after, None if query.interpreter_language
@@ -116,6 +121,7 @@ async def find_slot_page(
         if query.interpreter_language and slots:
             if companions is None:  # the pool's free time, read once and only when needed
                 pool = await interpreters.pool(session, query.interpreter_language)
+                depends_on += tuple(counters.key("interpreter", ident) for ident in pool.ids)
                 companions = await interpreters.free_time_of(session, calendar, pool, query.first, query.last)
             slots = with_free_companion(slots, companions)[:_still_wanted(wanted, found)]
         found += slots
@@ -123,7 +129,7 @@ async def find_slot_page(
             break
     if not found:
         await _ensure_known(session, query)
-    return SlotPage(found[:limit], limit is not None and len(found) > limit, search.spec)
+    return SlotPage(found[:limit], limit is not None and len(found) > limit, search.spec, depends_on)
 
 
 async def _ensure_known(session: AsyncSession, query: SlotQuery) -> None:
