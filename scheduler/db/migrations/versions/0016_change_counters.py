@@ -120,12 +120,15 @@ def _postgres_function(raised: Raised) -> str:
 CREATE OR REPLACE FUNCTION change_counter_{raised.table}() RETURNS trigger AS $$
 DECLARE
     keys text[] := '{{}}';
+    now_ms bigint := {POSTGRES_NOW_MS};
 BEGIN
     IF TG_OP <> 'DELETE' THEN {gather('NEW')} END IF;
     IF TG_OP <> 'INSERT' THEN {gather('OLD')} END IF;
-    -- In key order, so that two transactions raising the same counters lock them in one order.
+    -- Each key once (one command may not update a row twice), in key order, so that two
+    -- transactions raising the same counters lock them in the same order.
     INSERT INTO change_counter (key, seq, changed_ms)
-    SELECT DISTINCT key, 1, {POSTGRES_NOW_MS} FROM unnest(keys) AS key WHERE key IS NOT NULL ORDER BY key
+    SELECT raised.key, 1, now_ms
+    FROM (SELECT DISTINCT key FROM unnest(keys) AS key WHERE key IS NOT NULL) AS raised ORDER BY raised.key
     ON CONFLICT (key) DO UPDATE SET seq = change_counter.seq + 1, changed_ms = excluded.changed_ms;
     RETURN NULL;
 END
