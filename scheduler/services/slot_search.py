@@ -20,7 +20,8 @@ async def counted_slot_page(
     """A page and the change counters it depends on, read in the same snapshot as its data: the
     page stays right for as long as ``current_counters`` gives the same values (time aside)."""
     async with deps.db.read(snapshot=True) as session:
-        page = await find_slot_page(session, deps.calendar, query, deps.clock.now(), after, limit)
+        page = await find_slot_page(session, deps.calendar, query, deps.clock.now(), after, limit,
+                                    searches=deps.searches)
         return page, await counters.read(session, page.depends_on)
 
 

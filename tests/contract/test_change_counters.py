@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -27,6 +27,8 @@ from scheduler.db.tables import (
     Site,
     new_id,
 )
+from scheduler.french_calendar import FrenchHolidayCalendar
+from scheduler.services.availability import LoadedSearches, SlotQuery, find_slot_page
 from tests.support.databases import DatabaseHandle
 from tests.support.seed import SeededProgramme, programme
 
@@ -164,3 +166,44 @@ async def test_each_write_raises_the_counters_that_depend_on_it(module_database:
         assert seen.seqs == (before[staff], 0, before[site]) and seen.changed[0] > 0 and seen.changed[1] == 0
     finally:
         await db.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_loaded_search_is_reused_until_its_rules_change_through_another_instance(
+    module_database: DatabaseHandle,
+) -> None:
+    reader, writer = Database.from_url(module_database.url), Database.from_url(module_database.url)
+    try:
+        prog = await programme(writer)  # Wednesdays 09:00-12:00 Paris, one-hour slots
+        searches, calendar = LoadedSearches(), FrenchHolidayCalendar()
+        query = SlotQuery(prog.service_id, START.date(), START.date())
+        selects: list[str] = []
+
+        def note(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):
+                selects.append(statement)
+
+        event.listen(reader.engine.sync_engine, "before_cursor_execute", note)
+
+        async def starts() -> list[str]:
+            selects.clear()
+            async with reader.read(snapshot=True) as session:
+                page = await find_slot_page(session, calendar, query, NOW, None, 100, searches=searches)
+            return [slot.interval.start.strftime("%H:%M") for slot in page.slots]
+
+        assert await starts() == ["08:00", "09:00", "10:00"] and searches.loads == 1  # UTC
+        assert await starts() == ["08:00", "09:00", "10:00"] and searches.loads == 1
+        assert len(selects) == 2 and "change_counter" in selects[0], "the rules' counter, then the holds"
+
+        async with writer.write() as session:  # another instance: this one's caches are not told
+            await session.execute(insert(Absence).values(
+                id=new_id(), staff_id=prog.staff_id, start=START, end=START + timedelta(hours=1),
+                created_at=NOW))
+        assert await starts() == ["08:00", "10:00"] and searches.loads == 2
+
+        async with writer.write() as session:  # a booking: holds are read fresh, the search kept
+            await session.execute(hold(prog, START + timedelta(hours=1), new_id()))
+        assert await starts() == ["08:00"] and searches.loads == 2
+    finally:
+        await reader.dispose()
+        await writer.dispose()
