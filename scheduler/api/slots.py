@@ -20,7 +20,7 @@ from scheduler.domain.slots import Position
 from scheduler.languages import normalize_language
 from scheduler.services.availability import SlotPage, SlotQuery
 from scheduler.services.paging import after_instant, encode_cursor
-from scheduler.services.slot_search import counted_slot_page, current_counters
+from scheduler.services.slot_search import counted_slot_page, current_counters, slot_page
 
 if TYPE_CHECKING:
     from scheduler.db.counters import Counters
@@ -66,7 +66,10 @@ class SlotController(Controller):
         async def current(keys: Sequence[str]) -> Counters:
             return await current_counters(svc, keys)
 
-        body = await cache.get_or_compute((query, limit, cursor, svc.db.access), compute, current)
+        if cache.ttl <= 0:  # no page cache: no counters to keep
+            body = page_json(await slot_page(svc, query, after, limit))
+        else:
+            body = await cache.get_or_compute((query, limit, cursor, svc.db.access), compute, current)
         return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
 
 
