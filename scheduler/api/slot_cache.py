@@ -17,16 +17,24 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from scheduler.ports import MonotonicClock, system_monotonic
 
-if TYPE_CHECKING:
-    from scheduler.db.counters import Counters
 
-Computed = tuple[bytes, "Counters"]
+class Counters(Protocol):
+    """Some change counters as one read saw them (``scheduler.db.counters.Counters``)."""
+
+    @property
+    def keys(self) -> tuple[str, ...]: ...
+
+    @property
+    def seqs(self) -> tuple[int, ...]: ...
+
+
+Computed = tuple[bytes, Counters]
 """A page's body and the counters it was computed at (read in the same snapshot as its data)."""
-CurrentCounters = Callable[[Sequence[str]], Awaitable["Counters"]]
+CurrentCounters = Callable[[Sequence[str]], Awaitable[Counters]]
 """Reads the current values of some counters."""
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024

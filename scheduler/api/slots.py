@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import Parameter
@@ -14,16 +14,13 @@ from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Cursor, Limit
 from scheduler.api.inputs import ApiDate
-from scheduler.api.slot_cache import SlotPageCache
+from scheduler.api.slot_cache import Counters, SlotPageCache
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.slots import Position
 from scheduler.languages import normalize_language
 from scheduler.services.availability import SlotPage, SlotQuery
 from scheduler.services.paging import after_instant, encode_cursor
 from scheduler.services.slot_search import counted_slot_page, current_counters, slot_page
-
-if TYPE_CHECKING:
-    from scheduler.db.counters import Counters
 
 MAX_RANGE_DAYS = 92
 
