@@ -40,6 +40,9 @@ CurrentCounters = Callable[[Sequence[str]], Awaitable[Counters]]
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 # What an entry costs besides its page: the key (a query tuple), the tuple and the dict slot.
 ENTRY_OVERHEAD_BYTES = 512
+# What each change counter kept with a page costs: its key (a str of ~45 characters), its value
+# and their places in two tuples. A département-wide page depends on dozens of staff members.
+COUNTER_BYTES = 128
 
 
 class SlotPageCache:
@@ -55,7 +58,7 @@ class SlotPageCache:
         self._sweeper: asyncio.TimerHandle | None = None
         self._sweeper_loop: asyncio.AbstractEventLoop | None = None
         self.size_bytes = 0
-        """What the kept pages weigh, with ``ENTRY_OVERHEAD_BYTES`` each."""
+        """What the kept pages weigh, with ``ENTRY_OVERHEAD_BYTES`` and their counters' bytes each."""
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -114,12 +117,12 @@ class SlotPageCache:
 
     def put(self, key: Hashable, body: bytes, seen: Counters) -> None:
         """Remember a page (the least recently used make room; a page over the bound is not kept)."""
-        if self.ttl <= 0 or len(body) + ENTRY_OVERHEAD_BYTES > self.max_bytes:
+        if self.ttl <= 0 or _weight(body, seen) > self.max_bytes:
             return
         if key in self._entries:
             self._drop(key)
         self._entries[key] = (self._monotonic() + self.ttl, seen, body)
-        self.size_bytes += len(body) + ENTRY_OVERHEAD_BYTES
+        self.size_bytes += _weight(body, seen)
         while self.size_bytes > self.max_bytes:
             self._drop(next(iter(self._entries)))
         self._schedule_sweep()
@@ -130,8 +133,8 @@ class SlotPageCache:
             self._drop(key)
 
     def _drop(self, key: Hashable) -> None:
-        _, _, body = self._entries.pop(key)
-        self.size_bytes -= len(body) + ENTRY_OVERHEAD_BYTES
+        _, seen, body = self._entries.pop(key)
+        self.size_bytes -= _weight(body, seen)
 
     def _schedule_sweep(self) -> None:
         try:
@@ -147,3 +150,8 @@ class SlotPageCache:
         self.sweep()
         if self._entries:
             self._schedule_sweep()
+
+
+def _weight(body: bytes, seen: Counters) -> int:
+    """What a kept page costs in memory, estimated."""
+    return len(body) + ENTRY_OVERHEAD_BYTES + COUNTER_BYTES * len(seen.keys)

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from scheduler.api.slot_cache import ENTRY_OVERHEAD_BYTES, SlotPageCache
+from scheduler.api.slot_cache import COUNTER_BYTES, ENTRY_OVERHEAD_BYTES, SlotPageCache
 from scheduler.db.counters import Counters
 
 KEYS = ("rules", "staff:1")
+OVERHEAD = ENTRY_OVERHEAD_BYTES + COUNTER_BYTES * len(KEYS)  # what an entry weighs besides its page
 COUNTERS = {"rules": 3, "staff:1": 7}
 
 
@@ -130,14 +131,14 @@ class SteppedClock:
 
 
 def test_pages_are_bounded_in_bytes_least_recently_used_first() -> None:
-    cache = SlotPageCache(ttl=60, max_bytes=3 * (10_000 + ENTRY_OVERHEAD_BYTES))
+    cache = SlotPageCache(ttl=60, max_bytes=3 * (10_000 + OVERHEAD))
     for name in ("a", "b", "c"):
         cache.put((name,), b"x" * 10_000, at())
     assert cache.get(("a",)) is not None  # "a" is now the most recently used
     cache.put(("d",), b"x" * 10_000, at())
     assert cache.get(("b",)) is None
     assert [cache.get((name,)) is not None for name in ("a", "c", "d")] == [True, True, True]
-    assert cache.size_bytes == 3 * (10_000 + ENTRY_OVERHEAD_BYTES)
+    assert cache.size_bytes == 3 * (10_000 + OVERHEAD)
 
 
 def test_many_small_pages_or_one_large_one_stay_under_the_bound() -> None:
@@ -153,7 +154,7 @@ def test_replacing_a_page_does_not_count_it_twice() -> None:
     cache = SlotPageCache(ttl=60, max_bytes=1_000_000)
     cache.put(("q",), b"x" * 1000, at(7))
     cache.put(("q",), b"y" * 1000, at(8))
-    assert cache.size_bytes == 1000 + ENTRY_OVERHEAD_BYTES and cache.get(("q",)) == (at(8), b"y" * 1000)
+    assert cache.size_bytes == 1000 + OVERHEAD and cache.get(("q",)) == (at(8), b"y" * 1000)
 
 
 def test_a_sweep_drops_expired_pages_only() -> None:
@@ -165,7 +166,7 @@ def test_a_sweep_drops_expired_pages_only() -> None:
     clock.now += 1.0
     cache.sweep()
     assert len(cache) == 1 and cache.get(("new",)) == (at(), b"page")
-    assert cache.size_bytes == len(b"page") + ENTRY_OVERHEAD_BYTES
+    assert cache.size_bytes == len(b"page") + OVERHEAD
 
 
 def test_an_idle_cache_empties_itself() -> None:
