@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from notifications.dispatcher import Dispatcher
 from notifications.senders.base import SmsSender
 from scheduler.db.engine import Database
 from scheduler.ports import Clock, HolidayCalendar
+from scheduler.services.availability import LoadedSearches
 from scheduler.services.notify import MessagePlanner
 from scheduler.services.webhook_endpoints import WebhookSettings
 from scheduler.settings import Settings
@@ -28,3 +29,5 @@ class Collaborators:
     webhooks: WebhookSettings | None = None
     """Endpoint secrets' key and the address rule; None: webhooks are off (no CRENEAU_SECRET_KEY)."""
     deliverer: WebhookDeliverer | None = None
+    searches: LoadedSearches = field(default_factory=LoadedSearches)
+    """What slot searches load before their holds, kept while the rules' change counter stays put."""

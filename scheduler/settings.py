@@ -147,8 +147,9 @@ class Settings(BaseModel):
     slots_cache_seconds: float = Field(
         2.0, ge=0, le=60, validation_alias=AliasChoices("CRENEAU_SLOTS_CACHE_SECONDS", "slots_cache_seconds")
     )
-    """How long a process may answer the same slot search from memory (0: never). A write in the
-    process clears it at once; other workers' bookings show within this delay. Booking always
+    """How long a process may answer the same slot search from memory (0: never), as time passes.
+    A write that the page depends on, by any process, invalidates it at once: each answer from
+    memory first reads the page's change counters (``scheduler.db.counters``). Booking always
     re-checks in the database."""
     slots_cache_bytes: int = Field(
         8_388_608, ge=0, le=1_073_741_824,

@@ -1,8 +1,11 @@
 """A short-lived, per-process cache of slot pages, for the clients that poll the same search.
 
-Correctness does not rest on it: a booking always re-checks in the database. An entry lives
-at most ``ttl`` seconds and dies as soon as this process commits any write (``Database.generation``),
-so a process never serves its own stale answer; another worker's change shows within ``ttl``.
+Each page is kept with the change counters it was computed at (``scheduler.db.counters``: the
+rules', and each searched staff member's and interpreter's, raised by database triggers in the
+transaction of every write). A page is served again only after one read of those counters
+gives the same values, so a slot booked, or a rule changed, through any process is never
+offered again by this one, without waiting. ``ttl`` bounds reuse as time passes alone (a slot
+too close to now to be booked). A booking always re-checks in the database anyway.
 
 Memory is bounded in bytes, not entries (a page of 500 slots weighs about 100 KB: 2,048 such
 entries took a process from 146 to 359 MB), and expired pages are dropped by a sweep that runs
@@ -13,87 +16,116 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Protocol
 
 from scheduler.ports import MonotonicClock, system_monotonic
+
+
+class Counters(Protocol):
+    """Some change counters as one read saw them (``scheduler.db.counters.Counters``)."""
+
+    @property
+    def keys(self) -> tuple[str, ...]: ...
+
+    @property
+    def seqs(self) -> tuple[int, ...]: ...
+
+
+Computed = tuple[bytes, Counters]
+"""A page's body and the counters it was computed at (read in the same snapshot as its data)."""
+CurrentCounters = Callable[[Sequence[str]], Awaitable[Counters]]
+"""Reads the current values of some counters."""
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 # What an entry costs besides its page: the key (a query tuple), the tuple and the dict slot.
 ENTRY_OVERHEAD_BYTES = 512
+# What each change counter kept with a page costs: its key (a str of ~45 characters), its value
+# and their places in two tuples. A département-wide page depends on dozens of staff members.
+COUNTER_BYTES = 128
 
 
 class SlotPageCache:
-    """Serialized pages by query, each tagged with the write generation it was computed at."""
+    """Serialized pages by query, each tagged with the change counters it was computed at."""
 
     def __init__(self, ttl: float, max_bytes: int = DEFAULT_MAX_BYTES,
                  monotonic: MonotonicClock = system_monotonic) -> None:
         self.ttl = ttl
         self.max_bytes = max_bytes
         self._monotonic = monotonic
-        self._entries: OrderedDict[Hashable, tuple[float, int, bytes]] = OrderedDict()
-        self._computing: dict[tuple[Hashable, int], asyncio.Future[bytes]] = {}
+        self._entries: OrderedDict[Hashable, tuple[float, Counters, bytes]] = OrderedDict()
+        self._computing: dict[Hashable, asyncio.Future[Computed]] = {}
         self._sweeper: asyncio.TimerHandle | None = None
         self._sweeper_loop: asyncio.AbstractEventLoop | None = None
         self.size_bytes = 0
-        """What the kept pages weigh, with ``ENTRY_OVERHEAD_BYTES`` each."""
+        """What the kept pages weigh, with ``ENTRY_OVERHEAD_BYTES`` and their counters' bytes each."""
 
     def __len__(self) -> int:
         return len(self._entries)
 
     async def get_or_compute(
-        self, key: Hashable, generation: int, compute: Callable[[], Awaitable[bytes]]
+        self, key: Hashable, compute: Callable[[], Awaitable[Computed]], current: CurrentCounters
     ) -> bytes:
-        """The cached page, or one computation shared by every request that misses at once.
+        """The cached page if its counters are still current, or one computation shared by every
+        request that misses at once.
 
-        Without this, when an entry expires (or a write clears the cache) every waiting request
-        runs the same search at the same moment: a stampede that costs seconds at 64 connections.
+        Without the sharing, when an entry expires (or a write changes its counters) every waiting
+        request runs the same search at the same moment: a stampede that costs seconds at 64
+        connections. A request that joins a computation started before it came checks the
+        result's counters afterwards (one read), so it never gets a page older than a write
+        committed before it arrived.
         """
         if self.ttl <= 0:
-            return await compute()  # no cache: every request computes its own answer
-        cached = self.get(key, generation)
+            return (await compute())[0]  # no cache: every request computes its own answer
+        cached = self.get(key)
         if cached is not None:
-            return cached
-        running = self._computing.get((key, generation))
+            seen, body = cached
+            if (await current(seen.keys)).seqs == seen.seqs:
+                return body
+            self._drop(key)
+        running = self._computing.get(key)
         if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._computing[(key, generation)] = future
+            body, seen = await asyncio.shield(running)
+            if (await current(seen.keys)).seqs == seen.seqs:
+                return body
+            return (await compute())[0]
+        future: asyncio.Future[Computed] = asyncio.get_running_loop().create_future()
+        self._computing[key] = future
         try:
-            body = await compute()
+            computed = await compute()
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved here: nobody else may be waiting for it
             raise
         finally:
-            self._computing.pop((key, generation), None)
-        future.set_result(body)
-        self.put(key, generation, body)
-        return body
+            self._computing.pop(key, None)
+        future.set_result(computed)
+        self.put(key, *computed)
+        return computed[0]
 
-    def get(self, key: Hashable, generation: int) -> bytes | None:
-        """The page for ``key`` if still fresh for this generation."""
+    def get(self, key: Hashable) -> tuple[Counters, bytes] | None:
+        """The page for ``key`` and its counters, unless expired (the caller checks the counters)."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        expires, born, body = entry
-        if born != generation or expires < self._monotonic():
+        expires, seen, body = entry
+        if expires < self._monotonic():
             self._drop(key)
             return None
         self._entries.move_to_end(key)
-        return body
+        return seen, body
 
-    def put(self, key: Hashable, generation: int, body: bytes) -> None:
+    def put(self, key: Hashable, body: bytes, seen: Counters) -> None:
         """Remember a page (the least recently used make room; a page over the bound is not kept)."""
-        if self.ttl <= 0 or len(body) + ENTRY_OVERHEAD_BYTES > self.max_bytes:
+        if self.ttl <= 0 or _weight(body, seen) > self.max_bytes:
             return
         if key in self._entries:
             self._drop(key)
-        self._entries[key] = (self._monotonic() + self.ttl, generation, body)
-        self.size_bytes += len(body) + ENTRY_OVERHEAD_BYTES
+        self._entries[key] = (self._monotonic() + self.ttl, seen, body)
+        self.size_bytes += _weight(body, seen)
         while self.size_bytes > self.max_bytes:
             self._drop(next(iter(self._entries)))
         self._schedule_sweep()
-
     def sweep(self) -> None:
         """Drop every expired page."""
         now = self._monotonic()
@@ -101,8 +133,8 @@ class SlotPageCache:
             self._drop(key)
 
     def _drop(self, key: Hashable) -> None:
-        _, _, body = self._entries.pop(key)
-        self.size_bytes -= len(body) + ENTRY_OVERHEAD_BYTES
+        _, seen, body = self._entries.pop(key)
+        self.size_bytes -= _weight(body, seen)
 
     def _schedule_sweep(self) -> None:
         try:
@@ -118,3 +150,8 @@ class SlotPageCache:
         self.sweep()
         if self._entries:
             self._schedule_sweep()
+
+
+def _weight(body: bytes, seen: Counters) -> int:
+    """What a kept page costs in memory, estimated."""
+    return len(body) + ENTRY_OVERHEAD_BYTES + COUNTER_BYTES * len(seen.keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -13,13 +14,13 @@ from scheduler.api import schemas as s
 from scheduler.api.auth import requires
 from scheduler.api.common import Collaborators, Cursor, Limit
 from scheduler.api.inputs import ApiDate
-from scheduler.api.slot_cache import SlotPageCache
+from scheduler.api.slot_cache import Counters, SlotPageCache
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.slots import Position
 from scheduler.languages import normalize_language
 from scheduler.services.availability import SlotPage, SlotQuery
 from scheduler.services.paging import after_instant, encode_cursor
-from scheduler.services.slot_search import slot_page
+from scheduler.services.slot_search import counted_slot_page, current_counters, slot_page
 
 MAX_RANGE_DAYS = 92
 
@@ -55,10 +56,17 @@ class SlotController(Controller):
         cache: SlotPageCache = svc_cache(request)
         after: Position | None = after_instant(cursor)
 
-        async def compute() -> bytes:
-            return page_json(await slot_page(svc, query, after, limit))
+        async def compute() -> tuple[bytes, Counters]:
+            page, seen = await counted_slot_page(svc, query, after, limit)
+            return page_json(page), seen
 
-        body = await cache.get_or_compute((query, limit, cursor, svc.db.access), svc.db.generation, compute)
+        async def current(keys: Sequence[str]) -> Counters:
+            return await current_counters(svc, keys)
+
+        if cache.ttl <= 0:  # no page cache: no counters to keep
+            body = page_json(await slot_page(svc, query, after, limit))
+        else:
+            body = await cache.get_or_compute((query, limit, cursor, svc.db.access), compute, current)
         return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
 
 

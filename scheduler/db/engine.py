@@ -113,10 +113,6 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-class _Generation:
-    value = 0
-
-
 class Database:
     """The engine plus two kinds of transaction: read-only and writing.
 
@@ -128,7 +124,6 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._generation = _Generation()
         self._reader = async_sessionmaker(engine, expire_on_commit=False)
         self._writer = async_sessionmaker(
             engine.execution_options(creneau_write=True), expire_on_commit=False
@@ -139,17 +134,8 @@ class Database:
         """Build the engine for ``url``."""
         return cls(create_engine(url, **kwargs))
 
-    @property
-    def generation(self) -> int:
-        """Raised after every committed write of this process: caches of derived data compare it."""
-        return self._generation.value
-
-    @generation.setter
-    def generation(self, value: int) -> None:
-        self._generation.value = value
-
     def within(self, access: SiteAccess) -> Database:
-        """This database, seen by a caller limited to ``access``'s sites (same engine and generation)."""
+        """This database, seen by a caller limited to ``access``'s sites (same engine)."""
         view = copy.copy(self)
         view.access = access
         return view
@@ -160,26 +146,32 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; its transaction is rolled back at the end."""
+    async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for reads; its transaction is rolled back at the end.
+
+        ``snapshot``: every statement of the session sees the database as of its first one (what
+        a cache needs that reads change counters with the data they guard, ``scheduler.db.counters``).
+        SQLite's read transactions always do (WAL); on PostgreSQL the transaction is REPEATABLE
+        READ, which costs no extra round trip (the isolation level goes with the BEGIN).
+        """
         async with self._reader() as session:
             if self.access is not None:
                 session.info[ACCESS_KEY] = self.access
+            if snapshot and self.engine.dialect.name == "postgresql":
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
 
     @asynccontextmanager
-    async def write(self, *, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits when the block ends without error.
 
-        ``bookkeeping``: the write changes nothing that caches derive (an audit entry, when a key
-        was last used), so ``generation`` stays as it is and the caches stay warm.
+        Caches learn of the write from the change counters its triggers raise in the same
+        transaction (``scheduler.db.counters``), whichever process reads them.
         """
         async with self._writer() as session, session.begin():
             if self.access is not None:
                 session.info[ACCESS_KEY] = self.access
             yield session
-        if not bookkeeping:
-            self.generation += 1
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

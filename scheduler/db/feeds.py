@@ -1,13 +1,12 @@
 """Feed queries: a token's live feed with its owner's name, and the appointments a feed shows.
 
 Core statements on the tables (no ORM objects): a feed of 20,000 appointments is read as
-plain rows, and the version query is a single GROUP BY. The statements are built once, with
-bound parameters, per owner kind: a conditional request then spends nothing on building,
-coercing and cache-keying a statement, only on running it.
+plain rows. The statements are built once, with bound parameters, per owner kind. (A feed's
+version is no query here: it comes from change counters, ``scheduler.db.counters``.)
 
 An interpreter's feed also shows, cancelled, the bookings they were released from while the
-appointment lived on (``interpreter_release``): its event and version statements add those
-rows with UNION ALL, so a conditional request is still one statement.
+appointment lived on (``interpreter_release``): its event statement adds those rows with
+UNION ALL.
 """
 
 from __future__ import annotations
@@ -63,19 +62,6 @@ OWNER_COLUMNS: Final[dict[str, Any]] = {
     "interpreter": appointment.c.interpreter_id,
 }
 LONGEST_APPOINTMENT: Final = timedelta(days=1)
-# What the body shows of a service and a site: any change to them must change the version.
-SHOWN_ATTRIBUTES: Final = (
-    service.c.id,
-    service.c.name,
-    service.c.capacity,
-    site.c.id,
-    site.c.name,
-    site.c.kind,
-    site.c.address,
-    site.c.timezone,
-)
-
-
 def _as_stored(column: Column[Any], name: str | None = None) -> Label[Any]:
     """A time column as the driver returns it: UTC text on SQLite, an aware datetime on PostgreSQL.
 
@@ -249,44 +235,6 @@ def _live_feed_statement() -> Select[Any]:
     )
 
 
-def _version_statement(owner_kind: str) -> Select[Any]:
-    # The appointments are aggregated first and only the few groups joined to their service
-    # and site: joining every row before grouping made this query five times slower on SQLite.
-    appointments = (
-        select(literal_column("0").label("released"), appointment.c.service_id, appointment.c.site_id,
-               func.count().label("shown"), func.max(appointment.c.updated_at).label("latest"),
-               func.sum(appointment.c.sequence).label("changes"))
-        .where(_shown(owner_kind))
-        .group_by(appointment.c.service_id, appointment.c.site_id)
-    )
-    groups = (
-        union_all(appointments, _released_groups()) if owner_kind == "interpreter" else appointments
-    ).subquery()
-    return (
-        select(*SHOWN_ATTRIBUTES, groups.c.released, groups.c.shown, groups.c.latest, groups.c.changes)
-        .select_from(groups.join(service, service.c.id == groups.c.service_id)
-                     .join(site, site.c.id == groups.c.site_id))
-    )
-
-
-def _released_groups() -> Select[Any]:
-    """The released bookings' groups, marked apart from the appointments' ones.
-
-    Every column of a released event is covered: a release, or a second one of the same
-    interpreter replacing it, raises the count or the summed sequence (the replacement's is
-    higher); an interpreter booked back drops out of the count; service and site attributes
-    are joined like the appointments'.
-    """
-    return (
-        select(literal_column("1").label("released"), appointment.c.service_id, release.c.site_id,
-               func.count().label("shown"), func.max(release.c.released_at).label("latest"),
-               func.sum(release.c.sequence).label("changes"))
-        .select_from(release.join(appointment, appointment.c.id == release.c.appointment_id))
-        .where(_released_shown())
-        .group_by(appointment.c.service_id, release.c.site_id)
-    )
-
-
 def _events_statement(owner_kind: str) -> Select[Any] | CompoundSelect[Any]:
     appointments = (
         select(*EVENT_COLUMNS)
@@ -309,7 +257,6 @@ def _events_statement(owner_kind: str) -> Select[Any] | CompoundSelect[Any]:
 
 
 LIVE_FEED: Final = _live_feed_statement()
-VERSION_GROUPS: Final = {owner_kind: _version_statement(owner_kind) for owner_kind in OWNER_COLUMNS}
 EVENT_ROWS: Final = {owner_kind: _events_statement(owner_kind) for owner_kind in OWNER_COLUMNS}
 
 
@@ -347,16 +294,6 @@ async def owned(session: AsyncSession, owner_kind: str, owner_id: str) -> list[A
                         feed.c.revoked_at.is_(None))
                  .order_by(feed.c.created_at, feed.c.id))
     return list((await session.execute(statement)).all())
-
-
-async def version_groups(session: AsyncSession, selection: Selection) -> list[tuple[Any, ...]]:
-    """Per (service, site) shown: its attributes, whether released bookings (of an interpreter's
-    feed) or appointments, the count, latest ``updated_at`` (or ``released_at``) and summed sequence.
-
-    Sorted, so equal contents give equal lists whatever order the database returns.
-    """
-    result = await session.execute(VERSION_GROUPS[selection.owner_kind], selection.parameters())
-    return sorted(tuple(row) for row in result.all())
 
 
 async def event_rows(session: AsyncSession, selection: Selection) -> list[EventRow]:

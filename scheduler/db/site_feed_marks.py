@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import ColumnElement, and_, exists, literal_column, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler.db.dialect import as_utc
 from scheduler.db.tables import Absence, Appointment, Closure
 
 appointment = Appointment.__table__  # type: ignore[attr-defined]
@@ -45,7 +46,24 @@ def _interrupted() -> ColumnElement[bool]:
 
 async def marks(session: AsyncSession, site_id: str, now: datetime, until: datetime) -> dict[str, str]:
     """The marked appointments of a site (starting before ``until``): id → ``to_decide`` or ``no_outcome``."""
-    to_decide = select(appointment.c.id, literal_column(f"'{TO_DECIDE}'").label("mark")).where(
+    return (await marks_until(session, site_id, now, until))[0]
+
+
+async def marks_until(
+    session: AsyncSession, site_id: str, now: datetime, until: datetime
+) -> tuple[dict[str, str], datetime]:
+    """The site's marks (as ``marks``) and the first moment after ``now`` at which they can change
+    with time alone, without any write.
+
+    A mark changes with time when an active appointment ends (it may become "no outcome") or
+    leaves the "no outcome" week: the earliest end still to come, or the earliest end of a
+    "no outcome" one plus the week. The first is looked for among appointments starting within
+    a day of ``now`` only: one starting later ends later than ``now`` plus a day, the moment
+    returned when none does.
+    """
+    to_decide = select(
+        appointment.c.id, literal_column(f"'{TO_DECIDE}'").label("mark"), appointment.c.ends_at
+    ).where(
         appointment.c.site_id == site_id,
         appointment.c.status.in_(ACTIVE),
         appointment.c.starts_at > now - LONGEST_APPOINTMENT,
@@ -54,7 +72,9 @@ async def marks(session: AsyncSession, site_id: str, now: datetime, until: datet
         _interrupted(),
     )
     since = now - NO_OUTCOME_KEPT
-    no_outcome = select(appointment.c.id, literal_column(f"'{NO_OUTCOME}'").label("mark")).where(
+    no_outcome = select(
+        appointment.c.id, literal_column(f"'{NO_OUTCOME}'").label("mark"), appointment.c.ends_at
+    ).where(
         appointment.c.site_id == site_id,
         appointment.c.status.in_(ACTIVE),
         appointment.c.starts_at > since - LONGEST_APPOINTMENT,
@@ -63,4 +83,16 @@ async def marks(session: AsyncSession, site_id: str, now: datetime, until: datet
         appointment.c.ends_at > since,
     )
     rows = (await session.execute(union_all(to_decide, no_outcome))).all()
-    return {row.id: row.mark for row in rows}
+    horizon = min(now + LONGEST_APPOINTMENT, until)
+    next_end = (await session.execute(select(func.min(appointment.c.ends_at)).where(
+        appointment.c.site_id == site_id,
+        appointment.c.status.in_(ACTIVE),
+        appointment.c.starts_at > now - LONGEST_APPOINTMENT,
+        appointment.c.starts_at < horizon,
+        appointment.c.ends_at > now,
+    ))).scalar()
+    moments = [now + LONGEST_APPOINTMENT]
+    if next_end is not None:
+        moments.append(as_utc(next_end))
+    moments += [as_utc(row.ends_at) + NO_OUTCOME_KEPT for row in rows if row.mark == NO_OUTCOME]
+    return {row.id: row.mark for row in rows}, min(moments)

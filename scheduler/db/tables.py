@@ -433,3 +433,17 @@ class AuditEntry(SQLModel, table=True):
         Index("ix_audit_entry_actor", "actor_id", "at"),
         Index("ix_audit_entry_appointment", "appointment_id", "at"),
     )
+
+
+class ChangeCounter(SQLModel, table=True):
+    """How many times the data behind one key changed (``scheduler.db.counters``).
+
+    Written by database triggers only (migration 0016), in the transaction of the write.
+    """
+
+    __tablename__ = "change_counter"
+
+    key: str = Field(primary_key=True, max_length=80)
+    seq: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    changed_ms: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    """When it last changed, in milliseconds since the epoch."""

@@ -126,7 +126,7 @@ class KeyRing:
 
     async def _write_last_used(self, key_id: str, at: datetime) -> None:
         try:
-            async with self._db.write(bookkeeping=True) as session:
+            async with self._db.write() as session:
                 await usage.key_used(session, key_id, at)
         except Exception as exc:  # noqa: BLE001 (a missed "last used" must never fail anything)
             # The error's name only: a driver's message may quote the statement's parameters.

@@ -99,7 +99,7 @@ class AuditLog:
             while self._queue:
                 batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
                 try:
-                    async with self._db.write(bookkeeping=True) as session:
+                    async with self._db.write() as session:
                         await store.append(session, batch)
                 except Exception:
                     self._queue[:0] = batch  # kept for the next flush: an entry is never dropped

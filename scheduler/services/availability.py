@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections import OrderedDict
+from collections.abc import Collection, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.db import absences, closures, service_specs
+from scheduler.db import absences, closures, counters, service_specs
 from scheduler.db import holds as hold_store
 from scheduler.db import openings as opening_store
 from scheduler.db import rules as rule_store
+from scheduler.db.access import access_of
 from scheduler.db.tables import Site, Staff
 from scheduler.domain import rules as rules_mod
 from scheduler.domain.calendars import ClosedDays
@@ -66,6 +69,10 @@ class SlotPage:
     slots: list[Slot]
     more: bool
     service: ServiceSpec
+    depends_on: tuple[str, ...] = ()
+    """The change counters whose values it holds for (``scheduler.db.counters``): ``rules`` (the
+    service, rules, openings, absences, closures) and the holds of each staff member searched
+    (and of each pool interpreter, with a language)."""
 
 
 @dataclass(slots=True)
@@ -87,6 +94,44 @@ class LoadedSearch:
 
 
 FIRST_STRETCH = timedelta(days=1)  # the shortest first stretch of a page's search; each next one doubles
+SEARCHES_KEPT: Final = 512
+
+
+class LoadedSearches:
+    """What searches load before their holds (the service, rules, openings, absences, closures),
+    kept per process by query while the ``rules`` change counter stays as it was.
+
+    Every write to those rows raises ``rules`` in its own transaction, whichever process made it
+    (``scheduler.db.counters``), so a search loaded from here is the one the database gives now:
+    an uncached search then costs one counter read before its holds, instead of five queries.
+    The holds are always read fresh. Least recently used out past ``max_entries``.
+    """
+
+    def __init__(self, max_entries: int = SEARCHES_KEPT) -> None:
+        self._entries: OrderedDict[Hashable, tuple[int, LoadedSearch]] = OrderedDict()
+        self._max_entries = max_entries
+        self.loads = 0
+        """Searches loaded from the database so far (misses)."""
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def load(self, session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery) -> LoadedSearch:
+        """The loaded search of ``query``, from memory if ``rules`` has not moved since (read in
+        ``session``'s snapshot, before anything it guards)."""
+        rules = (await counters.read(session, (counters.RULES,))).seqs[0]
+        key = (query, access_of(session))
+        kept = self._entries.get(key)
+        if kept is not None and kept[0] == rules:
+            self._entries.move_to_end(key)
+            return kept[1]
+        search = await _search(session, calendar, query)
+        self.loads += 1
+        self._entries.pop(key, None)
+        if len(self._entries) >= self._max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (rules, search)
+        return search
 
 
 async def find_slots(
@@ -98,17 +143,20 @@ async def find_slots(
 
 async def find_slot_page(
     session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery, now: datetime,
-    after: Position | None = None, limit: int | None = None,
+    after: Position | None = None, limit: int | None = None, searches: LoadedSearches | None = None,
 ) -> SlotPage:
     """The first ``limit`` free slots after ``after`` (UTC start, staff), in ``find_slots``'s order.
 
     Slots are searched in start order over growing stretches of the window (one day, two,
     four...), so a page near the start of a long range reads only its first days. Without a
-    limit, the whole window is one stretch: every slot.
+    limit, the whole window is one stretch: every slot. ``searches``: where to keep what the
+    search loads before its holds, for the next search of the same query (``LoadedSearches``).
     """
-    search = await _search(session, calendar, query)
+    search = await (searches.load(session, calendar, query) if searches is not None
+                    else _search(session, calendar, query))
     wanted = None if limit is None else limit + 1  # one more tells whether another page follows
     companions: dict[str, list[Interval]] | None = None
+    depends_on = (counters.RULES, *(counters.key("staff", staff_id) for staff_id in search.staff_ids))
     found: list[Slot] = []
     for stretch in _stretches(search, now, after, _first_stretch(search, wanted)):
         slots = await _slots_in(session, search, stretch, now, after, None if query.interpreter_language
@@ -116,6 +164,7 @@ async def find_slot_page(
         if query.interpreter_language and slots:
             if companions is None:  # the pool's free time, read once and only when needed
                 pool = await interpreters.pool(session, query.interpreter_language)
+                depends_on += tuple(counters.key("interpreter", ident) for ident in pool.ids)
                 companions = await interpreters.free_time_of(session, calendar, pool, query.first, query.last)
             slots = with_free_companion(slots, companions)[:_still_wanted(wanted, found)]
         found += slots
@@ -123,7 +172,7 @@ async def find_slot_page(
             break
     if not found:
         await _ensure_known(session, query)
-    return SlotPage(found[:limit], limit is not None and len(found) > limit, search.spec)
+    return SlotPage(found[:limit], limit is not None and len(found) > limit, search.spec, depends_on)
 
 
 async def _ensure_known(session: AsyncSession, query: SlotQuery) -> None:

@@ -68,6 +68,6 @@ async def serve(
 ) -> ServedFeed:
     """A feed's current version and, unless the client holds it already, its body (see ``feeds.serve``);
     a staff feed's events link to their outcome pages through ``links``."""
-    async with deps.db.read() as session:
+    async with deps.db.read(snapshot=True) as session:  # the look-up and the counters agree
         return await feeds.serve(session, live, bodies, token, deps.settings.public_url, if_none_match,
                                  deps.clock.now(), links)

@@ -1,26 +1,31 @@
 """Calendar feeds: create and revoke a feed URL, and serve its body by version (304 without building).
 
-A feed's *version* is computed by one aggregate query before anything is built: per
-(service, site) used, the count, latest ``updated_at`` and summed ``sequence`` of the
-appointments shown (and, apart, of the bookings an interpreter was released from, which
-their feed shows cancelled: see scheduler/db/interpreter_releases.py), plus the feed's own
-spec (name, privacy, URL), the day its window starts, a staff feed's outcome links' fingerprint
-and a site feed's marks for its coordinator (``scheduler.db.site_feed_marks``, one more query,
-since they change with the time of day). Every input of the body is in it: appointment
-changes bump ``updated_at`` and
-``sequence``, renaming a service or site changes the grouped columns, and the window moves
-once a day. The ETag is the hash of the version, so ``If-None-Match`` is answered without
-loading a single appointment, and the same version always gives the same bytes, so bodies
-are cached by it.
+A feed's *version* comes from change counters (``scheduler.db.counters``), raised by triggers
+in the transaction of every write its body depends on: its owner's counter (their
+appointments, their own row, the feed's row; a pathway's sessions raise each other's owners)
+and ``catalogue`` (the names and addresses of sites and services, families' references). To
+those the version adds what changes with time alone or with the request: the feed's spec
+(name, privacy, URL), the day its window starts, a staff feed's outcome links' fingerprint and
+a site feed's marks for its coordinator (``scheduler.db.site_feed_marks``: they change when an
+appointment ends with no outcome, which is time passing, not a write). The ETag is the hash of
+the version: a conditional request is answered from one indexed read of two or three
+counters, whatever the feed's size, and the same version always gives the same bytes, so
+bodies are cached by it. A counter raised by a write that the body does not show (a booking
+outside the window) changes the ETag without changing the body: the client downloads it once
+more, never a stale one.
 
-Three caches per process keep the hot paths short; only the first can be stale, and for a
-bounded time, since another worker's writes are never seen by this one's caches:
+Three caches per process keep the hot paths short, each valid across processes since each is
+checked against the counters that every request reads anyway:
 
-- ``LiveFeeds``: token → live feed, for a few seconds (the revocation lag across workers);
-- ``FeedBodies``: the body of each feed's current version (a warm request builds nothing);
-- in ``FeedBodies`` too, each event's rendered VEVENT with the row it came from: a rebuild
-  after one appointment changed re-renders that event only, and reuses the others' bytes
-  when their rows are equal (compared whole, so never stale).
+- ``LiveFeeds``: token → live feed, with its owner's counter when it was looked up: a feed
+  revoked, or its owner renamed or deleted, by any process is seen by the next request;
+- ``SiteMarks`` (in ``LiveFeeds``): a site feed's marks, with the site's and ``rules``
+  counters (absences and closures decide "to decide") and the next moment a mark can change
+  with time;
+- ``FeedBodies``: the body of each feed's current version (a warm request builds nothing),
+  with each event's rendered VEVENT and the row it came from: a rebuild after one appointment
+  changed re-renders that event only, and reuses the others' bytes when their rows are equal
+  (compared whole, so never stale).
 """
 
 from __future__ import annotations
@@ -30,16 +35,16 @@ import hashlib
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler.db import counters, usage
 from scheduler.db import feeds as store
 from scheduler.db import site_feed_marks as site_marks
-from scheduler.db import usage
 from scheduler.db.access import access_of
 from scheduler.db.dialect import as_utc
 from scheduler.db.engine import Database
@@ -82,11 +87,8 @@ COLOURS: Final = ("steelblue", "seagreen", "darkorange", "mediumpurple", "teal",
 # 5.4 on SQLite, 5.9 on PostgreSQL), so the budget, in those estimated bytes, was doubled.
 CACHE_BYTES: Final = 128 * 1024 * 1024
 RENDERS_PER_BODY_BYTE: Final = 6
-# A live feed found by its token is trusted this long in each process, as API keys are
-# (scheduler/api/auth.py): a revocation, rename or privacy change committed by another worker
-# reaches this one within that lag; one committed by this process at once.
-TOKEN_CACHE_SECONDS: Final = 5.0
 TOKEN_CACHE_ENTRIES: Final = 10_000
+SITE_MARKS_ENTRIES: Final = 1_000
 
 
 class FeedNotFound(NotFound):
@@ -210,33 +212,76 @@ class FeedBodies:
 @dataclass(frozen=True, slots=True)
 class _Lookup:
     feed: ResolvedFeed
-    generation: int
-    expires: float
+    owner_seq: int
+    """The owner's change counter when the feed was looked up."""
+
+
+def version_keys(feed: ResolvedFeed) -> tuple[str, ...]:
+    """The counters a feed's version reads: its owner's, ``catalogue`` and, for a site's marks, ``rules``.
+
+    The owner's comes first (``LiveFeeds`` checks its look-ups against it).
+    """
+    keys: tuple[str, ...] = (counters.key(feed.owner_kind, feed.owner_id), counters.CATALOGUE)
+    return (*keys, counters.RULES) if feed.owner_kind == "site" else keys
+
+
+@dataclass(frozen=True, slots=True)
+class _Marks:
+    seqs: tuple[int, ...]
+    until: datetime
+    read_at: datetime
+    changes_at: datetime
+    marks: dict[str, str]
+
+
+class SiteMarks:
+    """Each site feed's marks, kept while the site's and ``rules`` counters stay as they were read
+    (appointments of the site, its closures, absences) and until the next moment one of its
+    appointments ends or leaves the "no outcome" week (``site_feed_marks.marks_until``)."""
+
+    def __init__(self, max_entries: int = SITE_MARKS_ENTRIES) -> None:
+        self._entries: OrderedDict[str, _Marks] = OrderedDict()
+        self._max_entries = max_entries
+
+    async def of(self, session: AsyncSession, site_id: str, seen: counters.Counters, now: datetime,
+                 until: datetime) -> dict[str, str]:
+        """The site's marks at ``now`` (``seen``: its feed's counters, read in this session's snapshot)."""
+        seqs = (seen.seq(counters.key("site", site_id)), seen.seq(counters.RULES))
+        kept = self._entries.get(site_id)
+        if (kept is not None and kept.seqs == seqs and kept.until == until
+                and kept.read_at <= now < kept.changes_at):
+            self._entries.move_to_end(site_id)
+            return kept.marks
+        marks, changes_at = await site_marks.marks_until(session, site_id, now, until)
+        self._entries.pop(site_id, None)
+        if len(self._entries) >= self._max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[site_id] = _Marks(seqs, until, now, changes_at, marks)
+        return marks
 
 
 class LiveFeeds:
-    """Live feeds by token, each looked up in the database at most every TOKEN_CACHE_SECONDS.
+    """Live feeds by token, each valid while its owner's change counter stays the same.
 
-    Revocation lag: a feed revoked (or its owner renamed) by another worker process is still
-    served by this one for at most TOKEN_CACHE_SECONDS (5 s), as an API key is. A write
-    committed by this process drops every cached look-up at once (``Database.generation``).
-    Unknown tokens are not cached: each costs a query, as before, and fills nothing.
+    A feed revoked, or its owner renamed or deleted, by any process raises the owner's counter
+    (``scheduler.db.counters``), which each request reads anyway for the feed's version: the
+    next request looks the token up again and sees it. Unknown tokens are not cached: each
+    costs a query and fills nothing. ``marks`` keeps the site feeds' marks (``SiteMarks``).
     """
 
     def __init__(
         self,
         db: Database,
-        seconds: float = TOKEN_CACHE_SECONDS,
         max_entries: int = TOKEN_CACHE_ENTRIES,
         monotonic: MonotonicClock = system_monotonic,
     ) -> None:
         self._db = db
         self._monotonic = monotonic
-        self._seconds = seconds
         self._max_entries = max_entries
         self._entries: dict[str, _Lookup] = {}
         self._fetched: dict[str, float] = {}
         self._writes: set[asyncio.Task[None]] = set()
+        self.marks = SiteMarks()
 
     def note_fetch(self, feed_id: str, now: datetime) -> None:
         """Write the feed's ``last_fetched_at``, at most once a minute per feed and process, in a
@@ -253,22 +298,34 @@ class LiveFeeds:
 
     async def _write_fetch(self, feed_id: str, now: datetime) -> None:
         try:
-            async with self._db.write(bookkeeping=True) as session:
+            async with self._db.write() as session:
                 await usage.feed_fetched(session, feed_id, now)
         except Exception as exc:  # noqa: BLE001 (a missed "last fetched" must never fail a feed)
             # The error's name only: a driver's message may quote the statement's parameters.
             log.warning("could not record when a feed was last fetched (%s)", type(exc).__name__)
 
-    async def resolve(self, session: AsyncSession, token: str) -> ResolvedFeed:
-        """The live feed behind a token, from the cache or the database; else FeedNotFound."""
+    async def current(self, session: AsyncSession, token: str) -> tuple[ResolvedFeed, counters.Counters]:
+        """The live feed behind a token (else FeedNotFound) and the counters of its version.
+
+        One statement when the token was looked up before and its owner's counter has not moved
+        since; two otherwise. Run in a snapshot (``Database.read(snapshot=True)``), so that the
+        look-up and the counters agree.
+        """
         token_hash = hash_token(token)
-        generation = self._db.generation  # read before the query: a write landing during it invalidates
         cached = self._entries.get(token_hash)
-        if cached is not None and cached.generation == generation and cached.expires > self._monotonic():
-            return cached.feed
-        feed = await resolve(session, token)
-        self._remember(token_hash, _Lookup(feed, generation, self._monotonic() + self._seconds))
-        return feed
+        if cached is not None:
+            seen = await counters.read(session, version_keys(cached.feed))
+            if seen.seqs[0] == cached.owner_seq:
+                return cached.feed, seen
+            del self._entries[token_hash]
+            feed = await resolve(session, token)
+            if version_keys(feed) != seen.keys:
+                seen = await counters.read(session, version_keys(feed))
+        else:
+            feed = await resolve(session, token)
+            seen = await counters.read(session, version_keys(feed))
+        self._remember(token_hash, _Lookup(feed, seen.seqs[0]))
+        return feed, seen
 
     def _remember(self, token_hash: str, lookup: _Lookup) -> None:
         self._entries.pop(token_hash, None)
@@ -338,23 +395,24 @@ async def serve(
 ) -> ServedFeed:
     """A feed's current version and, unless the client already holds it, its body.
 
-    One query answers a conditional request (the version; the token is usually cached), a cold
-    one adds the load, then renders only the events whose rows changed since the last build.
+    One statement answers a conditional request (the counters; the token and a site's marks
+    are usually cached), a cold one adds the load, then renders only the events whose rows
+    changed since the last build.
     A staff feed above ``busy`` links each appointment to its outcome page (``links``): the
     links' fingerprint is part of the version, so a new secret or address changes the ETag.
     """
-    feed = await feeds.resolve(session, token)
+    feed, seen = await feeds.current(session, token)
     feeds.note_fetch(feed.id, now)
     spec = feed_spec(feed, f"{public_url}/feeds/{token}.ics")
     window = Window.on(now)
     linker = _linker(feed, token, links)
     # A site feed's marks change with the time of day (an appointment ends with no outcome), so
-    # they are read with the version and are part of it.
+    # they are part of the version; they are cached while nothing they depend on changed.
     marks = {}
     if feed.owner_kind == "site":
-        marks = await site_marks.marks(session, feed.owner_id, now, window.end)
+        marks = await feeds.marks.of(session, feed.owner_id, seen, now, window.end)
     extra = (linker.fingerprint if linker else None, tuple(sorted(marks.items())))
-    version = await _version(session, feed, spec, window, extra)
+    version = _version(feed, spec, window, seen, extra)
     if matches(if_none_match, version.etag):
         return ServedFeed(version, None, feed)
     body = bodies.get(feed.id, version.etag)
@@ -392,23 +450,21 @@ def _selection(feed: ResolvedFeed, window: Window) -> store.Selection:
     return store.Selection(feed.owner_kind, feed.owner_id, window.start, window.end, window.cancelled_since)
 
 
-async def _version(
-    session: AsyncSession, feed: ResolvedFeed, spec: FeedSpec, window: Window, extra: Hashable = None
+def _version(
+    feed: ResolvedFeed, spec: FeedSpec, window: Window, seen: counters.Counters, extra: Hashable = None
 ) -> FeedVersion:
-    """Hash everything the body depends on, from one GROUP BY over the feed's appointments
-    (and ``extra``: what else the body depends on, such as its links' fingerprint)."""
-    groups = await store.version_groups(session, _selection(feed, window))
-    latest = max((group[-2] for group in groups), default=feed.created_at)
-    return FeedVersion(_etag(spec, window, groups, extra), max(latest, feed.created_at).astimezone(UTC))
+    """Hash everything the body depends on: the owner's and ``catalogue`` counters, the spec, the
+    window's day and ``extra`` (what else the body depends on: links' fingerprint, marks).
 
-
-def _etag(spec: FeedSpec, window: Window, groups: Iterable[tuple[Any, ...]], extra: Hashable = None) -> str:
-    digest = hashlib.sha256(repr((spec, window.start.isoformat(), extra)).encode())
-    for group in groups:
-        digest.update(
-            repr([value.isoformat() if isinstance(value, datetime) else value for value in group]).encode()
-        )
-    return f'"{digest.hexdigest()}"'
+    ``rules`` (read for a site feed's marks) is left out: the marks themselves are in ``extra``.
+    Last-Modified is when the latest of those counters moved (or the feed was created).
+    """
+    shown = seen.keys.index(counters.CATALOGUE) + 1
+    digest = hashlib.sha256(repr((spec, window.start.isoformat(), extra, seen.seqs[:shown])).encode())
+    changed = max(seen.changed[:shown])
+    latest = datetime.fromtimestamp(changed / 1000, UTC) if changed else feed.created_at
+    last_modified = max(latest, feed.created_at).astimezone(UTC).replace(microsecond=0)
+    return FeedVersion(f'"{digest.hexdigest()}"', last_modified)
 
 
 def shows_visit_addresses(owner_kind: str, privacy: Privacy) -> bool:

@@ -1,11 +1,11 @@
 """The feed endpoint's caches: rendered events reused only for equal rows, bodies bounded in
-bytes, token look-ups trusted for a bounded time and dropped by any write of the process."""
+bytes. (Token look-ups and marks, checked against the database's change counters, are tested on
+real databases in tests/api/test_shared_caches.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,10 +13,9 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from scheduler.db import feeds as store
 from scheduler.db.dialect import as_utc
-from scheduler.db.engine import Database
 from scheduler.feeds.ical import FeedSpec, Privacy, assemble_feed, build_feed
 from scheduler.services import feeds as service
-from scheduler.services.feeds import FeedBodies, FeedNotFound, LiveFeeds, render_events
+from scheduler.services.feeds import FeedBodies, render_events
 
 START = datetime(2026, 3, 31, 7, 0, tzinfo=UTC)
 
@@ -177,92 +176,3 @@ def test_bodies_evict_the_least_recently_used_feed_past_the_budget() -> None:
     assert bodies.get("b", "1") is None
     assert bodies.get("a", "1") == b"a" * 100 and bodies.get("c", "1") == b"c" * 100
     assert bodies.renders("b") == {}
-
-
-# --- token look-ups --------------------------------------------------------------------------
-
-
-class FeedRow(NamedTuple):
-    id: str
-    owner_kind: str
-    owner_id: str
-    privacy: str
-    owner_name: str
-    created_at: datetime
-
-
-class FakeStore:
-    """Stands in for the feed table: counts look-ups, and can revoke."""
-
-    def __init__(self) -> None:
-        self.live = True
-        self.lookups = 0
-
-    async def live_feed(self, _session: Any, _token_hash: str) -> Any:
-        self.lookups += 1
-        if not self.live:
-            return None
-        return FeedRow("feed-1", "staff", "staff-1", "full", "Mme Durand", START)
-
-
-@pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
-    fake = FakeStore()
-    monkeypatch.setattr(store, "live_feed", fake.live_feed)
-    return fake
-
-
-@pytest.fixture
-def clock() -> list[float]:
-    return [1000.0]
-
-
-def resolve(feeds: LiveFeeds, token: str = "tok") -> service.ResolvedFeed:
-    return asyncio.run(feeds.resolve(None, token))  # type: ignore[arg-type]  # the fake store needs no session
-
-
-def test_a_token_is_looked_up_once_within_the_time_to_live(table: FakeStore, clock: list[float]) -> None:
-    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"), monotonic=lambda: clock[0])
-    assert resolve(feeds).id == resolve(feeds).id == "feed-1"
-    assert table.lookups == 1
-
-
-def test_a_revocation_by_another_process_is_seen_within_the_time_to_live(
-    table: FakeStore, clock: list[float]
-) -> None:
-    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"), monotonic=lambda: clock[0])
-    resolve(feeds)
-    table.live = False  # revoked by another worker: this process's generation does not move
-
-    clock[0] += service.TOKEN_CACHE_SECONDS - 0.1
-    assert resolve(feeds).id == "feed-1"  # the documented lag
-    clock[0] += 0.2
-    with pytest.raises(FeedNotFound):
-        resolve(feeds)
-
-
-def test_a_write_of_this_process_drops_the_cached_look_ups(table: FakeStore, clock: list[float]) -> None:
-    db = Database.from_url("sqlite+aiosqlite://")
-    feeds = LiveFeeds(db, monotonic=lambda: clock[0])
-    resolve(feeds)
-    table.live = False
-    db.generation += 1  # what Database.write() does after the revocation commits
-
-    with pytest.raises(FeedNotFound):
-        resolve(feeds)
-
-
-def test_unknown_tokens_are_not_cached_and_the_cache_is_bounded(table: FakeStore, clock: list[float]) -> None:
-    feeds = LiveFeeds(Database.from_url("sqlite+aiosqlite://"), max_entries=2, monotonic=lambda: clock[0])
-    table.live = False
-    for _ in range(2):
-        with pytest.raises(FeedNotFound):
-            resolve(feeds, "unknown")
-    assert table.lookups == 2
-
-    table.live = True
-    for token in ("a", "b", "c"):
-        resolve(feeds, token)
-    resolve(feeds, "c")
-    resolve(feeds, "a")  # evicted as the oldest
-    assert table.lookups == 2 + 3 + 1
