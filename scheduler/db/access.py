@@ -126,6 +126,8 @@ def access_of(session: Any) -> SiteAccess | None:
 @event.listens_for(Session, "do_orm_execute")
 def _limit_statement(state: ORMExecuteState) -> None:
     access: SiteAccess | None = state.session.info.get(INFO_KEY)
+    # A relationship's lazy load is limited as any statement (the criteria its parent query carried
+    # are those of the parent's entities only); a column load refreshes a row already let through.
     if access is None or state.is_column_load:
         return
     if not (state.is_select or state.is_update or state.is_delete):
@@ -176,7 +178,8 @@ def _criteria(sites: frozenset[str], entities: frozenset[type]) -> tuple[Any, ..
 
 @lru_cache(maxsize=1024)
 def _criterion(sites: frozenset[str], entity: type) -> Any:
-    return with_loader_criteria(entity, _RULES[entity](sites))
+    # Aliases too: an ``aliased(Appointment)`` in some query must not escape the limit.
+    return with_loader_criteria(entity, _RULES[entity](sites), include_aliases=True)
 
 
 by_site(Appointment, lambda: Appointment.site_id)
