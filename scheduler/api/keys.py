@@ -61,7 +61,8 @@ class ApiKeyController(Controller):
     async def read(self, svc: Collaborators, key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
         return key_out(await api_keys.read(svc, key_id))
 
-    @patch("/{key_id:str}", operation_id="update_api_key", summary="Rename an API key or change its scopes")
+    @patch("/{key_id:str}", operation_id="update_api_key",
+           summary="Rename an API key or change its scopes, sites or expiry")
     async def update(self, request: Request[Principal, Any, Any], data: s.ApiKeyUpdate, svc: Collaborators,
                      key_id: str = Parameter(max_length=64)) -> s.ApiKeyOut:
         return key_out(

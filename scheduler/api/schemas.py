@@ -518,10 +518,13 @@ class ApiKeyCreate(Strict):
 
 
 class ApiKeyUpdate(Strict):
-    """A new name or new scopes for a key (the key itself never changes: create another one)."""
+    """A new name, scopes, sites or expiry for a key (the key itself never changes: create another one)."""
 
     name: Text = kept()
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)] = kept()
+    site_ids: Annotated[list[Ident], Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="The sites the key sees and acts on from its next request (null: "
+        "every site); each must exist (404 otherwise).")
     expires_at: ApiDateTime | None = Field(
         default=None, description="From then on the key is refused (401); null: it never expires.")
 

@@ -11,9 +11,9 @@ How it flows:
    every use case opens its transactions on that view, as it does on the plain one.
 2. Each session opened on that view carries the ``SiteAccess`` in ``session.info``.
 3. ``_limit_statement`` (a ``do_orm_execute`` listener) adds, to every ORM SELECT, UPDATE and
-   DELETE of such a session, a ``with_loader_criteria`` per registered table: appointments at
-   other sites, their events, messages, replies... are simply not in any result, not even in
-   the joins, subqueries and counts of the stats.
+   DELETE of such a session, a ``with_loader_criteria`` per registered table the statement names
+   (``limited_entities``): appointments at other sites, their events, messages, replies... are
+   simply not in any result, not even in the joins, subqueries and counts of the stats.
 
 Sessions of background work (jobs, dispatch, feeds, the family page) carry no limit.
 
@@ -38,6 +38,7 @@ from typing import Any, Final
 
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
@@ -73,18 +74,21 @@ class SiteAccess:
 
 Rule = Callable[[frozenset[str]], ColumnElement[bool]]
 _RULES: dict[type, Rule] = {}
+SHAPES_KEPT: Final = 4096
+"""How many statement shapes ``limited_entities`` remembers (then it starts again)."""
+_SHAPES: dict[Any, frozenset[type]] = {}
 
 
 def by_site(entity: type, column: Callable[[], Any]) -> None:
     """Limit ``entity``'s rows to those whose ``column()`` is one of the caller's sites."""
     _RULES[entity] = lambda sites: col(column()).in_(sites)
-    _criteria.cache_clear()
+    _clear()
 
 
 def by_site_or_none(entity: type, column: Callable[[], Any]) -> None:
     """As ``by_site``, with the rows of no site visible to all (an interpreter's weekly rules)."""
     _RULES[entity] = lambda sites: or_(col(column()).in_(sites), col(column()).is_(None))
-    _criteria.cache_clear()
+    _clear()
 
 
 def by_appointment(entity: type, column: Callable[[], Any]) -> None:
@@ -92,13 +96,19 @@ def by_appointment(entity: type, column: Callable[[], Any]) -> None:
     appointment are hidden too)."""
     _RULES[entity] = lambda sites: col(column()).in_(
         select(col(Appointment.id)).where(col(Appointment.site_id).in_(sites)))
-    _criteria.cache_clear()
+    _clear()
 
 
 def by_rule(entity: type, rule: Rule) -> None:
     """Limit ``entity``'s rows to those ``rule(sites)`` keeps (a family: one with an appointment there)."""
     _RULES[entity] = rule
+    _clear()
+
+
+def _clear() -> None:
+    _SHAPES.clear()
     _criteria.cache_clear()
+    _criterion.cache_clear()
 
 
 def limit(session: Any, access: SiteAccess | None) -> None:
@@ -116,18 +126,60 @@ def access_of(session: Any) -> SiteAccess | None:
 @event.listens_for(Session, "do_orm_execute")
 def _limit_statement(state: ORMExecuteState) -> None:
     access: SiteAccess | None = state.session.info.get(INFO_KEY)
-    if access is None or state.is_column_load or state.is_relationship_load:
+    # A relationship's lazy load is limited as any statement (the criteria its parent query carried
+    # are those of the parent's entities only); a column load refreshes a row already let through.
+    if access is None or state.is_column_load:
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    state.statement = state.statement.options(*_criteria(access.site_ids))
+    entities = limited_entities(state.statement)
+    if entities:
+        state.statement = state.statement.options(*_criteria(access.site_ids, entities))
 
 
-@lru_cache(maxsize=256)
-def _criteria(sites: frozenset[str]) -> tuple[Any, ...]:
-    # Built once per set of sites: the same option objects also keep SQLAlchemy's compiled
-    # statement cache warm, so a limited key's queries cost little more than anyone's.
-    return tuple(with_loader_criteria(entity, rule(sites)) for entity, rule in _RULES.items())
+def limited_entities(statement: Any) -> frozenset[type]:
+    """The limited entities a statement names anywhere: its columns, joins, subqueries, CTEs...
+
+    A criterion applies only where its entity appears, so the others are left out: the cache key
+    SQLAlchemy derives from the statement (each execution) then covers one or two criteria rather
+    than every registered table's. Statements of the same shape (the same cache key, which
+    SQLAlchemy's compiled cache also relies on) name the same entities: the walk through the
+    statement is done once per shape, the key (built once, kept on the statement) finds it after.
+    """
+    key = statement._generate_cache_key()
+    if key is None:  # a statement SQLAlchemy does not cache: walked each time
+        return _named_entities(statement)
+    found = _SHAPES.get(key.key)
+    if found is None:
+        if len(_SHAPES) >= SHAPES_KEPT:
+            _SHAPES.clear()
+        found = _SHAPES[key.key] = _named_entities(statement)
+    return found
+
+
+def _named_entities(statement: Any) -> frozenset[type]:
+    # An ORM appearance of an entity is an element annotated with it (``parententity``); a Core
+    # ``__table__`` one is not, and is not limited anyway.
+    found: set[type] = set()
+    for element in visitors.iterate(statement):
+        annotations = element._annotations
+        if annotations:
+            entity = annotations.get("parententity")
+            if entity is not None and entity.mapper.class_ in _RULES:
+                found.add(entity.mapper.class_)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=1024)
+def _criteria(sites: frozenset[str], entities: frozenset[type]) -> tuple[Any, ...]:
+    # The same option objects for the same sites and entities: built once, not per statement.
+    return tuple(_criterion(sites, entity) for entity in sorted(entities, key=lambda entity: entity.__name__))
+
+
+@lru_cache(maxsize=1024)
+def _criterion(sites: frozenset[str], entity: type) -> Any:
+    # Aliases too: an ``aliased(Appointment)`` in some query must not escape the limit.
+    return with_loader_criteria(entity, _RULES[entity](sites), include_aliases=True)
 
 
 by_site(Appointment, lambda: Appointment.site_id)

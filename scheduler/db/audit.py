@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from scheduler.db.engine import dialect_name
+from scheduler.db.engine import AUDIT_PURGE, dialect_name
 from scheduler.db.tables import Appointment, AuditEntry, Family
 
 
@@ -54,9 +54,20 @@ async def page(
 
 
 async def purge_older_than(session: AsyncSession, limit: datetime) -> int:
-    """Delete the entries older than ``limit`` (the retention): the one DELETE the PostgreSQL trigger
-    lets through, because this transaction says so (``creneau.audit_purge``)."""
+    """Delete the entries older than ``limit`` (the retention): the one DELETE the append-only
+    triggers let through, because this transaction says so (PostgreSQL: ``creneau.audit_purge``,
+    for the transaction) or this connection does while the statement runs (SQLite: ``AUDIT_PURGE``)."""
+    statement = delete(AuditEntry).where(col(AuditEntry.at) < limit)
     if dialect_name(session) == "postgresql":
         await session.execute(text("SET LOCAL creneau.audit_purge = 'on'"))
-    result: Any = await session.execute(delete(AuditEntry).where(col(AuditEntry.at) < limit))
+        return _count(await session.execute(statement))
+    connection = await session.connection()
+    connection.info[AUDIT_PURGE] = True
+    try:
+        return _count(await session.execute(statement))
+    finally:
+        connection.info.pop(AUDIT_PURGE, None)
+
+
+def _count(result: Any) -> int:
     return int(result.rowcount or 0)

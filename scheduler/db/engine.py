@@ -28,6 +28,10 @@ PING_AFTER_IDLE_SECONDS = 2.0
 IDLE_SINCE = "creneau_idle_since"
 ACCESS_KEY = "creneau_site_access"
 """Where a session keeps its caller's ``SiteAccess`` (read by ``scheduler.db.access``)."""
+AUDIT_PURGE = "creneau_audit_purge"
+"""On SQLite, a SQL function of every connection (no argument) that answers 1 while the connection's
+``info[AUDIT_PURGE]`` is set, else 0: the ``audit_entry`` DELETE trigger (migration 0018) lets a
+delete through only then, and only ``scheduler.db.audit.purge_older_than`` sets it."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -93,7 +97,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     # Writers start with BEGIN IMMEDIATE so the second of two racing bookings waits for the
     # first and then sees its row, instead of failing to upgrade a read lock.
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -101,6 +105,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        # The record, not its ``info`` at this moment: the flag is read at each call, per connection.
+        dbapi_connection.create_function(
+            AUDIT_PURGE, 0, lambda: 1 if record.info.get(AUDIT_PURGE) else 0)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -407,8 +407,8 @@ class Pathway(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     """One read or change of a family's data: who, what, when, from where (append-only).
 
-    On PostgreSQL a trigger refuses every UPDATE, and every DELETE but the retention purge's
-    (migration 0013); ``family_reference`` is kept so that "who saw this family's data" is one
+    A trigger refuses every UPDATE, and every DELETE but the retention purge's (migration 0013 on
+    PostgreSQL, 0018 on SQLite); ``family_reference`` is kept so that "who saw this family's data" is one
     indexed query even after the appointment is gone.
     """
 

@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from scheduler.db import usage
 from scheduler.db.tables import ApiKey, Site
+from scheduler.domain.errors import NotFound
 from scheduler.domain.events import Actor
 from scheduler.ports import Clock, MonotonicClock, SystemClock, system_monotonic
 from scheduler.services import admin, idempotency
@@ -178,9 +179,7 @@ async def create(
         site_ids = sorted(limit.site_ids)
 
     async def operation(session: AsyncSession) -> Created:
-        sites = None if site_ids is None else sorted(set(site_ids))
-        for site_id in sites or ():
-            await admin.get(session, Site, site_id, "site")
+        sites = await _known_sites(session, site_ids)
         key = new_key()
         row = ApiKey(name=name, scopes=sorted(set(scopes)), key_hash=hash_key(key), created_at=now,
                      site_ids=sites, expires_at=expires_at)
@@ -202,11 +201,34 @@ async def read(deps: Collaborators, key_id: str) -> ApiKey:
 
 
 async def update(deps: Collaborators, keyring: KeyRing, key_id: str, changes: dict[str, Any]) -> ApiKey:
-    """Rename a key or change its scopes; they apply from the next request in this process."""
+    """Rename a key or change its scopes, sites or expiry; they apply from the next request in this
+    process (in another, within ``CACHE_SECONDS``).
+
+    A caller limited to some sites changes the sites of a key within them only (another key is
+    NotFound, as anything of another site), never to a site it does not see (NotFound) nor to every
+    site (``site_ids: null`` gives the key the caller's sites, as at its creation).
+    """
+    limit = deps.db.access
     async with deps.db.write() as session:
+        if "site_ids" in changes:
+            wanted = changes["site_ids"]
+            if limit is not None:
+                key = await admin.active_key(session, key_id)
+                if key.site_ids is None or not limit.site_ids.issuperset(key.site_ids):
+                    raise NotFound("API key", key_id)
+                wanted = sorted(limit.site_ids) if wanted is None else wanted
+            changes = {**changes, "site_ids": await _known_sites(session, wanted)}
         row = await admin.update_key(session, key_id, changes)
     keyring.forget()
     return row
+
+
+async def _known_sites(session: AsyncSession, site_ids: Sequence[str] | None) -> list[str] | None:
+    """``site_ids`` sorted without repeats, each a site the session sees (else NotFound)."""
+    sites = None if site_ids is None else sorted(set(site_ids))
+    for site_id in sites or ():
+        await admin.get(session, Site, site_id, "site")
+    return sites
 
 
 async def revoke(deps: Collaborators, keyring: KeyRing, key_id: str) -> None:

@@ -1,11 +1,13 @@
 """The audit trail: a family's data read and changed through every path, then each access found with
-one call to ``GET /v1/audit``; entries are append-only on PostgreSQL and purged after the retention."""
+one call to ``GET /v1/audit``; entries are append-only on both databases and purged after the retention."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import secrets
+import sqlite3
+from contextlib import closing
 from datetime import timedelta
 
 import pytest
@@ -102,16 +104,18 @@ async def _append_only(database: DatabaseHandle) -> None:
 
     db = Database.from_url(database.url)
     old = datetime(2024, 1, 1, tzinfo=UTC)
+    entry = {"at": old, "actor_kind": "api-key", "actor_id": "k", "actor_name": "n",
+             "action": "appointment.read", "target_kind": "appointment", "target_id": "a",
+             "appointment_id": None, "ip": None}
     try:
         async with db.write() as session:
-            await store.append(session, [{
-                "at": old, "actor_kind": "api-key", "actor_id": "k", "actor_name": "n",
-                "action": "appointment.read", "target_kind": "appointment", "target_id": "a",
-                "appointment_id": None, "ip": None}])
-        for statement in ("UPDATE audit_entry SET action = 'nothing'", "DELETE FROM audit_entry"):
-            if db.dialect == "sqlite" and statement.startswith("DELETE"):
-                continue  # SQLite has no session setting to tell the purge apart: PostgreSQL only
-            with pytest.raises(DBAPIError):
+            await store.append(session, [entry])
+        refused = ["UPDATE audit_entry SET action = 'nothing'", "DELETE FROM audit_entry",
+                   "DELETE FROM audit_entry WHERE at < '2030-01-01'"]
+        if db.dialect == "postgresql":
+            refused.append("TRUNCATE audit_entry")
+        for statement in refused:
+            with pytest.raises(DBAPIError, match="append-only"):
                 async with db.write() as session:
                     await session.execute(text(statement))
         async with db.read() as session:
@@ -121,8 +125,18 @@ async def _append_only(database: DatabaseHandle) -> None:
             assert await store.purge_older_than(session, old + timedelta(days=1)) == 1
         async with db.read() as session:
             assert (await session.execute(text("SELECT count(*) FROM audit_entry"))).scalar_one() == 0
+        # The purge's exception ends with it: the same (pooled) connection refuses a DELETE again.
+        async with db.write() as session:
+            await store.append(session, [entry])
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with db.write() as session:
+                await session.execute(text("DELETE FROM audit_entry"))
     finally:
         await db.dispose()
+    if database.kind == "sqlite":  # another program's connection has no purge function at all
+        with closing(sqlite3.connect(database.url.split("///", 1)[1])) as other, \
+                pytest.raises(sqlite3.OperationalError, match="creneau_audit_purge"):
+            other.execute("DELETE FROM audit_entry")
 
 
 def test_a_clean_shutdown_writes_the_queued_entries(

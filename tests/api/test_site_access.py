@@ -327,3 +327,15 @@ def test_a_limited_key_moves_nothing_to_site_b(world: World) -> None:
     assert moved.status_code == 404, moved.text
     after = world.admin.get(f"/v1/appointments/{world.appointment_a}").json()
     assert (after["site_id"], after["start"]) == (before["site_id"], before["start"])
+
+
+def test_a_limited_key_moves_no_key_beyond_its_sites(world: World) -> None:
+    own = created(world.call("POST", "/v1/api-keys", {"name": "own", "scopes": ["appointments:read"]}))
+    wide = created(world.admin.post("/v1/api-keys", json={"name": "wide", "scopes": ["slots:read"]}))
+    to_b = world.call("PATCH", f"/v1/api-keys/{own['id']}", {"site_ids": [world.b.site_id]})
+    assert to_b.status_code == 404, to_b.text
+    everywhere = world.call("PATCH", f"/v1/api-keys/{own['id']}", {"site_ids": None})
+    assert everywhere.status_code == 200 and everywhere.json()["site_ids"] == [world.a.site_id]
+    narrowed = world.call("PATCH", f"/v1/api-keys/{wide['id']}", {"site_ids": [world.a.site_id]})
+    assert narrowed.status_code == 404, narrowed.text
+    assert world.admin.get(f"/v1/api-keys/{wide['id']}").json()["site_ids"] is None
