@@ -30,7 +30,7 @@ ACCESS_KEY = "creneau_site_access"
 """Where a session keeps its caller's ``SiteAccess`` (read by ``scheduler.db.access``)."""
 AUDIT_PURGE = "creneau_audit_purge"
 """On SQLite, a SQL function of every connection (no argument) that answers 1 while the connection's
-``info[AUDIT_PURGE]`` is set, else 0: the ``audit_entry`` DELETE trigger (migration 0018) lets a
+``info[AUDIT_PURGE]`` is set, else 0: the ``audit_entry`` DELETE trigger (migration 0017) lets a
 delete through only then, and only ``scheduler.db.audit.purge_older_than`` sets it."""
 
 

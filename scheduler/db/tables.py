@@ -408,7 +408,7 @@ class AuditEntry(SQLModel, table=True):
     """One read or change of a family's data: who, what, when, from where (append-only).
 
     A trigger refuses every UPDATE, and every DELETE but the retention purge's (migration 0013 on
-    PostgreSQL, 0018 on SQLite); ``family_reference`` is kept so that "who saw this family's data" is one
+    PostgreSQL, 0017 on SQLite); ``family_reference`` is kept so that "who saw this family's data" is one
     indexed query even after the appointment is gone.
     """
 
