@@ -544,8 +544,8 @@ def dataset_text(result: DatabaseRun) -> str:
     return (
         f"Dataset: busy staff member with {d['busy_bookings']} bookings, {d['busy_free_slots']} free slots "
         f"on {d['days']} days from {d['from']} to {d['to']}; {d['bookable']:,} bookable slots of "
-        f"{d['booking_staff']} staff members; seeded in {d['seed_seconds']} s. Load average (1/5/15 min) "
-        f"before the measures {result.load_before}, after {result.load_after}."
+        f"{d['booking_staff']} staff members; created and seeded in {d['seed_seconds']} s. Load average "
+        f"(1/5/15 min) before the measures {result.load_before}, after {result.load_after}."
     )
 
 
@@ -559,8 +559,8 @@ def section(results: list[DatabaseRun], info: dict[str, str], args: argparse.Nam
         kind = "SQLite (file, WAL)" if result.kind == "sqlite" else "PostgreSQL (asyncpg)"
         startup = ", ".join(f"{run.processes} process{'es' if run.processes > 1 else ''} "
                             f"{run.startup_seconds:g} s" for run in result.runs)
-        missing = [f"**Not measured:** {failure}" for failure in result.failures]
-        parts += [f"### {kind}", "", dataset_text(result), "", *missing, "", verdict_table(result), "",
+        missing = [f"**Not measured:** {failure}\n" for failure in result.failures]
+        parts += [f"### {kind}", "", dataset_text(result), "", *missing, verdict_table(result), "",
                   f"Every measure (start-up, until every worker served part of a warm-up: {startup}):", "",
                   detail_table(result), ""]
     parts.append(END_MARK)
