@@ -17,11 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -183,30 +184,39 @@ def database(kind: str, folder: Path) -> Iterator[DatabaseHandle]:
         raise ValueError(f"unknown database {kind!r}")
 
 
-def measure_database(kind: str, args: argparse.Namespace) -> DatabaseResult:
-    """Seed a fresh database of ``kind`` and measure the three endpoints on a real server."""
+@contextmanager
+def demo_database(kind: str, name: str) -> Iterator[tuple[DatabaseHandle, Path]]:
+    """A fresh migrated database of ``kind`` holding the demo town, and a temporary folder beside it."""
     with (
-        tempfile.TemporaryDirectory(prefix=f"creneau-bench-{kind}-") as tmp,
+        tempfile.TemporaryDirectory(prefix=f"creneau-{name}-{kind}-") as tmp,
         database(kind, Path(tmp)) as handle,
     ):
-        started = time.monotonic()
         fill_demo(handle.url)
-        with start_server(handle, Path(tmp), admin_key=new_key(), extra_env=SERVER_ENV) as server:
-            rss_start = proc_status_kib(server.process.pid, "VmRSS")
-            with server.client(timeout=60) as client:
-                data = build(client, bookings=args.bookings, booking_staff=args.booking_staff)
-                check_slots(client, data)
-            print(f"[{kind}] seeded in {time.monotonic() - started:.1f}s: {data.busy_bookings} bookings, "
-                  f"{data.busy_free_slots} free slots, {len(data.bookable)} bookable slots", flush=True)
-            result = DatabaseResult(
-                kind, dataset_summary(data), rss_start_kib=rss_start, load_before=load_average()
-            )
-            measured, spare = split_bookable(data.bookable, args)
-            run_phases(server, data, measured, Path(tmp), args, result)
-            result.load_after = load_average()
-            if args.profile:
-                result.profiles = profile_phases(server, data, spare, Path(tmp), args)
-            _server_healthy(server)
+        yield handle, Path(tmp)
+
+
+def measure_database(kind: str, args: argparse.Namespace) -> DatabaseResult:
+    """Seed a fresh database of ``kind`` and measure the three endpoints on a real server."""
+    started = time.monotonic()
+    with (
+        demo_database(kind, "bench") as (handle, folder),
+        start_server(handle, folder, admin_key=new_key(), extra_env=SERVER_ENV) as server,
+    ):
+        rss_start = proc_status_kib(server.process.pid, "VmRSS")
+        with server.client(timeout=60) as client:
+            data = build(client, bookings=args.bookings, booking_staff=args.booking_staff)
+            check_slots(client, data)
+        print(f"[{kind}] seeded in {time.monotonic() - started:.1f}s: {data.busy_bookings} bookings, "
+              f"{data.busy_free_slots} free slots, {len(data.bookable)} bookable slots", flush=True)
+        result = DatabaseResult(
+            kind, dataset_summary(data), rss_start_kib=rss_start, load_before=load_average()
+        )
+        measured, spare = split_bookable(data.bookable, args)
+        run_phases(server, data, measured, folder, args, result)
+        result.load_after = load_average()
+        if args.profile:
+            result.profiles = profile_phases(server, data, spare, folder, args)
+        _server_healthy(server)
     return result
 
 
@@ -503,10 +513,10 @@ def section(
     return "\n".join(parts)
 
 
-def write_report(text: str, path: Path = REPORT) -> None:
-    """Replace the core section of BENCHMARKS.md, creating the file if needed."""
+def write_report(text: str, path: Path = REPORT, marks: tuple[str, str] = (START_MARK, END_MARK)) -> None:
+    """Replace the section between ``marks`` (the core one by default), creating the file if needed."""
     current = path.read_text() if path.exists() else REPORT_HEADER
-    pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK), re.DOTALL)
+    pattern = re.compile(re.escape(marks[0]) + r".*?" + re.escape(marks[1]), re.DOTALL)
     if pattern.search(current):
         updated = pattern.sub(lambda _match: text, current, count=1)
     else:
@@ -514,16 +524,25 @@ def write_report(text: str, path: Path = REPORT) -> None:
     path.write_text(updated)
 
 
-def save_json(results: list[DatabaseResult], info: dict[str, str]) -> Path:
-    """Raw figures (including wrk's full output) for later comparison."""
+def save_json(results: Sequence[Any], info: dict[str, str], name: str = "core") -> Path:
+    """Raw figures (dataclasses, with wrk's full output) in bench/results/NAME.json, to compare later."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "core.json"
+    out = RESULTS / f"{name}.json"
     out.write_text(json.dumps({"machine": info, "when": datetime.now(UTC).isoformat(),
                                "results": [asdict(result) for result in results]}, indent=2))
     return out
 
 
 # ---------------------------------------------------------------- main
+
+
+def database_kinds(text: str) -> list[str]:
+    """The comma-separated kinds asked for, without PostgreSQL when it does not answer (said on stderr)."""
+    kinds = [kind.strip() for kind in text.split(",") if kind.strip()]
+    if "postgresql" in kinds and not postgres_available():
+        print("PostgreSQL is not reachable (CRENEAU_TEST_POSTGRES_URL): skipped", file=sys.stderr)
+        kinds.remove("postgresql")
+    return kinds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -534,10 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.chdir(ROOT)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
-    if "postgresql" in kinds and not postgres_available():
-        print("PostgreSQL is not reachable (CRENEAU_TEST_POSTGRES_URL): skipped", file=sys.stderr)
-        kinds.remove("postgresql")
+    kinds = database_kinds(args.databases)
     started = time.monotonic()
     info = machine()
     results = [measure_database(kind, args) for kind in kinds]

@@ -67,8 +67,9 @@ def start_server(
     admin_key: str,
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
+    startup_seconds: float = STARTUP_SECONDS,
 ) -> Iterator[RunningServer]:
-    """Run `creneau serve` until the block ends; fails loudly if it does not become healthy."""
+    """Run `creneau serve` until the block ends; fails loudly if not healthy within ``startup_seconds``."""
     port = free_port()
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith(("CRENEAU_", "TWILIO_"))},
@@ -91,7 +92,7 @@ def start_server(
         )
     server = RunningServer(f"http://127.0.0.1:{port}", admin_key, log_path, database, process)
     try:
-        _wait_healthy(server)
+        _wait_healthy(server, startup_seconds)
         yield server
     finally:
         process.terminate()
@@ -102,8 +103,8 @@ def start_server(
             process.wait()
 
 
-def _wait_healthy(server: RunningServer) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
+def _wait_healthy(server: RunningServer, startup_seconds: float) -> None:
+    deadline = time.monotonic() + startup_seconds
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
@@ -113,4 +114,4 @@ def _wait_healthy(server: RunningServer) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"server not healthy after {STARTUP_SECONDS}s:\n{server.log()}")
+    raise RuntimeError(f"server not healthy after {startup_seconds:g}s:\n{server.log()}")
