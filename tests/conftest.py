@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx._transports.default as httpx_transport
 import pytest
 
 from tests.support.databases import (
@@ -19,6 +21,32 @@ from tests.support.databases import (
 from tests.support.server import RunningServer, start_server
 
 DATABASES = ["sqlite", "postgresql"]
+
+
+def _one_default_ssl_context() -> None:
+    """Every httpx client of the tests shares one default TLS context instead of building its own.
+
+    httpx builds a context for each client, loading certifi's bundle: 80 ms of CPU each with this
+    machine's OpenSSL, and the tests make a client per request in places (a tenth of the suite's
+    time). The servers under test are plain HTTP on loopback: no context is ever used; a client
+    given its own ``verify`` still gets its own.
+    """
+    build = httpx_transport.create_ssl_context
+    shared: list[ssl.SSLContext] = []
+
+    def create_ssl_context(
+        verify: object = True, cert: object = None, trust_env: bool = True
+    ) -> ssl.SSLContext:
+        if verify is not True or cert is not None or not trust_env:
+            return build(verify=verify, cert=cert, trust_env=trust_env)  # type: ignore[arg-type]
+        if not shared:
+            shared.append(build())
+        return shared[0]
+
+    httpx_transport.create_ssl_context = create_ssl_context  # type: ignore[assignment]
+
+
+_one_default_ssl_context()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
