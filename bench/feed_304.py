@@ -21,7 +21,6 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -123,16 +122,10 @@ def _child(code: Path, kind: str, events: int, requests: int) -> dict[str, Any]:
 
 
 def _compare(old: Path, events: int, requests: int, rounds: int) -> None:
-    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for kind in ("sqlite", "postgresql"):
-        for _ in range(rounds):
-            for name, code in (("before", old), ("after", ROOT)):
-                output = subprocess.run(
-                    [sys.executable, __file__, "--child", str(code), "--database", kind,
-                     "--events", str(events), "--requests", str(requests)],
-                    check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(code)},
-                ).stdout
-                results.setdefault((kind, name), []).append(json.loads(output.strip().splitlines()[-1]))
+    sys.path.insert(0, str(ROOT))  # the parent only: a child imports the tree it measures
+    from bench.run import alternate_trees
+
+    results = alternate_trees(__file__, old, rounds, ["--events", str(events), "--requests", str(requests)])
     print(f"| database | feed | code | statements / 304 | SELECTs / 304 | median ms | p99 ms |"
           f"  ({events} events, {requests} sequential 304s, best of {rounds} rounds by median)")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: |")

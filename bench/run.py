@@ -77,6 +77,26 @@ class DatabaseResult:
 # ---------------------------------------------------------------- options and machine
 
 
+def alternate_trees(
+    script: str, old: Path, rounds: int, child_args: list[str]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Run ``script --child TREE --database KIND *child_args`` for the old tree and this one in turn,
+    ``rounds`` times on each database; each child prints its figures as JSON on its last line.
+
+    Old and new alternate in one run, so the machine's noise falls on both alike.
+    """
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for kind in ("sqlite", "postgresql"):
+        for _ in range(rounds):
+            for name, code in (("before", old), ("after", ROOT)):
+                output = subprocess.run(
+                    [sys.executable, script, "--child", str(code), "--database", kind, *child_args],
+                    check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(code)},
+                ).stdout
+                results.setdefault((kind, name), []).append(json.loads(output.strip().splitlines()[-1]))
+    return results
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options; the defaults are the documented run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -78,16 +76,10 @@ def _child(code: Path, kind: str, requests: int) -> dict[str, Any]:
 
 
 def _compare(old: Path, requests: int, rounds: int) -> None:
-    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for kind in ("sqlite", "postgresql"):
-        for _ in range(rounds):
-            for name, code in (("before", old), ("after", ROOT)):
-                output = subprocess.run(
-                    [sys.executable, __file__, "--child", str(code), "--database", kind,
-                     "--requests", str(requests)],
-                    check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(code)},
-                ).stdout
-                results.setdefault((kind, name), []).append(json.loads(output.strip().splitlines()[-1]))
+    sys.path.insert(0, str(ROOT))  # the parent only: a child imports the tree it measures
+    from bench.run import alternate_trees
+
+    results = alternate_trees(__file__, old, rounds, ["--requests", str(requests)])
     print(f"| database | code | statements / search | SELECTs / search | median ms | p99 ms |"
           f"  ({requests} sequential uncached one-day searches, best of {rounds} rounds by median)")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
