@@ -1,4 +1,4 @@
-"""What a site-limited key costs: the slot search (uncached) and the appointment list, in-process.
+"""What a site-limited key costs: the slot search (uncached), booking and the appointment list, in-process.
 
 Both keys read the same data (the key is limited to the one site that holds it), so the answers
 are the same and any difference is the limit's. Each round runs the limited and the unlimited call
@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,9 @@ from scheduler.collaborators import Collaborators
 from scheduler.db.engine import Database
 from scheduler.services import appointments
 from scheduler.services.access import SiteAccess
+from scheduler.services.api_keys import Principal
 from scheduler.services.availability import SlotQuery
+from scheduler.services.booking import BookingRequest, FamilyData
 from scheduler.services.slot_search import slot_page
 from scheduler.settings import Settings
 
@@ -67,7 +70,19 @@ def calls(data: Dataset) -> dict[str, Call]:
     async def listed(svc: Collaborators) -> Any:
         return await appointments.page(svc, data.busy_staff_id, None, None, None, None, None, 100)
 
-    return {"slots": slots, "appointments": listed}
+    free = iter(data.bookable)
+    caller = Principal("bench", "bench", frozenset({"appointments:write"}))
+
+    async def book(svc: Collaborators) -> Any:
+        # A distinct slot each time, whichever key books it: the answers differ by their ids only.
+        staff_id, start = next(free)
+        wanted = BookingRequest(
+            data.service_id, datetime.fromisoformat(start),
+            FamilyData(f"BENCH-{secrets.token_hex(4)}", None, "fr", False), staff_id, data.site_id)
+        view = await appointments.book(svc, caller, wanted, None, lambda booked: booked)
+        return (view.appointment.status, view.appointment.site_id)  # type: ignore[union-attr]
+
+    return {"slots": slots, "booking": book, "appointments": listed}
 
 
 class Statements:

@@ -39,7 +39,8 @@ async def book(
     now = deps.clock.now()
 
     async def operation(session: AsyncSession) -> Created:
-        booked = await booking.book(session, deps.calendar, deps.planner, wanted, now, actor=caller.actor)
+        booked = await booking.book(session, deps.calendar, deps.planner, wanted, now, actor=caller.actor,
+                                    searches=deps.searches)
         return render(booked)
 
     return await idempotency.create(deps.db, request, operation, now)

@@ -175,6 +175,12 @@ async def find_slot_page(
     return SlotPage(found[:limit], limit is not None and len(found) > limit, search.spec, depends_on)
 
 
+async def slots_at(session: AsyncSession, search: LoadedSearch, start: datetime, now: datetime) -> list[Slot]:
+    """The free slots of a loaded search that start exactly at ``start`` (UTC), by staff member:
+    what a booking of that time may take. Only the holds around ``start`` are read."""
+    return await _slots_in(session, search, Interval.of_utc(start, start + _ONE_TICK), now, None, None)
+
+
 async def _ensure_known(session: AsyncSession, query: SlotQuery) -> None:
     """NotFound for a staff member or site the query names that does not exist.
 

@@ -35,7 +35,14 @@ from scheduler.domain.intervals import Interval, utc
 from scheduler.domain.slots import Slot
 from scheduler.ports import HolidayCalendar
 from scheduler.services import events, interpreters
-from scheduler.services.availability import SlotQuery, find_slot_page, find_slots
+from scheduler.services.availability import (
+    LoadedSearches,
+    SlotQuery,
+    ensure_known,
+    find_slots,
+    load_search,
+    slots_at,
+)
 from scheduler.services.notify import Booked, MessagePlanner
 
 ACTIVE = ("booked", "confirmed")
@@ -79,15 +86,17 @@ class BookingRequest:
 
 async def book(
     session: AsyncSession, calendar: HolidayCalendar, planner: MessagePlanner, request: BookingRequest,
-    now: datetime, *, actor: Actor = SYSTEM,
+    now: datetime, *, actor: Actor = SYSTEM, searches: LoadedSearches | None = None,
 ) -> AppointmentView:
     """Book the slot starting at ``request.start``: the appointment, or SlotUnavailable.
 
     The interpreter, when one is asked for, is held in the same transaction: both or neither
     (InterpreterUnavailable rolls the whole booking back). The family's confirmation and
-    reminders, and the interpreter's, are queued in the same transaction too.
+    reminders, and the interpreter's, are queued in the same transaction too. ``searches``: the
+    process's loaded searches, so that checking the slot reads the ``rules`` counter and the
+    holds only while the rules stay put (``LoadedSearches``).
     """
-    slot, hold_id = await _take_slot(session, calendar, request, now)
+    slot, hold_id = await _take_slot(session, calendar, request, now, searches)
     interpreter = await _take_interpreter(session, calendar, request, slot, now, prefer=None)
     family_id = await _upsert_family(session, request.family, slot.interval.start, now)
     if not request.family.sms_consent:
@@ -114,10 +123,11 @@ def _zone_key(slot: Slot) -> str:
 
 
 async def _take_slot(
-    session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, now: datetime
+    session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, now: datetime,
+    searches: LoadedSearches | None,
 ) -> tuple[Slot, str]:
     """Hold a place on the first candidate slot the database lets us take."""
-    capacity, candidates = await _candidate_slots(session, calendar, request, now)
+    capacity, candidates = await _candidate_slots(session, calendar, request, now, searches)
     for slot in candidates:
         # With one candidate, a refusal ends the transaction anyway: no savepoint is needed
         # (two statements fewer on the usual path, where the caller names the staff member).
@@ -189,26 +199,33 @@ async def _next_starts(
 
 
 async def _candidate_slots(
-    session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, now: datetime
+    session: AsyncSession, calendar: HolidayCalendar, request: BookingRequest, now: datetime,
+    searches: LoadedSearches | None,
 ) -> tuple[int, list[Slot]]:
     """The service's capacity, and its free slots starting exactly then, least booked staff first.
 
-    Only the days around the start are searched (the start's offset may differ from the site's
-    zone by a day at most); fairness needs only a count of each candidate's bookings that week.
+    What the search loads (the service, rules, openings, absences, closures) is that of the
+    fortnight from the Monday before the start's eve: the start's local date may differ from its
+    offset's by a day, and bookings of the same fortnight share it in ``searches``. Only the
+    holds at the start are read; fairness needs only a count of each candidate's bookings that week.
     """
-    day = request.start.date()
-    query = SlotQuery(request.service_id, day - timedelta(days=1), day + timedelta(days=1), request.staff_id,
+    first = request.start.date() - timedelta(days=1)
+    first -= timedelta(days=first.weekday())
+    query = SlotQuery(request.service_id, first, first + timedelta(days=13), request.staff_id,
                       request.site_id)
+    search = await (searches.load(session, calendar, query) if searches is not None
+                    else load_search(session, calendar, query))
     wanted = utc(request.start)
-    page = await find_slot_page(session, calendar, query, now)
-    matching = [slot for slot in page.slots if slot.interval.start == wanted]
+    matching = await slots_at(session, search, wanted, now)
+    if not matching:
+        await ensure_known(session, query)  # an unknown staff member or site is 404, not 409
     if len(matching) < 2:
-        return page.service.capacity, matching
+        return search.spec.capacity, matching
     monday = (wanted - timedelta(days=wanted.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     week = Interval(monday, monday + timedelta(days=7))
     load = Counter(row.resource_id for row in await hold_store.blocking_holds(
         session, [slot.resource_id for slot in matching], week))
-    return page.service.capacity, sorted(
+    return search.spec.capacity, sorted(
         matching, key=lambda slot: (load[slot.resource_id], slot.resource_id)
     )
 
@@ -324,7 +341,7 @@ async def reschedule(
         site_id or appointment.site_id,
         interpreter_language=appointment.interpreter_language if needs_interpreter else None,
     )
-    slot, hold_id = await _take_slot(session, calendar, request, now)
+    slot, hold_id = await _take_slot(session, calendar, request, now, None)
     if not await _at_home(session, slot):
         appointment.visit_address = None  # the family's address is kept only for a visit to it
     elif not appointment.visit_address:

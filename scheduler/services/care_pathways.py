@@ -327,7 +327,8 @@ async def add_session(
             attendees=wanted.attendees,
             pathway_id=pathway.id,
         )
-        await booking.book(session, deps.calendar, deps.planner, request, now, actor=caller.actor)
+        await booking.book(session, deps.calendar, deps.planner, request, now, actor=caller.actor,
+                           searches=deps.searches)
         pathway.updated_at = now
         return render(await _view(session, pathway_id, now))
 

@@ -82,7 +82,8 @@ async def rebook(deps: Collaborators, token: str, start: datetime) -> str | None
                 return again
             family = FamilyData(row.reference, row.phone, row.language, row.sms_consent)
             request = BookingRequest(row.service_id, start, family, _staff(row), row.site_id)
-            booked = await booking.book(session, deps.calendar, deps.planner, request, now, actor=FAMILY)
+            booked = await booking.book(session, deps.calendar, deps.planner, request, now, actor=FAMILY,
+                                        searches=deps.searches)
             return booked.appointment.id
     except (SlotUnavailable, FamilyBusy):
         return None if row is None else str(row.id)

@@ -247,7 +247,8 @@ async def _book(
     request = BookingRequest(entry.service_id, start,
                              FamilyData(family.reference, family.phone, family.language, family.sms_consent),
                              staff_id, site_id)
-    booked = await booking.book(session, deps.calendar, deps.planner, request, now, actor=FAMILY)
+    booked = await booking.book(session, deps.calendar, deps.planner, request, now, actor=FAMILY,
+                                searches=deps.searches)
     return booked.appointment.id
 
 
