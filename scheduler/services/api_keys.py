@@ -16,14 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from scheduler.db import rows as setup_rows
 from scheduler.db import usage
+from scheduler.db.access import SiteAccess
 from scheduler.db.tables import ApiKey, Site
 from scheduler.domain.errors import NotFound
 from scheduler.domain.events import Actor
 from scheduler.ports import Clock, MonotonicClock, SystemClock, system_monotonic
 from scheduler.services import admin, idempotency
 from scheduler.services.idempotency import Created, IdempotentRequest, StoredResponse
-from scheduler.services.paging import PageOf
+from scheduler.services.paging import PageOf, cut, decode_cursor
 
 if TYPE_CHECKING:
     from scheduler.collaborators import Collaborators
@@ -34,6 +36,8 @@ KEY_PREFIX = "crn_"
 # paths at one query less, and bounds how long a revoked key still works on another worker.
 CACHE_SECONDS = 5.0
 CACHE_ENTRIES = 10_000
+KEYS_READ_AT_ONCE = 200
+"""How many active keys a site-limited caller's listing reads at a time, to pick those it sees."""
 SETTINGS_ADMIN_ID = "settings-admin"
 # ``last_used_at`` is written at most this often per key and process, after the request's answer.
 LAST_USED_EVERY_SECONDS = 60.0
@@ -189,34 +193,59 @@ async def create(
 
 
 async def page(deps: Collaborators, cursor: str | None, limit: int) -> PageOf[ApiKey]:
-    """A page of the keys not revoked."""
+    """A page of the keys not revoked that the caller sees (``sees``)."""
+    caller = deps.db.access
+    active = col(ApiKey.revoked_at).is_(None)
     async with deps.db.read() as session:
-        return await admin.page(session, ApiKey, cursor, limit, col(ApiKey.revoked_at).is_(None))
+        if caller is None:
+            return await admin.page(session, ApiKey, cursor, limit, active)
+        # Keys are few (a partner's system, a school's tool...): a limited caller's are picked
+        # from the active ones in id order, read in batches until the page is full.
+        after = decode_cursor(cursor, 1)[0] if cursor else None
+        kept: list[ApiKey] = []
+        while len(kept) <= limit:
+            batch = await setup_rows.page_by_id(session, ApiKey, after, KEYS_READ_AT_ONCE, active)
+            kept += [key for key in batch[:KEYS_READ_AT_ONCE] if sees(caller, key)]
+            if len(batch) <= KEYS_READ_AT_ONCE:
+                break
+            after = batch[KEYS_READ_AT_ONCE - 1].id
+        return cut(kept[:limit + 1], limit, lambda key: (key.id,))
 
 
 async def read(deps: Collaborators, key_id: str) -> ApiKey:
-    """A key not revoked, or NotFound."""
+    """A key not revoked that the caller sees, or NotFound."""
     async with deps.db.read() as session:
-        return await admin.active_key(session, key_id)
+        return await _active_key(session, deps.db.access, key_id)
+
+
+def sees(caller: SiteAccess | None, key: ApiKey) -> bool:
+    """Whether a caller sees (lists, reads, changes, revokes) a key: an unlimited caller every key; a
+    caller limited to some sites, the keys limited to some of those (the keys it could have made)."""
+    return caller is None or (key.site_ids is not None and caller.site_ids.issuperset(key.site_ids))
+
+
+async def _active_key(session: AsyncSession, caller: SiteAccess | None, key_id: str) -> ApiKey:
+    key = await admin.active_key(session, key_id)
+    if not sees(caller, key):
+        raise NotFound("API key", key_id)
+    return key
 
 
 async def update(deps: Collaborators, keyring: KeyRing, key_id: str, changes: dict[str, Any]) -> ApiKey:
     """Rename a key or change its scopes, sites or expiry; they apply from the next request in this
     process (in another, within ``CACHE_SECONDS``).
 
-    A caller limited to some sites changes the sites of a key within them only (another key is
-    NotFound, as anything of another site), never to a site it does not see (NotFound) nor to every
-    site (``site_ids: null`` gives the key the caller's sites, as at its creation).
+    A caller limited to some sites changes only the keys it sees (``sees``; another key is NotFound,
+    as anything of another site), never to a site it does not see (NotFound) nor to every site
+    (``site_ids: null`` gives the key the caller's sites, as at its creation).
     """
     limit = deps.db.access
     async with deps.db.write() as session:
+        await _active_key(session, limit, key_id)
         if "site_ids" in changes:
             wanted = changes["site_ids"]
-            if limit is not None:
-                key = await admin.active_key(session, key_id)
-                if key.site_ids is None or not limit.site_ids.issuperset(key.site_ids):
-                    raise NotFound("API key", key_id)
-                wanted = sorted(limit.site_ids) if wanted is None else wanted
+            if limit is not None and wanted is None:
+                wanted = sorted(limit.site_ids)
             changes = {**changes, "site_ids": await _known_sites(session, wanted)}
         row = await admin.update_key(session, key_id, changes)
     keyring.forget()
@@ -234,5 +263,9 @@ async def _known_sites(session: AsyncSession, site_ids: Sequence[str] | None) ->
 async def revoke(deps: Collaborators, keyring: KeyRing, key_id: str) -> None:
     """Revoke a key; revoking twice is harmless."""
     async with deps.db.write() as session:
+        if deps.db.access is not None:
+            key = await admin.get(session, ApiKey, key_id, "API key")
+            if not sees(deps.db.access, key):
+                raise NotFound("API key", key_id)
         await admin.revoke_key(session, key_id, deps.clock.now())
     keyring.forget()

@@ -51,6 +51,7 @@ class World:
     feed_b: str
     pathway_b: str
     waitlist_b: str
+    key_b: str
     markers: set[str] = field(default_factory=set)
 
     def call(self, method: str, url: str, body: Any = None, **params: Any) -> Any:
@@ -105,13 +106,13 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "get_closure": (HIDDEN, lambda w: ("GET", f"/v1/closures/{w.closure_b}", None)),
     "update_closure": (HIDDEN, lambda w: ("PATCH", f"/v1/closures/{w.closure_b}", {"reason": "x"})),
     "delete_closure": (HIDDEN, lambda w: ("DELETE", f"/v1/closures/{w.closure_b}", None)),
-    "list_api_keys": (UNBOUND, lambda w: ("GET", "/v1/api-keys", None)),
+    "list_api_keys": (FILTERED, lambda w: ("GET", "/v1/api-keys", None)),
     "create_api_key": (HIDDEN, lambda w: ("POST", "/v1/api-keys", {
         "name": "escape", "scopes": ["admin"], "site_ids": [w.b.site_id]})),
     # (a key made by a limited key without site_ids is limited as its maker: test_no_wider_key)
-    "get_api_key": (UNBOUND, lambda w: ("GET", "/v1/api-keys/none", None)),
-    "update_api_key": (UNBOUND, lambda w: ("PATCH", "/v1/api-keys/none", {"name": "x"})),
-    "revoke_api_key": (UNBOUND, lambda w: ("DELETE", "/v1/api-keys/none", None)),
+    "get_api_key": (HIDDEN, lambda w: ("GET", f"/v1/api-keys/{w.key_b}", None)),
+    "update_api_key": (HIDDEN, lambda w: ("PATCH", f"/v1/api-keys/{w.key_b}", {"name": "x"})),
+    "revoke_api_key": (HIDDEN, lambda w: ("DELETE", f"/v1/api-keys/{w.key_b}", None)),
     "list_free_slots": (FILTERED, lambda w: ("GET", (f"/v1/slots?service_id={w.b.service_id}"
                                                    f"&from={w.day}&to={w.day}"), None)),
     "list_pathway_slots": (FILTERED, lambda w: (
@@ -236,11 +237,15 @@ def _limited_app(database: DatabaseHandle) -> Iterator[World]:
                          for weeks in (3, 4)]}))["id"]
         waitlist_b = created(client.post("/v1/waitlist", json={
             "service_id": b.service_id, "site_id": b.site_id, "family": family()}))["id"]
+        key_b = created(client.post("/v1/api-keys", json={
+            "name": "school B", "site_ids": [b.site_id], "scopes": ["appointments:write"]}))["id"]
+        key_everywhere = created(client.post("/v1/api-keys", json={
+            "name": "every site", "scopes": ["appointments:read"]}))["id"]
         world = World(client, limited, a, b, appointment_a, appointment_b, reference_b, closure_b["id"],
                       opening_b["id"], endpoint["id"], day.isoformat(), feed_b["token"], pathway_b,
-                      waitlist_b)
+                      waitlist_b, key_b)
         world.markers = {b.site_id, b.rule_id, appointment_b, reference_b, closure_b["id"], opening_b["id"],
-                         pathway_b, waitlist_b}
+                         pathway_b, waitlist_b, key_b, key_everywhere}
         for listed in client.get("/v1/appointments", params={"site_id": b.site_id}).json()["items"]:
             events = client.get(f"/v1/appointments/{listed['id']}/events").json()["items"]
             world.markers |= {listed["id"], *(event["id"] for event in events)}
@@ -302,6 +307,7 @@ def _site_b_state(world: World) -> dict[str, Any]:
         "pathway B": client.get(f"/v1/pathways/{world.pathway_b}").json(),
         "waiting at B": client.get(f"/v1/waitlist/{world.waitlist_b}").json(),
         "service B": client.get(f"/v1/services/{b.service_id}").status_code,
+        "key of B": client.get(f"/v1/api-keys/{world.key_b}").json(),
     }
 
 
@@ -339,3 +345,22 @@ def test_a_limited_key_moves_no_key_beyond_its_sites(world: World) -> None:
     narrowed = world.call("PATCH", f"/v1/api-keys/{wide['id']}", {"site_ids": [world.a.site_id]})
     assert narrowed.status_code == 404, narrowed.text
     assert world.admin.get(f"/v1/api-keys/{wide['id']}").json()["site_ids"] is None
+
+
+def test_a_limited_key_sees_only_keys_within_its_sites(world: World) -> None:
+    own = created(world.call("POST", "/v1/api-keys", {"name": "listed", "scopes": ["slots:read"]}))
+    wide = created(world.admin.post("/v1/api-keys", json={"name": "unseen", "scopes": ["slots:read"]}))
+    listed: list[str] = []
+    cursor = None
+    while True:  # pages of one key: the listing picks a limited caller's keys across pages too
+        page = world.call("GET", "/v1/api-keys", limit=1, **({"cursor": cursor} if cursor else {})).json()
+        listed += [key["id"] for key in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert own["id"] in listed and wide["id"] not in listed
+    assert len(listed) == len(set(listed))
+    for method, body in (("GET", None), ("PATCH", {"name": "renamed"}), ("DELETE", None)):
+        answer = world.call(method, f"/v1/api-keys/{wide['id']}", body)
+        assert answer.status_code == 404, (method, answer.text)
+    after = world.admin.get(f"/v1/api-keys/{wide['id']}").json()
+    assert (after["name"], after["site_ids"]) == ("unseen", None)
