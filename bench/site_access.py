@@ -70,7 +70,9 @@ def calls(data: Dataset) -> dict[str, Call]:
     async def listed(svc: Collaborators) -> Any:
         return await appointments.page(svc, data.busy_staff_id, None, None, None, None, None, 100)
 
-    free = iter(data.bookable)
+    # In time order, so that both keys book the same fortnights: each finds the search it loaded
+    # for the fortnight in memory (``LoadedSearches``) but for the first booking of each.
+    free = iter(sorted(data.bookable, key=lambda slot: datetime.fromisoformat(slot[1])))
     caller = Principal("bench", "bench", frozenset({"appointments:write"}))
 
     async def book(svc: Collaborators) -> Any:

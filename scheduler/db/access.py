@@ -77,6 +77,7 @@ _RULES: dict[type, Rule] = {}
 SHAPES_KEPT: Final = 4096
 """How many statement shapes ``limited_entities`` remembers (then it starts again)."""
 _SHAPES: dict[Any, frozenset[type]] = {}
+THROUGH_OPTION: Final = "creneau_limited_through"
 
 
 def by_site(entity: type, column: Callable[[], Any]) -> None:
@@ -132,9 +133,18 @@ def _limit_statement(state: ORMExecuteState) -> None:
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    entities = limited_entities(state.statement)
+    through = state.execution_options.get(THROUGH_OPTION)
+    entities = frozenset((through,)) if through is not None else limited_entities(state.statement)
     if entities:
         state.statement = state.statement.options(*_criteria(access.site_ids, entities))
+
+
+def through(statement: Any, entity: type) -> Any:
+    """``statement`` limited by ``entity``'s rule alone, its other limited entities being reached from
+    ``entity`` by inner joins only (a family and a site through their appointment): their rows are
+    those of ``entity``'s visible rows, so their own criteria (a family's is a subquery) would only
+    cost time. An outer join, or a subquery of its own, must not be declared so."""
+    return statement.execution_options(**{THROUGH_OPTION: entity})
 
 
 def limited_entities(statement: Any) -> frozenset[type]:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from scheduler.db import access
 from scheduler.db.tables import Appointment, Family, Interpreter, Service, Site
 
 
@@ -25,10 +26,11 @@ class AppointmentView:
 
 
 def _base() -> Any:
-    return (
+    return access.through(
         select(Appointment, Family, col(Site.timezone))
         .join(Family, col(Family.id) == col(Appointment.family_id))
-        .join(Site, col(Site.id) == col(Appointment.site_id))
+        .join(Site, col(Site.id) == col(Appointment.site_id)),
+        Appointment,
     )
 
 
