@@ -49,8 +49,24 @@ def _one_default_ssl_context() -> None:
 _one_default_ssl_context()
 
 
+SHARED_REDIS_MODULES = frozenset({
+    "tests/contract/test_send_rate.py", "tests/contract/test_shared_windows.py",
+    "tests/e2e/test_rate_limit.py", "tests/e2e/test_scale_out.py",
+})
+"""Modules whose servers share the Redis on 6379 (limits counted per client address, which is
+127.0.0.1 for every test): run one after the other, never beside each other."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL is part of the suite: in CI its absence fails the run; elsewhere it is reported."""
+    """PostgreSQL is part of the suite: in CI its absence fails the run; elsewhere it is reported.
+
+    With pytest-xdist (``scripts/test`` runs two workers, ``--dist loadgroup``), a module's tests run
+    in one worker, so its module-scoped servers and databases are made once; the modules sharing
+    Redis run in one worker too.
+    """
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group("redis" if module in SHARED_REDIS_MODULES else module))
     if postgres_available():
         return
     if os.environ.get("CI"):
