@@ -1,4 +1,5 @@
-"""What a site-limited key costs: the slot search (uncached), booking and the appointment list, in-process.
+"""What a site-limited key costs: the slot search (uncached), booking and the appointment list, in-process;
+and what the audit trail costs a booking and an appointment list, through the app.
 
 Both keys read the same data (the key is limited to the one site that holds it), so the answers
 are the same and any difference is the limit's. Each round runs the limited and the unlimited call
@@ -29,6 +30,7 @@ from typing import Any
 from litestar.testing import TestClient
 from sqlalchemy import event
 
+from bench.booking_profile import body as booking_body
 from bench.run import database
 from bench.seed import Dataset, build, fill_demo
 from scheduler.app import create_app
@@ -81,7 +83,7 @@ def calls(data: Dataset) -> dict[str, Call]:
         wanted = BookingRequest(
             data.service_id, datetime.fromisoformat(start),
             FamilyData(f"BENCH-{secrets.token_hex(4)}", None, "fr", False), staff_id, data.site_id)
-        view = await appointments.book(svc, caller, wanted, None, lambda booked: booked)
+        view = await appointments.book(svc, caller, wanted, None, lambda booked: booked)  # type: ignore[type-var]
         return (view.appointment.status, view.appointment.site_id)  # type: ignore[union-attr]
 
     return {"slots": slots, "booking": book, "appointments": listed}
@@ -153,6 +155,51 @@ async def measure(kind: str, url: str, svc: Collaborators, data: Dataset, rounds
         await db.dispose()
 
 
+def measure_audit(kind: str, url: str, data: Dataset, rounds: int) -> None:
+    """Booking and listing through the app (in-process ASGI), with its audit trail and without it.
+
+    The same app alternates: ``app.state.audit`` set (each answer appends an entry, written in
+    batches by the app's background writer, which runs during the audited rounds) or removed (the
+    answer hook finds no trail). Bookings take slots from the end of the year, away from the
+    in-process booking rounds'.
+    """
+    admin_key = secrets.token_urlsafe(24)
+    app = create_app(Settings.from_env({
+        "CRENEAU_DATABASE_URL": url, "CRENEAU_ADMIN_API_KEY": admin_key, "CRENEAU_SMS_BACKEND": "memory",
+        "CRENEAU_SECRET_KEY": secrets.token_urlsafe(32), "CRENEAU_SLOTS_CACHE_SECONDS": "0",
+        "CRENEAU_DISPATCH_INTERVAL_SECONDS": "3600"}))
+    free = iter(sorted(data.bookable, key=lambda slot: datetime.fromisoformat(slot[1]), reverse=True))
+    with TestClient(app=app) as client:
+        client.headers["Authorization"] = f"Bearer {admin_key}"
+        trail = app.state.audit
+
+        def book() -> None:
+            staff_id, start = next(free)
+            answer = client.post("/v1/appointments", json=booking_body(
+                data.service_id, staff_id, start, f"BENCH-{secrets.token_hex(4)}"))
+            assert answer.status_code == 201, answer.text
+
+        def listed() -> None:
+            answer = client.get("/v1/appointments", params={"staff_id": data.busy_staff_id, "limit": 100})
+            assert answer.status_code == 200 and answer.json()["items"], answer.text
+
+        for name, call in (("booking", book), ("appointment list", listed)):
+            for _ in range(5):
+                call()
+            times: dict[str, list[float]] = {"audited": [], "unaudited": []}
+            for number in range(rounds):
+                order = ("audited", "unaudited") if number % 2 else ("unaudited", "audited")
+                for label in order:
+                    app.state.audit = trail if label == "audited" else None
+                    started = time.perf_counter()
+                    call()
+                    times[label].append(time.perf_counter() - started)
+            app.state.audit = trail
+            audited, unaudited = (statistics.median(times[label]) * 1000 for label in times)
+            print(f"[{kind}] audit, {name} through the app: without {unaudited:.2f} ms, with "
+                  f"{audited:.2f} ms, ratio {audited / unaudited:.3f} (medians of {rounds})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("kinds", nargs="*", default=["sqlite", "postgresql"])
@@ -164,6 +211,7 @@ def main() -> None:
                 database(kind, Path(tmp)) as handle:
             svc, data = seed(handle.url)
             asyncio.run(measure(kind, handle.url, svc, data, args.rounds, args.profile))
+            measure_audit(kind, handle.url, data, args.rounds)
 
 
 if __name__ == "__main__":
