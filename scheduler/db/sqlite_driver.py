@@ -38,7 +38,9 @@ WRITE_BEGIN = "BEGIN IMMEDIATE"
 READ_BEGIN = "BEGIN"
 # Shared by every engine of the process (tests make many): reads, DDL and the wait for the write
 # lock. aiosqlite kept one thread per open connection instead.
-EXECUTOR = ThreadPoolExecutor(max_workers=16, thread_name_prefix="creneau-sqlite")
+READ_THREADS = 16
+"""Threads that run reads (and open connections); the engine pools as many connections."""
+EXECUTOR = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="creneau-sqlite")
 
 
 class WriterGate:
