@@ -158,19 +158,25 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
+    async def read(self, *, snapshot: bool = False, apart: bool = False) -> AsyncIterator[AsyncSession]:
         """A session for reads; its transaction is rolled back at the end.
 
         ``snapshot``: every statement of the session sees the database as of its first one (what
         a cache needs that reads change counters with the data they guard, ``scheduler.db.counters``).
         SQLite's read transactions always do (WAL); on PostgreSQL the transaction is REPEATABLE
         READ, which costs no extra round trip (the isolation level goes with the BEGIN).
+
+        ``apart``: the reads need no common view, each statement sees the latest commits (a
+        counter read *before* the data it guards may, ``LoadedSearches``). On PostgreSQL the
+        session then runs no transaction at all: two round trips fewer (BEGIN, ROLLBACK). SQLite
+        runs both on the loop's thread, at no such cost, and keeps its transaction.
         """
         async with self._reader() as session:
             if self.access is not None:
                 session.info[ACCESS_KEY] = self.access
-            if snapshot and self.engine.dialect.name == "postgresql":
-                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            if self.engine.dialect.name == "postgresql" and (snapshot or apart):
+                level = "REPEATABLE READ" if snapshot else "AUTOCOMMIT"
+                await session.connection(execution_options={"isolation_level": level})
             yield session
 
     @asynccontextmanager

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 
 async def slot_page(deps: Collaborators, query: SlotQuery, after: Position | None, limit: int) -> SlotPage:
     """Up to ``limit`` free slots after ``after`` (see ``availability.find_slot_page``), for a
-    caller that keeps nothing (so reads no counter but the rules' one)."""
-    async with deps.db.read(snapshot=True) as session:
+    caller that keeps nothing (so reads no counter but the rules' one, before what it guards: the
+    reads need no common view)."""
+    async with deps.db.read(apart=True) as session:
         return await find_slot_page(session, deps.calendar, query, deps.clock.now(), after, limit,
                                     searches=deps.searches)
 
