@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import Parameter
 
@@ -80,18 +80,12 @@ def page_json(page: SlotPage) -> bytes:
     """The page as ``Page[SlotOut]`` would serialise it, without one pydantic model per slot.
 
     A page holds up to 500 slots; building and dumping a model for each was a tenth of a
-    search's time. ``test_slot_page_json_is_what_pydantic_writes`` keeps the two identical.
+    search's time. msgspec writes the times as pydantic does (a zero UTC offset as "Z", any
+    other as "+HH:MM"), in C. ``test_slot_page_json_is_what_pydantic_writes`` keeps the two identical.
     """
     last = page.slots[-1] if page.more else None
     next_cursor = encode_cursor(last.interval.start.isoformat(), last.resource_id) if last else None
-    items = [{"start": _instant(slot.start), "end": _instant(slot.end), "service_id": slot.service_id,
+    items = [{"start": slot.start, "end": slot.end, "service_id": slot.service_id,
               "staff_id": slot.resource_id, "site_id": slot.site_id, "remaining": slot.remaining}
              for slot in page.slots]
-    return json.dumps({"items": items, "next_cursor": next_cursor}, ensure_ascii=False,
-                      separators=(",", ":")).encode()
-
-
-def _instant(value: datetime) -> str:
-    # pydantic writes a zero UTC offset as "Z" and every other one as "+HH:MM".
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return msgspec.json.encode({"items": items, "next_cursor": next_cursor})
