@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
+from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, created, idempotent
 from scheduler.services import catalogue
 
 
@@ -52,7 +52,7 @@ def crud_controller(
 
         @post("/", operation_id=f"create_{kind}", summary=f"Create a {noun}", status_code=201, guards=writing)
         async def create(
-            self, request: Request[Principal, Any, Any], data: create_schema, svc: Collaborators,  # type: ignore[valid-type]
+            self, request: Request[Principal, Any, Any], data: create_schema, svc: Services,  # type: ignore[valid-type]
             idempotency_key: IdempotencyKey = None,
         ) -> out_schema:  # type: ignore[valid-type]
             request_key = idempotent(request, data, idempotency_key)
@@ -60,7 +60,7 @@ def crud_controller(
 
         @get("/", operation_id=f"list_{kinds}", summary=f"List {noun}s", guards=reading)
         async def list_rows(
-            self, request: Request[Principal, Any, Any], svc: Collaborators, limit: Limit = 100,
+            self, request: Request[Principal, Any, Any], svc: Services, limit: Limit = 100,
             cursor: Cursor = None,
         ) -> s.Page[out_schema]:  # type: ignore[valid-type]
             found = await catalogue.page(svc, kind, cursor, limit)
@@ -72,20 +72,20 @@ def crud_controller(
         async def read(
             self,
             request: Request[Principal, Any, Any],
-            svc: Collaborators,
+            svc: Services,
             ident: str = Parameter(max_length=64),
         ) -> out_schema:  # type: ignore[valid-type]
             return shown(await catalogue.read(svc, kind, ident), request.user)
 
         @patch("/{ident:str}", operation_id=f"update_{kind}", summary=f"Change a {noun}", guards=writing)
         async def update(
-            self, data: update_schema, svc: Collaborators, ident: str = Parameter(max_length=64)  # type: ignore[valid-type]
+            self, data: update_schema, svc: Services, ident: str = Parameter(max_length=64)  # type: ignore[valid-type]
         ) -> out_schema:  # type: ignore[valid-type]
             return out(await catalogue.update(svc, kind, ident, data.model_dump(exclude_unset=True)))  # type: ignore[attr-defined]
 
         @delete("/{ident:str}", operation_id=f"delete_{kind}", summary=f"Delete a {noun}", status_code=204,
                 guards=writing)
-        async def remove(self, svc: Collaborators, ident: str = Parameter(max_length=64)) -> None:
+        async def remove(self, svc: Services, ident: str = Parameter(max_length=64)) -> None:
             await catalogue.delete(svc, kind, ident)
 
     Crud.path = path

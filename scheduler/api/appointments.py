@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.audit import audit_target
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
+from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, created, idempotent
 from scheduler.api.inputs import ApiDate, query_instant
 from scheduler.api.views import appointment_out
 from scheduler.domain.errors import InvalidInput
@@ -48,7 +48,7 @@ class AppointmentController(Controller):
 
     @post("/", operation_id="book_appointment", summary="Book a slot", status_code=201, guards=WRITE)
     async def book(
-        self, request: Request[Principal, Any, Any], data: s.AppointmentCreate, svc: Collaborators,
+        self, request: Request[Principal, Any, Any], data: s.AppointmentCreate, svc: Services,
         idempotency_key: IdempotencyKey = None,
     ) -> s.AppointmentOut:
         wanted = booking_request(data)
@@ -60,7 +60,7 @@ class AppointmentController(Controller):
 
     @get("/{appointment_id:str}", operation_id="get_appointment", summary="Read an appointment", guards=READ)
     async def read(
-        self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+        self, svc: Services, appointment_id: str = Parameter(max_length=64)
     ) -> s.AppointmentOut:
         return appointment_out(await appointments.read(svc, appointment_id))
 
@@ -68,7 +68,7 @@ class AppointmentController(Controller):
     async def list_appointments(
         self,
         request: Request[Any, Any, Any],
-        svc: Collaborators,
+        svc: Services,
         staff_id: Annotated[str | None, Parameter(max_length=64)] = None,
         site_id: Annotated[str | None, Parameter(max_length=64)] = None,
         from_: Annotated[ApiDate | None, Parameter(query="from", description="First local date.")] = None,
@@ -107,7 +107,7 @@ class AppointmentController(Controller):
         guards=WRITE,
     )
     async def cancel(
-        self, request: Key, svc: Collaborators, data: s.CancelIn | None = None,
+        self, request: Key, svc: Services, data: s.CancelIn | None = None,
         appointment_id: str = Parameter(max_length=64),
     ) -> s.AppointmentOut:
         reason = data.reason if data else None
@@ -119,7 +119,7 @@ class AppointmentController(Controller):
         self,
         request: Key,
         data: s.RescheduleIn,
-        svc: Collaborators,
+        svc: Services,
         appointment_id: str = Parameter(max_length=64),
     ) -> s.AppointmentOut:
         return appointment_out(await appointments.reschedule(svc, request.user, appointment_id, data.start,
@@ -131,7 +131,7 @@ class AppointmentController(Controller):
         self,
         request: Key,
         data: s.OutcomeIn,
-        svc: Collaborators,
+        svc: Services,
         appointment_id: str = Parameter(max_length=64),
     ) -> s.AppointmentOut:
         return appointment_out(

@@ -22,7 +22,7 @@ from litestar.types import Message, Scope
 from pydantic import BaseModel
 
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators, Cursor, Limit
+from scheduler.api.common import Cursor, Limit, Services
 from scheduler.api.inputs import query_instant
 from scheduler.services import audit
 from scheduler.services.audit import Access, AuditLog
@@ -151,7 +151,7 @@ class AuditController(Controller):
     @get("/", operation_id="list_audit_entries", summary="Who read or changed a family's data")
     async def list_entries(
         self,
-        svc: Collaborators,
+        svc: Services,
         state: State,
         from_: Annotated[str | None, Parameter(
             query="from", max_length=40, description="From this instant (ISO 8601 with offset).")] = None,

@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
 from scheduler.api.closures import affected_out
-from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
+from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, created, idempotent
 from scheduler.services import catalogue, interruptions, weekly_rules
 from scheduler.services.interruptions import ABSENCE
 from scheduler.services.plan_changes import WithAffected
@@ -62,7 +62,7 @@ class RuleController(Controller):
 
     @post("/", operation_id="create_availability_rule", summary="Create a weekly rule", status_code=201)
     async def create(
-        self, request: Request[Principal, Any, Any], data: s.RuleCreate, svc: Collaborators,
+        self, request: Request[Principal, Any, Any], data: s.RuleCreate, svc: Services,
         idempotency_key: IdempotencyKey = None,
     ) -> s.RuleOut:
         start, end = data.times()
@@ -74,7 +74,7 @@ class RuleController(Controller):
 
     @get("/", operation_id="list_availability_rules", summary="List weekly rules")
     async def list_rules(
-        self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None,
+        self, svc: Services, limit: Limit = 100, cursor: Cursor = None,
         staff_id: str | None = Parameter(default=None, max_length=64),
         interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.RuleOut]:
@@ -82,18 +82,18 @@ class RuleController(Controller):
         return s.Page(items=[rule_out(rule) for rule in found.rows], next_cursor=found.next_cursor)
 
     @get("/{rule_id:str}", operation_id="get_availability_rule", summary="Read a weekly rule")
-    async def read(self, svc: Collaborators, rule_id: str = Parameter(max_length=64)) -> s.RuleOut:
+    async def read(self, svc: Services, rule_id: str = Parameter(max_length=64)) -> s.RuleOut:
         return rule_out(await weekly_rules.read(svc, rule_id))
 
     @patch("/{rule_id:str}", operation_id="update_availability_rule", summary="End or change a weekly rule")
     async def update(
-        self, data: s.RuleUpdate, svc: Collaborators, rule_id: str = Parameter(max_length=64)
+        self, data: s.RuleUpdate, svc: Services, rule_id: str = Parameter(max_length=64)
     ) -> s.RuleOut:
         return rule_out(await weekly_rules.update(svc, rule_id, data.model_dump(exclude_unset=True)))
 
     @delete("/{rule_id:str}", operation_id="delete_availability_rule", summary="Delete a weekly rule",
             status_code=204)
-    async def remove(self, svc: Collaborators, rule_id: str = Parameter(max_length=64)) -> None:
+    async def remove(self, svc: Services, rule_id: str = Parameter(max_length=64)) -> None:
         await weekly_rules.delete(svc, rule_id)
 
 
@@ -106,7 +106,7 @@ class AbsenceController(Controller):
 
     @post("/", operation_id="create_absence", summary="Record an absence", status_code=201)
     async def create(
-        self, request: Request[Principal, Any, Any], data: s.AbsenceCreate, svc: Collaborators,
+        self, request: Request[Principal, Any, Any], data: s.AbsenceCreate, svc: Services,
         idempotency_key: IdempotencyKey = None,
     ) -> s.AbsenceOut:
         request_key = idempotent(request, data, idempotency_key)
@@ -118,7 +118,7 @@ class AbsenceController(Controller):
 
     @get("/", operation_id="list_absences", summary="List absences")
     async def list_absences(
-        self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None,
+        self, svc: Services, limit: Limit = 100, cursor: Cursor = None,
         staff_id: str | None = Parameter(default=None, max_length=64),
         interpreter_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.AbsenceOut]:
@@ -128,11 +128,11 @@ class AbsenceController(Controller):
         return s.Page(items=[absence_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
     @get("/{absence_id:str}", operation_id="get_absence", summary="Read an absence")
-    async def read(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
+    async def read(self, svc: Services, absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
         return absence_out(await interruptions.read(svc, ABSENCE, absence_id))
 
     @patch("/{absence_id:str}", operation_id="update_absence", summary="Change an absence")
-    async def update(self, data: s.AbsenceUpdate, svc: Collaborators,
+    async def update(self, data: s.AbsenceUpdate, svc: Services,
                      absence_id: str = Parameter(max_length=64)) -> s.AbsenceOut:
         changes = data.model_dump(exclude_unset=True, exclude={"cancel_affected"})
         return absence_out(
@@ -140,7 +140,7 @@ class AbsenceController(Controller):
         )
 
     @delete("/{absence_id:str}", operation_id="delete_absence", summary="Delete an absence", status_code=204)
-    async def remove(self, svc: Collaborators, absence_id: str = Parameter(max_length=64)) -> None:
+    async def remove(self, svc: Services, absence_id: str = Parameter(max_length=64)) -> None:
         await catalogue.delete(svc, "absence", absence_id)
 
 
@@ -153,7 +153,7 @@ class OpeningController(Controller):
 
     @post("/", operation_id="create_opening", summary="Add an extra opening", status_code=201)
     async def create(
-        self, request: Request[Principal, Any, Any], data: s.OpeningCreate, svc: Collaborators,
+        self, request: Request[Principal, Any, Any], data: s.OpeningCreate, svc: Services,
         idempotency_key: IdempotencyKey = None,
     ) -> s.OpeningOut:
         request_key = idempotent(request, data, idempotency_key)
@@ -161,17 +161,17 @@ class OpeningController(Controller):
 
     @get("/", operation_id="list_openings", summary="List extra openings")
     async def list_openings(
-        self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None
+        self, svc: Services, limit: Limit = 100, cursor: Cursor = None
     ) -> s.Page[s.OpeningOut]:
         found = await catalogue.page(svc, "opening", cursor, limit)
         return s.Page(items=[opening_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
     @get("/{opening_id:str}", operation_id="get_opening", summary="Read an extra opening")
-    async def read(self, svc: Collaborators, opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
+    async def read(self, svc: Services, opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
         return opening_out(await catalogue.read(svc, "opening", opening_id))
 
     @patch("/{opening_id:str}", operation_id="update_opening", summary="Change an extra opening")
-    async def update(self, data: s.OpeningUpdate, svc: Collaborators,
+    async def update(self, data: s.OpeningUpdate, svc: Services,
                      opening_id: str = Parameter(max_length=64)) -> s.OpeningOut:
         return opening_out(
             await catalogue.update(svc, "opening", opening_id, data.model_dump(exclude_unset=True))
@@ -180,5 +180,5 @@ class OpeningController(Controller):
     @delete(
         "/{opening_id:str}", operation_id="delete_opening", summary="Delete an extra opening", status_code=204
     )
-    async def remove(self, svc: Collaborators, opening_id: str = Parameter(max_length=64)) -> None:
+    async def remove(self, svc: Services, opening_id: str = Parameter(max_length=64)) -> None:
         await catalogue.delete(svc, "opening", opening_id)

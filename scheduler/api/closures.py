@@ -10,7 +10,7 @@ from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
+from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, created, idempotent
 from scheduler.domain.zones import zone
 from scheduler.services import catalogue, interruptions
 from scheduler.services.interruptions import CLOSURE
@@ -39,7 +39,7 @@ class ClosureController(Controller):
 
     @post("/", operation_id="create_closure", summary="Close a site for a time", status_code=201)
     async def create(
-        self, request: Request[Principal, Any, Any], data: s.ClosureCreate, svc: Collaborators,
+        self, request: Request[Principal, Any, Any], data: s.ClosureCreate, svc: Services,
         idempotency_key: IdempotencyKey = None,
     ) -> s.ClosureOut:
         request_key = idempotent(request, data, idempotency_key)
@@ -49,23 +49,23 @@ class ClosureController(Controller):
 
     @get("/", operation_id="list_closures", summary="List closures")
     async def list_closures(
-        self, svc: Collaborators, limit: Limit = 100, cursor: Cursor = None,
+        self, svc: Services, limit: Limit = 100, cursor: Cursor = None,
         site_id: str | None = Parameter(default=None, max_length=64),
     ) -> s.Page[s.ClosureOut]:
         found = await interruptions.page(svc, CLOSURE, cursor, limit, site_id=site_id)
         return s.Page(items=[closure_out(row) for row in found.rows], next_cursor=found.next_cursor)
 
     @get("/{closure_id:str}", operation_id="get_closure", summary="Read a closure")
-    async def read(self, svc: Collaborators, closure_id: str = Parameter(max_length=64)) -> s.ClosureOut:
+    async def read(self, svc: Services, closure_id: str = Parameter(max_length=64)) -> s.ClosureOut:
         return closure_out(await interruptions.read(svc, CLOSURE, closure_id))
 
     @patch("/{closure_id:str}", operation_id="update_closure", summary="Change a closure")
-    async def update(self, data: s.ClosureUpdate, svc: Collaborators,
+    async def update(self, data: s.ClosureUpdate, svc: Services,
                      closure_id: str = Parameter(max_length=64)) -> s.ClosureOut:
         changes = data.model_dump(exclude_unset=True, exclude={"cancel_affected"})
         cancel = data.cancel_affected
         return closure_out(await interruptions.update(svc, CLOSURE, closure_id, changes, cancel))
 
     @delete("/{closure_id:str}", operation_id="delete_closure", summary="Delete a closure", status_code=204)
-    async def remove(self, svc: Collaborators, closure_id: str = Parameter(max_length=64)) -> None:
+    async def remove(self, svc: Services, closure_id: str = Parameter(max_length=64)) -> None:
         await catalogue.delete(svc, "closure", closure_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response
+from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, Parameter
 from pydantic import BaseModel
 
@@ -22,7 +23,13 @@ IdempotencyKey = Annotated[
 ]
 
 
-__all__ = ["Collaborators", "Cursor", "IdempotencyKey", "Limit", "created", "idempotent", "services"]
+Services = NamedDependency[Collaborators]
+"""A handler's ``svc`` parameter: the ``services`` dependency below, named as such (Litestar 3 no
+longer takes a parameter for a dependency because of its name alone)."""
+
+
+__all__ = ["Collaborators", "Cursor", "IdempotencyKey", "Limit", "Services", "created", "idempotent",
+           "services"]
 
 
 def services(request: Request[Any, Any, Any]) -> Collaborators:

@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from scheduler.api import event_schemas as e
 from scheduler.api.audit import audit_target
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators, Limit
+from scheduler.api.common import Limit, Services
 from scheduler.services import events
 
 # The contract's event types (``domain.events.EVENT_TYPES``), written out so the document lists them.
@@ -32,7 +32,7 @@ class EventController(Controller):
     guards = (requires("appointments:read"),)
 
     @get("/events", operation_id="list_events", summary="Follow the event feed")
-    async def feed(self, request: Request[Any, Any, Any], svc: Collaborators, after: After = None,
+    async def feed(self, request: Request[Any, Any, Any], svc: Services, after: After = None,
                    event_type: EventType = None, limit: Limit = 100) -> e.EventFeedPage:
         """Events after the cursor, oldest first. A client that polls with ``next_cursor`` never misses an
         event nor sees one twice, even while many transactions commit at once."""
@@ -45,7 +45,7 @@ class EventController(Controller):
     @get("/appointments/{appointment_id:str}/events", operation_id="list_appointment_events",
          summary="An appointment's history")
     async def history(
-        self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+        self, svc: Services, appointment_id: str = Parameter(max_length=64)
     ) -> e.EventList:
         """Every change to the appointment, oldest first."""
         found = await events.appointment_history(svc, appointment_id)

@@ -11,7 +11,7 @@ from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.phones import normalize_mobile
 from scheduler.services import families
 
@@ -26,7 +26,7 @@ class FamilyController(Controller):
     @patch("/{reference:str}", operation_id="change_family_phone",
            summary="Change a family's number for its appointments to come")
     async def change_phone(
-        self, data: s.FamilyPhoneChange, svc: Collaborators, reference: str = Parameter(max_length=64)
+        self, data: s.FamilyPhoneChange, svc: Services, reference: str = Parameter(max_length=64)
     ) -> s.FamilyOut:
         phone = normalize_mobile(data.phone) if data.phone else None
         family = await families.change_phone(svc, reference, phone)

@@ -10,7 +10,7 @@ from litestar import Controller, delete
 from litestar.params import Parameter
 
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.services import appointments
 
 
@@ -22,5 +22,5 @@ class FamilyLinkController(Controller):
     guards = (requires("admin"),)
 
     @delete("/", operation_id="revoke_family_link", summary="Revoke the family's page link")
-    async def revoke(self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)) -> None:
+    async def revoke(self, svc: Services, appointment_id: str = Parameter(max_length=64)) -> None:
         await appointments.revoke_family_link(svc, appointment_id)

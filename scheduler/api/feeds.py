@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scheduler.api.audit import note
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators, IdempotencyKey, created, idempotent
+from scheduler.api.common import IdempotencyKey, Services, created, idempotent
 from scheduler.services import feed_subscriptions
 from scheduler.services.audit import Access
 from scheduler.services.feeds import CreatedFeed, FeedBodies, FeedNotFound, LiveFeeds, OwnerKind
@@ -111,7 +111,7 @@ class FeedAdminController(Controller):
     @post("/staff/{owner_id:str}/feeds", operation_id="create_staff_feed",
           summary="Create a staff member's calendar feed", status_code=201)
     async def create_staff_feed(
-        self, request: Request[Principal, Any, Any], svc: Collaborators, data: FeedCreate | None = None,
+        self, request: Request[Principal, Any, Any], svc: Services, data: FeedCreate | None = None,
         owner_id: str = Parameter(max_length=64), idempotency_key: IdempotencyKey = None,
     ) -> FeedCreated:
         return await _create(request, svc, "staff", owner_id, data or FeedCreate(), idempotency_key)
@@ -119,7 +119,7 @@ class FeedAdminController(Controller):
     @post("/sites/{owner_id:str}/feeds", operation_id="create_site_feed",
           summary="Create a site's calendar feed", status_code=201)
     async def create_site_feed(
-        self, request: Request[Principal, Any, Any], svc: Collaborators, data: FeedCreate | None = None,
+        self, request: Request[Principal, Any, Any], svc: Services, data: FeedCreate | None = None,
         owner_id: str = Parameter(max_length=64), idempotency_key: IdempotencyKey = None,
     ) -> FeedCreated:
         return await _create(request, svc, "site", owner_id, data or FeedCreate(), idempotency_key)
@@ -127,7 +127,7 @@ class FeedAdminController(Controller):
     @post("/interpreters/{owner_id:str}/feeds", operation_id="create_interpreter_feed",
           summary="Create an interpreter's calendar feed (privacy standard or busy)", status_code=201)
     async def create_interpreter_feed(
-        self, request: Request[Principal, Any, Any], svc: Collaborators, data: FeedCreate | None = None,
+        self, request: Request[Principal, Any, Any], svc: Services, data: FeedCreate | None = None,
         owner_id: str = Parameter(max_length=64), idempotency_key: IdempotencyKey = None,
     ) -> FeedCreated:
         return await _create(request, svc, "interpreter", owner_id, data or FeedCreate(), idempotency_key)
@@ -135,25 +135,25 @@ class FeedAdminController(Controller):
     @get("/staff/{owner_id:str}/feeds", operation_id="list_staff_feeds",
          summary="List a staff member's live calendar feeds (never their tokens)")
     async def list_staff_feeds(
-        self, svc: Collaborators, owner_id: str = Parameter(max_length=64)
+        self, svc: Services, owner_id: str = Parameter(max_length=64)
     ) -> FeedList:
         return feed_list(await feed_subscriptions.owned(svc, "staff", owner_id))
 
     @get("/sites/{owner_id:str}/feeds", operation_id="list_site_feeds",
          summary="List a site's live calendar feeds (never their tokens)")
-    async def list_site_feeds(self, svc: Collaborators, owner_id: str = Parameter(max_length=64)) -> FeedList:
+    async def list_site_feeds(self, svc: Services, owner_id: str = Parameter(max_length=64)) -> FeedList:
         return feed_list(await feed_subscriptions.owned(svc, "site", owner_id))
 
     @delete(
         "/feeds/{token:str}", operation_id="revoke_feed", status_code=204,
         summary="Revoke a calendar feed, named by its token or its id",
     )
-    async def revoke(self, svc: Collaborators, token: Token) -> None:
+    async def revoke(self, svc: Services, token: Token) -> None:
         await feed_subscriptions.revoke(svc, token)
 
 
 async def _create(
-    request: Request[Principal, Any, Any], svc: Collaborators, owner_kind: OwnerKind, owner_id: str,
+    request: Request[Principal, Any, Any], svc: Services, owner_kind: OwnerKind, owner_id: str,
     data: FeedCreate, idempotency_key: str | None,
 ) -> FeedCreated:
     def render(feed: CreatedFeed) -> FeedCreated:
@@ -178,7 +178,7 @@ class FeedController(Controller):
     @get("/{filename:str}", operation_id="get_feed", summary="A calendar feed (iCalendar)",
          security=[], media_type=CALENDAR_MEDIA_TYPE, cache=False)
     async def read(
-        self, request: Request[Any, Any, Any], svc: Collaborators, bodies: FeedBodies, live: LiveFeeds,
+        self, request: Request[Any, Any, Any], svc: Services, bodies: FeedBodies, live: LiveFeeds,
         links: StaffLinks | None, filename: str = Parameter(max_length=100, description="<token>.ics"),
     ) -> Response[bytes]:
         """The feed's iCalendar body; 304 when ``If-None-Match`` names the current ETag."""

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get
 
 from scheduler import __version__
 from scheduler.api import schemas as s
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.services.operations import database_answers
 
 
@@ -19,7 +19,7 @@ class HealthController(Controller):
     tags = ("operations",)
 
     @get("/", operation_id="health", summary="Service health", exclude_from_auth=True, cache=False)
-    async def health(self, request: Request[Any, Any, Any], svc: Collaborators) -> Response[s.HealthOut]:
+    async def health(self, request: Request[Any, Any, Any], svc: Services) -> Response[s.HealthOut]:
         database = await database_answers(svc)
         dispatcher = request.app.state.jobs.running
         ok = database and dispatcher

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, post
 
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.api.report_schemas import AppointmentImport, ImportedAppointment, ImportOut
 from scheduler.services import appointment_import as service
 
@@ -18,7 +18,7 @@ class AppointmentImportController(Controller):
     guards = (requires("admin"),)
 
     @post("/", operation_id="import_past_appointments", summary="Import past appointments", status_code=200)
-    async def import_past(self, data: AppointmentImport, svc: Collaborators) -> ImportOut:
+    async def import_past(self, data: AppointmentImport, svc: Services) -> ImportOut:
         """Every item is checked first: one wrong item (422 `import-refused`, listing all) imports none."""
         items = [past_appointment(item) for item in data.items]
         result = await service.import_past(svc.db, items, svc.clock.now())

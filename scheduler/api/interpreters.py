@@ -10,7 +10,7 @@ from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.api.inputs import ApiDate
 from scheduler.api.views import appointment_out
 from scheduler.domain.errors import InvalidInput
@@ -27,7 +27,7 @@ class ExternalInterpreterController(Controller):
     @post("/", operation_id="attach_external_interpreter", summary="Attach an agency's interpreter",
           status_code=200)
     async def attach(
-        self, request: Request[Principal, Any, Any], data: s.ExternalInterpreterIn, svc: Collaborators,
+        self, request: Request[Principal, Any, Any], data: s.ExternalInterpreterIn, svc: Services,
         appointment_id: str = Parameter(max_length=64),
     ) -> s.AppointmentOut:
         found = await appointments.attach_external_interpreter(
@@ -48,7 +48,7 @@ class StatsController(Controller):
     )
     async def interpreter_use(
         self,
-        svc: Collaborators,
+        svc: Services,
         from_: Annotated[ApiDate, Parameter(query="from", description="First local date.")],
         to: Annotated[ApiDate, Parameter(description="Last local date (at most 3 years after `from`).")],
     ) -> s.Page[s.InterpreterUseOut]:

@@ -7,7 +7,7 @@ from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.services import messages
 
 
@@ -20,7 +20,7 @@ class MessageController(Controller):
 
     @get("/", operation_id="list_appointment_messages", summary="List an appointment's SMS")
     async def list_messages(
-        self, svc: Collaborators, appointment_id: str = Parameter(max_length=64)
+        self, svc: Services, appointment_id: str = Parameter(max_length=64)
     ) -> s.MessagePage:
         found = await messages.appointment_messages(svc, appointment_id)
         items = [

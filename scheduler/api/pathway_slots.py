@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from scheduler.api import pathway_schemas as ps
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators, Cursor, Limit
+from scheduler.api.common import Cursor, Limit, Services
 from scheduler.api.inputs import ApiDate
 from scheduler.languages import normalize_language
 from scheduler.services.pathway_slots import PathwayQuery, find_pathway_page
@@ -26,7 +26,7 @@ class PathwaySlotController(Controller):
     @get("/", operation_id="list_pathway_slots", summary="Find series of free slots for a care pathway")
     async def list_series(
         self,
-        svc: Collaborators,
+        svc: Services,
         service_id: Annotated[str, Parameter(max_length=64)],
         sessions: Annotated[int, Parameter(ge=ps.MIN_SESSIONS, le=ps.MAX_SESSIONS,
                                            description="Sessions in each series (2 to 6).")],

@@ -11,7 +11,7 @@ from notifications.masking import mask_phone
 from scheduler.api import care_pathway_schemas as cs
 from scheduler.api import schemas as s
 from scheduler.api.auth import Principal, requires
-from scheduler.api.common import Collaborators, Cursor, IdempotencyKey, Limit, created, idempotent
+from scheduler.api.common import Cursor, IdempotencyKey, Limit, Services, created, idempotent
 from scheduler.domain.errors import InvalidInput
 from scheduler.phones import normalize_phone
 from scheduler.services import booking, care_pathways
@@ -68,7 +68,7 @@ class PathwayController(Controller):
         self,
         request: Key,
         data: cs.PathwayCreate,
-        svc: Collaborators,
+        svc: Services,
         idempotency_key: IdempotencyKey = None,
     ) -> cs.PathwayOut:
         """Books every session, in one transaction, or none: a refused session answers 409
@@ -79,14 +79,14 @@ class PathwayController(Controller):
         return created(await care_pathways.book(svc, request.user, wanted, request_key, pathway_out))  # type: ignore[return-value]
 
     @get("/{pathway_id:str}", operation_id="get_pathway", summary="Read a care pathway", guards=READ)
-    async def read(self, svc: Collaborators, pathway_id: str = Parameter(max_length=64)) -> cs.PathwayOut:
+    async def read(self, svc: Services, pathway_id: str = Parameter(max_length=64)) -> cs.PathwayOut:
         return pathway_out(await care_pathways.read(svc, pathway_id))
 
     @get("/", operation_id="list_pathways", summary="List care pathways", guards=READ)
     async def list_pathways(
         self,
         request: Request[Any, Any, Any],
-        svc: Collaborators,
+        svc: Services,
         family_reference: Annotated[str | None, Parameter(max_length=64)] = None,
         status: cs.PathwayStatus | None = None,
         limit: Limit = 100,
@@ -109,7 +109,7 @@ class PathwayController(Controller):
         self,
         request: Key,
         data: cs.SessionIn,
-        svc: Collaborators,
+        svc: Services,
         idempotency_key: IdempotencyKey = None,
         pathway_id: str = Parameter(max_length=64),
     ) -> cs.PathwayOut:
@@ -133,7 +133,7 @@ class PathwayController(Controller):
     async def close(
         self,
         request: Key,
-        svc: Collaborators,
+        svc: Services,
         data: cs.PathwayCloseIn | None = None,
         pathway_id: str = Parameter(max_length=64),
     ) -> cs.PathwayOut:

@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api.audit import audit_target
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators, Cursor, Limit
+from scheduler.api.common import Cursor, Limit, Services
 from scheduler.api.inputs import ApiDate
 from scheduler.domain.errors import InvalidInput
 from scheduler.services import staff_replies
@@ -34,7 +34,7 @@ class ReplyController(Controller):
     @get("/appointments/{appointment_id:str}/replies", operation_id="list_appointment_replies",
          summary="List the SMS replies kept for staff about an appointment")
     async def of_appointment(
-        self, svc: Collaborators, appointment_id: str = Parameter(max_length=64), limit: Limit = 100,
+        self, svc: Services, appointment_id: str = Parameter(max_length=64), limit: Limit = 100,
         cursor: Cursor = None,
     ) -> s.Page[s.ReplyOut]:
         return _page(await staff_replies.of_appointment(svc, appointment_id, cursor, limit))
@@ -47,7 +47,7 @@ class ReplyController(Controller):
     async def in_period(
         self,
         request: Request[Any, Any, Any],
-        svc: Collaborators,
+        svc: Services,
         from_: Annotated[
             ApiDate | None, Parameter(query="from", description="First date (mainland French time).")
         ] = None,

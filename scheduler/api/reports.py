@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, post
 
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.api.report_schemas import ReportCreate, ReportLinkOut
 from scheduler.services import reports
 
@@ -18,7 +18,7 @@ class ReportController(Controller):
     guards = (requires("admin"),)
 
     @post("/", operation_id="create_report", summary="A link to a report page", status_code=201)
-    async def create(self, data: ReportCreate, svc: Collaborators) -> ReportLinkOut:
+    async def create(self, data: ReportCreate, svc: Services) -> ReportLinkOut:
         """The page needs no other credential than its link: share it with care."""
         created = await reports.create_link(svc.db, data.from_, data.to, data.site_ids,
                                             svc.settings.public_url, svc.clock.now())

@@ -12,7 +12,7 @@ from litestar.params import Parameter
 
 from scheduler.api import schemas as s
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators, Cursor, Limit
+from scheduler.api.common import Cursor, Limit, Services
 from scheduler.api.inputs import ApiDate
 from scheduler.api.slot_cache import Counters, SlotPageCache
 from scheduler.domain.errors import InvalidInput
@@ -36,7 +36,7 @@ class SlotController(Controller):
     async def list_slots(
         self,
         request: Request[Any, Any, Any],
-        svc: Collaborators,
+        svc: Services,
         service_id: Annotated[str, Parameter(max_length=64)],
         from_: Annotated[ApiDate, Parameter(query="from", description="First local date (YYYY-MM-DD).")],
         to: Annotated[ApiDate, Parameter(description="Last local date, at most 92 days after `from`.")],

@@ -9,7 +9,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.api.inputs import ApiDate
 from scheduler.api.report_schemas import AppointmentStatsOut
 from scheduler.api.stats_csv import MEDIA_TYPE, filename, stats_csv, wants_csv
@@ -29,7 +29,7 @@ class AppointmentStatsController(Controller):
          media_type="application/json",
          responses={200: ResponseSpec(AppointmentStatsOut, description="Figures per group, and in total.")})
     async def appointments(
-        self, request: Request[Any, Any, Any], svc: Collaborators,
+        self, request: Request[Any, Any, Any], svc: Services,
         from_: Annotated[ApiDate, Parameter(query="from", description="First local date, at each site.")],
         to: Annotated[ApiDate, Parameter(description="Last local date (included; at most 3 years on).")],
         group_by: Annotated[str | None, Parameter(max_length=200, description=GROUP_BY_HELP)] = None,

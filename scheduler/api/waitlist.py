@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from scheduler.api import schemas as s
 from scheduler.api import waitlist_schemas as w
 from scheduler.api.auth import requires
-from scheduler.api.common import Collaborators, Cursor, Limit
+from scheduler.api.common import Cursor, Limit, Services
 from scheduler.domain.waitlist import marked
 from scheduler.phones import normalize_phone
 from scheduler.services import waitlist
@@ -50,13 +50,13 @@ class WaitlistController(Controller):
 
     @post("/", operation_id="create_waitlist_entry", summary="Put a family on the waiting list",
           status_code=201, guards=WRITE)
-    async def create(self, data: w.WaitlistEntryCreate, svc: Collaborators) -> w.WaitlistEntryOut:
+    async def create(self, data: w.WaitlistEntryCreate, svc: Services) -> w.WaitlistEntryOut:
         return _out(await waitlist.create(svc, _spec(data)))
 
     @get("/", operation_id="list_waitlist_entries", summary="The waiting list, in order of arrival",
          guards=READ)
     async def list_entries(
-        self, svc: Collaborators, service_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        self, svc: Services, service_id: Annotated[str | None, Parameter(max_length=64)] = None,
         status: w.WaitlistStatus | None = None, limit: Limit = 100, cursor: Cursor = None,
     ) -> s.Page[w.WaitlistEntryOut]:
         found = await waitlist.page(svc, service_id, status, cursor, limit)
@@ -64,10 +64,10 @@ class WaitlistController(Controller):
 
     @get("/{entry_id:str}", operation_id="get_waitlist_entry", summary="Read a waiting list entry",
          guards=READ)
-    async def read(self, svc: Collaborators, entry_id: EntryId) -> w.WaitlistEntryOut:
+    async def read(self, svc: Services, entry_id: EntryId) -> w.WaitlistEntryOut:
         return _out(await waitlist.get(svc, entry_id))
 
     @delete("/{entry_id:str}", operation_id="delete_waitlist_entry", summary="Take a family off the list",
             guards=WRITE)
-    async def remove(self, svc: Collaborators, entry_id: EntryId) -> None:
+    async def remove(self, svc: Services, entry_id: EntryId) -> None:
         await waitlist.cancel(svc, entry_id)

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, post
 from litestar.exceptions import PermissionDeniedException
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.domain.errors import InvalidPhone
 from scheduler.phones import normalize_mobile
 from scheduler.services import twilio_webhooks
@@ -16,7 +16,7 @@ from scheduler.services import twilio_webhooks
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-async def _signed_form(request: Request[Any, Any, Any], svc: Collaborators) -> dict[str, str]:
+async def _signed_form(request: Request[Any, Any, Any], svc: Services) -> dict[str, str]:
     """The POSTed form, after checking ``X-Twilio-Signature`` against our public URL."""
     token = svc.settings.twilio_auth_token
     signature = request.headers.get("x-twilio-signature", "")
@@ -41,7 +41,7 @@ class TwilioWebhookController(Controller):
 
     @post("/status", operation_id="twilio_status_callback", summary="Twilio message status callback",
           status_code=204, exclude_from_auth=True)
-    async def status(self, request: Request[Any, Any, Any], svc: Collaborators) -> None:
+    async def status(self, request: Request[Any, Any, Any], svc: Services) -> None:
         form = await _signed_form(request, svc)
         reference = request.query_params.get("ref", "")
         sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
@@ -51,7 +51,7 @@ class TwilioWebhookController(Controller):
 
     @post("/inbound", operation_id="twilio_inbound_sms", summary="A family's SMS reply",
           status_code=200, exclude_from_auth=True)
-    async def inbound(self, request: Request[Any, Any, Any], svc: Collaborators) -> Response[str]:
+    async def inbound(self, request: Request[Any, Any, Any], svc: Services) -> Response[str]:
         form = await _signed_form(request, svc)
         try:
             phone = normalize_mobile(form.get("From", ""))

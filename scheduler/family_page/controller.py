@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from scheduler.api.audit import note
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.family_page import offer
 from scheduler.family_page.pathway_view import pathway_context
 from scheduler.family_page.texts import PageCatalog, PageTexts, default_page_catalog
@@ -152,7 +152,7 @@ async def _form_key_ok(request: Request[Any, Any, Any], page: FamilyPage, token:
 
 
 async def _appointment_page(
-    request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str, template: str
+    request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str, template: str
 ) -> Template:
     limited = await _too_many(request, page, token)
     if limited is not None:
@@ -181,7 +181,7 @@ async def _appointment_page(
 
 
 async def offer_page(
-    svc: Collaborators, page: FamilyPage, token: str, *, taken: bool = False
+    svc: Services, page: FamilyPage, token: str, *, taken: bool = False
 ) -> Template | None:
     """The page of the waiting-list offer behind ``token``, or None when it is no offer's."""
     found = await offer.offer_context(svc, token, page.catalog.get, taken=taken)
@@ -206,7 +206,7 @@ class FamilyPageController(Controller):
     @get("/{token:str}", operation_id="family_page", summary="The family's page of an appointment (HTML)",
          media_type=MediaType.HTML, exclude_from_auth=True)
     async def show(
-        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
+        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
     ) -> Template:
         """Date, time, place, interpreter, what to bring; confirm and cancel buttons; the site's phone."""
         return await _appointment_page(request, svc, page, token, "family_page.html.j2")
@@ -215,7 +215,7 @@ class FamilyPageController(Controller):
          summary="The family's page: are you sure you want to cancel? (HTML)", media_type=MediaType.HTML,
          exclude_from_auth=True)
     async def cancel_step(
-        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
+        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
     ) -> Template:
         """Asks once more before cancelling."""
         return await _appointment_page(request, svc, page, token, "family_cancel.html.j2")
@@ -229,7 +229,7 @@ class FamilyPageController(Controller):
     @post("/{token:str}/confirm", operation_id="family_page_confirm", summary="The family confirms (form)",
           media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
     async def confirm(
-        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
+        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
     ) -> Response[Any]:
         """Marks the appointment confirmed (idempotent), then back to the page."""
         return await _act(request, svc, page, token, "confirm")
@@ -237,7 +237,7 @@ class FamilyPageController(Controller):
     @post("/{token:str}/cancel", operation_id="family_page_cancel", summary="The family cancels (form)",
           media_type=MediaType.HTML, status_code=303, exclude_from_auth=True)
     async def cancel(
-        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
+        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
     ) -> Response[Any]:
         """Cancels the appointment and frees the slot (idempotent), then back to the page."""
         return await _act(request, svc, page, token, "cancel")
@@ -261,7 +261,7 @@ class RebookController(Controller):
         exclude_from_auth=True,
     )
     async def rebook(
-        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
+        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
     ) -> Response[Any]:
         """Books (or moves to) the chosen time for the same family, then to the appointment's page."""
         limited = await _too_many(request, page, token)
@@ -292,7 +292,7 @@ def _aware(value: Any) -> datetime | None:
 
 async def _act(
     request: Request[Any, Any, Any],
-    svc: Collaborators,
+    svc: Services,
     page: FamilyPage,
     token: str,
     action: use_cases.Action,

@@ -9,7 +9,7 @@ from litestar import Controller, MediaType, Request, Response, post
 from litestar.di import Provide
 from litestar.response import Redirect
 
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.family_page import controller as pages
 from scheduler.family_page.controller import FamilyPage
 from scheduler.services import waitlist_offers
@@ -27,7 +27,7 @@ class OfferController(Controller):
           summary="The family accepts an offered time (form)", media_type=MediaType.HTML, status_code=303,
           exclude_from_auth=True)
     async def accept(
-        self, request: Request[Any, Any, Any], svc: Collaborators, page: FamilyPage, token: str
+        self, request: Request[Any, Any, Any], svc: Services, page: FamilyPage, token: str
     ) -> Response[Any]:
         """Books the time (the first acceptance wins), then to the appointment's page; a time just
         taken by another family shows the offer's page again, saying so, with the other free times."""

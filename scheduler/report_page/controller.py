@@ -15,7 +15,7 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.observability.windows import Windows, WindowStore
 from scheduler.report_page.view import report_view
 from scheduler.services import reports
@@ -77,7 +77,7 @@ class ReportPageController(Controller):
 
     @get("/{token:str}", operation_id="report_page", summary="A report page (HTML, print-ready on A4)",
          media_type=MediaType.HTML, exclude_from_auth=True)
-    async def show(self, request: Request[Any, Any, Any], svc: Collaborators, page: ReportPage,
+    async def show(self, request: Request[Any, Any, Any], svc: Services, page: ReportPage,
                    token: str) -> Response[str]:
         """Totals, appointments per month by outcome, no-show rates per site and service, languages, SMS."""
         address = request.client.host if request.client else "unknown"

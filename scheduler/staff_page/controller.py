@@ -19,7 +19,7 @@ from litestar.di import Provide
 from litestar.response import Redirect
 
 from scheduler.api.audit import note
-from scheduler.api.common import Collaborators
+from scheduler.api.common import Services
 from scheduler.family_page.controller import CSS as FAMILY_CSS
 from scheduler.observability.windows import Windows, WindowStore
 from scheduler.services import staff_links
@@ -131,7 +131,7 @@ def _noted(request: Request[Any, Any, Any], row: Any, action: str) -> None:
                          appointment_id=row.id, family_reference=row.reference))
 
 
-async def _show(request: Request[Any, Any, Any], svc: Collaborators, page: StaffPage, token: str,
+async def _show(request: Request[Any, Any, Any], svc: Services, page: StaffPage, token: str,
                 status: int = 200, error: str | None = None) -> Response[str]:
     row = await staff_links.shown(svc, page.links, token)
     if row is None:
@@ -142,7 +142,7 @@ async def _show(request: Request[Any, Any, Any], svc: Collaborators, page: Staff
                  form_key=page.links.form_key(token), reason_max=REASON_MAX, error=error, **view)
 
 
-async def _note_change(request: Request[Any, Any, Any], svc: Collaborators, page: StaffPage, token: str,
+async def _note_change(request: Request[Any, Any, Any], svc: Services, page: StaffPage, token: str,
                        action: str) -> None:
     row = await staff_links.shown(svc, page.links, token)
     if row is not None:
@@ -169,7 +169,7 @@ class StaffPageController(Controller):
     @get("/{token:str}", operation_id="staff_page", media_type=MediaType.HTML, exclude_from_auth=True,
          summary="The staff member's page of an appointment (HTML)")
     async def show(
-        self, request: Request[Any, Any, Any], svc: Collaborators, page: StaffPage, token: str
+        self, request: Request[Any, Any, Any], svc: Services, page: StaffPage, token: str
     ) -> Response[str]:
         """When, where, which family; record attended or no-show, or cancel with a reason."""
         return await _too_many(request, page, token) or await _show(request, svc, page, token)
@@ -184,7 +184,7 @@ class StaffPageController(Controller):
           summary="The staff member records attended or no-show (form)", media_type=MediaType.HTML,
           status_code=303, exclude_from_auth=True)
     async def outcome(
-        self, request: Request[Any, Any, Any], svc: Collaborators, page: StaffPage, token: str
+        self, request: Request[Any, Any, Any], svc: Services, page: StaffPage, token: str
     ) -> Response[Any]:
         """Records the outcome (idempotent), then back to the page."""
         limited = await _too_many(request, page, token)
@@ -204,7 +204,7 @@ class StaffPageController(Controller):
           summary="The staff member cancels with a reason (form)", media_type=MediaType.HTML,
           status_code=303, exclude_from_auth=True)
     async def cancel(
-        self, request: Request[Any, Any, Any], svc: Collaborators, page: StaffPage, token: str
+        self, request: Request[Any, Any, Any], svc: Services, page: StaffPage, token: str
     ) -> Response[Any]:
         """Cancels, frees the slot and texts the family its usual notice, then back to the page."""
         limited = await _too_many(request, page, token)
