@@ -31,8 +31,8 @@ def _pathway(prog: Programme, reference: str, starts: list[str], who: list[str |
 
 def _events(app: InProcess, event_type: str, at_least: int = 0) -> list[dict[str, Any]]:
     """The feed's events of a type, once it shows ``at_least`` of them (on PostgreSQL the feed waits
-    for the transactions in flight, such as a background job's, before it shows later ones)."""
-    deadline = time.monotonic() + 5
+    for the transactions in flight on the server, any database's, before it shows later ones)."""
+    deadline = time.monotonic() + 30
     while True:
         response = app.client.get("/v1/events", params={"type": event_type, "limit": 500})
         assert response.status_code == 200, response.text
