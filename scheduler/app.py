@@ -238,36 +238,8 @@ def _webhooks(
     return webhooks, WebhookDeliverer(db, clock, box, config)
 
 
-MALLOC_ARENAS = 2
-"""glibc's malloc arenas per worker process (``M_ARENA_MAX``; its default is 8 per core)."""
-
-
 def app_from_env() -> Litestar:
     """Factory for server workers: settings from the environment (validated again per process)."""
     import os
 
-    _limit_malloc_arenas()
     return create_app(Settings.from_env(os.environ))
-
-
-def _limit_malloc_arenas() -> None:
-    """At most ``MALLOC_ARENAS`` malloc arenas in this process, unless ``MALLOC_ARENA_MAX`` says otherwise.
-
-    Each thread that allocates (SQLite's reads run in 16) may otherwise get an arena of its own,
-    kept half empty: about 20 MB more peak memory per worker, measured under load (bench/targets.py).
-    Python allocates small objects in its own pools anyway. Elsewhere than glibc: nothing to do.
-    """
-    import ctypes
-    import ctypes.util
-    import os
-
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return  # glibc read it at start-up
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
-        return
-    m_arena_max = -8  # <malloc.h>
-    mallopt(m_arena_max, MALLOC_ARENAS)
