@@ -43,14 +43,19 @@ async def record(session: AsyncSession, event: Event) -> Event:
 
 async def append(session: AsyncSession, event: Event) -> None:
     """Insert ``event`` in the session's transaction (it commits or rolls back with the change)."""
+    await session.execute(TABLE.insert().values(**values_of(event, dialect_name(session))))
+
+
+def values_of(event: Event, dialect: str) -> dict[str, Any]:
+    """The event's row for an INSERT on ``dialect`` (on PostgreSQL, with its transaction's id)."""
     values: dict[str, Any] = {
         "id": event.id, "type": event.type, "occurred_at": event.occurred_at, "actor_kind": event.actor.kind,
         "actor_id": event.actor.id, "actor_name": event.actor.name, "appointment_id": event.appointment_id,
         "site_id": event.site_id, "pathway_id": event.pathway_id, "data": event.data,
     }
-    if dialect_name(session) == "postgresql":
+    if dialect == "postgresql":
         values["xid"] = CURRENT_XID
-    await session.execute(TABLE.insert().values(**values))
+    return values
 
 
 async def feed_page(

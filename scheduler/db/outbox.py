@@ -85,7 +85,13 @@ async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: dateti
     """Queue messages; one already queued for the same appointment, recipient and kind is kept."""
     if not planned:
         return
-    rows = [
+    # One statement built once per database, run for all the rows at once (executemany).
+    await session.execute(ENQUEUE[dialect_name(session)], rows(planned, now))
+
+
+def rows(planned: Sequence[Planned], now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows of planned messages, pending from ``now``."""
+    return [
         {"id": new_id(), "appointment_id": p.appointment_id, "recipient": p.recipient, "kind": p.kind,
          "event": p.event, "offset_minutes": p.offset_minutes, "sequence": p.sequence,
          "interpreter_id": p.interpreter_id, "body": p.body, "status": PENDING, "due_at": p.due_at,
@@ -93,8 +99,6 @@ async def enqueue(session: AsyncSession, planned: Sequence[Planned], now: dateti
          "needs_lookup": False, "created_at": now, "updated_at": now}
         for p in planned
     ]
-    # One statement built once per database, run for all the rows at once (executemany).
-    await session.execute(ENQUEUE[dialect_name(session)], rows)
 
 
 async def cancel_pending(

@@ -16,10 +16,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.planner import Contacts
-from scheduler.db import appointments, families, interpreter_releases, message_data, outbox, waitlist
+from scheduler.db import (
+    appointments,
+    families,
+    interpreter_releases,
+    message_data,
+    new_booking,
+    outbox,
+    waitlist,
+)
 from scheduler.db import holds as hold_store
-from scheduler.db.appointments import AppointmentView
-from scheduler.db.tables import Appointment, Family
+from scheduler.db.appointments import AppointmentView, appointment_table
+from scheduler.db.engine import dialect_name
+from scheduler.db.tables import Appointment, Family, new_id
 from scheduler.domain.errors import ConflictError, FamilyBusy, InvalidInput, NotFound, SlotUnavailable
 from scheduler.domain.events import (
     APPOINTMENT_BOOKED,
@@ -46,6 +55,7 @@ from scheduler.services.availability import (
 from scheduler.services.notify import Booked, MessagePlanner
 
 ACTIVE = ("booked", "confirmed")
+APPOINTMENT_COLUMNS = tuple(column.name for column in appointment_table.columns)
 OUTCOMES = ("attended", "no_show")
 
 
@@ -96,6 +106,8 @@ async def book(
     process's loaded searches, so that checking the slot reads the ``rules`` counter and the
     holds only while the rules stay put (``LoadedSearches``).
     """
+    if request.interpreter_language is None and dialect_name(session) == "postgresql":
+        return await _book_in_two_statements(session, calendar, planner, request, now, actor, searches)
     slot, hold_id = await _take_slot(session, calendar, request, now, searches)
     interpreter = await _take_interpreter(session, calendar, request, slot, now, prefer=None)
     family_id = await _upsert_family(session, request.family, slot.interval.start, now)
@@ -112,6 +124,57 @@ async def book(
     view = AppointmentView(appointment, written, _zone_key(slot))
     await events.record_view(session, APPOINTMENT_BOOKED, actor, view, now)
     return view
+
+
+async def _book_in_two_statements(
+    session: AsyncSession, calendar: HolidayCalendar, planner: MessagePlanner, request: BookingRequest,
+    now: datetime, actor: Actor, searches: LoadedSearches | None,
+) -> AppointmentView:
+    """``book`` on PostgreSQL when no interpreter is asked for: the same checks and writes, the
+    writes in two statements (``new_booking``) instead of one per step."""
+    capacity, candidates = await _candidate_slots(session, calendar, request, now, searches)
+    if not candidates:
+        raise _no_slot(request)
+    first, family = candidates[0], request.family
+    appointment = _new_appointment(request, first, ("", None), "", now)  # the statement fills in the rest
+    try:
+        taken = await new_booking.take(
+            session, [(slot.resource_id, slot.site_id or "") for slot in candidates],
+            {"service_id": first.service_id, "starts_at": first.interval.start, "ends_at": first.interval.end,
+             "capacity": capacity},
+            {"id": new_id(), "reference": family.reference, "phone": family.phone,
+             "language": family.language, "sms_consent": family.sms_consent, "updated_at": now},
+            {name: getattr(appointment, name) for name in APPOINTMENT_COLUMNS
+             if name not in new_booking.FROM_CTES},
+        )
+    except IntegrityError as exc:
+        raise _family_busy(exc, first.start) from None
+    if taken.place is None or taken.hold_id is None:
+        raise _no_slot(request)
+    slot = candidates[taken.place]
+    if not taken.written:
+        raise await _visit_address_refused(session, slot, request.visit_address)
+    appointment.staff_id, appointment.site_id = slot.resource_id, slot.site_id or ""
+    appointment.family_id, appointment.staff_hold_id = taken.family_id, taken.hold_id
+    if not family.sms_consent:
+        # The latest booking states the family's consent: a withdrawal stops its pending texts now.
+        await outbox.cancel_pending_for_families(session, [taken.family_id], now)
+    zone = _zone_key(slot)
+    contacts = Contacts(family_phone=family.phone or taken.family_phone, family_consent=taken.family_consent,
+                        interpreter_phone=None, interpreter_status=None, zone=ZoneInfo(zone),
+                        reminder_offsets=taken.reminder_offsets)
+    written = Family(id=taken.family_id, reference=family.reference, phone=family.phone,
+                     language=family.language, sms_consent=family.sms_consent, created_at=now, updated_at=now)
+    view = AppointmentView(appointment, written, zone)
+    link = planner.family_links.row(appointment, now) if planner.family_links is not None else None
+    texts = outbox.rows(planner.booking_texts(appointment, contacts, now), now)
+    event = events.appointment_event(APPOINTMENT_BOOKED, actor, view, now)
+    await new_booking.after(session, link, texts, event)
+    return view
+
+
+def _no_slot(request: BookingRequest) -> SlotUnavailable:
+    return SlotUnavailable(f"No free slot of this service starts at {request.start.isoformat()}.")
 
 
 def _zone_key(slot: Slot) -> str:
@@ -135,7 +198,7 @@ async def _take_slot(
         hold_id = await take(session, slot.resource_id, "staff", slot.service_id, slot.interval, capacity)
         if hold_id is not None:
             return slot, hold_id
-    raise SlotUnavailable(f"No free slot of this service starts at {request.start.isoformat()}.")
+    raise _no_slot(request)
 
 
 async def _at_home(session: AsyncSession, slot: Slot) -> bool:
@@ -243,8 +306,22 @@ async def _insert(
     family_id: str, now: datetime,
 ) -> tuple[Appointment, Contacts]:
     """The new appointment, and who its texts go to (the insert returns them)."""
+    appointment = _new_appointment(request, slot, holds, family_id, now)
+    try:
+        inserted = await appointments.insert(session, appointment)
+    except IntegrityError as exc:
+        raise _family_busy(exc, slot.start) from None
+    if inserted is None:  # a home visit needs the family's address, and only a home visit takes one
+        raise await _visit_address_refused(session, slot, request.visit_address)
+    return appointment, message_data.contacts_of(inserted)
+
+
+def _new_appointment(
+    request: BookingRequest, slot: Slot, holds: tuple[str, tuple[str, str] | None], family_id: str,
+    now: datetime,
+) -> Appointment:
     hold_id, interpreter = holds
-    appointment = Appointment(
+    return Appointment(
         interpreter_language=request.interpreter_language,
         interpreter_id=interpreter[0] if interpreter else None,
         interpreter_hold_id=interpreter[1] if interpreter else None,
@@ -264,13 +341,6 @@ async def _insert(
         created_at=now,
         updated_at=now,
     )
-    try:
-        inserted = await appointments.insert(session, appointment)
-    except IntegrityError as exc:
-        raise _family_busy(exc, slot.start) from None
-    if inserted is None:  # a home visit needs the family's address, and only a home visit takes one
-        raise await _visit_address_refused(session, slot, request.visit_address)
-    return appointment, message_data.contacts_of(inserted)
 
 
 async def get_for_update(session: AsyncSession, appointment_id: str) -> Appointment:

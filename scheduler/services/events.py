@@ -53,10 +53,18 @@ async def record_view(
     previous: dict[str, Any] | None = None,
 ) -> Event:
     """``record_appointment`` for a caller that holds the appointment's view already (no read)."""
+    return await record(session, appointment_event(event_type, actor, view, now, previous))
+
+
+def appointment_event(
+    event_type: str, actor: Actor, view: AppointmentView, now: datetime,
+    previous: dict[str, Any] | None = None,
+) -> Event:
+    """The event of a change to an appointment, its data the appointment as ``view`` shows it."""
     data = appointment_data(appointment_json(view), previous)
     row = view.appointment
-    return await record(session, Event(event_type, now, actor, data, appointment_id=row.id,
-                                       site_id=row.site_id, pathway_id=row.pathway_id))
+    return Event(event_type, now, actor, data, appointment_id=row.id, site_id=row.site_id,
+                 pathway_id=row.pathway_id)
 
 
 async def where_it_is(session: AsyncSession, appointment: Appointment) -> dict[str, Any]:

@@ -99,10 +99,13 @@ class FamilyLinkIssuer:
 
     async def issue(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         """Remember the appointment's link (again after a move: its expiry follows the new end)."""
-        token = self.links.token(appointment.id)
-        await store.remember(
-            session, token_hash(token), appointment.id, appointment.ends_at + self.days_after, now
-        )
+        row = self.row(appointment, now)
+        await store.remember(session, row["token_hash"], appointment.id, row["expires_at"], now)
+
+    def row(self, appointment: Appointment, now: datetime) -> dict[str, Any]:
+        """The link's row (``store.link``'s columns) for a new appointment: what ``issue`` writes."""
+        return {"token_hash": token_hash(self.links.token(appointment.id)), "appointment_id": appointment.id,
+                "expires_at": appointment.ends_at + self.days_after, "created_at": now}
 
     def url(self, appointment_id: str) -> str:
         """The appointment's short link, as the dispatcher writes it into a text."""

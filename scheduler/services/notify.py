@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import planner
 from notifications.compose import INTERPRETER_LANGUAGE, compose
+from notifications.outbox import Planned
 from notifications.planner import Contacts
 from notifications.policy import QuietHours
 from notifications.texts import TextCatalog, default_catalog
@@ -31,6 +32,8 @@ class FamilyLinks(Protocol):
     """Gives a booked or moved appointment its family page link (``family_links.FamilyLinkIssuer``)."""
 
     async def issue(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None: ...
+
+    def row(self, appointment: Appointment, now: datetime) -> dict[str, Any]: ...
 
     def url(self, appointment_id: str) -> str: ...
 
@@ -58,9 +61,11 @@ class MessagePlanner:
         """
         if contacts is None:
             contacts = await message_data.contacts(session, appointment.id)
-        await outbox.enqueue(
-            session, planner.booking_notices(_subject(appointment), contacts, self.quiet, now), now
-        )
+        await outbox.enqueue(session, self.booking_texts(appointment, contacts, now), now)
+
+    def booking_texts(self, appointment: Appointment, contacts: Contacts, now: datetime) -> list[Planned]:
+        """What ``booked`` queues: a confirmation now (or when quiet hours end) and the reminders."""
+        return planner.booking_notices(_subject(appointment), contacts, self.quiet, now)
 
     async def moved(
         self, session: AsyncSession, appointment: Appointment, now: datetime, *, new_interpreter: bool = False

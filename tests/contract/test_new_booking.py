@@ -1,0 +1,192 @@
+"""A booking's writes in two statements on PostgreSQL (``scheduler.db.new_booking``, migration 0018).
+
+Checked against what the statement-per-step path does on the same database: the candidate a
+place is taken on (skipping a resource an overlapping block holds, and a full block), the
+refusals that write no appointment, and the webhook endpoints an event is queued for, which the
+statement decides in SQL and ``events.record`` in Python. SQLite keeps the statement-per-step
+path, so these tests are of PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+from sqlmodel import col
+
+from scheduler.db import events as event_store
+from scheduler.db import new_booking
+from scheduler.db.engine import Database
+from scheduler.db.event_tables import WebhookDelivery, WebhookEndpoint
+from scheduler.db.tables import ApiKey, Appointment, HoldRecord, Service, Staff, new_id
+from scheduler.domain.events import APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, EVENT_TYPES, SYSTEM, Event
+from scheduler.services.booking import APPOINTMENT_COLUMNS
+from tests.support.databases import DatabaseHandle, temporary_postgres
+from tests.support.seed import SeededProgramme, programme
+
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+END = START + timedelta(hours=1)
+
+
+@pytest.fixture(scope="module", params=["postgresql"])
+def postgres(request: pytest.FixtureRequest) -> Iterator[DatabaseHandle]:
+    with temporary_postgres() as handle:
+        yield handle
+
+
+async def second_staff(db: Database) -> str:
+    staff_id = new_id()
+    async with db.write() as session:
+        await session.execute(insert(Staff).values(id=staff_id, name="Other", role="social_worker",
+                                                   created_at=NOW))
+    return staff_id
+
+
+async def other_service(db: Database) -> str:
+    service_id = new_id()
+    async with db.write() as session:
+        await session.execute(insert(Service).values(
+            id=service_id, name="Other", duration_minutes=90, capacity=1, min_notice_minutes=0,
+            horizon_days=730, created_at=NOW))
+    return service_id
+
+
+def block(resource_id: str, service_id: str, start: datetime, end: datetime, taken: int,
+          capacity: int = 1) -> Any:
+    return insert(HoldRecord).values(id=new_id(), resource_id=resource_id, resource_kind="staff",
+                                     service_id=service_id, starts_at=start, ends_at=end, capacity=capacity,
+                                     taken=taken)
+
+
+def appointment_values(prog: SeededProgramme, **extra: Any) -> dict[str, Any]:
+    values = {"id": new_id(), "status": "booked", "service_id": prog.service_id, "phone": None,
+              "starts_at": START, "ends_at": END, "sequence": 0, "created_at": NOW, "updated_at": NOW,
+              "sms_sent": 0, "sms_segments": 0} | extra
+    return {name: values.get(name) for name in APPOINTMENT_COLUMNS if name not in new_booking.FROM_CTES}
+
+
+async def take(db: Database, prog: SeededProgramme, candidates: list[tuple[str, str]],
+               **appointment: Any) -> tuple[new_booking.Taken, list[Any]]:
+    """``new_booking.take`` committed, and the appointments then in the database."""
+    values = appointment_values(prog, **appointment)
+    async with db.write() as session:
+        taken = await new_booking.take(
+            session, candidates,
+            {"service_id": prog.service_id, "starts_at": START, "ends_at": END, "capacity": 1},
+            {"id": new_id(), "reference": f"ref-{values['id']}", "phone": "+33612345678", "language": "fr",
+             "sms_consent": True, "updated_at": NOW},
+            values,
+        )
+    async with db.read() as session:
+        written = select(Appointment).where(col(Appointment.id) == values["id"])
+        return taken, list((await session.execute(written)).scalars())
+
+
+@pytest.mark.anyio
+async def test_the_first_free_candidate_is_taken_past_an_overlapping_and_a_full_block(
+    postgres: DatabaseHandle,
+) -> None:
+    db = Database.from_url(postgres.url)
+    try:
+        prog = await programme(db)
+        busy, full, free = prog.staff_id, await second_staff(db), await second_staff(db)
+        longer = await other_service(db)
+        async with db.write() as session:
+            # ``busy`` holds another service's block that overlaps (the exclusion constraint refuses
+            # a second one); ``full``'s block of this very slot has no place left.
+            await session.execute(block(busy, longer, START - timedelta(minutes=30), END, 1))
+            await session.execute(block(full, prog.service_id, START, END, 1))
+        candidates = [(busy, prog.site_id), (full, prog.site_id), (free, prog.site_id)]
+        taken, rows = await take(db, prog, candidates)
+        assert (taken.place, taken.written) == (2, True)
+        [row] = rows
+        assert (row.staff_id, row.site_id, row.family_id, row.staff_hold_id) == (
+            free, prog.site_id, taken.family_id, taken.hold_id)
+        async with db.read() as session:
+            held = select(HoldRecord).where(col(HoldRecord.id) == taken.hold_id)
+            hold = (await session.execute(held)).scalar_one()
+        assert (hold.resource_id, hold.taken, hold.starts_at, hold.ends_at) == (free, 1, START, END)
+        assert (taken.family_phone, taken.family_consent) == ("+33612345678", True)
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.anyio
+async def test_nothing_free_or_a_visit_address_at_a_site_writes_no_appointment(
+    postgres: DatabaseHandle,
+) -> None:
+    db = Database.from_url(postgres.url)
+    try:
+        prog = await programme(db)
+        async with db.write() as session:
+            await session.execute(block(prog.staff_id, prog.service_id, START, END, 1))
+        taken, rows = await take(db, prog, [(prog.staff_id, prog.site_id)])
+        assert (taken.place, taken.hold_id, taken.written, rows) == (None, None, False, [])
+
+        other = await programme(db)  # free, but an office: it takes no visit address
+        taken, rows = await take(db, other, [(other.staff_id, other.site_id)], visit_address="2 rue Haute")
+        assert (taken.place, taken.written, rows) == (0, False, [])
+    finally:
+        await db.dispose()
+
+
+async def key(db: Database, sites: list[str] | None) -> str:
+    key_id = new_id()
+    async with db.write() as session:
+        await session.execute(insert(ApiKey).values(
+            id=key_id, name="partner", scopes=["appointments:write"], key_hash=new_id() + new_id(),
+            created_at=NOW, site_ids=sites))
+    return key_id
+
+
+async def endpoint(db: Database, key_id: str, wanted: list[str], disabled: bool = False) -> str:
+    endpoint_id = new_id()
+    async with db.write() as session:
+        await session.execute(insert(WebhookEndpoint).values(
+            id=endpoint_id, api_key_id=key_id, url="https://partner.example/hooks", events=wanted,
+            disabled=disabled, secret_encrypted="x", created_at=NOW, updated_at=NOW))
+    return endpoint_id
+
+
+async def receivers(db: Database, event_id: str) -> set[str]:
+    async with db.read() as session:
+        rows = await session.execute(select(col(WebhookDelivery.endpoint_id))
+                                     .where(col(WebhookDelivery.event_id) == event_id))
+        return set(rows.scalars())
+
+
+@pytest.mark.anyio
+async def test_an_event_goes_to_the_endpoints_events_record_would_queue_it_for(
+    postgres: DatabaseHandle,
+) -> None:
+    db = Database.from_url(postgres.url)
+    try:
+        site_a, site_b = new_id(), new_id()
+        every_site, only_a, only_b = await key(db, None), await key(db, [site_a]), await key(db, [site_b])
+        gone = new_id()  # an endpoint whose key row is not there sees every site, as in Python
+        named = (APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED)
+        other_type = next(name for name in EVENT_TYPES if name not in named)
+        for key_id in (every_site, only_a, only_b, gone):
+            for wanted in (["*"], [APPOINTMENT_BOOKED], [other_type], list(named)):
+                await endpoint(db, key_id, wanted)
+            await endpoint(db, key_id, ["*"], disabled=True)
+        checked = 0
+        for event_type in (APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, other_type):
+            for site in (site_a, site_b, None):
+                def event() -> Event:
+                    return Event(event_type, NOW, SYSTEM, {"n": 1}, site_id=site)  # noqa: B023 - used at once
+                by_python, by_sql = event(), event()
+                async with db.write() as session:
+                    await event_store.record(session, by_python)
+                async with db.write() as session:
+                    await new_booking.after(session, None, [], by_sql)
+                expected = await receivers(db, by_python.id)
+                assert await receivers(db, by_sql.id) == expected, (event_type, site)
+                checked += len(expected)
+        assert checked > 0  # the comparison saw deliveries, not only empty sets
+    finally:
+        await db.dispose()
