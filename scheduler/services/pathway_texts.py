@@ -36,14 +36,10 @@ class SessionPlanner(MessagePlanner):
         """The session planner of the app's planner (same quiet hours, texts and page links)."""
         return cls(base.quiet, base.catalog, base.family_links)
 
-    async def booked(
-        self, session: AsyncSession, appointment: Appointment, now: datetime, contacts: Contacts | None = None
-    ) -> None:
+    def booking_texts(self, appointment: Appointment, contacts: Contacts, now: datetime) -> list[Planned]:
         """The session's reminders and its interpreter's texts; the family's confirmation is the pathway's."""
-        if contacts is None:
-            contacts = await message_data.contacts(session, appointment.id)
-        planned = rules.booking_notices(_subject(appointment), contacts, self.quiet, now)
-        await outbox.enqueue(session, [item for item in planned if not _family_notice(item)], now)
+        planned = super().booking_texts(appointment, contacts, now)
+        return [item for item in planned if not _family_notice(item)]
 
     async def cancelled(self, session: AsyncSession, appointment: Appointment, now: datetime) -> None:
         """Pending texts dropped; the interpreter told as usual, the family by the pathway's one text."""
