@@ -50,7 +50,8 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10,
     if is_sqlite(url):
         # A write transaction without a thread hop per statement: see ``sqlite_driver``.
         args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
-        gate = sqlite_driver.WriterGate(SQLITE_BUSY_TIMEOUT_MS / 1000)
+        lock_path = sqlite_driver.writers_lock_path(args, kwargs)
+        gate = sqlite_driver.WriterGate(SQLITE_BUSY_TIMEOUT_MS / 1000, lock_path)
         connect = sqlite_driver.connector(args, dict(kwargs), gate)
         # A pool as large as the reads that may run at once (the driver's threads), no overflow:
         # an overflow connection is closed when given back, so under load each request beyond

@@ -9,9 +9,10 @@ This connection keeps aiosqlite's interface (what SQLAlchemy's ``aiosqlite`` dia
 runs each call in one of two ways:
 
 - ``BEGIN IMMEDIATE`` (a write transaction) waits first for the other writers of this process
-  (an ``asyncio.Lock``, first come first served), then runs inline with no busy wait; only when
-  another process holds SQLite's write lock does it run again in a worker thread, which waits for
-  it (``busy_timeout``) without blocking the loop. Every later statement of the transaction, its
+  (an ``asyncio.Lock``, first come first served), then for those of créneau's other processes
+  (a file lock, waited for in a worker thread: ``WriterGate``), then runs inline with no busy
+  wait; only when another program holds SQLite's write lock does it run again in a worker thread,
+  which waits for it (``busy_timeout``) without blocking the loop. Every later statement of the transaction, its
   COMMIT or ROLLBACK run inline, on the loop's thread: they never wait for a lock in WAL mode
   (the write lock is held), they are short, and the transaction ends in the same turn of the
   loop unless its own code awaits something else. No thread hop per write transaction while
@@ -27,9 +28,11 @@ loop's thread and a worker thread is safe (``check_same_thread=False``, as SQLAl
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self, TypeVar
 
@@ -46,15 +49,27 @@ EXECUTOR = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="cren
 class WriterGate:
     """The writers of one engine take turns here before asking SQLite for its write lock.
 
-    One lock per event loop (an ``asyncio.Lock`` belongs to the loop that first waits on it; tests
-    use an engine from more than one loop).
+    Two queues, one after the other:
+
+    - this process's writers, on an ``asyncio.Lock`` (one per event loop: an ``asyncio.Lock``
+      belongs to the loop that first waits on it, and tests use an engine from more than one);
+    - every process's writers of the same database file, on a file lock beside it
+      (``flock`` on ``<database>-writers``), when ``lock_path`` is given. SQLite's own lock only
+      lets a waiting writer poll: its busy handler sleeps 1 to 100 ms between tries, and the other
+      process's next writer may take the lock in between, again and again (seen: bookings of two
+      server processes waiting over a second). The kernel wakes a writer waiting on the file lock
+      as soon as it is released. SQLite's lock stays the guarantee: a writer that is not créneau's
+      (the ``sqlite3`` shell) ignores the file and is waited for with ``busy_timeout`` as before.
     """
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, lock_path: str | None = None) -> None:
         self.timeout = timeout
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        self._lock_path = lock_path
+        self._fd: int | None = None
+        self._file_held = False
 
     async def acquire(self) -> asyncio.Lock:
         """Wait for this process's other writers; "database is locked" after ``timeout``, as SQLite says.
@@ -75,6 +90,45 @@ class WriterGate:
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
         return lock
+
+    def _file(self) -> int:
+        if self._fd is None:
+            assert self._lock_path is not None
+            fd = self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            weakref.finalize(self, os.close, fd)
+        return self._fd
+
+    async def take_file(self) -> None:
+        """Wait for the writers of the other processes (the file lock); call it holding ``acquire``'s
+        lock, so that this process asks for the file once at a time. "database is locked" after
+        ``timeout``."""
+        if self._lock_path is None:
+            return
+        fd = self._file()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting = asyncio.get_running_loop().run_in_executor(EXECUTOR, fcntl.flock, fd, fcntl.LOCK_EX)
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await asyncio.shield(waiting)
+            except BaseException as exc:
+                # The thread still waits: what it gets is given back at once.
+                def give_back(done: asyncio.Future[None]) -> None:
+                    if done.exception() is None:
+                        fcntl.flock(fd, fcntl.LOCK_UN)
+
+                waiting.add_done_callback(give_back)
+                if isinstance(exc, TimeoutError):
+                    raise sqlite3.OperationalError("database is locked") from None
+                raise
+        self._file_held = True
+
+    def release_file(self) -> None:
+        """Let the other processes' writers in (after COMMIT or ROLLBACK)."""
+        if self._file_held and self._fd is not None:
+            self._file_held = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     @staticmethod
     async def run(function: Callable[[], T]) -> T:
@@ -205,9 +259,11 @@ class Connection:
         in a worker thread, which waits for it (``busy_timeout``) without blocking the loop."""
         turn = await self.gate.acquire()
         try:
+            await self.gate.take_file()
             if not self._begin_at_once(begin):
                 await self.gate.run(begin)
         except BaseException:
+            self.gate.release_file()
             turn.release()
             raise
         self._turn = turn
@@ -228,6 +284,7 @@ class Connection:
     def _end(self) -> None:
         turn, self._turn = self._turn, None
         if turn is not None:
+            self.gate.release_file()
             turn.release()
 
     def cursor(self) -> Cursor:
@@ -266,6 +323,15 @@ class Connection:
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
+
+
+def writers_lock_path(args: Sequence[Any], kwargs: Mapping[str, Any]) -> str | None:
+    """The file lock of a database file's writers (``WriterGate``): ``<database>-writers`` beside it,
+    as SQLite keeps ``-wal`` and ``-shm``; None for a database in memory or given as a URI."""
+    database = str(args[0]) if args else ""
+    if not database or database == ":memory:" or kwargs.get("uri"):
+        return None
+    return f"{database}-writers"
 
 
 def connector(args: Sequence[Any], kwargs: dict[str, Any], gate: WriterGate) -> Callable[[], Any]:

@@ -4,6 +4,8 @@ after one hop, a read in a worker thread, and a writer waiting for the lock neve
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -11,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduler.db import engine
 from scheduler.db.engine import Database
 from tests.support.databases import sqlite_database
 
@@ -94,3 +98,76 @@ async def test_a_writer_waiting_for_another_process_lets_the_loop_run(db: Databa
     assert await asyncio.wait_for(writer, 5) == 1
     ticker.cancel()
     other.close()
+
+
+def _file_lock_free(path: Path) -> bool:
+    """Whether another process could take the writers' file lock now (a descriptor of our own)."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing gives back a lock taken through it
+    return True
+
+
+async def test_writers_of_two_processes_queue_on_the_file_lock_beside_the_database(
+    url: str, tmp_path: Path
+) -> None:
+    # Two engines on one file hold two descriptors of the lock file, whose locks exclude each
+    # other as two processes' would.
+    first, second = Database.from_url(url), Database.from_url(url)
+    lock_file = tmp_path / "creneau-test.db-writers"
+    try:
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            async with first.write() as session:
+                await session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE, then the statement
+                holding.set()
+                await release.wait()
+
+        async def write() -> int:
+            async with second.write() as session:
+                return int((await session.execute(text("SELECT 2"))).scalar_one())
+
+        holder = asyncio.create_task(hold())
+        await holding.wait()
+        assert not _file_lock_free(lock_file)
+        writer = asyncio.create_task(write())
+        await asyncio.sleep(0.2)
+        assert not writer.done()  # it waits for the first engine's writer...
+        release.set()
+        await holder
+        assert await asyncio.wait_for(writer, 5) == 2  # ...and goes on once it has committed
+        assert _file_lock_free(lock_file)  # both gave the lock back with their transaction
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_a_writer_that_gave_up_waiting_gives_back_the_file_lock_it_gets_later(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    db = Database.from_url(url)
+    lock_file = tmp_path / "creneau-test.db-writers"
+    other = os.open(lock_file, os.O_RDWR | os.O_CREAT)  # another process's writer holds the lock
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with db.write() as session:
+                await session.execute(text("SELECT 1"))
+        fcntl.flock(other, fcntl.LOCK_UN)
+        # The abandoned wait still takes the lock when it is free, and gives it back at once.
+        for _ in range(100):
+            if _file_lock_free(lock_file):
+                break
+            await asyncio.sleep(0.02)
+        assert _file_lock_free(lock_file)
+        async with db.write() as session:
+            assert (await session.execute(text("SELECT 3"))).scalar_one() == 3
+    finally:
+        os.close(other)
+        await db.dispose()
