@@ -5,13 +5,25 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import Insert, and_, bindparam, or_, select, update
+from sqlalchemy import (
+    Insert,
+    and_,
+    bindparam,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.db.dialect import PerDialect, UpsertInsert, insert_for
 from scheduler.db.engine import dialect_name
-from scheduler.db.tables import HoldRecord, new_id
+from scheduler.db.tables import ChangeCounter, HoldRecord, new_id
 from scheduler.domain.intervals import Interval
 from scheduler.domain.slots import Hold
 
@@ -140,6 +152,37 @@ async def blocking_holds(
     rows = await session.execute(BLOCKING, {"ids": resource_ids, "window_start": window.start,
                                             "window_end": window.end})
     return list(rows.all())
+
+
+def _with_counter() -> Any:
+    """``BLOCKING``'s rows, then one row of the change counter bound as ``counter_key``: its ``seq``
+    in the ``taken`` column (0 when never raised), told apart by ``is_counter``."""
+    counter = ChangeCounter.__table__  # type: ignore[attr-defined]
+    seq = select(counter.c.seq).where(counter.c.key == bindparam("counter_key")).scalar_subquery()
+    holds = BLOCKING.add_columns(literal(False).label("is_counter"))
+    nothing = [type_coerce(null(), column.type) for column in BLOCKING.selected_columns]
+    seq_row = select(*nothing[:4], func.coalesce(seq, 0), nothing[5], literal(True))
+    return union_all(holds, seq_row)
+
+
+BLOCKING_AND_COUNTER: Final = _with_counter()
+
+
+async def blocking_holds_and_counter(
+    session: AsyncSession, counter_key: str, resource_ids: list[str], window: Interval
+) -> tuple[int, list[Any]]:
+    """One change counter's value (0: never raised) and ``blocking_holds``, in one statement: for a
+    search kept in memory while that counter stays put, one round trip instead of two."""
+    parameters = {"counter_key": counter_key, "ids": resource_ids, "window_start": window.start,
+                  "window_end": window.end}
+    rows = await session.execute(BLOCKING_AND_COUNTER, parameters)
+    seq, holds = 0, []
+    for row in rows.all():
+        if row[6]:
+            seq = int(row[4])
+        else:
+            holds.append(row[:6])  # ``BLOCKING``'s columns
+    return seq, holds
 
 
 @lru_cache(maxsize=8)

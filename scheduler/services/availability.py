@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,6 +93,14 @@ class LoadedSearch:
     by_day: dict[date, list[rules_mod.OpenStretch]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class HoldsRead:
+    """Holds already read over ``reach`` (``hold_store.BLOCKING``'s rows), for the stretch reaching it."""
+
+    reach: Interval
+    rows: list[Any]
+
+
 FIRST_STRETCH = timedelta(days=1)  # the shortest first stretch of a page's search; each next one doubles
 SEARCHES_KEPT: Final = 512
 
@@ -115,6 +123,25 @@ class LoadedSearches:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    async def load_with_holds(
+        self, session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery,
+        reach_of: Callable[[LoadedSearch], Interval | None],
+    ) -> tuple[LoadedSearch, HoldsRead | None]:
+        """``load``, and when the search is kept, the holds over ``reach_of(search)`` read in the same
+        statement as the counter (one round trip instead of two). No holds read: the search was
+        loaded afresh, or there is no reach."""
+        kept = self._entries.get((query, access_of(session)))
+        reach = None if kept is None else reach_of(kept[1])
+        if kept is None or reach is None:
+            return await self.load(session, calendar, query), None
+        seq, search = kept
+        rules, rows = await hold_store.blocking_holds_and_counter(session, counters.RULES, search.staff_ids,
+                                                                  reach)
+        if rules != seq:  # the rules moved since: load the search again (its staff may differ)
+            return await self.load(session, calendar, query), None
+        self._entries.move_to_end((query, access_of(session)))
+        return search, HoldsRead(reach, rows)
 
     async def load(self, session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery) -> LoadedSearch:
         """The loaded search of ``query``, from memory if ``rules`` has not moved since (read in
@@ -152,15 +179,20 @@ async def find_slot_page(
     limit, the whole window is one stretch: every slot. ``searches``: where to keep what the
     search loads before its holds, for the next search of the same query (``LoadedSearches``).
     """
-    search = await (searches.load(session, calendar, query) if searches is not None
-                    else _search(session, calendar, query))
     wanted = None if limit is None else limit + 1  # one more tells whether another page follows
+    read: HoldsRead | None = None
+    if searches is None:
+        search = await _search(session, calendar, query)
+    else:
+        search, read = await searches.load_with_holds(
+            session, calendar, query,
+            lambda kept: _first_reach(kept, now, after, _first_stretch(kept, wanted)))
     companions: dict[str, list[Interval]] | None = None
     depends_on = (counters.RULES, *(counters.key("staff", staff_id) for staff_id in search.staff_ids))
     found: list[Slot] = []
     for stretch in _stretches(search, now, after, _first_stretch(search, wanted)):
         slots = await _slots_in(session, search, stretch, now, after, None if query.interpreter_language
-                                else _still_wanted(wanted, found))
+                                else _still_wanted(wanted, found), read)
         if query.interpreter_language and slots:
             if companions is None:  # the pool's free time, read once and only when needed
                 pool = await interpreters.pool(session, query.interpreter_language)
@@ -175,10 +207,35 @@ async def find_slot_page(
     return SlotPage(found[:limit], limit is not None and len(found) > limit, search.spec, depends_on)
 
 
-async def slots_at(session: AsyncSession, search: LoadedSearch, start: datetime, now: datetime) -> list[Slot]:
+async def slots_at(
+    session: AsyncSession, search: LoadedSearch, start: datetime, now: datetime,
+    read: HoldsRead | None = None,
+) -> list[Slot]:
     """The free slots of a loaded search that start exactly at ``start`` (UTC), by staff member:
-    what a booking of that time may take. Only the holds around ``start`` are read."""
-    return await _slots_in(session, search, Interval.of_utc(start, start + _ONE_TICK), now, None, None)
+    what a booking of that time may take. Only the holds around ``start`` are read (or ``read``,
+    when they were already: ``reach_at``)."""
+    return await _slots_in(session, search, _at(start), now, None, None, read)
+
+
+def _at(start: datetime) -> Interval:
+    return Interval.of_utc(start, start + _ONE_TICK)
+
+
+def reach_at(search: LoadedSearch, start: datetime) -> Interval:
+    """What ``slots_at`` reads the holds over, for a slot starting at ``start`` (UTC)."""
+    return _reach(search, _at(start))
+
+
+def _reach(search: LoadedSearch, stretch: Interval) -> Interval:
+    """Slots starting in the stretch may end up to one duration after it: the holds read."""
+    return Interval.of_utc(stretch.start, stretch.end + search.spec.duration)
+
+
+def _first_reach(search: LoadedSearch, now: datetime, after: Position | None, first: timedelta | None
+                 ) -> Interval | None:
+    """The holds the first stretch of a page's search reads (None: nothing to search)."""
+    stretch = next(_stretches(search, now, after, first), None)
+    return None if stretch is None else _reach(search, stretch)
 
 
 async def _ensure_known(session: AsyncSession, query: SlotQuery) -> None:
@@ -345,20 +402,19 @@ def _stretches(search: LoadedSearch, now: datetime, after: Position | None, firs
 
 async def _slots_in(
     session: AsyncSession, search: LoadedSearch, stretch: Interval, now: datetime, after: Position | None,
-    limit: int | None,
+    limit: int | None, read: HoldsRead | None = None,
 ) -> list[Slot]:
-    """The free slots starting in one stretch of the window."""
+    """The free slots starting in one stretch of the window (the holds of ``read`` if it reaches as far)."""
     query, spec = search.query, search.spec
     # A slot's local date is its UTC date give or take a day (zones span UTC-12 to UTC+14).
     first = max(query.first, stretch.start.date() - timedelta(days=1))
     last = min(query.last, stretch.end.date() + timedelta(days=1))
     openings = rules_mod.occurrences(search.weekly, first, last, search.closed)
     openings += [o for o in search.extra if o.interval.start < stretch.end and o.interval.end > stretch.start]
-    # Slots starting in the stretch may end up to one duration after it.
-    reach = Interval.of_utc(stretch.start, stretch.end + spec.duration)
-    holds = [
-        hold_store.as_hold(row) for row in await hold_store.blocking_holds(session, search.staff_ids, reach)
-    ]
+    reach = _reach(search, stretch)
+    rows = read.rows if read is not None and read.reach == reach else (
+        await hold_store.blocking_holds(session, search.staff_ids, reach))
+    holds = [hold_store.as_hold(row) for row in rows]
     return free_slots(openings, holds, search.busy, spec, stretch, now, after=after, limit=limit,
                       closures=search.closures)
 

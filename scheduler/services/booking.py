@@ -50,6 +50,7 @@ from scheduler.services.availability import (
     ensure_known,
     find_slots,
     load_search,
+    reach_at,
     slots_at,
 )
 from scheduler.services.notify import Booked, MessagePlanner
@@ -276,10 +277,14 @@ async def _candidate_slots(
     first -= timedelta(days=first.weekday())
     query = SlotQuery(request.service_id, first, first + timedelta(days=13), request.staff_id,
                       request.site_id)
-    search = await (searches.load(session, calendar, query) if searches is not None
-                    else load_search(session, calendar, query))
     wanted = utc(request.start)
-    matching = await slots_at(session, search, wanted, now)
+    read = None
+    if searches is None:
+        search = await load_search(session, calendar, query)
+    else:
+        search, read = await searches.load_with_holds(session, calendar, query,
+                                                      lambda kept: reach_at(kept, wanted))
+    matching = await slots_at(session, search, wanted, now, read)
     if not matching:
         await ensure_known(session, query)  # an unknown staff member or site is 404, not 409
     if len(matching) < 2:

@@ -12,7 +12,7 @@ from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from scheduler.db import counters
+from scheduler.db import counters, holds
 from scheduler.db.engine import Database
 from scheduler.db.tables import (
     Absence,
@@ -27,6 +27,7 @@ from scheduler.db.tables import (
     Site,
     new_id,
 )
+from scheduler.domain.intervals import Interval
 from scheduler.french_calendar import FrenchHolidayCalendar
 from scheduler.services.availability import LoadedSearches, SlotQuery, find_slot_page
 from tests.support.databases import DatabaseHandle
@@ -193,7 +194,8 @@ async def test_a_loaded_search_is_reused_until_its_rules_change_through_another_
 
         assert await starts() == ["08:00", "09:00", "10:00"] and searches.loads == 1  # UTC
         assert await starts() == ["08:00", "09:00", "10:00"] and searches.loads == 1
-        assert len(selects) == 2 and "change_counter" in selects[0], "the rules' counter, then the holds"
+        # The rules' counter and the holds, in one statement (one round trip).
+        assert len(selects) == 1 and "change_counter" in selects[0] and "FROM hold" in selects[0]
 
         async with writer.write() as session:  # another instance: this one's caches are not told
             await session.execute(insert(Absence).values(
@@ -207,3 +209,29 @@ async def test_a_loaded_search_is_reused_until_its_rules_change_through_another_
     finally:
         await reader.dispose()
         await writer.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_counter_and_the_holds_read_in_one_statement_are_those_read_apart(
+    module_database: DatabaseHandle,
+) -> None:
+    db = Database.from_url(module_database.url)
+    try:
+        prog, other = await programme(db), await programme(db)
+        window = Interval(START, START + timedelta(hours=3))
+        async with db.write() as session:
+            await session.execute(hold(prog, START + timedelta(hours=1), new_id()))  # inside the window
+            await session.execute(hold(prog, START + timedelta(hours=4), new_id()))  # after it
+            await session.execute(hold(other, START + timedelta(hours=1), new_id()))  # another staff member
+        async with db.read(snapshot=True) as session:
+            staff = [prog.staff_id]
+            seq, rows = await holds.blocking_holds_and_counter(session, counters.RULES, staff, window)
+            apart = (await counters.read(session, [counters.RULES])).seqs[0]
+            apart_rows = await holds.blocking_holds(session, [prog.staff_id], window)
+            never, none = await holds.blocking_holds_and_counter(session, "staff:unknown", [], window)
+        assert seq == apart > 0
+        assert [holds.as_hold(row) for row in rows] == [holds.as_hold(row) for row in apart_rows]
+        assert [holds.as_hold(row).interval.start for row in rows] == [START + timedelta(hours=1)]
+        assert (never, none) == (0, [])
+    finally:
+        await db.dispose()
