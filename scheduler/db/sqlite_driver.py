@@ -11,13 +11,13 @@ runs each call in one of two ways:
 - ``BEGIN IMMEDIATE`` (a write transaction) waits first for the other writers of this process
   (an ``asyncio.Lock``, first come first served), then for those of créneau's other processes
   (a file lock, waited for in a worker thread: ``WriterGate``), then runs inline with no busy
-  wait; only when another program holds SQLite's write lock does it run again in a worker thread,
-  which waits for it (``busy_timeout``) without blocking the loop. Every later statement of the transaction, its
-  COMMIT or ROLLBACK run inline, on the loop's thread: they never wait for a lock in WAL mode
-  (the write lock is held), they are short, and the transaction ends in the same turn of the
-  loop unless its own code awaits something else. No thread hop per write transaction while
-  this process is the only writer (one when another process holds the lock), instead of about
-  four per statement.
+  wait; only when another program holds SQLite's write lock does it run again in a worker
+  thread, which waits for it (``busy_timeout``) without blocking the loop. Every later statement
+  of the transaction, its COMMIT or ROLLBACK run inline, on the loop's thread: they never wait
+  for a lock in WAL mode (the write lock is held), they are short, and the transaction ends in
+  the same turn of the loop unless its own code awaits something else. No thread hop per write
+  transaction while no other process is writing (one when one is), instead of about four per
+  statement.
 - Anything else (reads, DDL, a deferred transaction) runs in a worker thread, execute and fetch
   in one hop: a long read never blocks the loop.
 
