@@ -2,10 +2,13 @@
 and the appointment, one for everything that follows from them.
 
 1. ``TAKE``: ``creneau_take_place`` (migration 0018) takes a place on the first free candidate's
-   block, the family's row is upserted, and the appointment is inserted from both, in one statement
-   of data-modifying CTEs. It answers which candidate was taken and the hold, the family's id, phone
-   and consent (who the texts go to) and whether the appointment was written: none when no place
-   was free, or when its site does not fit its visit address (as ``appointments.INSERT``).
+   block, then the family's row is upserted and the appointment inserted from both, in one
+   statement of data-modifying CTEs. Each CTE selects from the one before, which orders them: the
+   place is taken before the family's row is locked, as in every other write that does both (a
+   move), so two such transactions never wait on each other. It answers which candidate was
+   taken and the hold, the family's id, phone and consent (who the texts go to) and whether the
+   appointment was written (not when its site does not fit its visit address, as
+   ``appointments.INSERT``); no row when no place was free.
 2. ``after``: the family's link, the queued texts, the event and its webhook deliveries, inserted
    together. Which endpoints get the event is decided in SQL, as ``events.record`` decides it in
    Python (``subscribed``): enabled, subscribed to the type or to ``*``, and their key sees the site.
@@ -64,7 +67,7 @@ def _take_statement() -> Any:
     candidate = func.unnest(resource_ids, site_ids).table_valued(
         "staff_id", "site_id", with_ordinality="place").render_derived("candidate")
     family_table = families.family_table
-    family = (families.UPSERT["postgresql"]
+    family = (families.upsert_statement("postgresql", after=taken)
               .returning(family_table.c.phone, family_table.c.sms_consent)
               .cte("family_row"))
     site_id = candidate.c.site_id
@@ -97,7 +100,7 @@ def _take_statement() -> Any:
         taken.c.place, taken.c.hold_id, family.c.id.label("family_id"), family.c.phone,
         family.c.sms_consent, select(func.count()).select_from(inserted).scalar_subquery().label("written"),
         offsets.label("offsets"),
-    ).select_from(family.outerjoin(taken, true()))
+    ).select_from(taken.join(family, true()))
 
 
 TAKE: Final = _take_statement()
@@ -107,23 +110,23 @@ TAKE: Final = _take_statement()
 class Taken:
     """What ``take`` wrote: the candidate taken (its index) and its hold, and the family's row."""
 
-    place: int | None
-    """Index of the candidate whose place was taken; None when none was free."""
-    hold_id: str | None
+    place: int
+    """Index of the candidate whose place was taken."""
+    hold_id: str
     family_id: str
     family_phone: str | None
     family_consent: bool
     written: bool
-    """Whether the appointment was inserted (False: no place, or its site refused its visit address)."""
+    """Whether the appointment was inserted (False: its site refused its visit address)."""
     reminder_offsets: Sequence[int] | None
 
 
 async def take(
     session: AsyncSession, candidates: Sequence[tuple[str, str]], slot: Mapping[str, Any],
     family: Mapping[str, Any], appointment: Mapping[str, Any],
-) -> Taken:
+) -> Taken | None:
     """Take a place on the first free candidate (staff id, site id), upsert the family and insert the
-    appointment, in one statement.
+    appointment, in one statement; None (nothing written) when no candidate had a place free.
 
     ``slot``: ``service_id``, ``starts_at``, ``ends_at`` and ``capacity``; ``family``: the values of
     ``families.UPSERT`` (``id``, ``reference``, ``phone``, ``language``, ``sms_consent``,
@@ -138,11 +141,12 @@ async def take(
         "hold_ids": [new_id() for _ in candidates], **slot, **family,
     }
     parameters.update({f"a_{name}": value for name, value in appointment.items()})
-    row = (await session.execute(TAKE, parameters)).one()
+    row = (await session.execute(TAKE, parameters)).first()
+    if row is None:
+        return None
     return Taken(
-        place=None if row.place is None else row.place - 1, hold_id=row.hold_id, family_id=row.family_id,
-        family_phone=row.phone, family_consent=row.sms_consent, written=bool(row.written),
-        reminder_offsets=row.offsets,
+        place=row.place - 1, hold_id=row.hold_id, family_id=row.family_id, family_phone=row.phone,
+        family_consent=row.sms_consent, written=bool(row.written), reminder_offsets=row.offsets,
     )
 
 

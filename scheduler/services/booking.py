@@ -150,7 +150,7 @@ async def _book_in_two_statements(
         )
     except IntegrityError as exc:
         raise _family_busy(exc, first.start) from None
-    if taken.place is None or taken.hold_id is None:
+    if taken is None:
         raise _no_slot(request)
     slot = candidates[taken.place]
     if not taken.written:

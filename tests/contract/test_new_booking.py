@@ -9,20 +9,24 @@ path, so these tests are of PostgreSQL only.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from scheduler.db import events as event_store
-from scheduler.db import new_booking
+from scheduler.db import families as family_store
+from scheduler.db import holds, new_booking
 from scheduler.db.engine import Database
 from scheduler.db.event_tables import WebhookDelivery, WebhookEndpoint
-from scheduler.db.tables import ApiKey, Appointment, HoldRecord, Service, Staff, new_id
+from scheduler.db.tables import ApiKey, Appointment, Family, HoldRecord, Service, Staff, new_id
 from scheduler.domain.events import APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, EVENT_TYPES, SYSTEM, Event
+from scheduler.domain.intervals import Interval
 from scheduler.services.booking import APPOINTMENT_COLUMNS
 from tests.support.databases import DatabaseHandle, temporary_postgres
 from tests.support.seed import SeededProgramme, programme
@@ -69,18 +73,31 @@ def appointment_values(prog: SeededProgramme, **extra: Any) -> dict[str, Any]:
     return {name: values.get(name) for name in APPOINTMENT_COLUMNS if name not in new_booking.FROM_CTES}
 
 
-async def take(db: Database, prog: SeededProgramme, candidates: list[tuple[str, str]],
-               **appointment: Any) -> tuple[new_booking.Taken, list[Any]]:
+async def take_in(session: AsyncSession, prog: SeededProgramme, candidates: list[tuple[str, str]],
+                  values: dict[str, Any], reference: str) -> new_booking.Taken | None:
+    return await new_booking.take(
+        session, candidates,
+        {"service_id": prog.service_id, "starts_at": values["starts_at"], "ends_at": values["ends_at"],
+         "capacity": 1},
+        {"id": new_id(), "reference": reference, "phone": "+33612345678", "language": "fr",
+         "sms_consent": True, "updated_at": NOW},
+        values,
+    )
+
+
+async def families(db: Database) -> int:
+    async with db.read() as session:
+        return int((await session.execute(select(func.count()).select_from(Family))).scalar_one())
+
+
+async def take(
+    db: Database, prog: SeededProgramme, candidates: list[tuple[str, str]], reference: str | None = None,
+    **appointment: Any,
+) -> tuple[new_booking.Taken | None, list[Any]]:
     """``new_booking.take`` committed, and the appointments then in the database."""
     values = appointment_values(prog, **appointment)
     async with db.write() as session:
-        taken = await new_booking.take(
-            session, candidates,
-            {"service_id": prog.service_id, "starts_at": START, "ends_at": END, "capacity": 1},
-            {"id": new_id(), "reference": f"ref-{values['id']}", "phone": "+33612345678", "language": "fr",
-             "sms_consent": True, "updated_at": NOW},
-            values,
-        )
+        taken = await take_in(session, prog, candidates, values, reference or f"ref-{values['id']}")
     async with db.read() as session:
         written = select(Appointment).where(col(Appointment.id) == values["id"])
         return taken, list((await session.execute(written)).scalars())
@@ -102,7 +119,7 @@ async def test_the_first_free_candidate_is_taken_past_an_overlapping_and_a_full_
             await session.execute(block(full, prog.service_id, START, END, 1))
         candidates = [(busy, prog.site_id), (full, prog.site_id), (free, prog.site_id)]
         taken, rows = await take(db, prog, candidates)
-        assert (taken.place, taken.written) == (2, True)
+        assert taken is not None and (taken.place, taken.written) == (2, True)
         [row] = rows
         assert (row.staff_id, row.site_id, row.family_id, row.staff_hold_id) == (
             free, prog.site_id, taken.family_id, taken.hold_id)
@@ -124,12 +141,47 @@ async def test_nothing_free_or_a_visit_address_at_a_site_writes_no_appointment(
         prog = await programme(db)
         async with db.write() as session:
             await session.execute(block(prog.staff_id, prog.service_id, START, END, 1))
+        reference_before = await families(db)
         taken, rows = await take(db, prog, [(prog.staff_id, prog.site_id)])
-        assert (taken.place, taken.hold_id, taken.written, rows) == (None, None, False, [])
+        assert (taken, rows) == (None, [])
+        assert await families(db) == reference_before  # no place: the family is not even written
 
         other = await programme(db)  # free, but an office: it takes no visit address
-        taken, rows = await take(db, other, [(other.staff_id, other.site_id)], visit_address="2 rue Haute")
-        assert (taken.place, taken.written, rows) == (0, False, [])
+        refused, rows = await take(db, other, [(other.staff_id, other.site_id)], visit_address="2 rue Haute")
+        assert refused is not None and (refused.place, refused.written, rows) == (0, False, [])
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_booking_takes_its_place_before_it_locks_the_family_as_a_move_does(
+    postgres: DatabaseHandle,
+) -> None:
+    # A move takes its new place, then locks the family's row (``booking.reschedule``). A booking
+    # of the same family at that very time, done the other way round, would hold the family's
+    # lock while waiting for the place: each would wait on the other until PostgreSQL killed one.
+    db = Database.from_url(postgres.url)
+    try:
+        prog = await programme(db)
+        first, _ = await take(db, prog, [(prog.staff_id, prog.site_id)], reference="famille-1")
+        assert first is not None
+        later = START + timedelta(hours=1)
+        async with db.write() as moving:
+            moved_to = await holds.acquire(moving, prog.staff_id, "staff", prog.service_id,
+                                           Interval(later, later + timedelta(hours=1)), 1)
+            assert moved_to is not None
+
+            async def book_same_time() -> new_booking.Taken | None:
+                async with db.write() as booking:
+                    values = appointment_values(prog, starts_at=later, ends_at=later + timedelta(hours=1))
+                    return await take_in(booking, prog, [(prog.staff_id, prog.site_id)], values, "famille-1")
+
+            other = asyncio.create_task(book_same_time())
+            await asyncio.sleep(0.3)
+            assert not other.done()  # it waits for the move's place...
+            # ...without the family's lock, which the move takes now.
+            await asyncio.wait_for(family_store.lock(moving, first.family_id), 5)
+        assert await asyncio.wait_for(other, 5) is None  # the move got the place: nothing written
     finally:
         await db.dispose()
 
