@@ -16,12 +16,13 @@ from scheduler.db.tables import Appointment, Family, new_id
 family_table = Family.__table__  # type: ignore[attr-defined]
 
 
-def upsert_statement(dialect: str, after: Any = None) -> Any:
+def upsert_statement(dialect: str, after: Any = None, where: Any = None) -> Any:
     """The booking's family upsert (``UPSERT``), returning the family's id.
 
     ``after``: a CTE the row is selected from instead (PostgreSQL), so that the family is written
-    only after it, and only if it gives a row: a booking's place is taken before its family's row
-    is locked, in every statement that does both, so that two of them never wait on each other.
+    only after it, and only if it gives a row (``where`` it holds): a booking's place is taken
+    before its family's row is locked, in every statement that does both, so that two of them
+    never wait on each other.
     """
     values: dict[str, Any] = {name: bindparam(name) for name in ("language", "sms_consent", "updated_at")}
     row = {"id": bindparam("id"), "reference": bindparam("reference"), "created_at": bindparam("updated_at"),
@@ -31,7 +32,8 @@ def upsert_statement(dialect: str, after: Any = None) -> Any:
         insert = insert.values(**row)
     else:  # a SELECT's parameters have no column to take their type from: typed here
         typed = [bindparam(parameter.key, type_=family_table.c[name].type) for name, parameter in row.items()]
-        insert = insert.from_select(list(row), select(*typed).select_from(after))
+        source = select(*typed).select_from(after)
+        insert = insert.from_select(list(row), source if where is None else source.where(where))
     last = family_table.c.last_appointment_at
     # The latest booking states the family's language and consent; retention counts from its
     # latest appointment, which a new one can only push later. The family's phone is the one

@@ -2,13 +2,14 @@
 and the appointment, one for everything that follows from them.
 
 1. ``TAKE``: ``creneau_take_place`` (migration 0018) takes a place on the first free candidate's
-   block, then the family's row is upserted and the appointment inserted from both, in one
+   block (nothing when the ``rules`` counter moved past the one the candidates were chosen at),
+   then the family's row is upserted and the appointment inserted from both, in one
    statement of data-modifying CTEs. Each CTE selects from the one before, which orders them: the
    place is taken before the family's row is locked, as in every other write that does both (a
    move), so two such transactions never wait on each other. It answers which candidate was
    taken and the hold, the family's id, phone and consent (who the texts go to) and whether the
    appointment was written (not when its site does not fit its visit address, as
-   ``appointments.INSERT``); no row when no place was free.
+   ``appointments.INSERT``), or only the counter when nothing was taken.
 2. ``after``: the family's link, the queued texts, the event and its webhook deliveries, inserted
    together. Which endpoints get the event is decided in SQL, as ``events.record`` decides it in
    Python (``subscribed``): enabled, subscribed to the type or to ``*``, and their key sees the site.
@@ -27,6 +28,7 @@ from typing import Any, Final
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     DateTime,
     Integer,
     String,
@@ -62,12 +64,17 @@ def _take_statement() -> Any:
         resource_ids, bindparam("hold_ids", type_=ARRAY(String)), literal("staff"),
         bindparam("service_id", type_=String), starts_at,
         bindparam("ends_at", type_=DateTime(timezone=True)), bindparam("capacity", type_=Integer),
-    ).table_valued("place", "hold_id")
-    taken = select(places.c.place, places.c.hold_id).cte("taken")
+        bindparam("rules_seen", type_=BigInteger),
+    ).table_valued("place", "hold_id", "rules")
+    # One row always: the place taken and its hold (nulls when none), and the counter the function
+    # read. The statements below read it directly and skip its nulls themselves: with a second CTE
+    # keeping only a taken place, the 50-way race on one slot stalled for seconds (reproduced in
+    # tests/e2e/test_concurrency.py; the cause was not found).
+    taken = select(places.c.place, places.c.hold_id, places.c.rules).cte("taken")
     candidate = func.unnest(resource_ids, site_ids).table_valued(
         "staff_id", "site_id", with_ordinality="place").render_derived("candidate")
     family_table = families.family_table
-    family = (families.upsert_statement("postgresql", after=taken)
+    family = (families.upsert_statement("postgresql", after=taken, where=taken.c.hold_id.is_not(None))
               .returning(family_table.c.phone, family_table.c.sms_consent)
               .cte("family_row"))
     site_id = candidate.c.site_id
@@ -97,10 +104,10 @@ def _take_statement() -> Any:
     offsets = select(service.c.reminder_offsets_minutes).where(
         service.c.id == bindparam("service_id")).scalar_subquery()
     return select(
-        taken.c.place, taken.c.hold_id, family.c.id.label("family_id"), family.c.phone,
+        taken.c.rules, taken.c.place, taken.c.hold_id, family.c.id.label("family_id"), family.c.phone,
         family.c.sms_consent, select(func.count()).select_from(inserted).scalar_subquery().label("written"),
         offsets.label("offsets"),
-    ).select_from(taken.join(family, true()))
+    ).select_from(taken.outerjoin(family, true()))
 
 
 TAKE: Final = _take_statement()
@@ -121,29 +128,39 @@ class Taken:
     reminder_offsets: Sequence[int] | None
 
 
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """``take`` wrote nothing: no candidate had a place free, or (``stale``) the ``rules`` counter
+    had moved past the caller's ``rules_seen``."""
+
+    stale: bool
+
+
 async def take(
     session: AsyncSession, candidates: Sequence[tuple[str, str]], slot: Mapping[str, Any],
-    family: Mapping[str, Any], appointment: Mapping[str, Any],
-) -> Taken | None:
+    family: Mapping[str, Any], appointment: Mapping[str, Any], rules_seen: int | None = None,
+) -> Taken | Refused:
     """Take a place on the first free candidate (staff id, site id), upsert the family and insert the
-    appointment, in one statement; None (nothing written) when no candidate had a place free.
+    appointment, in one statement; ``Refused`` (nothing written) when no candidate had a place free.
 
     ``slot``: ``service_id``, ``starts_at``, ``ends_at`` and ``capacity``; ``family``: the values of
     ``families.UPSERT`` (``id``, ``reference``, ``phone``, ``language``, ``sms_consent``,
     ``updated_at``; ``starts_at`` is the slot's); ``appointment``: every appointment column but
-    those the statement fills in (``FROM_CTES``).
+    those the statement fills in (``FROM_CTES``). ``rules_seen``: the ``rules`` counter that the
+    candidates were chosen at, when they were chosen without reading it in this transaction: if it
+    has moved, nothing is written (``Refused(stale=True)``).
 
     Raises:
         IntegrityError: a guard refused it (the family's overlap guard: ``appointments.family_overlap``).
     """
     parameters: dict[str, Any] = {
         "resource_ids": [staff for staff, _ in candidates], "site_ids": [site for _, site in candidates],
-        "hold_ids": [new_id() for _ in candidates], **slot, **family,
+        "hold_ids": [new_id() for _ in candidates], "rules_seen": rules_seen, **slot, **family,
     }
     parameters.update({f"a_{name}": value for name, value in appointment.items()})
-    row = (await session.execute(TAKE, parameters)).first()
-    if row is None:
-        return None
+    row = (await session.execute(TAKE, parameters)).one()
+    if row.hold_id is None:
+        return Refused(stale=rules_seen is not None and row.rules != rules_seen)
     return Taken(
         place=row.place - 1, hold_id=row.hold_id, family_id=row.family_id, family_phone=row.phone,
         family_consent=row.sms_consent, written=bool(row.written), reminder_offsets=row.offsets,

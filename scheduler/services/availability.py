@@ -124,6 +124,11 @@ class LoadedSearches:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def kept(self, session: AsyncSession, query: SlotQuery) -> tuple[int, LoadedSearch] | None:
+        """The search kept for ``query`` and the ``rules`` counter it was loaded at, without checking
+        that counter (no database read): for a caller that checks it in its own statement."""
+        return self._entries.get((query, access_of(session)))
+
     async def load_with_holds(
         self, session: AsyncSession, calendar: HolidayCalendar, query: SlotQuery,
         reach_of: Callable[[LoadedSearch], Interval | None],

@@ -45,6 +45,7 @@ from scheduler.domain.slots import Slot
 from scheduler.ports import HolidayCalendar
 from scheduler.services import events, interpreters
 from scheduler.services.availability import (
+    HoldsRead,
     LoadedSearches,
     SlotQuery,
     ensure_known,
@@ -132,39 +133,43 @@ async def _book_in_two_statements(
     now: datetime, actor: Actor, searches: LoadedSearches | None,
 ) -> AppointmentView:
     """``book`` on PostgreSQL when no interpreter is asked for: the same checks and writes, the
-    writes in two statements (``new_booking``) instead of one per step."""
-    capacity, candidates = await _candidate_slots(session, calendar, request, now, searches)
-    if not candidates:
+    writes in two statements (``new_booking``) instead of one per step.
+
+    When the caller names the staff member and this process keeps the search of the start's
+    fortnight, the check rides on the first statement: the slot is checked against the kept rules
+    without reading anything, and the statement takes the place only while the ``rules`` counter
+    is still the one they were loaded at (the holds need no reading: the database refuses a place
+    taken or overlapping). Otherwise, or when the rules have moved, the check reads the counter and
+    the holds first (``_candidate_slots``).
+    """
+    family = request.family
+    appointment: Appointment | None = None
+    outcome: new_booking.Taken | new_booking.Refused = new_booking.Refused(stale=True)
+    kept = await _kept_candidates(session, request, now, searches)
+    if kept is not None:
+        capacity, candidates, rules = kept
+        appointment, outcome = await _take_place(session, request, capacity, candidates, now, rules)
+    if isinstance(outcome, new_booking.Refused) and outcome.stale:
+        capacity, candidates = await _candidate_slots(session, calendar, request, now, searches)
+        if not candidates:
+            raise _no_slot(request)
+        appointment, outcome = await _take_place(session, request, capacity, candidates, now, None)
+    if isinstance(outcome, new_booking.Refused) or appointment is None:
         raise _no_slot(request)
-    first, family = candidates[0], request.family
-    appointment = _new_appointment(request, first, ("", None), "", now)  # the statement fills in the rest
-    try:
-        taken = await new_booking.take(
-            session, [(slot.resource_id, slot.site_id or "") for slot in candidates],
-            {"service_id": first.service_id, "starts_at": first.interval.start, "ends_at": first.interval.end,
-             "capacity": capacity},
-            {"id": new_id(), "reference": family.reference, "phone": family.phone,
-             "language": family.language, "sms_consent": family.sms_consent, "updated_at": now},
-            {name: getattr(appointment, name) for name in APPOINTMENT_COLUMNS
-             if name not in new_booking.FROM_CTES},
-        )
-    except IntegrityError as exc:
-        raise _family_busy(exc, first.start) from None
-    if taken is None:
-        raise _no_slot(request)
-    slot = candidates[taken.place]
-    if not taken.written:
+    slot = candidates[outcome.place]
+    if not outcome.written:
         raise await _visit_address_refused(session, slot, request.visit_address)
     appointment.staff_id, appointment.site_id = slot.resource_id, slot.site_id or ""
-    appointment.family_id, appointment.staff_hold_id = taken.family_id, taken.hold_id
+    appointment.family_id, appointment.staff_hold_id = outcome.family_id, outcome.hold_id
     if not family.sms_consent:
         # The latest booking states the family's consent: a withdrawal stops its pending texts now.
-        await outbox.cancel_pending_for_families(session, [taken.family_id], now)
+        await outbox.cancel_pending_for_families(session, [outcome.family_id], now)
     zone = _zone_key(slot)
-    contacts = Contacts(family_phone=family.phone or taken.family_phone, family_consent=taken.family_consent,
+    consent = outcome.family_consent
+    contacts = Contacts(family_phone=family.phone or outcome.family_phone, family_consent=consent,
                         interpreter_phone=None, interpreter_status=None, zone=ZoneInfo(zone),
-                        reminder_offsets=taken.reminder_offsets)
-    written = Family(id=taken.family_id, reference=family.reference, phone=family.phone,
+                        reminder_offsets=outcome.reminder_offsets)
+    written = Family(id=outcome.family_id, reference=family.reference, phone=family.phone,
                      language=family.language, sms_consent=family.sms_consent, created_at=now, updated_at=now)
     view = AppointmentView(appointment, written, zone)
     link = planner.family_links.row(appointment, now) if planner.family_links is not None else None
@@ -172,6 +177,48 @@ async def _book_in_two_statements(
     event = events.appointment_event(APPOINTMENT_BOOKED, actor, view, now)
     await new_booking.after(session, link, texts, event)
     return view
+
+
+async def _kept_candidates(
+    session: AsyncSession, request: BookingRequest, now: datetime, searches: LoadedSearches | None,
+) -> tuple[int, list[Slot], int] | None:
+    """The capacity and the slots starting then of the named staff member by the search this process
+    keeps (holds aside), and the ``rules`` counter it was loaded at; None when there is no such
+    search, or it gives no slot then (a refusal is for the full check to give)."""
+    if searches is None or request.staff_id is None:
+        return None
+    kept = searches.kept(session, _fortnight(request))
+    if kept is None:
+        return None
+    rules, search = kept
+    wanted = utc(request.start)
+    unbooked = HoldsRead(reach_at(search, wanted), [])  # the database refuses what holds would
+    matching = await slots_at(session, search, wanted, now, unbooked)
+    return (search.spec.capacity, matching, rules) if matching else None
+
+
+async def _take_place(
+    session: AsyncSession, request: BookingRequest, capacity: int, candidates: list[Slot], now: datetime,
+    rules_seen: int | None,
+) -> tuple[Appointment, new_booking.Taken | new_booking.Refused]:
+    """``new_booking.take`` for the request: the new appointment (its staff member, site, family and
+    hold still to fill in from the outcome) and the outcome."""
+    first, family = candidates[0], request.family
+    appointment = _new_appointment(request, first, ("", None), "", now)
+    try:
+        outcome = await new_booking.take(
+            session, [(slot.resource_id, slot.site_id or "") for slot in candidates],
+            {"service_id": first.service_id, "starts_at": first.interval.start, "ends_at": first.interval.end,
+             "capacity": capacity},
+            {"id": new_id(), "reference": family.reference, "phone": family.phone,
+             "language": family.language, "sms_consent": family.sms_consent, "updated_at": now},
+            {name: getattr(appointment, name) for name in APPOINTMENT_COLUMNS
+             if name not in new_booking.FROM_CTES},
+            rules_seen,
+        )
+    except IntegrityError as exc:
+        raise _family_busy(exc, first.start) from None
+    return appointment, outcome
 
 
 def _no_slot(request: BookingRequest) -> SlotUnavailable:
@@ -273,10 +320,7 @@ async def _candidate_slots(
     offset's by a day, and bookings of the same fortnight share it in ``searches``. Only the
     holds at the start are read; fairness needs only a count of each candidate's bookings that week.
     """
-    first = request.start.date() - timedelta(days=1)
-    first -= timedelta(days=first.weekday())
-    query = SlotQuery(request.service_id, first, first + timedelta(days=13), request.staff_id,
-                      request.site_id)
+    query = _fortnight(request)
     wanted = utc(request.start)
     read = None
     if searches is None:
@@ -296,6 +340,15 @@ async def _candidate_slots(
     return search.spec.capacity, sorted(
         matching, key=lambda slot: (load[slot.resource_id], slot.resource_id)
     )
+
+
+def _fortnight(request: BookingRequest) -> SlotQuery:
+    """The search a booking checks its slot against: the fortnight from the Monday before the
+    start's eve (the start's local date may differ from its offset's by a day), shared by the
+    bookings of that fortnight (``LoadedSearches``)."""
+    first = request.start.date() - timedelta(days=1)
+    first -= timedelta(days=first.weekday())
+    return SlotQuery(request.service_id, first, first + timedelta(days=13), request.staff_id, request.site_id)
 
 
 async def _upsert_family(

@@ -118,3 +118,27 @@ def test_a_site_rename_or_a_closure_through_one_instance_reaches_the_other(
     assert slot_starts(other, prog, day) == []
     site_after = other.get(f"/feeds/{site_feed}.ics", headers={"If-None-Match": site_first.headers["etag"]})
     assert site_after.status_code == 200 and site_after.text != site_first.text
+
+
+def test_a_booking_is_checked_against_the_rules_as_they_are_whichever_instance_changed_them(
+    two_apps: tuple[TestClient, TestClient],  # type: ignore[type-arg]
+    module_database: DatabaseHandle,
+) -> None:
+    one, other = two_apps
+    prog = programme(one)
+    day = upcoming(3)
+    staff = {"staff_id": prog.staff_id}
+    created(one.post("/v1/appointments", json=booking(prog, at(day, "09:00"), **staff)))  # keeps its search
+    ran = reads_of(one)
+    created(one.post("/v1/appointments", json=booking(prog, at(day, "11:00"), **staff)))
+    if module_database.kind == "postgresql":
+        # Its check rode on the booking's own statement: the kept rules, the counter compared there.
+        assert not any("FROM hold" in statement or "change_counter" in statement for statement in ran)
+
+    # An absence through the other instance: this one's kept search is out of date.
+    created(other.post("/v1/absences", json={
+        "staff_id": prog.staff_id, "start": at(day, "10:00"), "end": at(day, "11:00")}))
+    refused = one.post("/v1/appointments", json=booking(prog, at(day, "10:00"), **staff))
+    assert (refused.status_code, refused.json()["code"]) == (409, "slot-unavailable")
+    assert slot_starts(one, prog, day) == []
+    assert slot_starts(other, prog, day) == []

@@ -19,12 +19,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from scheduler.db import counters, holds, new_booking
 from scheduler.db import events as event_store
 from scheduler.db import families as family_store
-from scheduler.db import holds, new_booking
 from scheduler.db.engine import Database
 from scheduler.db.event_tables import WebhookDelivery, WebhookEndpoint
-from scheduler.db.tables import ApiKey, Appointment, Family, HoldRecord, Service, Staff, new_id
+from scheduler.db.new_booking import Refused, Taken
+from scheduler.db.tables import Absence, ApiKey, Appointment, Family, HoldRecord, Service, Staff, new_id
 from scheduler.domain.events import APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, EVENT_TYPES, SYSTEM, Event
 from scheduler.domain.intervals import Interval
 from scheduler.services.booking import APPOINTMENT_COLUMNS
@@ -32,6 +33,7 @@ from tests.support.databases import DatabaseHandle, temporary_postgres
 from tests.support.seed import SeededProgramme, programme
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+Outcome = Taken | Refused
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 END = START + timedelta(hours=1)
 
@@ -74,14 +76,14 @@ def appointment_values(prog: SeededProgramme, **extra: Any) -> dict[str, Any]:
 
 
 async def take_in(session: AsyncSession, prog: SeededProgramme, candidates: list[tuple[str, str]],
-                  values: dict[str, Any], reference: str) -> new_booking.Taken | None:
+                  values: dict[str, Any], reference: str, rules_seen: int | None = None) -> Outcome:
     return await new_booking.take(
         session, candidates,
         {"service_id": prog.service_id, "starts_at": values["starts_at"], "ends_at": values["ends_at"],
          "capacity": 1},
         {"id": new_id(), "reference": reference, "phone": "+33612345678", "language": "fr",
          "sms_consent": True, "updated_at": NOW},
-        values,
+        values, rules_seen,
     )
 
 
@@ -92,12 +94,13 @@ async def families(db: Database) -> int:
 
 async def take(
     db: Database, prog: SeededProgramme, candidates: list[tuple[str, str]], reference: str | None = None,
-    **appointment: Any,
-) -> tuple[new_booking.Taken | None, list[Any]]:
+    rules_seen: int | None = None, **appointment: Any,
+) -> tuple[Outcome, list[Any]]:
     """``new_booking.take`` committed, and the appointments then in the database."""
     values = appointment_values(prog, **appointment)
     async with db.write() as session:
-        taken = await take_in(session, prog, candidates, values, reference or f"ref-{values['id']}")
+        reference = reference or f"ref-{values['id']}"
+        taken = await take_in(session, prog, candidates, values, reference, rules_seen)
     async with db.read() as session:
         written = select(Appointment).where(col(Appointment.id) == values["id"])
         return taken, list((await session.execute(written)).scalars())
@@ -119,7 +122,7 @@ async def test_the_first_free_candidate_is_taken_past_an_overlapping_and_a_full_
             await session.execute(block(full, prog.service_id, START, END, 1))
         candidates = [(busy, prog.site_id), (full, prog.site_id), (free, prog.site_id)]
         taken, rows = await take(db, prog, candidates)
-        assert taken is not None and (taken.place, taken.written) == (2, True)
+        assert isinstance(taken, Taken) and (taken.place, taken.written) == (2, True)
         [row] = rows
         assert (row.staff_id, row.site_id, row.family_id, row.staff_hold_id) == (
             free, prog.site_id, taken.family_id, taken.hold_id)
@@ -143,12 +146,12 @@ async def test_nothing_free_or_a_visit_address_at_a_site_writes_no_appointment(
             await session.execute(block(prog.staff_id, prog.service_id, START, END, 1))
         reference_before = await families(db)
         taken, rows = await take(db, prog, [(prog.staff_id, prog.site_id)])
-        assert (taken, rows) == (None, [])
+        assert (taken, rows) == (Refused(stale=False), [])
         assert await families(db) == reference_before  # no place: the family is not even written
 
         other = await programme(db)  # free, but an office: it takes no visit address
         refused, rows = await take(db, other, [(other.staff_id, other.site_id)], visit_address="2 rue Haute")
-        assert refused is not None and (refused.place, refused.written, rows) == (0, False, [])
+        assert isinstance(refused, Taken) and (refused.place, refused.written, rows) == (0, False, [])
     finally:
         await db.dispose()
 
@@ -164,14 +167,14 @@ async def test_a_booking_takes_its_place_before_it_locks_the_family_as_a_move_do
     try:
         prog = await programme(db)
         first, _ = await take(db, prog, [(prog.staff_id, prog.site_id)], reference="famille-1")
-        assert first is not None
+        assert isinstance(first, Taken)
         later = START + timedelta(hours=1)
         async with db.write() as moving:
             moved_to = await holds.acquire(moving, prog.staff_id, "staff", prog.service_id,
                                            Interval(later, later + timedelta(hours=1)), 1)
             assert moved_to is not None
 
-            async def book_same_time() -> new_booking.Taken | None:
+            async def book_same_time() -> Outcome:
                 async with db.write() as booking:
                     values = appointment_values(prog, starts_at=later, ends_at=later + timedelta(hours=1))
                     return await take_in(booking, prog, [(prog.staff_id, prog.site_id)], values, "famille-1")
@@ -181,9 +184,42 @@ async def test_a_booking_takes_its_place_before_it_locks_the_family_as_a_move_do
             assert not other.done()  # it waits for the move's place...
             # ...without the family's lock, which the move takes now.
             await asyncio.wait_for(family_store.lock(moving, first.family_id), 5)
-        assert await asyncio.wait_for(other, 5) is None  # the move got the place: nothing written
+        # The move got the place: nothing written.
+        assert await asyncio.wait_for(other, 5) == Refused(stale=False)
     finally:
         await db.dispose()
+
+
+@pytest.mark.anyio
+async def test_nothing_is_taken_once_the_rules_moved_past_those_the_candidates_came_from(
+    postgres: DatabaseHandle,
+) -> None:
+    db = Database.from_url(postgres.url)
+    try:
+        prog = await programme(db)
+        async with db.read() as session:
+            seen = (await counters.read(session, [counters.RULES])).seqs[0]
+        holds_before, families_before = await count(db, HoldRecord), await families(db)
+        async with db.write() as session:  # an absence: a change to the rules, from anywhere
+            await session.execute(insert(Absence).values(id=new_id(), staff_id=prog.staff_id, start=START,
+                                                         end=END, created_at=NOW))
+        stale, rows = await take(db, prog, [(prog.staff_id, prog.site_id)], rules_seen=seen)
+        assert (stale, rows) == (Refused(stale=True), [])
+        assert (await count(db, HoldRecord), await families(db)) == (holds_before, families_before)
+
+        async with db.read() as session:
+            now_seen = (await counters.read(session, [counters.RULES])).seqs[0]
+        later = START + timedelta(hours=1)  # the database does not check rules: that is the caller's part
+        fresh, rows = await take(db, prog, [(prog.staff_id, prog.site_id)], rules_seen=now_seen,
+                                 starts_at=later, ends_at=later + timedelta(hours=1))
+        assert isinstance(fresh, Taken) and len(rows) == 1
+    finally:
+        await db.dispose()
+
+
+async def count(db: Database, table: Any) -> int:
+    async with db.read() as session:
+        return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
 
 
 async def key(db: Database, sites: list[str] | None) -> str:

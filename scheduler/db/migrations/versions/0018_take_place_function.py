@@ -10,7 +10,12 @@ data-modifying CTEs cannot chain (they all see the same snapshot, so the UPDATE 
 block the INSERT just made): ``creneau_take_place`` runs them in turn, for each candidate resource
 in the order given, and answers the first one it could take, as ``scheduler.db.holds.acquire`` does
 from Python. A candidate refused by the overlap guard (``hold_no_overlap``) is skipped, inside a
-subtransaction of its own, as ``holds.try_acquire``'s savepoint skips it. No row: nothing was free.
+subtransaction of its own, as ``holds.try_acquire``'s savepoint skips it.
+
+``rules_seen``: the ``rules`` change counter (migration 0016) as the caller last read it, when it
+chose its candidates from rules it keeps in memory; if the counter has moved since, nothing is
+taken. Either way the function answers one row: the candidate taken (``place``, from 1) and its
+hold, or nulls, and the counter as it read it (``rules``).
 
 SQLite has no such functions; its writers run inline without a round trip (``sqlite_driver``).
 """
@@ -29,12 +34,17 @@ depends_on: str | Sequence[str] | None = None
 TAKE_PLACE = """
 CREATE FUNCTION creneau_take_place(
     resource_ids varchar[], hold_ids varchar[], kind varchar, service varchar,
-    starts timestamptz, ends timestamptz, places integer
-) RETURNS TABLE (place integer, hold_id varchar)
+    starts timestamptz, ends timestamptz, places integer, rules_seen bigint
+) RETURNS TABLE (place integer, hold_id varchar, rules bigint)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     taken_id varchar;
 BEGIN
+    rules := coalesce((SELECT change_counter.seq FROM change_counter WHERE change_counter.key = 'rules'), 0);
+    IF rules_seen IS NOT NULL AND rules <> rules_seen THEN
+        RETURN NEXT;  -- the caller's rules are out of date: nothing taken
+        RETURN;
+    END IF;
     FOR n IN 1 .. coalesce(array_length(resource_ids, 1), 0) LOOP
         BEGIN
             -- A new block holds no place, so it is outside the overlap guard: two bookings
@@ -57,6 +67,7 @@ BEGIN
             NULL;  -- another block of this resource overlaps: the next candidate
         END;
     END LOOP;
+    RETURN NEXT;  -- no candidate had a place free
 END
 $$
 """
@@ -70,4 +81,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS creneau_take_place(varchar[], varchar[], varchar, varchar, "
-                   "timestamptz, timestamptz, integer)")
+                   "timestamptz, timestamptz, integer, bigint)")
