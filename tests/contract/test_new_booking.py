@@ -10,7 +10,7 @@ path, so these tests are of PostgreSQL only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,13 @@ END = START + timedelta(hours=1)
 def postgres(request: pytest.FixtureRequest) -> Iterator[DatabaseHandle]:
     with temporary_postgres() as handle:
         yield handle
+
+
+@pytest.fixture
+async def db(postgres: DatabaseHandle) -> AsyncIterator[Database]:
+    handle = Database.from_url(postgres.url)
+    yield handle
+    await handle.dispose()
 
 
 async def second_staff(db: Database) -> str:
@@ -108,113 +115,97 @@ async def take(
 
 @pytest.mark.anyio
 async def test_the_first_free_candidate_is_taken_past_an_overlapping_and_a_full_block(
-    postgres: DatabaseHandle,
+    db: Database,
 ) -> None:
-    db = Database.from_url(postgres.url)
-    try:
-        prog = await programme(db)
-        busy, full, free = prog.staff_id, await second_staff(db), await second_staff(db)
-        longer = await other_service(db)
-        async with db.write() as session:
-            # ``busy`` holds another service's block that overlaps (the exclusion constraint refuses
-            # a second one); ``full``'s block of this very slot has no place left.
-            await session.execute(block(busy, longer, START - timedelta(minutes=30), END, 1))
-            await session.execute(block(full, prog.service_id, START, END, 1))
-        candidates = [(busy, prog.site_id), (full, prog.site_id), (free, prog.site_id)]
-        taken, rows = await take(db, prog, candidates)
-        assert isinstance(taken, Taken) and (taken.place, taken.written) == (2, True)
-        [row] = rows
-        assert (row.staff_id, row.site_id, row.family_id, row.staff_hold_id) == (
-            free, prog.site_id, taken.family_id, taken.hold_id)
-        async with db.read() as session:
-            held = select(HoldRecord).where(col(HoldRecord.id) == taken.hold_id)
-            hold = (await session.execute(held)).scalar_one()
-        assert (hold.resource_id, hold.taken, hold.starts_at, hold.ends_at) == (free, 1, START, END)
-        assert (taken.family_phone, taken.family_consent) == ("+33612345678", True)
-    finally:
-        await db.dispose()
+    prog = await programme(db)
+    busy, full, free = prog.staff_id, await second_staff(db), await second_staff(db)
+    longer = await other_service(db)
+    async with db.write() as session:
+        # ``busy`` holds another service's block that overlaps (the exclusion constraint refuses
+        # a second one); ``full``'s block of this very slot has no place left.
+        await session.execute(block(busy, longer, START - timedelta(minutes=30), END, 1))
+        await session.execute(block(full, prog.service_id, START, END, 1))
+    candidates = [(busy, prog.site_id), (full, prog.site_id), (free, prog.site_id)]
+    taken, rows = await take(db, prog, candidates)
+    assert isinstance(taken, Taken) and (taken.place, taken.written) == (2, True)
+    [row] = rows
+    assert (row.staff_id, row.site_id, row.family_id, row.staff_hold_id) == (
+        free, prog.site_id, taken.family_id, taken.hold_id)
+    async with db.read() as session:
+        held = select(HoldRecord).where(col(HoldRecord.id) == taken.hold_id)
+        hold = (await session.execute(held)).scalar_one()
+    assert (hold.resource_id, hold.taken, hold.starts_at, hold.ends_at) == (free, 1, START, END)
+    assert (taken.family_phone, taken.family_consent) == ("+33612345678", True)
 
 
 @pytest.mark.anyio
 async def test_nothing_free_or_a_visit_address_at_a_site_writes_no_appointment(
-    postgres: DatabaseHandle,
+    db: Database,
 ) -> None:
-    db = Database.from_url(postgres.url)
-    try:
-        prog = await programme(db)
-        async with db.write() as session:
-            await session.execute(block(prog.staff_id, prog.service_id, START, END, 1))
-        reference_before = await families(db)
-        taken, rows = await take(db, prog, [(prog.staff_id, prog.site_id)])
-        assert (taken, rows) == (Refused(stale=False), [])
-        assert await families(db) == reference_before  # no place: the family is not even written
+    prog = await programme(db)
+    async with db.write() as session:
+        await session.execute(block(prog.staff_id, prog.service_id, START, END, 1))
+    reference_before = await families(db)
+    taken, rows = await take(db, prog, [(prog.staff_id, prog.site_id)])
+    assert (taken, rows) == (Refused(stale=False), [])
+    assert await families(db) == reference_before  # no place: the family is not even written
 
-        other = await programme(db)  # free, but an office: it takes no visit address
-        refused, rows = await take(db, other, [(other.staff_id, other.site_id)], visit_address="2 rue Haute")
-        assert isinstance(refused, Taken) and (refused.place, refused.written, rows) == (0, False, [])
-    finally:
-        await db.dispose()
+    other = await programme(db)  # free, but an office: it takes no visit address
+    refused, rows = await take(db, other, [(other.staff_id, other.site_id)], visit_address="2 rue Haute")
+    assert isinstance(refused, Taken) and (refused.place, refused.written, rows) == (0, False, [])
 
 
 @pytest.mark.anyio
 async def test_a_booking_takes_its_place_before_it_locks_the_family_as_a_move_does(
-    postgres: DatabaseHandle,
+    db: Database,
 ) -> None:
     # A move takes its new place, then locks the family's row (``booking.reschedule``). A booking
     # of the same family at that very time, done the other way round, would hold the family's
     # lock while waiting for the place: each would wait on the other until PostgreSQL killed one.
-    db = Database.from_url(postgres.url)
-    try:
-        prog = await programme(db)
-        first, _ = await take(db, prog, [(prog.staff_id, prog.site_id)], reference="famille-1")
-        assert isinstance(first, Taken)
-        later = START + timedelta(hours=1)
-        async with db.write() as moving:
-            moved_to = await holds.acquire(moving, prog.staff_id, "staff", prog.service_id,
-                                           Interval(later, later + timedelta(hours=1)), 1)
-            assert moved_to is not None
+    prog = await programme(db)
+    first, _ = await take(db, prog, [(prog.staff_id, prog.site_id)], reference="famille-1")
+    assert isinstance(first, Taken)
+    later = START + timedelta(hours=1)
+    async with db.write() as moving:
+        moved_to = await holds.acquire(moving, prog.staff_id, "staff", prog.service_id,
+                                       Interval(later, later + timedelta(hours=1)), 1)
+        assert moved_to is not None
 
-            async def book_same_time() -> Outcome:
-                async with db.write() as booking:
-                    values = appointment_values(prog, starts_at=later, ends_at=later + timedelta(hours=1))
-                    return await take_in(booking, prog, [(prog.staff_id, prog.site_id)], values, "famille-1")
+        async def book_same_time() -> Outcome:
+            async with db.write() as booking:
+                values = appointment_values(prog, starts_at=later, ends_at=later + timedelta(hours=1))
+                return await take_in(booking, prog, [(prog.staff_id, prog.site_id)], values, "famille-1")
 
-            other = asyncio.create_task(book_same_time())
-            await asyncio.sleep(0.3)
-            assert not other.done()  # it waits for the move's place...
-            # ...without the family's lock, which the move takes now.
-            await asyncio.wait_for(family_store.lock(moving, first.family_id), 5)
-        # The move got the place: nothing written.
-        assert await asyncio.wait_for(other, 5) == Refused(stale=False)
-    finally:
-        await db.dispose()
+        other = asyncio.create_task(book_same_time())
+        await asyncio.sleep(0.3)
+        assert not other.done()  # it waits for the move's place...
+        # ...without the family's lock, which the move takes now.
+        await asyncio.wait_for(family_store.lock(moving, first.family_id), 5)
+    # The move got the place: nothing written.
+    assert await asyncio.wait_for(other, 5) == Refused(stale=False)
 
 
 @pytest.mark.anyio
 async def test_nothing_is_taken_once_the_rules_moved_past_those_the_candidates_came_from(
-    postgres: DatabaseHandle,
+    db: Database,
 ) -> None:
-    db = Database.from_url(postgres.url)
-    try:
-        prog = await programme(db)
-        async with db.read() as session:
-            seen = (await counters.read(session, [counters.RULES])).seqs[0]
-        holds_before, families_before = await count(db, HoldRecord), await families(db)
-        async with db.write() as session:  # an absence: a change to the rules, from anywhere
-            await session.execute(insert(Absence).values(id=new_id(), staff_id=prog.staff_id, start=START,
-                                                         end=END, created_at=NOW))
-        stale, rows = await take(db, prog, [(prog.staff_id, prog.site_id)], rules_seen=seen)
-        assert (stale, rows) == (Refused(stale=True), [])
-        assert (await count(db, HoldRecord), await families(db)) == (holds_before, families_before)
+    prog = await programme(db)
+    async with db.read() as session:
+        seen = (await counters.read(session, [counters.RULES])).seqs[0]
+    holds_before, families_before = await count(db, HoldRecord), await families(db)
+    async with db.write() as session:  # an absence: a change to the rules, from anywhere
+        await session.execute(insert(Absence).values(id=new_id(), staff_id=prog.staff_id, start=START,
+                                                     end=END, created_at=NOW))
+    stale, rows = await take(db, prog, [(prog.staff_id, prog.site_id)], rules_seen=seen)
+    assert (stale, rows) == (Refused(stale=True), [])
+    assert (await count(db, HoldRecord), await families(db)) == (holds_before, families_before)
 
-        async with db.read() as session:
-            now_seen = (await counters.read(session, [counters.RULES])).seqs[0]
-        later = START + timedelta(hours=1)  # the database does not check rules: that is the caller's part
-        fresh, rows = await take(db, prog, [(prog.staff_id, prog.site_id)], rules_seen=now_seen,
-                                 starts_at=later, ends_at=later + timedelta(hours=1))
-        assert isinstance(fresh, Taken) and len(rows) == 1
-    finally:
-        await db.dispose()
+    async with db.read() as session:
+        now_seen = (await counters.read(session, [counters.RULES])).seqs[0]
+    later = START + timedelta(hours=1)  # the database does not check rules: that is the caller's part
+    fresh, rows = await take(db, prog, [(prog.staff_id, prog.site_id)], rules_seen=now_seen,
+                             starts_at=later, ends_at=later + timedelta(hours=1))
+    assert isinstance(fresh, Taken) and len(rows) == 1
 
 
 async def count(db: Database, table: Any) -> int:
@@ -249,32 +240,28 @@ async def receivers(db: Database, event_id: str) -> set[str]:
 
 @pytest.mark.anyio
 async def test_an_event_goes_to_the_endpoints_events_record_would_queue_it_for(
-    postgres: DatabaseHandle,
+    db: Database,
 ) -> None:
-    db = Database.from_url(postgres.url)
-    try:
-        site_a, site_b = new_id(), new_id()
-        every_site, only_a, only_b = await key(db, None), await key(db, [site_a]), await key(db, [site_b])
-        gone = new_id()  # an endpoint whose key row is not there sees every site, as in Python
-        named = (APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED)
-        other_type = next(name for name in EVENT_TYPES if name not in named)
-        for key_id in (every_site, only_a, only_b, gone):
-            for wanted in (["*"], [APPOINTMENT_BOOKED], [other_type], list(named)):
-                await endpoint(db, key_id, wanted)
-            await endpoint(db, key_id, ["*"], disabled=True)
-        checked = 0
-        for event_type in (APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, other_type):
-            for site in (site_a, site_b, None):
-                def event() -> Event:
-                    return Event(event_type, NOW, SYSTEM, {"n": 1}, site_id=site)  # noqa: B023 - used at once
-                by_python, by_sql = event(), event()
-                async with db.write() as session:
-                    await event_store.record(session, by_python)
-                async with db.write() as session:
-                    await new_booking.after(session, None, [], by_sql)
-                expected = await receivers(db, by_python.id)
-                assert await receivers(db, by_sql.id) == expected, (event_type, site)
-                checked += len(expected)
-        assert checked > 0  # the comparison saw deliveries, not only empty sets
-    finally:
-        await db.dispose()
+    site_a, site_b = new_id(), new_id()
+    every_site, only_a, only_b = await key(db, None), await key(db, [site_a]), await key(db, [site_b])
+    gone = new_id()  # an endpoint whose key row is not there sees every site, as in Python
+    named = (APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED)
+    other_type = next(name for name in EVENT_TYPES if name not in named)
+    for key_id in (every_site, only_a, only_b, gone):
+        for wanted in (["*"], [APPOINTMENT_BOOKED], [other_type], list(named)):
+            await endpoint(db, key_id, wanted)
+        await endpoint(db, key_id, ["*"], disabled=True)
+    checked = 0
+    for event_type in (APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, other_type):
+        for site in (site_a, site_b, None):
+            def event() -> Event:
+                return Event(event_type, NOW, SYSTEM, {"n": 1}, site_id=site)  # noqa: B023 - used at once
+            by_python, by_sql = event(), event()
+            async with db.write() as session:
+                await event_store.record(session, by_python)
+            async with db.write() as session:
+                await new_booking.after(session, None, [], by_sql)
+            expected = await receivers(db, by_python.id)
+            assert await receivers(db, by_sql.id) == expected, (event_type, site)
+            checked += len(expected)
+    assert checked > 0  # the comparison saw deliveries, not only empty sets
